@@ -1,0 +1,23 @@
+package io.baton.handoff;
+
+import java.util.List;
+
+/** How a process came to be active: with nobody to take over from, or by taking over. */
+public sealed interface Arrival {
+
+  /** No active process owns the run directory (none, or a stale socket): bind everything fresh. */
+  record ColdStart() implements Arrival {}
+
+  /**
+   * The active process handed over its listeners. The caller owns every fd in {@code listeners}
+   * and must register or close each one.
+   *
+   * @param generation this process's generation: the predecessor's plus one
+   */
+  record Takeover(long generation, long predecessorPid, String predecessorVersion, List<InheritedListener> listeners)
+      implements Arrival {
+    public Takeover {
+      listeners = List.copyOf(listeners);
+    }
+  }
+}

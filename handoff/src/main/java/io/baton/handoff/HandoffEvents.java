@@ -1,0 +1,17 @@
+package io.baton.handoff;
+
+import java.time.Duration;
+
+/** What the handoff library reports to the application (metrics). Called from handoff threads. */
+public interface HandoffEvents {
+  HandoffEvents NONE = new HandoffEvents() {};
+
+  /** A step of either side completed; {@code phase} is a stable snake_case name. */
+  default void phaseCompleted(String phase, Duration took) {}
+
+  /** An attempt ended, on the outgoing side. */
+  default void handoffEnded(HandoffResult result, String detail) {}
+
+  /** The predecessor reported its drain progress (incoming side). */
+  default void predecessorProgress(DrainProgress progress) {}
+}

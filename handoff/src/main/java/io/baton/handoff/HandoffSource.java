@@ -1,0 +1,27 @@
+package io.baton.handoff;
+
+import java.util.List;
+
+/**
+ * What the active process offers a successor, and how it reacts to the handoff. Implemented by the
+ * application; called from the handoff thread.
+ */
+public interface HandoffSource {
+
+  long generation();
+
+  /** The listeners to pass, at the moment the successor asks for them. */
+  List<PassableListener> listeners();
+
+  /**
+   * The successor accepts on every listener. Stop accepting (keep the fds open: a rollback may
+   * need them), turn not-ready and begin the drain.
+   */
+  Drain beginDrain();
+
+  /**
+   * The successor died before the drain finished: accept again and serve on as the active
+   * process. Connections already told to close may still close.
+   */
+  void rollBack(String reason);
+}

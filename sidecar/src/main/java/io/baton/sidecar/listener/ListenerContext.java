@@ -1,0 +1,35 @@
+package io.baton.sidecar.listener;
+
+import io.baton.sidecar.config.ClusterConfig;
+import io.baton.sidecar.config.ListenerConfig;
+import io.baton.sidecar.drain.DrainState;
+import io.baton.sidecar.metrics.ClusterMetrics;
+import io.baton.sidecar.metrics.ListenerMetrics;
+import io.baton.sidecar.upstream.Cluster;
+
+/**
+ * What a protocol handler of one listener needs from the rest of the process.
+ *
+ * @param generation this process's generation, for the optional {@code X-Baton-Generation} header
+ * @param servingHeader whether to add that header to proxied responses
+ */
+public record ListenerContext(
+    ListenerConfig listener,
+    Cluster cluster,
+    ListenerMetrics metrics,
+    DrainState drain,
+    long generation,
+    boolean servingHeader) {
+
+  public String name() {
+    return listener.name();
+  }
+
+  public ClusterConfig clusterConfig() {
+    return cluster.config();
+  }
+
+  public ClusterMetrics clusterMetrics() {
+    return cluster.metrics();
+  }
+}

@@ -1,0 +1,124 @@
+package io.baton.sidecar.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Every metric Baton exports, by its Prometheus name. Names follow the Prometheus rules: base
+ * units, {@code _total} for counters; the status code is a label, never part of a name.
+ *
+ * <p>Hot-path users take a {@link ListenerMetrics} or {@link ClusterMetrics} once and keep it, so a
+ * request costs no map lookup.
+ */
+public final class BatonMetrics {
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
+  private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
+  private final AtomicLong generation = new AtomicLong();
+  private final AtomicLong listenersInherited = new AtomicLong();
+  private final AtomicLong draining = new AtomicLong();
+  private final AtomicLong ready = new AtomicLong();
+
+  public BatonMetrics() {
+    Gauge.builder("baton.generation", generation, AtomicLong::get)
+        .description("Generation of this process: 1 after a cold start, +1 at each handoff")
+        .register(registry);
+    Gauge.builder("baton.listeners.inherited", listenersInherited, AtomicLong::get)
+        .description("Listening sockets this process received from its predecessor")
+        .register(registry);
+    Gauge.builder("baton.draining", draining, AtomicLong::get)
+        .description("1 while this process drains after handing off, else 0")
+        .register(registry);
+    Gauge.builder("baton.ready", ready, AtomicLong::get)
+        .description("1 while this process accepts connections, else 0")
+        .register(registry);
+    for (HandoffResult result : HandoffResult.values()) {
+      handoffCounter(result);
+    }
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Prometheus text exposition of every metric. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public void setGeneration(long value) {
+    generation.set(value);
+  }
+
+  public void setListenersInherited(int count) {
+    listenersInherited.set(count);
+  }
+
+  public void setDraining(boolean value) {
+    draining.set(value ? 1 : 0);
+  }
+
+  public void setReady(boolean value) {
+    ready.set(value ? 1 : 0);
+  }
+
+  public ListenerMetrics listener(String name) {
+    return listeners.computeIfAbsent(name, n -> new ListenerMetrics(registry, n));
+  }
+
+  public ClusterMetrics cluster(String name) {
+    return clusters.computeIfAbsent(name, n -> new ClusterMetrics(registry, n));
+  }
+
+  public void handoffEnded(HandoffResult result) {
+    handoffCounter(result).increment();
+  }
+
+  public void handoffPhase(String phase, Duration took) {
+    Timer.builder("baton.handoff.phase")
+        .description("Duration of each step of a handoff, on the side that performed it")
+        .tag("phase", phase)
+        .register(registry)
+        .record(took);
+  }
+
+  public void drainFinished(Duration took) {
+    Timer.builder("baton.drain")
+        .description("Time from drain start to the last connection closed (or the deadline)")
+        .register(registry)
+        .record(took);
+  }
+
+  private Counter handoffCounter(HandoffResult result) {
+    return Counter.builder("baton.handoffs")
+        .description("Handoffs by result, counted by the outgoing process")
+        .tag("result", result.label())
+        .register(registry);
+  }
+
+  /** The labels of {@code baton_handoffs_total}. */
+  public enum HandoffResult {
+    SUCCESS("success"),
+    REFUSED("refused"),
+    FAILED("failed"),
+    ROLLED_BACK("rolled_back");
+
+    private final String label;
+
+    HandoffResult(String label) {
+      this.label = label;
+    }
+
+    public String label() {
+      return label;
+    }
+  }
+}
