@@ -26,6 +26,8 @@ public final class BatonMetrics {
   private final AtomicLong listenersInherited = new AtomicLong();
   private final AtomicLong draining = new AtomicLong();
   private final AtomicLong ready = new AtomicLong();
+  private final AtomicLong parentConnections = new AtomicLong();
+  private final AtomicLong parentRequests = new AtomicLong();
 
   public BatonMetrics() {
     Gauge.builder("baton.generation", generation, AtomicLong::get)
@@ -39,6 +41,12 @@ public final class BatonMetrics {
         .register(registry);
     Gauge.builder("baton.ready", ready, AtomicLong::get)
         .description("1 while this process accepts connections, else 0")
+        .register(registry);
+    Gauge.builder("baton.parent.connections.active", parentConnections, AtomicLong::get)
+        .description("Connections the previous generation still has open while it drains")
+        .register(registry);
+    Gauge.builder("baton.parent.requests.active", parentRequests, AtomicLong::get)
+        .description("Requests the previous generation still has in flight while it drains")
         .register(registry);
     for (HandoffResult result : HandoffResult.values()) {
       handoffCounter(result);
@@ -68,6 +76,12 @@ public final class BatonMetrics {
 
   public void setReady(boolean value) {
     ready.set(value ? 1 : 0);
+  }
+
+  /** The predecessor's last reported drain progress; zero once it has exited. */
+  public void setParentProgress(long connections, long requests) {
+    parentConnections.set(connections);
+    parentRequests.set(requests);
   }
 
   public ListenerMetrics listener(String name) {

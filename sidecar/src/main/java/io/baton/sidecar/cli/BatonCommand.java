@@ -1,0 +1,29 @@
+package io.baton.sidecar.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code baton}: the entry point of the jar. */
+@Command(
+    name = "baton",
+    mixinStandardHelpOptions = true,
+    versionProvider = BuildInfo.class,
+    description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.",
+    subcommands = {RunCommand.class, ValidateCommand.class, VersionCommand.class, DemoCommand.class,
+        UpstreamCommand.class, CommandLine.HelpCommand.class})
+public final class BatonCommand implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    // Every log line names its process: two generations log side by side during a handoff.
+    System.setProperty("PID", Long.toString(ProcessHandle.current().pid()));
+    System.exit(new CommandLine(new BatonCommand()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, validate, version, demo)");
+  }
+}

@@ -1,0 +1,54 @@
+package io.baton.sidecar.cli;
+
+import io.baton.handoff.HandoffSettings;
+import io.baton.sidecar.config.BatonConfig;
+import io.baton.sidecar.config.ConfigException;
+import io.baton.sidecar.config.ConfigLoader;
+import io.baton.sidecar.server.SidecarServer;
+import io.baton.sidecar.server.StartupException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Starts a generation: a cold start, or a handoff if an active process owns the run directory.
+ * Prints one {@code baton serving ...} line on stdout once it serves; exits 0 after handing over
+ * to a successor or draining on SIGTERM.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = "Start a generation (takes over from the active process of the same runDir, if any).")
+final class RunCommand implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+  @Option(names = "--config", required = true, paramLabel = "FILE", description = "The YAML config file.")
+  Path config;
+
+  @Override
+  public Integer call() {
+    BatonConfig cfg;
+    try {
+      cfg = ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      System.err.println("baton: " + e.getMessage());
+      return ExitCodes.BAD_CONFIG;
+    }
+    SidecarServer server;
+    try {
+      HandoffSettings settings = new HandoffSettings(cfg.runDir(), cfg.handoff().stepTimeout(),
+          cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment());
+      server = SidecarServer.start(cfg, settings, System.out);
+    } catch (StartupException | IllegalArgumentException | IllegalStateException e) {
+      log.error("cannot start: {}", e.getMessage());
+      System.err.println("baton: cannot start: " + e.getMessage());
+      return ExitCodes.CANNOT_START;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> server.shutdownGracefully("SIGTERM or SIGINT"), "baton-shutdown"));
+    int code = server.awaitExit();
+    log.info("generation {} exits with {}", server.generation(), code);
+    return code;
+  }
+}

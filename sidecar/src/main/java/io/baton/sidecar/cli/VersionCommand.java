@@ -1,0 +1,20 @@
+package io.baton.sidecar.cli;
+
+import io.baton.handoff.wire.ProtocolVersion;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Prints the build version, or with {@code --protocol} only the handoff protocol version. */
+@Command(name = "version", mixinStandardHelpOptions = true, description = "Print the version of this binary.")
+final class VersionCommand implements Callable<Integer> {
+
+  @Option(names = "--protocol", description = "Print only the handoff protocol version; two binaries hand off only if it matches.")
+  boolean protocol;
+
+  @Override
+  public Integer call() {
+    System.out.println(protocol ? String.valueOf(ProtocolVersion.CURRENT) : new BuildInfo().getVersion()[0]);
+    return 0;
+  }
+}

@@ -1,0 +1,301 @@
+package io.baton.sidecar.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads and validates the YAML config. Unknown keys and bad values are errors naming the key path,
+ * the value and what was expected, e.g. {@code drain.timeout: "30" (expected a duration such as
+ * 30s)}. Every problem found is reported, not only the first.
+ */
+public final class ConfigLoader {
+
+  public static final Path DEFAULT_RUN_DIR = Path.of("/run/baton");
+  static final String DEFAULT_ADMIN = "127.0.0.1:9901";
+  static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
+  static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
+  /** The listener name the admin listener uses in a handoff; not allowed for data listeners. */
+  public static final String ADMIN_LISTENER_NAME = "admin";
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private final List<String> problems = new ArrayList<>();
+
+  private ConfigLoader() {}
+
+  public static BatonConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + file + ": does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + ": cannot be read (" + e + ")", e);
+    }
+    return parse(text, file.toString());
+  }
+
+  public static BatonConfig parse(String yaml, String source) throws ConfigException {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException(
+          "config " + source + ": not valid YAML (" + e.getOriginalMessage() + ")", e);
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      throw new ConfigException("config " + source + ": is empty (expected a mapping with listeners and clusters)");
+    }
+    ConfigLoader loader = new ConfigLoader();
+    BatonConfig config = loader.root(root);
+    if (!loader.problems.isEmpty()) {
+      throw new ConfigException("config " + source + ":\n  " + String.join("\n  ", loader.problems));
+    }
+    return config;
+  }
+
+  private BatonConfig root(JsonNode root) {
+    if (!root.isObject()) {
+      problem("(root)", root, "a mapping with runDir, admin, drain, handoff, listeners, clusters");
+      return null;
+    }
+    onlyKeys("", root, Set.of("runDir", "admin", "drain", "handoff", "listeners", "clusters"));
+    Path runDir = Path.of(text("runDir", root.get("runDir"), DEFAULT_RUN_DIR.toString()));
+    if (!runDir.isAbsolute()) {
+      problem("runDir", root.get("runDir"), "an absolute path");
+    }
+
+    JsonNode adminNode = section("admin", root.get("admin"));
+    onlyKeys("admin.", adminNode, Set.of("address", "servingHeader"));
+    HostPort adminAddress = hostPort("admin.address", adminNode.get("address"), DEFAULT_ADMIN);
+    boolean servingHeader = bool("admin.servingHeader", adminNode.get("servingHeader"), false);
+
+    JsonNode drainNode = section("drain", root.get("drain"));
+    onlyKeys("drain.", drainNode, Set.of("timeout"));
+    Duration drainTimeout = duration("drain.timeout", drainNode.get("timeout"), DEFAULT_DRAIN_TIMEOUT);
+
+    JsonNode handoffNode = section("handoff", root.get("handoff"));
+    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout"));
+    Duration step = duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
+    Duration ready = duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
+
+    List<ClusterConfig> clusters = clusters(root.get("clusters"));
+    Set<String> clusterNames = new HashSet<>();
+    clusters.forEach(c -> clusterNames.add(c.name()));
+    List<ListenerConfig> listeners = listeners(root.get("listeners"), clusterNames);
+
+    return new BatonConfig(
+        runDir,
+        new AdminConfig(adminAddress, servingHeader),
+        new DrainConfig(drainTimeout),
+        new HandoffConfig(step, ready),
+        listeners,
+        clusters);
+  }
+
+  private List<ListenerConfig> listeners(JsonNode node, Set<String> clusterNames) {
+    List<ListenerConfig> result = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return result;
+    }
+    if (!node.isArray()) {
+      problem("listeners", node, "a list of listeners");
+      return result;
+    }
+    Set<String> names = new HashSet<>();
+    Set<String> addresses = new HashSet<>();
+    for (int i = 0; i < node.size(); i++) {
+      String at = "listeners[" + i + "]";
+      JsonNode l = node.get(i);
+      if (!l.isObject()) {
+        problem(at, l, "a mapping with name, address, protocol, cluster");
+        continue;
+      }
+      onlyKeys(at + ".", l, Set.of("name", "address", "protocol", "cluster"));
+      String name = requiredName(at + ".name", l.get("name"));
+      if (name != null && ADMIN_LISTENER_NAME.equals(name)) {
+        problem(at + ".name", l.get("name"), "a name other than \"admin\", which the admin listener uses");
+      } else if (name != null && !names.add(name)) {
+        problem(at + ".name", l.get("name"), "a name no other listener has");
+      }
+      HostPort address = hostPort(at + ".address", l.get("address"), null);
+      if (address != null && address.port() != 0 && !addresses.add(address.toString())) {
+        problem(at + ".address", l.get("address"), "an address no other listener has");
+      }
+      ListenerProtocol protocol = protocol(at + ".protocol", l.get("protocol"));
+      String cluster = requiredName(at + ".cluster", l.get("cluster"));
+      if (cluster != null && !clusterNames.contains(cluster)) {
+        problem(at + ".cluster", l.get("cluster"), "the name of a cluster under clusters: " + clusterNames);
+      }
+      if (name != null && address != null && protocol != null && cluster != null) {
+        result.add(new ListenerConfig(name, address, protocol, cluster));
+      }
+    }
+    return result;
+  }
+
+  private List<ClusterConfig> clusters(JsonNode node) {
+    List<ClusterConfig> result = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return result;
+    }
+    if (!node.isArray()) {
+      problem("clusters", node, "a list of clusters");
+      return result;
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < node.size(); i++) {
+      String at = "clusters[" + i + "]";
+      JsonNode c = node.get(i);
+      if (!c.isObject()) {
+        problem(at, c, "a mapping with name and endpoints");
+        continue;
+      }
+      onlyKeys(at + ".", c, Set.of("name", "endpoints", "connectTimeout", "requestTimeout", "idleTimeout"));
+      String name = requiredName(at + ".name", c.get("name"));
+      if (name != null && !names.add(name)) {
+        problem(at + ".name", c.get("name"), "a name no other cluster has");
+      }
+      List<HostPort> endpoints = new ArrayList<>();
+      JsonNode eps = c.get("endpoints");
+      if (eps == null || eps.isNull()) {
+        // A cluster without endpoints is allowed: its requests get 503.
+      } else if (!eps.isArray()) {
+        problem(at + ".endpoints", eps, "a list of host:port");
+      } else {
+        for (int j = 0; j < eps.size(); j++) {
+          HostPort hp = hostPort(at + ".endpoints[" + j + "]", eps.get(j), null);
+          if (hp != null) {
+            endpoints.add(hp);
+          }
+        }
+      }
+      Duration connect = duration(at + ".connectTimeout", c.get("connectTimeout"), DEFAULT_CONNECT_TIMEOUT);
+      Duration request = duration(at + ".requestTimeout", c.get("requestTimeout"), DEFAULT_REQUEST_TIMEOUT);
+      Duration idle = duration(at + ".idleTimeout", c.get("idleTimeout"), DEFAULT_IDLE_TIMEOUT);
+      if (name != null) {
+        result.add(new ClusterConfig(name, endpoints, connect, request, idle));
+      }
+    }
+    return result;
+  }
+
+  private JsonNode section(String key, JsonNode node) {
+    if (node == null || node.isNull()) {
+      return YAML.createObjectNode();
+    }
+    if (!node.isObject()) {
+      problem(key, node, "a mapping");
+      return YAML.createObjectNode();
+    }
+    return node;
+  }
+
+  private void onlyKeys(String prefix, JsonNode node, Set<String> allowed) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!allowed.contains(key)) {
+        problems.add(prefix + key + ": unknown key (expected one of: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+      }
+    }
+  }
+
+  private String text(String key, JsonNode node, String fallback) {
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.isTextual()) {
+      problem(key, node, "a string");
+      return fallback;
+    }
+    return node.asText();
+  }
+
+  private String requiredName(String key, JsonNode node) {
+    if (node == null || node.isNull()) {
+      problems.add(key + ": missing (expected a name such as web)");
+      return null;
+    }
+    if (!node.isTextual() || !node.asText().matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")) {
+      problem(key, node, "a name of letters, digits, '.', '_' or '-'");
+      return null;
+    }
+    return node.asText();
+  }
+
+  private boolean bool(String key, JsonNode node, boolean fallback) {
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.isBoolean()) {
+      problem(key, node, "true or false");
+      return fallback;
+    }
+    return node.asBoolean();
+  }
+
+  private Duration duration(String key, JsonNode node, Duration fallback) {
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    Duration d = node.isTextual() ? Durations.parseOrNull(node.asText()) : null;
+    if (d == null || d.isZero()) {
+      problem(key, node, "a duration such as 30s, 500ms, 2m");
+      return fallback;
+    }
+    return d;
+  }
+
+  private HostPort hostPort(String key, JsonNode node, String fallback) {
+    if (node == null || node.isNull()) {
+      if (fallback == null) {
+        problems.add(key + ": missing (expected host:port such as 127.0.0.1:8080)");
+        return null;
+      }
+      return HostPort.parse(fallback);
+    }
+    if (!node.isTextual()) {
+      problem(key, node, "host:port such as 127.0.0.1:8080");
+      return null;
+    }
+    try {
+      return HostPort.parse(node.asText());
+    } catch (IllegalArgumentException e) {
+      problems.add(key + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  private ListenerProtocol protocol(String key, JsonNode node) {
+    String value = text(key, node, "http");
+    for (ListenerProtocol p : ListenerProtocol.values()) {
+      if (p.wireName().equals(value)) {
+        return p;
+      }
+    }
+    problem(key, node, "http or tcp");
+    return null;
+  }
+
+  private void problem(String key, JsonNode value, String expected) {
+    String shown = value == null ? "missing" : value.isTextual() ? "\"" + value.asText() + "\"" : value.toString();
+    problems.add(key + ": " + shown + " (expected " + expected + ")");
+  }
+}

@@ -1,0 +1,119 @@
+package io.baton.sidecar.drain;
+
+import io.baton.handoff.Drain;
+import io.baton.handoff.DrainOutcome;
+import io.baton.handoff.DrainProgress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One drain of this process: announce it, then finish as soon as the last connection closes, or
+ * close what is left at the deadline. No quiet period: the successor already accepts, so every
+ * connection that can still arrive here is one the kernel queued before we stopped accepting, and
+ * {@link io.baton.sidecar.listener.ServingSocket#stopAccepting()} returns only after the last
+ * such accept.
+ *
+ * <p>Time comes from an injected nanosecond clock and scheduler, so the deadline logic is tested
+ * without waiting.
+ */
+public final class DrainController implements Drain {
+
+  private static final Logger log = LoggerFactory.getLogger(DrainController.class);
+
+  /** The drain's own states; a cancelled drain is one that a rollback ended. */
+  private enum State {
+    NOT_STARTED,
+    DRAINING,
+    FINISHED,
+    CANCELLED
+  }
+
+  private final DrainTarget target;
+  private final Duration timeout;
+  private final LongSupplier nanos;
+  private final DeadlineScheduler scheduler;
+  private final CompletableFuture<DrainOutcome> completion = new CompletableFuture<>();
+  private State state = State.NOT_STARTED;
+  private long startNanos;
+  private DeadlineScheduler.Cancellable deadline;
+
+  public DrainController(DrainTarget target, Duration timeout, LongSupplier nanos, DeadlineScheduler scheduler) {
+    this.target = target;
+    this.timeout = timeout;
+    this.nanos = nanos;
+    this.scheduler = scheduler;
+  }
+
+  /** Announces the drain to every connection and arms the deadline. */
+  public synchronized DrainController begin() {
+    if (state != State.NOT_STARTED) {
+      throw new IllegalStateException("drain: " + state + " (expected NOT_STARTED)");
+    }
+    state = State.DRAINING;
+    startNanos = nanos.getAsLong();
+    log.info("drain started: {} connections open, {} requests in flight, deadline in {}",
+        target.openConnections(), target.activeRequests(), timeout);
+    target.announceDrain();
+    deadline = scheduler.schedule(this::deadlinePassed, timeout);
+    connectionClosed();
+    return this;
+  }
+
+  /** Call whenever a client connection closes; finishes the drain when none is left. */
+  public synchronized void connectionClosed() {
+    if (state == State.DRAINING && target.openConnections() == 0) {
+      finish(0);
+    }
+  }
+
+  /** A rollback: this process serves again; the drain never completes. */
+  public synchronized void cancel() {
+    if (state == State.DRAINING) {
+      state = State.CANCELLED;
+      deadline.cancel();
+      log.info("drain cancelled after {} ms", elapsed().toMillis());
+    }
+  }
+
+  private synchronized void deadlinePassed() {
+    if (state != State.DRAINING) {
+      return;
+    }
+    int open = target.openConnections();
+    log.warn("drain deadline of {} passed with {} connections open: closing them", timeout, open);
+    target.closeRemaining();
+    finish(open);
+  }
+
+  private void finish(int closedAtDeadline) {
+    state = State.FINISHED;
+    if (deadline != null) {
+      deadline.cancel();
+    }
+    Duration took = elapsed();
+    log.info("drain finished in {} ms ({} closed at the deadline)", took.toMillis(), closedAtDeadline);
+    completion.complete(new DrainOutcome(closedAtDeadline, took));
+  }
+
+  private Duration elapsed() {
+    return Duration.ofNanos(nanos.getAsLong() - startNanos);
+  }
+
+  public synchronized boolean isDraining() {
+    return state == State.DRAINING;
+  }
+
+  @Override
+  public DrainProgress progress() {
+    return new DrainProgress(target.openConnections(), target.activeRequests());
+  }
+
+  @Override
+  public CompletionStage<DrainOutcome> completion() {
+    return completion;
+  }
+}

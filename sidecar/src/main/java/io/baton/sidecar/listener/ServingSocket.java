@@ -1,0 +1,148 @@
+package io.baton.sidecar.listener;
+
+import io.baton.sidecar.config.HostPort;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * One listening socket of this process, data or admin, and the client connections it accepted.
+ *
+ * <p>The socket is registered with accepting OFF ({@code AUTO_READ} false), whether bound fresh or
+ * adopted from the predecessor's fd: connections may queue in the kernel's backlog, and {@link
+ * #startAccepting()} takes them once the whole process can serve. {@link #stopAccepting()} leaves
+ * the fd open, so the queue stays shared with the successor and a rollback can resume.
+ */
+public final class ServingSocket {
+
+  private final String name;
+  private final HostPort configuredAddress;
+  private final String protocol;
+  private final EpollServerSocketChannel channel;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final AtomicInteger open = new AtomicInteger();
+
+  private ServingSocket(String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
+    this.name = name;
+    this.configuredAddress = configuredAddress;
+    this.protocol = protocol;
+    this.channel = channel;
+  }
+
+  /** Binds a fresh listening socket at {@code address}, not yet accepting. */
+  public static ServingSocket bind(
+      String name, HostPort address, String protocol, EventLoopGroup loops,
+      ChannelHandler protocolInitializer, ConnectionObserver observer) throws IOException {
+    EpollServerSocketChannel ch = new EpollServerSocketChannel();
+    ServingSocket socket = new ServingSocket(name, address, protocol, ch);
+    ChannelFuture f = socket.bootstrap(loops, protocolInitializer, observer).bind(address.toSocketAddress()).awaitUninterruptibly();
+    if (!f.isSuccess()) {
+      ch.close();
+      throw new IOException("listener " + name + ": cannot bind " + address + ": " + f.cause().getMessage(), f.cause());
+    }
+    return socket;
+  }
+
+  /** Registers a listening fd received from the predecessor, not yet accepting. Never binds. */
+  public static ServingSocket adopt(
+      String name, HostPort address, String protocol, int fd, EventLoopGroup loops,
+      ChannelHandler protocolInitializer, ConnectionObserver observer) throws IOException {
+    EpollServerSocketChannel ch = new EpollServerSocketChannel(fd);
+    ServingSocket socket = new ServingSocket(name, address, protocol, ch);
+    ChannelFuture f = socket.bootstrap(loops, protocolInitializer, observer).register().awaitUninterruptibly();
+    if (!f.isSuccess()) {
+      ch.close();
+      throw new IOException("listener " + name + ": cannot register inherited fd " + fd + ": " + f.cause().getMessage(), f.cause());
+    }
+    return socket;
+  }
+
+  private ServerBootstrap bootstrap(EventLoopGroup loops, ChannelHandler protocolInitializer, ConnectionObserver observer) {
+    return new ServerBootstrap()
+        .group(loops)
+        .channelFactory(() -> channel)
+        .option(ChannelOption.AUTO_READ, false)
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel child) {
+            connections.add(child);
+            open.incrementAndGet();
+            observer.opened(ServingSocket.this);
+            child.closeFuture().addListener(f -> {
+              open.decrementAndGet();
+              observer.closed(ServingSocket.this);
+            });
+            child.pipeline().addLast(protocolInitializer);
+          }
+        });
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public HostPort configuredAddress() {
+    return configuredAddress;
+  }
+
+  public String protocol() {
+    return protocol;
+  }
+
+  /** The address the kernel bound, with the real port when the config said 0. */
+  public InetSocketAddress boundAddress() {
+    return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** The listening fd, to pass to a successor. Stays owned by this socket. */
+  public int fd() {
+    return channel.fd().intValue();
+  }
+
+  public int openConnections() {
+    return open.get();
+  }
+
+  public void startAccepting() {
+    setAccepting(true);
+  }
+
+  public void stopAccepting() {
+    setAccepting(false);
+  }
+
+  /** Runs on the event loop and returns once no further accept can happen (or resumes them). */
+  private void setAccepting(boolean accepting) {
+    channel.eventLoop().submit(() -> channel.config().setAutoRead(accepting)).syncUninterruptibly();
+  }
+
+  /** Runs {@code action} on the event loop of every open client connection. */
+  public void forEachConnection(Consumer<Channel> action) {
+    for (Channel c : connections) {
+      c.eventLoop().execute(() -> action.accept(c));
+    }
+  }
+
+  public void closeConnections() {
+    connections.close().awaitUninterruptibly();
+  }
+
+  /** Closes this process's copy of the listening fd; a successor's copy keeps the socket alive. */
+  public void closeListener() {
+    channel.close().awaitUninterruptibly();
+  }
+}

@@ -1,0 +1,100 @@
+package io.baton.sidecar.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  private static final String VALID = """
+      runDir: /tmp/baton-run
+      admin:
+        address: 127.0.0.1:9901
+      drain:
+        timeout: 30s
+      listeners:
+        - name: web
+          address: 0.0.0.0:8080
+          protocol: http
+          cluster: backend
+      clusters:
+        - name: backend
+          endpoints: [127.0.0.1:9000]
+      """;
+
+  @Test
+  void contractConfigFromTheDesignLoadsWithDefaults() throws Exception {
+    BatonConfig c = ConfigLoader.parse(VALID, "test");
+    assertThat(c.runDir()).isEqualTo(Path.of("/tmp/baton-run"));
+    assertThat(c.admin().address()).isEqualTo(new HostPort("127.0.0.1", 9901));
+    assertThat(c.drain().timeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.listeners()).containsExactly(
+        new ListenerConfig("web", new HostPort("0.0.0.0", 8080), ListenerProtocol.HTTP, "backend"));
+    assertThat(c.clusters().get(0).endpoints()).containsExactly(new HostPort("127.0.0.1", 9000));
+    assertThat(c.clusters().get(0).connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(c.handoff().stepTimeout()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void unknownKeyIsNamedWithTheKeysThatAreAllowed() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  grace: 5s"), "test"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("drain.grace: unknown key (expected one of: timeout)");
+  }
+
+  @Test
+  void durationWithoutUnitNamesKeyValueAndExpectedForm() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("timeout: 30s", "timeout: \"30\""), "test"))
+        .hasMessageContaining("drain.timeout: \"30\" (expected a duration such as 30s, 500ms, 2m)");
+  }
+
+  @Test
+  void listenerNamingAMissingClusterIsAnError() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("cluster: backend", "cluster: nowhere"), "test"))
+        .hasMessageContaining("listeners[0].cluster: \"nowhere\" (expected the name of a cluster under clusters: [backend])");
+  }
+
+  @Test
+  void badAddressAndBadProtocolAreBothReported() {
+    String bad = VALID.replace("0.0.0.0:8080", "8080").replace("protocol: http", "protocol: udp");
+    assertThatThrownBy(() -> ConfigLoader.parse(bad, "test"))
+        .hasMessageContaining("listeners[0].address: 8080 (expected host:port")
+        .hasMessageContaining("listeners[0].protocol: \"udp\" (expected http or tcp)");
+  }
+
+  @Test
+  void listenerMayNotTakeTheAdminName() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("name: web", "name: admin"), "test"))
+        .hasMessageContaining("listeners[0].name: \"admin\"");
+  }
+
+  @Test
+  void relativeRunDirIsRefused() {
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("/tmp/baton-run", "run"), "test"))
+        .hasMessageContaining("runDir: \"run\" (expected an absolute path)");
+  }
+
+  @Test
+  void missingFileNamesThePath(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+    assertThatThrownBy(() -> ConfigLoader.load(missing)).hasMessageContaining(missing + ": does not exist");
+  }
+
+  @Test
+  void unreadableYamlNamesTheFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("bad.yaml"), "listeners: [\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file)).hasMessageContaining("bad.yaml: not valid YAML");
+  }
+
+  @Test
+  void ipv6AddressesInBrackets() throws Exception {
+    BatonConfig c = ConfigLoader.parse(VALID.replace("0.0.0.0:8080", "\"[::1]:8080\""), "test");
+    assertThat(c.listeners().get(0).address()).isEqualTo(new HostPort("::1", 8080));
+    assertThat(c.listeners().get(0).address().toString()).isEqualTo("[::1]:8080");
+  }
+}
