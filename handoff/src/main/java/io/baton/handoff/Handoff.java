@@ -1,5 +1,12 @@
 package io.baton.handoff;
 
+import io.baton.handoff.incoming.IncomingHandoff;
+import io.baton.handoff.os.OsException;
+import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.outgoing.OutgoingHandoff;
+import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.wire.ProtocolVersion;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -25,22 +32,75 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Handoff implements AutoCloseable {
 
-  private Handoff() {}
+  private final HandoffSettings settings;
+  private final HandoffEvents events;
+  private final RunDirectory runDir;
+  private final IncomingHandoff incoming;
+  private final CompletableFuture<DrainOutcome> successorTookOver = new CompletableFuture<>();
+  private Arrival arrival;
+  private OutgoingHandoff outgoing;
+
+  private Handoff(HandoffSettings settings, HandoffEvents events, RunDirectory runDir, IncomingHandoff incoming) {
+    this.settings = settings;
+    this.events = events;
+    this.runDir = runDir;
+    this.incoming = incoming;
+  }
 
   public static Handoff open(HandoffSettings settings, HandoffEvents events) throws HandoffException {
-    throw new UnsupportedOperationException("not implemented yet");
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(events, "events");
+    RunDirectory runDir = RunDirectory.open(settings.runDir());
+    runDir.removeStaleTempSockets();
+    return new Handoff(settings, events, runDir, new IncomingHandoff(runDir, settings, events));
   }
 
-  public Arrival arrive() throws HandoffException {
-    throw new UnsupportedOperationException("not implemented yet");
+  /** The handoff protocol version of this binary (what {@code baton version --protocol} prints). */
+  public static int protocolVersion() {
+    return ProtocolVersion.CURRENT;
   }
 
-  public void serve(HandoffSource source) throws HandoffException {
-    throw new UnsupportedOperationException("not implemented yet");
+  public synchronized Arrival arrive() throws HandoffException {
+    if (arrival != null) {
+      throw new IllegalStateException("arrive: already called (expected: once per process)");
+    }
+    arrival = incoming.arrive();
+    return arrival;
   }
 
-  public void abort(String reason) {
-    throw new UnsupportedOperationException("not implemented yet");
+  /**
+   * @param adoptedListeners the names of the inherited listeners this process registered (the
+   *     predecessor stops accepting on those); ignored on a cold start
+   */
+  public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners) throws HandoffException {
+    Objects.requireNonNull(source, "source");
+    if (arrival == null) {
+      throw new IllegalStateException("serve: called before arrive (expected: arrive() first)");
+    }
+    if (outgoing != null) {
+      throw new IllegalStateException("serve: already serving (expected: once per process)");
+    }
+    // Bound before Ready, so that publishing it after Draining is one rename.
+    UnixServer control = UnixServer.bind(runDir.newTempControlSocket());
+    try {
+      if (arrival instanceof Arrival.Takeover) {
+        incoming.ready(control, adoptedListeners);
+      } else {
+        control.publishAs(runDir.reconfigSocket());
+      }
+      OutgoingHandoff serving =
+          new OutgoingHandoff(runDir, settings, events, source, incoming::predecessorDraining, successorTookOver);
+      serving.start(control);
+      outgoing = serving;
+    } catch (HandoffException | RuntimeException e) {
+      control.deleteFileIfStillOurs();
+      control.close();
+      throw e;
+    }
+  }
+
+  public synchronized void abort(String reason) {
+    incoming.abort(reason);
   }
 
   /**
@@ -48,14 +108,24 @@ public final class Handoff implements AutoCloseable {
    * predecessor of that successor may now exit).
    */
   public CompletableFuture<DrainOutcome> successorTookOver() {
-    throw new UnsupportedOperationException("not implemented yet");
+    return successorTookOver;
   }
 
   /** While this process's predecessor drains: its last reported progress. */
   public Optional<DrainProgress> predecessorProgress() {
-    throw new UnsupportedOperationException("not implemented yet");
+    return incoming.predecessorProgress();
   }
 
+  /**
+   * Stops serving {@code reconfig.sock} (its file is removed only if it is still this process's
+   * socket, never a successor's) and closes every control connection. Listener fds stay the
+   * application's.
+   */
   @Override
-  public void close() {}
+  public synchronized void close() {
+    if (outgoing != null) {
+      outgoing.close();
+    }
+    incoming.close();
+  }
 }

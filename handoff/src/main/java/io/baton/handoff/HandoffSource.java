@@ -16,8 +16,12 @@ public interface HandoffSource {
   /**
    * The successor accepts on every listener. Stop accepting (keep the fds open: a rollback may
    * need them), turn not-ready and begin the drain.
+   *
+   * @param adoptedListeners names of the passed listeners the successor accepts on; a listener it
+   *     did not adopt (its address changed, or it is gone from the new config) is no longer
+   *     reachable through the successor
    */
-  Drain beginDrain();
+  Drain beginDrain(java.util.Set<String> adoptedListeners);
 
   /**
    * The successor died before the drain finished: accept again and serve on as the active

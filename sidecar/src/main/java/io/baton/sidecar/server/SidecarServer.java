@@ -33,9 +33,11 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -99,6 +101,7 @@ public final class SidecarServer {
       throw new StartupException(e.getMessage(), e);
     }
     Map<String, InheritedListener> inherited = new HashMap<>();
+    Set<String> adopted = new HashSet<>();
     if (arrival instanceof Arrival.Takeover takeover) {
       generation = takeover.generation();
       takeover.listeners().forEach(l -> inherited.put(l.name(), l));
@@ -113,7 +116,7 @@ public final class SidecarServer {
 
     try {
       loops = EventLoops.start(Runtime.getRuntime().availableProcessors());
-      listeners = openListeners(inherited);
+      listeners = openListeners(inherited, adopted);
     } catch (IOException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
       inherited.values().forEach(SidecarServer::closeFd);
@@ -132,20 +135,22 @@ public final class SidecarServer {
     // process can serve, because everything it needs was built above.
     listeners.startAccepting();
     try {
-      handoff.serve(new Source());
+      handoff.serve(new Source(), adopted);
     } catch (HandoffException e) {
       // We accept already; the predecessor either stopped (then we are the only server) or never
       // heard Ready (then both accept from the same queues): either way nothing is lost.
       log.error("handoff after Ready did not complete cleanly: {}", e.getMessage());
     }
     lifecycle.moveTo(Phase.SERVING, "accepting on " + listeners.data().size() + " listeners + admin");
-    handoff.successorTookOver().whenComplete((outcome, failure) -> stop("successor took over"));
+    // Stopped on a thread of its own: stop() closes the handoff, whose thread completes this future.
+    handoff.successorTookOver().whenComplete((outcome, failure) ->
+        new Thread(() -> stop("generation " + (generation + 1) + " took over and the drain finished"), "baton-stop").start());
     log.info("generation {} serving after {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     out.println(ServingLine.of(generation, ProcessHandle.current().pid(), listeners));
     out.flush();
   }
 
-  private ListenerSet openListeners(Map<String, InheritedListener> inherited) throws IOException {
+  private ListenerSet openListeners(Map<String, InheritedListener> inherited, Set<String> adopted) throws IOException {
     Map<String, Cluster> clusters = new LinkedHashMap<>();
     config.clusters().forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
     ConnectionObserver observer = new ConnectionObserver() {
@@ -180,13 +185,13 @@ public final class SidecarServer {
           case HTTP -> new Http1ProxyInitializer(ctx);
           case TCP -> new TcpRelayInitializer(ctx);
         };
-        data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting));
+        data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting, adopted));
       }
       AdminInitializer adminInit = new AdminInitializer(metrics, () -> lifecycle.phase() == Phase.SERVING);
       admin = open(ConfigLoader.ADMIN_LISTENER_NAME, config.admin().address(), ADMIN_PROTOCOL,
-          inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME), adminInit, ConnectionObserver.NONE);
+          inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME), adminInit, ConnectionObserver.NONE, adopted);
     } catch (IOException | RuntimeException e) {
-      data.forEach(s -> { s.closeListener(); });
+      data.forEach(ServingSocket::closeListener);
       throw e;
     }
     for (InheritedListener gone : inherited.values()) {
@@ -198,9 +203,10 @@ public final class SidecarServer {
   }
 
   private ServingSocket open(String name, HostPort address, String protocol, InheritedListener inherited,
-      ChannelHandler initializer, ConnectionObserver observer) throws IOException {
+      ChannelHandler initializer, ConnectionObserver observer, Set<String> adopted) throws IOException {
     if (inherited != null && inherited.address().equals(address.toString())) {
       ServingSocket s = ServingSocket.adopt(name, address, protocol, inherited.fd(), loops.group(), initializer, observer);
+      adopted.add(name);
       log.info("listener {} ({}, {}) inherited as fd {}", name, address, protocol, inherited.fd());
       return s;
     }
@@ -234,10 +240,12 @@ public final class SidecarServer {
     }
 
     @Override
-    public Drain beginDrain() {
+    public Drain beginDrain(Set<String> adoptedListeners) {
       synchronized (SidecarServer.this) {
         lifecycle.moveTo(Phase.DRAINING, "generation " + (generation + 1) + " accepts now");
-        return startDrain(true);
+        // Admin moves only when the successor adopted it (same address); otherwise this process
+        // keeps answering /metrics and /ready (503) at its own address until it exits.
+        return startDrain(adoptedListeners.contains(ConfigLoader.ADMIN_LISTENER_NAME));
       }
     }
 

@@ -1,0 +1,358 @@
+package io.baton.handoff.incoming;
+
+import io.baton.handoff.Arrival;
+import io.baton.handoff.DrainProgress;
+import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.HandoffException;
+import io.baton.handoff.HandoffRefusedException;
+import io.baton.handoff.HandoffSettings;
+import io.baton.handoff.IncomingStep;
+import io.baton.handoff.InheritedListener;
+import io.baton.handoff.os.Fds;
+import io.baton.handoff.os.OsException;
+import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.os.UnixConnection;
+import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.wire.ControlChannel;
+import io.baton.handoff.wire.ControlProtocolException;
+import io.baton.handoff.wire.HandoffThreads;
+import io.baton.handoff.wire.PeerClosedException;
+import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.wire.ReceivedFrame;
+import io.baton.proto.handoff.v1.Abort;
+import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.Hello;
+import io.baton.proto.handoff.v1.ListenSocketReady;
+import io.baton.proto.handoff.v1.ListenerDescriptor;
+import io.baton.proto.handoff.v1.Listeners;
+import io.baton.proto.handoff.v1.ListenersReceived;
+import io.baton.proto.handoff.v1.Ready;
+import io.baton.proto.handoff.v1.RefusalReason;
+import io.baton.proto.handoff.v1.Welcome;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The incoming side: asks the active process for the baton ({@link #arrive}), then says Ready and
+ * takes {@code reconfig.sock} over ({@link #ready}), and follows the predecessor's drain.
+ *
+ * <p>The connection to the predecessor's {@code reconfig.sock} stays open until it has finished
+ * draining: its EOF is how each side sees the other die.
+ */
+public final class IncomingHandoff implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(IncomingHandoff.class);
+
+  /** After Draining the predecessor only streams progress; this bounds each wait, not the drain. */
+  static final Duration FOLLOW_WAKEUP = Duration.ofMinutes(1);
+
+  private final RunDirectory runDir;
+  private final HandoffSettings settings;
+  private final HandoffEvents events;
+  private final long ownUid;
+  private ControlChannel reconfig;
+  private UnixServer listenServer;
+  private long generation;
+  private long predecessorPid;
+  private long stepStarted;
+  private volatile boolean predecessorDraining;
+  private final AtomicReference<DrainProgress> predecessorProgress = new AtomicReference<>();
+  private final CompletableFuture<Void> predecessorGone = new CompletableFuture<>();
+  private volatile boolean closed;
+
+  public IncomingHandoff(RunDirectory runDir, HandoffSettings settings, HandoffEvents events) throws OsException {
+    this.runDir = runDir;
+    this.settings = settings;
+    this.events = events;
+    this.ownUid = Fds.ownUid();
+  }
+
+  /** Steps 1 to 4 of the protocol: a cold start, or the predecessor's listeners. */
+  public Arrival arrive() throws HandoffException {
+    Path reconfigPath = runDir.reconfigSocket();
+    stepStarted = System.nanoTime();
+    UnixConnection connection;
+    try {
+      connection = UnixConnection.connect(reconfigPath, settings.stepTimeout());
+    } catch (OsException e) {
+      if (e.kind() == OsException.Kind.NOT_FOUND) {
+        log.info("handoff: no {}: cold start", reconfigPath);
+        return new Arrival.ColdStart();
+      }
+      if (e.kind() == OsException.Kind.CONNECTION_REFUSED) {
+        // A socket file nobody listens on: its owner was killed without cleaning up.
+        log.info("handoff: {} refuses connections (stale, its owner died): removing it, cold start", reconfigPath);
+        runDir.remove(reconfigPath);
+        return new Arrival.ColdStart();
+      }
+      throw new HandoffException("handoff: cannot connect to the active process: " + e.getMessage(), e);
+    }
+    reconfig = new ControlChannel(connection);
+    try {
+      return takeOver();
+    } catch (HandoffException | RuntimeException e) {
+      closeQuietly();
+      throw e;
+    }
+  }
+
+  private Arrival takeOver() throws HandoffException {
+    PeerCredentials peer = reconfig.peer();
+    checkUid(peer, reconfig);
+    reconfig.send(
+        ProtocolVersion.envelope()
+            .setHello(Hello.newBuilder().setPid((int) ProcessHandle.current().pid()).setBuildVersion(settings.buildVersion()))
+            .build());
+    Envelope answer = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.WELCOME, "Welcome");
+    Welcome welcome = answer.getWelcome();
+    if (peer.pidVisible() && peer.pid() != welcome.getPid()) {
+      throw new HandoffException(
+          "handoff: Welcome.pid: " + welcome.getPid() + " (expected: the pid of the process serving " + reconfig.path() + ", " + peer.pid() + ")");
+    }
+    predecessorPid = welcome.getPid();
+    generation = welcome.getGeneration() + 1;
+    step("welcomed", "by pid " + welcome.getPid() + " build " + welcome.getBuildVersion() + " generation " + welcome.getGeneration());
+    settings.stepObserver().reached(IncomingStep.WELCOMED);
+
+    Path listenPath = runDir.listenSocket();
+    runDir.remove(listenPath); // stale from a process that died mid-handoff; only one session at a time gets here
+    listenServer = UnixServer.bind(listenPath);
+    reconfig.send(ProtocolVersion.envelope().setListenSocketReady(ListenSocketReady.newBuilder().setPath(listenPath.toString())).build());
+
+    List<InheritedListener> inherited;
+    try (ControlChannel listen = new ControlChannel(listenServer.accept(settings.stepTimeout()))) {
+      PeerCredentials listenPeer = listen.peer();
+      checkUid(listenPeer, listen);
+      if (listenPeer.pidVisible() && listenPeer.pid() != predecessorPid) {
+        throw new HandoffException(
+            "handoff: " + listenPath + " was connected by pid " + listenPeer.pid() + " (expected: the predecessor, pid " + predecessorPid + ")");
+      }
+      ReceivedFrame frame = listen.receive(settings.stepTimeout());
+      inherited = toInherited(frame, listenPath);
+      listen.send(ProtocolVersion.envelope().setListenersReceived(ListenersReceived.newBuilder().setCount(inherited.size())).build());
+    } catch (OsException e) {
+      if (e.isTimeout()) {
+        throw new HandoffException("handoff: the predecessor did not pass its listeners on " + listenPath + " within " + settings.stepTimeout(), e);
+      }
+      throw e;
+    } finally {
+      closeListenServer();
+    }
+    step("listeners_received", inherited.size() + " listener(s)");
+    settings.stepObserver().reached(IncomingStep.LISTENERS_RECEIVED);
+    return new Arrival.Takeover(generation, welcome.getPid(), welcome.getBuildVersion(), inherited);
+  }
+
+  private static List<InheritedListener> toInherited(ReceivedFrame frame, Path path) throws ControlProtocolException {
+    int[] fds = frame.fds();
+    if (frame.bodyCase() != Envelope.BodyCase.LISTENERS) {
+      frame.closeFds();
+      throw new ControlProtocolException(RefusalReason.UNEXPECTED_MESSAGE, "on " + path + ": message " + frame.bodyCase() + " (expected: LISTENERS)");
+    }
+    Listeners listeners = frame.envelope().getListeners();
+    if (listeners.getListenersCount() != fds.length) {
+      frame.closeFds();
+      throw new ControlProtocolException(
+          RefusalReason.MALFORMED_MESSAGE,
+          "on " + path + ": fds received: " + fds.length + " (expected: one per listener, " + listeners.getListenersCount() + ")");
+    }
+    List<InheritedListener> inherited = new ArrayList<>(fds.length);
+    for (int i = 0; i < fds.length; i++) {
+      ListenerDescriptor d = listeners.getListeners(i);
+      inherited.add(new InheritedListener(d.getName(), d.getAddress(), d.getProtocol(), fds[i]));
+    }
+    return inherited;
+  }
+
+  /**
+   * Step 5 to 7: says Ready, waits for Draining (a predecessor that dies instead is logged: we serve
+   * anyway), renames {@code published} over {@code reconfig.sock}, and follows the drain on a
+   * daemon thread.
+   */
+  public void ready(UnixServer control, java.util.Set<String> adoptedListeners) throws HandoffException {
+    if (reconfig == null) {
+      throw new IllegalStateException("ready: no takeover in progress (expected: arrive() returned a Takeover)");
+    }
+    reconfig.send(ProtocolVersion.envelope().setReady(Ready.newBuilder().addAllAdoptedListeners(adoptedListeners)).build());
+    step("ready_sent", "accepting on every listener");
+    settings.stepObserver().reached(IncomingStep.READY_SENT);
+    predecessorDraining = true;
+    boolean following = false;
+    try {
+      expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.DRAINING, "Draining");
+      step("draining_acknowledged", "predecessor pid " + predecessorPid + " stopped accepting");
+      following = true;
+    } catch (PeerClosedException e) {
+      log.warn("handoff (generation {}): predecessor pid {} closed {} instead of saying Draining (it died); serving anyway", generation, predecessorPid, reconfig.path());
+    } catch (HandoffException e) {
+      log.warn("handoff (generation {}): no Draining from predecessor pid {}: {}; serving anyway", generation, predecessorPid, e.getMessage());
+      following = !reconfig.isClosed();
+    }
+    control.publishAs(runDir.reconfigSocket());
+    log.info("handoff (generation {}): {} is now served by this process (pid {})", generation, runDir.reconfigSocket(), ProcessHandle.current().pid());
+    if (following) {
+      HandoffThreads.start("follow-predecessor", this::followDrain);
+    } else {
+      predecessorDone();
+    }
+  }
+
+  /** Reads DrainProgress until DrainFinished or EOF (the predecessor exited). */
+  private void followDrain() {
+    ControlChannel channel = reconfig;
+    try {
+      while (!closed) {
+        ReceivedFrame frame;
+        try {
+          frame = channel.receive(FOLLOW_WAKEUP);
+        } catch (OsException e) {
+          if (e.isTimeout()) {
+            continue;
+          }
+          throw e;
+        }
+        frame.closeFds();
+        Envelope envelope = frame.envelope();
+        switch (envelope.getBodyCase()) {
+          case DRAIN_PROGRESS -> {
+            DrainProgress progress =
+                new DrainProgress(envelope.getDrainProgress().getConnectionsActive(), envelope.getDrainProgress().getRequestsActive());
+            predecessorProgress.set(progress);
+            events.predecessorProgress(progress);
+          }
+          case DRAIN_FINISHED -> {
+            step(
+                "predecessor_drained",
+                "predecessor pid " + predecessorPid + " drained in " + envelope.getDrainFinished().getDrainSeconds()
+                    + " s, " + envelope.getDrainFinished().getConnectionsClosedAtDeadline() + " closed at its deadline");
+            return;
+          }
+          default ->
+              log.warn(
+                  "handoff (generation {}): ignoring {} from predecessor pid {} on {} (expected: DRAIN_PROGRESS or DRAIN_FINISHED)",
+                  generation, envelope.getBodyCase(), predecessorPid, channel.path());
+        }
+      }
+    } catch (PeerClosedException e) {
+      log.info("handoff (generation {}): predecessor pid {} closed {}: it exited", generation, predecessorPid, channel.path());
+    } catch (HandoffException e) {
+      if (!closed) {
+        log.warn("handoff (generation {}): lost the predecessor's drain on {}: {}", generation, channel.path(), e.getMessage());
+      }
+    } finally {
+      channel.close();
+      predecessorDone();
+    }
+  }
+
+  private void predecessorDone() {
+    predecessorDraining = false;
+    predecessorGone.complete(null);
+  }
+
+  /** Tells the predecessor we give up (it serves on), closes everything and removes listen.sock. */
+  public void abort(String reason) {
+    ControlChannel channel = reconfig;
+    if (channel != null && !channel.isClosed()) {
+      try {
+        channel.send(ProtocolVersion.envelope().setAbort(Abort.newBuilder().setReason(reason)).build());
+      } catch (OsException | ControlProtocolException e) {
+        log.warn("handoff: Abort not delivered on {}: {}", channel.path(), e.getMessage());
+      }
+    }
+    log.warn("handoff (generation {}): aborted: {}", generation, reason);
+    closeQuietly();
+  }
+
+  /** While the predecessor drains, this process must not hand over: it would make three. */
+  public boolean predecessorDraining() {
+    return predecessorDraining;
+  }
+
+  public Optional<DrainProgress> predecessorProgress() {
+    return predecessorDraining ? Optional.ofNullable(predecessorProgress.get()) : Optional.empty();
+  }
+
+  /** Completes when the predecessor finished draining or closed its connection. */
+  public CompletableFuture<Void> predecessorGone() {
+    return predecessorGone;
+  }
+
+  public long generation() {
+    return generation;
+  }
+
+  private Envelope expect(ControlChannel channel, Duration timeout, Envelope.BodyCase expected, String name) throws HandoffException {
+    ReceivedFrame frame;
+    try {
+      frame = channel.receive(timeout);
+    } catch (OsException e) {
+      if (e.isTimeout()) {
+        throw new HandoffException("handoff: no " + name + " from the active process on " + channel.path() + " within " + timeout, e);
+      }
+      throw e;
+    } catch (PeerClosedException e) {
+      throw new PeerClosedException("handoff: the active process closed " + channel.path() + " while we waited for " + name + " (it exited or died)");
+    }
+    frame.closeFds();
+    Envelope envelope = frame.envelope();
+    if (envelope.getBodyCase() == Envelope.BodyCase.REFUSAL) {
+      throw new HandoffRefusedException(envelope.getRefusal().getReason(), envelope.getRefusal().getDetail());
+    }
+    if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
+      throw new ControlProtocolException(
+          RefusalReason.PROTOCOL_VERSION_MISMATCH,
+          "handoff: protocol_version: " + envelope.getProtocolVersion() + " from " + channel.path() + " (expected: " + ProtocolVersion.CURRENT + ")");
+    }
+    if (envelope.getBodyCase() != expected) {
+      throw new ControlProtocolException(
+          RefusalReason.UNEXPECTED_MESSAGE, "handoff: message " + envelope.getBodyCase() + " on " + channel.path() + " (expected: " + expected + ")");
+    }
+    return envelope;
+  }
+
+  private void checkUid(PeerCredentials peer, ControlChannel channel) throws HandoffException {
+    if (peer.uid() != ownUid && peer.uid() != 0) {
+      throw new HandoffException("handoff: " + channel.path() + " peer uid: " + peer.uid() + " (expected: " + ownUid + " or 0)");
+    }
+  }
+
+  private void step(String phase, String what) {
+    long now = System.nanoTime();
+    Duration took = Duration.ofNanos(now - stepStarted);
+    stepStarted = now;
+    log.info("handoff (generation {}): {} ({}) in {} ms", generation, phase, what, took.toMillis());
+    events.phaseCompleted("incoming_" + phase, took);
+  }
+
+  private void closeListenServer() {
+    UnixServer server = listenServer;
+    if (server != null) {
+      server.deleteFileIfStillOurs();
+      server.close();
+      listenServer = null;
+    }
+  }
+
+  private void closeQuietly() {
+    closed = true;
+    if (reconfig != null) {
+      reconfig.close();
+    }
+    closeListenServer(); // removes listen.sock if it is still the one we bound
+  }
+
+  @Override
+  public void close() {
+    closeQuietly();
+    predecessorDone();
+  }
+}

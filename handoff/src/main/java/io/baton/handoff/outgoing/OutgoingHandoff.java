@@ -1,0 +1,634 @@
+package io.baton.handoff.outgoing;
+
+import io.baton.handoff.Drain;
+import io.baton.handoff.DrainOutcome;
+import io.baton.handoff.DrainProgress;
+import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.HandoffException;
+import io.baton.handoff.HandoffResult;
+import io.baton.handoff.HandoffSettings;
+import io.baton.handoff.HandoffSource;
+import io.baton.handoff.PassableListener;
+import io.baton.handoff.os.Fds;
+import io.baton.handoff.os.OsException;
+import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.os.UnixConnection;
+import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.wire.ControlChannel;
+import io.baton.handoff.wire.ControlProtocolException;
+import io.baton.handoff.wire.HandoffThreads;
+import io.baton.handoff.wire.PeerClosedException;
+import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.wire.ReceivedFrame;
+import io.baton.proto.handoff.v1.Draining;
+import io.baton.proto.handoff.v1.DrainFinished;
+import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.Hello;
+import io.baton.proto.handoff.v1.ListenerDescriptor;
+import io.baton.proto.handoff.v1.Listeners;
+import io.baton.proto.handoff.v1.Refusal;
+import io.baton.proto.handoff.v1.RefusalReason;
+import io.baton.proto.handoff.v1.Welcome;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outgoing side: serves {@code reconfig.sock} and hands this process's listeners to a
+ * successor. One accept thread; one thread per connection ({@link Session}), so that a second
+ * peer is refused while a first one is being served.
+ *
+ * <p>Until Ready this process changes nothing: every failure leaves it serving as before. After
+ * Ready it drains, and the connection to the successor is held open: EOF on it before the drain
+ * finished means the successor died, and this process rolls back.
+ */
+public final class OutgoingHandoff implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(OutgoingHandoff.class);
+
+  /** How often the drain progress is streamed to the successor. */
+  static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(1);
+
+  /**
+   * After Ready the successor sends nothing: reads only wait for EOF. They still wake up this often
+   * (and go back to waiting while the drain runs) so that no read is unbounded; the thread ends when
+   * the socket closes.
+   */
+  static final Duration POST_READY_WAKEUP = Duration.ofMinutes(1);
+
+  private final RunDirectory runDir;
+  private final HandoffSettings settings;
+  private final HandoffEvents events;
+  private final HandoffSource source;
+  private final BooleanSupplier predecessorDraining;
+  private final CompletableFuture<DrainOutcome> successorTookOver;
+  private final long ownUid;
+  private final AtomicReference<Session> active = new AtomicReference<>();
+  private final AtomicLong sessionIds = new AtomicLong();
+  private final ScheduledExecutorService ticker;
+  private final Object serverLock = new Object();
+  private UnixServer server;
+  private volatile boolean closed;
+
+  public OutgoingHandoff(
+      RunDirectory runDir,
+      HandoffSettings settings,
+      HandoffEvents events,
+      HandoffSource source,
+      BooleanSupplier predecessorDraining,
+      CompletableFuture<DrainOutcome> successorTookOver)
+      throws OsException {
+    this.runDir = runDir;
+    this.settings = settings;
+    this.events = events;
+    this.source = source;
+    this.predecessorDraining = predecessorDraining;
+    this.successorTookOver = successorTookOver;
+    this.ownUid = Fds.ownUid();
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "baton-handoff-drain-progress");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts serving on {@code published}, already reachable at {@code reconfig.sock}. */
+  public void start(UnixServer published) {
+    synchronized (serverLock) {
+      server = published;
+    }
+    HandoffThreads.start("accept", () -> acceptLoop(published));
+  }
+
+  /**
+   * Binds a fresh socket at a temporary path and renames it over {@code reconfig.sock}: one atomic
+   * step, so a client connecting meanwhile reaches either the old socket or the new one.
+   */
+  public static UnixServer publish(RunDirectory runDir) throws OsException {
+    UnixServer fresh = UnixServer.bind(runDir.newTempControlSocket());
+    try {
+      fresh.publishAs(runDir.reconfigSocket());
+      return fresh;
+    } catch (OsException e) {
+      fresh.deleteFileIfStillOurs();
+      fresh.close();
+      throw e;
+    }
+  }
+
+  /** The server currently published, or null once a successor took over. */
+  public UnixServer server() {
+    synchronized (serverLock) {
+      return server;
+    }
+  }
+
+  /** The session now holding the baton, if any. */
+  public SessionState activeSessionState() {
+    Session session = active.get();
+    return session == null ? null : session.state();
+  }
+
+  private void acceptLoop(UnixServer listening) {
+    while (!closed) {
+      UnixConnection connection;
+      try {
+        connection = listening.accept();
+      } catch (OsException e) {
+        if (listening.isClosed() || closed) {
+          return; // replaced (rollback re-published) or this process is done: not an error
+        }
+        log.warn("handoff: accept on {} failed, still serving: {}", listening.path(), e.getMessage());
+        continue;
+      }
+      Session session = new Session(sessionIds.incrementAndGet(), new ControlChannel(connection));
+      HandoffThreads.start("session-" + session.id, session::run);
+    }
+  }
+
+  private void replaceServer(UnixServer fresh) {
+    UnixServer previous;
+    synchronized (serverLock) {
+      previous = server;
+      server = fresh;
+    }
+    if (previous != null) {
+      previous.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    ticker.shutdownNow();
+    Session session = active.get();
+    if (session != null) {
+      session.channel.close();
+    }
+    UnixServer current;
+    synchronized (serverLock) {
+      current = server;
+      server = null;
+    }
+    if (current != null) {
+      current.deleteFileIfStillOurs();
+      current.close();
+    }
+  }
+
+  /** One connection to reconfig.sock, from Hello to its terminal {@link SessionState}. */
+  final class Session {
+    private final long id;
+    private final ControlChannel channel;
+    private SessionState state = SessionState.AWAITING_HELLO;
+    private PeerCredentials peer;
+    private long successorGeneration;
+    private long stepStarted = System.nanoTime();
+    private Drain drain;
+    private ScheduledFuture<?> progressTask;
+
+    Session(long id, ControlChannel channel) {
+      this.id = id;
+      this.channel = channel;
+    }
+
+    synchronized SessionState state() {
+      return state;
+    }
+
+    private synchronized boolean transition(SessionState from, SessionState to) {
+      if (state != from) {
+        return false;
+      }
+      log.debug("handoff session {} on {}: {} -> {}", id, channel.path(), from, to);
+      state = to;
+      return true;
+    }
+
+    private synchronized void moveTo(SessionState to) {
+      log.debug("handoff session {} on {}: {} -> {}", id, channel.path(), state, to);
+      state = to;
+    }
+
+    void run() {
+      try {
+        peer = channel.peer();
+        Hello hello = awaitHello();
+        if (hello == null) {
+          return; // refused or failed: already reported
+        }
+        try {
+          handOver(hello);
+        } finally {
+          if (state().isTerminal() && state() != SessionState.SUCCEEDED) {
+            active.compareAndSet(this, null);
+          }
+        }
+      } catch (OsException e) {
+        fail("cannot read the peer's credentials: " + e.getMessage());
+      } catch (RuntimeException e) {
+        log.error("handoff session {} on {}: unexpected error in {}", id, channel.path(), state(), e);
+        fail("internal error: " + e);
+        active.compareAndSet(this, null);
+      }
+    }
+
+    /** AWAITING_HELLO: the checks of step 3 of the protocol. Returns null if the peer was turned away. */
+    private Hello awaitHello() {
+      ReceivedFrame frame;
+      try {
+        frame = channel.receive(settings.stepTimeout());
+      } catch (ControlProtocolException e) {
+        refuse(e.reason(), e.getMessage());
+        return null;
+      } catch (PeerClosedException e) {
+        fail("peer closed before Hello");
+        return null;
+      } catch (OsException e) {
+        fail(e.isTimeout() ? "no Hello within " + settings.stepTimeout() : e.getMessage());
+        return null;
+      }
+      frame.closeFds(); // Hello carries none; a peer that sends some does not get to keep them open here
+      Envelope envelope = frame.envelope();
+      if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
+        refuse(
+            RefusalReason.PROTOCOL_VERSION_MISMATCH,
+            "protocol_version: " + envelope.getProtocolVersion() + " (expected: " + ProtocolVersion.CURRENT + ")");
+        return null;
+      }
+      if (envelope.getBodyCase() != Envelope.BodyCase.HELLO) {
+        refuse(RefusalReason.UNEXPECTED_MESSAGE, "message: " + envelope.getBodyCase() + " (expected: HELLO)");
+        return null;
+      }
+      Hello hello = envelope.getHello();
+      if (peer.uid() != ownUid && peer.uid() != 0) {
+        refuse(RefusalReason.PEER_UID_MISMATCH, "peer uid: " + peer.uid() + " (expected: " + ownUid + " or 0)");
+        return null;
+      }
+      if (peer.pidVisible() && peer.pid() != hello.getPid()) {
+        refuse(
+            RefusalReason.PEER_PID_MISMATCH,
+            "Hello.pid: " + hello.getPid() + " (expected: the connecting process's pid " + peer.pid() + ")");
+        return null;
+      }
+      if (predecessorDraining.getAsBoolean()) {
+        refuse(
+            RefusalReason.PREDECESSOR_DRAINING,
+            "this process (generation " + source.generation() + ") still waits for its predecessor to drain; retry later");
+        return null;
+      }
+      if (!active.compareAndSet(null, this)) {
+        Session other = active.get();
+        refuse(
+            RefusalReason.HANDOFF_IN_PROGRESS,
+            "another handoff is under way (peer " + (other == null ? "?" : other.peer) + ", " + (other == null ? "?" : other.state()) + ")");
+        return null;
+      }
+      return hello;
+    }
+
+    private void handOver(Hello hello) {
+      long generation = source.generation();
+      successorGeneration = generation + 1;
+      try {
+        send(
+            ProtocolVersion.envelope()
+                .setWelcome(
+                    Welcome.newBuilder()
+                        .setPid((int) ProcessHandle.current().pid())
+                        .setBuildVersion(settings.buildVersion())
+                        .setGeneration(generation))
+                .build());
+        step("welcome", "welcomed peer " + peer + " build " + hello.getBuildVersion());
+        moveTo(SessionState.AWAITING_LISTEN_SOCKET);
+
+        ReceivedFrame frame = receiveBeforeReady(settings.stepTimeout(), Envelope.BodyCase.LISTEN_SOCKET_READY);
+        if (frame == null) {
+          return;
+        }
+        String announced = frame.envelope().getListenSocketReady().getPath();
+        if (!announced.isEmpty() && !announced.equals(runDir.listenSocket().toString())) {
+          refuseAfterWelcome(
+              RefusalReason.MALFORMED_MESSAGE,
+              "ListenSocketReady.path: " + announced + " (expected: " + runDir.listenSocket() + ")");
+          return;
+        }
+        moveTo(SessionState.SENDING_LISTENERS);
+        if (!sendListeners(hello)) {
+          return;
+        }
+        step("listeners_sent", "listeners passed");
+        moveTo(SessionState.AWAITING_READY);
+
+        frame = receiveBeforeReady(settings.readyTimeout(), Envelope.BodyCase.READY);
+        if (frame == null) {
+          return;
+        }
+        step("ready_received", "successor accepts on every listener");
+        drain(java.util.Set.copyOf(frame.envelope().getReady().getAdoptedListenersList()));
+      } catch (OsException | ControlProtocolException e) {
+        failAndClean(e.getMessage());
+      }
+    }
+
+    /**
+     * Receives the one message expected now. Returns null after reporting a failure (Abort, EOF,
+     * timeout, garbage or another message).
+     */
+    private ReceivedFrame receiveBeforeReady(Duration timeout, Envelope.BodyCase expected) {
+      ReceivedFrame frame;
+      try {
+        frame = channel.receive(timeout);
+      } catch (ControlProtocolException e) {
+        refuseAfterWelcome(e.reason(), e.getMessage());
+        return null;
+      } catch (PeerClosedException e) {
+        failAndClean("successor closed the connection in " + state() + " (it exited or died)");
+        return null;
+      } catch (OsException e) {
+        failAndClean(e.isTimeout() ? "no " + expected + " within " + timeout + " in " + state() : e.getMessage());
+        return null;
+      }
+      frame.closeFds();
+      Envelope envelope = frame.envelope();
+      if (envelope.getBodyCase() == Envelope.BodyCase.ABORT) {
+        failAndClean("successor aborted in " + state() + ": " + envelope.getAbort().getReason());
+        return null;
+      }
+      if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
+        refuseAfterWelcome(
+            RefusalReason.PROTOCOL_VERSION_MISMATCH,
+            "protocol_version: " + envelope.getProtocolVersion() + " (expected: " + ProtocolVersion.CURRENT + ")");
+        return null;
+      }
+      if (envelope.getBodyCase() != expected) {
+        refuseAfterWelcome(RefusalReason.UNEXPECTED_MESSAGE, "message: " + envelope.getBodyCase() + " (expected: " + expected + ")");
+        return null;
+      }
+      return frame;
+    }
+
+    /** SENDING_LISTENERS: step 4 of the protocol, on listen.sock. */
+    private boolean sendListeners(Hello hello) throws OsException, ControlProtocolException {
+      try (ControlChannel listen = new ControlChannel(UnixConnection.connect(runDir.listenSocket(), settings.stepTimeout()))) {
+        PeerCredentials listenPeer = listen.peer();
+        if (listenPeer.uid() != ownUid && listenPeer.uid() != 0) {
+          failAndClean("listen.sock is served by uid " + listenPeer.uid() + " (expected: " + ownUid + " or 0); not sending listeners");
+          return false;
+        }
+        if (listenPeer.pidVisible() && listenPeer.pid() != hello.getPid()) {
+          failAndClean("listen.sock is served by pid " + listenPeer.pid() + " (expected: " + hello.getPid() + "); not sending listeners");
+          return false;
+        }
+        List<PassableListener> listeners = source.listeners();
+        Listeners.Builder message = Listeners.newBuilder().setGeneration(source.generation());
+        int[] fds = new int[listeners.size()];
+        for (int i = 0; i < listeners.size(); i++) {
+          PassableListener l = listeners.get(i);
+          message.addListeners(ListenerDescriptor.newBuilder().setName(l.name()).setAddress(l.address()).setProtocol(l.protocol()));
+          fds[i] = l.fd();
+        }
+        listen.send(ProtocolVersion.envelope().setListeners(message).build(), fds);
+        ReceivedFrame reply;
+        try {
+          reply = listen.receive(settings.stepTimeout());
+        } catch (PeerClosedException e) {
+          failAndClean("successor closed listen.sock before ListenersReceived (it exited or died)");
+          return false;
+        } catch (OsException e) {
+          failAndClean(e.isTimeout() ? "no ListenersReceived within " + settings.stepTimeout() : e.getMessage());
+          return false;
+        }
+        reply.closeFds();
+        if (reply.bodyCase() != Envelope.BodyCase.LISTENERS_RECEIVED) {
+          failAndClean("on listen.sock: message " + reply.bodyCase() + " (expected: LISTENERS_RECEIVED)");
+          return false;
+        }
+        int count = reply.envelope().getListenersReceived().getCount();
+        if (count != fds.length) {
+          failAndClean("ListenersReceived.count: " + count + " (expected: " + fds.length + ")");
+          return false;
+        }
+        return true;
+      }
+    }
+
+    /** DRAINING: step 6. This thread then waits for EOF, which means the successor died. */
+    private void drain(java.util.Set<String> adoptedListeners) {
+      if (!transition(SessionState.AWAITING_READY, SessionState.DRAINING)) {
+        return;
+      }
+      drain = source.beginDrain(adoptedListeners);
+      try {
+        send(ProtocolVersion.envelope().setDraining(Draining.newBuilder()).build());
+      } catch (OsException | ControlProtocolException e) {
+        // The reads below see the EOF and roll back.
+        log.warn("handoff to generation {}: cannot send Draining on {}: {}", successorGeneration, channel.path(), e.getMessage());
+      }
+      step("draining", "stopped accepting, draining");
+      progressTask =
+          ticker.scheduleAtFixedRate(this::sendProgress, 0, PROGRESS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+      drain.completion().whenComplete((outcome, error) -> finishDrain(outcome, error));
+      watchForSuccessorDeath();
+    }
+
+    private void sendProgress() {
+      if (state() != SessionState.DRAINING) {
+        return;
+      }
+      try {
+        DrainProgress progress = drain.progress();
+        send(
+            ProtocolVersion.envelope()
+                .setDrainProgress(
+                    io.baton.proto.handoff.v1.DrainProgress.newBuilder()
+                        .setConnectionsActive(progress.connectionsActive())
+                        .setRequestsActive(progress.requestsActive()))
+                .build());
+      } catch (OsException | ControlProtocolException | RuntimeException e) {
+        log.debug("handoff: drain progress not sent on {}: {}", channel.path(), e.getMessage());
+      }
+    }
+
+    private void watchForSuccessorDeath() {
+      while (true) {
+        try {
+          ReceivedFrame frame = channel.receive(POST_READY_WAKEUP);
+          frame.closeFds();
+          log.warn(
+              "handoff to generation {}: ignoring {} from peer {} on {} in {} (expected: nothing)",
+              successorGeneration, frame.bodyCase(), peer, channel.path(), state());
+        } catch (PeerClosedException e) {
+          rollBack("successor (peer " + peer + ") closed reconfig.sock while this process drained: it exited or died");
+          return;
+        } catch (OsException e) {
+          if (e.isTimeout() && state() == SessionState.DRAINING) {
+            continue;
+          }
+          if (!e.isTimeout() && state() == SessionState.DRAINING) {
+            rollBack("reconfig.sock connection to the successor failed while draining: " + e.getMessage());
+          }
+          return;
+        } catch (ControlProtocolException e) {
+          // The stream is out of step; the handoff is committed, so only EOF can still matter.
+          log.warn("handoff to generation {}: garbage from peer {} on {} in {}: {}", successorGeneration, peer, channel.path(), state(), e.getMessage());
+          if (state() != SessionState.DRAINING) {
+            return;
+          }
+        }
+      }
+    }
+
+    private void rollBack(String reason) {
+      if (!transition(SessionState.DRAINING, SessionState.ROLLED_BACK)) {
+        return;
+      }
+      cancelProgress();
+      channel.close();
+      log.warn("handoff to generation {}: rolling back: {}", successorGeneration, reason);
+      source.rollBack(reason);
+      try {
+        replaceServer(publish(runDir));
+        UnixServer republished = server();
+        HandoffThreads.start("accept", () -> acceptLoop(republished));
+        log.info("handoff: rolled back; serving {} again (generation {})", runDir.reconfigSocket(), source.generation());
+      } catch (OsException e) {
+        log.error("handoff: rolled back but cannot re-publish {}: {}", runDir.reconfigSocket(), e.getMessage());
+      }
+      events.handoffEnded(HandoffResult.ROLLED_BACK, reason);
+      active.compareAndSet(this, null);
+    }
+
+    private void finishDrain(DrainOutcome outcome, Throwable error) {
+      if (!transition(SessionState.DRAINING, SessionState.SUCCEEDED)) {
+        return; // rolled back meanwhile
+      }
+      cancelProgress();
+      DrainOutcome result = outcome != null ? outcome : new DrainOutcome(0, Duration.ZERO);
+      try {
+        send(
+            ProtocolVersion.envelope()
+                .setDrainFinished(
+                    DrainFinished.newBuilder()
+                        .setConnectionsClosedAtDeadline(result.closedAtDeadline())
+                        .setDrainSeconds(result.took().toNanos() / 1e9))
+                .build());
+      } catch (OsException | ControlProtocolException e) {
+        log.warn("handoff to generation {}: DrainFinished not sent on {}: {}", successorGeneration, channel.path(), e.getMessage());
+      }
+      channel.close();
+      step("drain", "drain finished, " + result.closedAtDeadline() + " connection(s) closed at the deadline");
+      // reconfig.sock now names the successor's socket: ours is unreachable, stop serving it.
+      UnixServer current;
+      synchronized (serverLock) {
+        current = server;
+        server = null;
+      }
+      if (current != null) {
+        current.deleteFileIfStillOurs();
+        current.close();
+      }
+      events.handoffEnded(HandoffResult.SUCCESS, "generation " + successorGeneration + " took over");
+      if (error != null) {
+        successorTookOver.completeExceptionally(error);
+      } else {
+        successorTookOver.complete(result);
+      }
+    }
+
+    private void cancelProgress() {
+      ScheduledFuture<?> task = progressTask;
+      if (task != null) {
+        task.cancel(false);
+      }
+    }
+
+    private void send(Envelope envelope) throws OsException, ControlProtocolException {
+      channel.send(envelope);
+    }
+
+    private void step(String phase, String what) {
+      long now = System.nanoTime();
+      Duration took = Duration.ofNanos(now - stepStarted);
+      stepStarted = now;
+      log.info(
+          "handoff to generation {}: {} ({}) in {} ms on {}",
+          successorGeneration, phase, what, took.toMillis(), channel.path());
+      events.phaseCompleted("outgoing_" + phase, took);
+    }
+
+    /** A refusal before anything changed: typed Refusal frame, WARN line, REFUSED; serve on. */
+    private void refuse(RefusalReason reason, String detail) {
+      moveTo(SessionState.REFUSED);
+      log.warn(
+          "handoff refused on {}: {} ({}); peer {}; phase {}",
+          channel.path(), reason, detail, peer == null ? "unknown" : peer, SessionState.AWAITING_HELLO);
+      sendRefusalQuietly(reason, detail);
+      channel.close();
+      events.handoffEnded(HandoffResult.REFUSED, reason + ": " + detail);
+    }
+
+    /** Bad input after Welcome, before Ready: tell the peer why, then fail as any other pre-Ready failure. */
+    private void refuseAfterWelcome(RefusalReason reason, String detail) {
+      SessionState phase = state();
+      log.warn("handoff refused on {}: {} ({}); peer {}; phase {}", channel.path(), reason, detail, peer, phase);
+      sendRefusalQuietly(reason, detail);
+      failAndClean(reason + " in " + phase + ": " + detail);
+    }
+
+    private void sendRefusalQuietly(RefusalReason reason, String detail) {
+      try {
+        send(ProtocolVersion.envelope().setRefusal(Refusal.newBuilder().setReason(reason).setDetail(detail)).build());
+      } catch (OsException | ControlProtocolException | RuntimeException e) {
+        log.debug("handoff: refusal not delivered on {}: {}", channel.path(), e.getMessage());
+      }
+    }
+
+    /** Before any check passed: nothing to clean. */
+    private void fail(String reason) {
+      SessionState phase = state();
+      moveTo(SessionState.FAILED);
+      log.warn("handoff failed on {}: {}; peer {}; phase {}; still serving", channel.path(), reason, peer == null ? "unknown" : peer, phase);
+      channel.close();
+      events.handoffEnded(HandoffResult.FAILED, reason);
+    }
+
+    /** Before Ready, after Welcome: remove the successor's sockets and serve on untouched. */
+    private void failAndClean(String reason) {
+      SessionState phase = state();
+      if (phase.isTerminal()) {
+        return;
+      }
+      moveTo(SessionState.FAILED);
+      log.warn(
+          "handoff to generation {} failed on {}: {}; peer {}; phase {}; still serving as generation {}",
+          successorGeneration, channel.path(), reason, peer, phase, source.generation());
+      channel.close();
+      runDir.removeQuietly(runDir.listenSocket());
+      runDir.removeQuietly(runDir.connSocket());
+      events.handoffEnded(HandoffResult.FAILED, reason);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "outgoing handoff on " + runDir.reconfigSocket();
+  }
+
+  /** For {@link HandoffException} messages elsewhere. */
+  public RunDirectory runDirectory() {
+    return runDir;
+  }
+}

@@ -1,0 +1,31 @@
+package io.baton.handoff.outgoing;
+
+/**
+ * The life of one connection to {@code reconfig.sock} on the outgoing side, in order. A session
+ * ends in exactly one of the terminal states, each reported once as a {@link
+ * io.baton.handoff.HandoffResult}.
+ */
+public enum SessionState {
+  /** Connected; waiting (step timeout) for the peer's Hello. Nothing has changed yet. */
+  AWAITING_HELLO,
+  /** Welcome sent; waiting (step timeout) for the successor to say it bound listen.sock. */
+  AWAITING_LISTEN_SOCKET,
+  /** Connecting to listen.sock, sending the listeners, waiting for ListenersReceived. */
+  SENDING_LISTENERS,
+  /** The successor holds copies of our listener fds; waiting (ready timeout) for Ready or Abort. We still accept. */
+  AWAITING_READY,
+  /** Ready received: we stopped accepting and drain; EOF on reconfig.sock now means roll back. */
+  DRAINING,
+  /** Terminal: the drain finished and DrainFinished was sent. */
+  SUCCEEDED,
+  /** Terminal: refused after Hello (or bad first frame); nothing changed. */
+  REFUSED,
+  /** Terminal: the peer died, hung, aborted or misbehaved before Ready; we serve on untouched. */
+  FAILED,
+  /** Terminal: the successor died while we drained; we accept again and serve reconfig.sock. */
+  ROLLED_BACK;
+
+  public boolean isTerminal() {
+    return ordinal() >= SUCCEEDED.ordinal();
+  }
+}

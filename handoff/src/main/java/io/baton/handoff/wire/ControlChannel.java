@@ -1,0 +1,151 @@
+package io.baton.handoff.wire;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.baton.handoff.os.OsException;
+import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.os.UnixConnection;
+import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.RefusalReason;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * One connected control socket ({@code reconfig.sock} or {@code listen.sock}) speaking framed
+ * {@link Envelope}s.
+ *
+ * <h2>Protocol description</h2>
+ *
+ * <p><b>Framing</b> (both sockets): a 4-byte big-endian length, then that many bytes of one
+ * serialized {@code Envelope}. A frame is at most {@link #MAX_FRAME_BYTES} (1 MiB); a longer (or
+ * negative) length is a protocol error and the connection is unusable afterwards, since the stream
+ * is out of step. A frame is written with one write call, so the fds it describes travel as
+ * SCM_RIGHTS ancillary data on its first byte; the reader reads the length and the body exactly
+ * (never ahead into the next frame), so the fds it collects while reading one frame are that
+ * frame's.
+ *
+ * <p><b>reconfig.sock</b>, served by the active process ("old"); the new process speaks first:
+ *
+ * <pre>
+ *   new -> old  Hello               first frame, always. Old answers within the step timeout.
+ *   old -> new  Welcome | Refusal   a Refusal is the last frame; old closes, nothing changed.
+ *   new -> old  ListenSocketReady   new has bound listen.sock (only after Welcome).
+ *                 ... old connects to listen.sock and hands the listeners over ...
+ *   new -> old  Ready | Abort       within the ready timeout. Abort is the last frame.
+ *   old -> new  Draining            old stopped accepting; new renames its socket over reconfig.sock.
+ *   old -> new  DrainProgress*      about once a second.
+ *   old -> new  DrainFinished       last frame; old closes.
+ * </pre>
+ *
+ * Each request has exactly one reply, in order; nothing is pipelined. The connection stays open for
+ * the whole handoff, so EOF ({@link PeerClosedException}) means the peer exited or died, at once.
+ *
+ * <p><b>listen.sock</b>, served by the new process; old speaks first:
+ *
+ * <pre>
+ *   old -> new  Listeners           one frame; its fds in the order of `listeners`.
+ *   new -> old  ListenersReceived   count = number of fds received. Old closes.
+ * </pre>
+ *
+ * <p><b>Versioning</b>: every envelope carries {@code protocol_version}; see {@link
+ * ProtocolVersion}. The checks are the callers' (a refusal needs the whole context).
+ */
+public final class ControlChannel implements AutoCloseable {
+
+  /** Longest frame body accepted or sent. */
+  public static final int MAX_FRAME_BYTES = 1 << 20;
+
+  private final UnixConnection connection;
+
+  public ControlChannel(UnixConnection connection) {
+    this.connection = connection;
+  }
+
+  public Path path() {
+    return connection.path();
+  }
+
+  public PeerCredentials peer() throws OsException {
+    return connection.peer();
+  }
+
+  /** Sends one frame; {@code fds} travel with its first byte and stay owned by the caller. */
+  public void send(Envelope envelope, int... fds) throws OsException, ControlProtocolException {
+    byte[] body = envelope.toByteArray();
+    if (body.length > MAX_FRAME_BYTES) {
+      throw new ControlProtocolException(
+          RefusalReason.MALFORMED_MESSAGE,
+          "frame: " + body.length + " bytes (expected: <= " + MAX_FRAME_BYTES + ") on " + path());
+    }
+    ByteBuffer frame = ByteBuffer.allocate(4 + body.length);
+    frame.putInt(body.length).put(body);
+    connection.write(frame.array(), fds);
+  }
+
+  /**
+   * Receives one frame, waiting at most {@code timeout} in all.
+   *
+   * @throws PeerClosedException at EOF, including EOF in the middle of a frame
+   * @throws ControlProtocolException for an oversized length or bytes that are not an Envelope
+   * @throws OsException with {@link OsException.Kind#TIMEOUT} when the frame did not arrive in time
+   */
+  public ReceivedFrame receive(Duration timeout) throws OsException, PeerClosedException, ControlProtocolException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    byte[] header = new byte[4];
+    readFully(header, deadline, true);
+    int length = ByteBuffer.wrap(header).getInt();
+    if (length < 0 || length > MAX_FRAME_BYTES) {
+      closeFds(connection.takeReceivedFds());
+      throw new ControlProtocolException(
+          RefusalReason.MALFORMED_MESSAGE,
+          "frame length: " + Integer.toUnsignedString(length) + " (expected: <= " + MAX_FRAME_BYTES + ") on " + path());
+    }
+    byte[] body = new byte[length];
+    readFully(body, deadline, false);
+    int[] fds = connection.takeReceivedFds();
+    try {
+      return new ReceivedFrame(Envelope.parseFrom(body), fds);
+    } catch (InvalidProtocolBufferException e) {
+      closeFds(fds);
+      throw new ControlProtocolException(
+          RefusalReason.MALFORMED_MESSAGE, "frame of " + length + " bytes is not an Envelope on " + path() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void readFully(byte[] buffer, long deadline, boolean atFrameStart) throws OsException, PeerClosedException {
+    int offset = 0;
+    while (offset < buffer.length) {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        throw new OsException(OsException.Kind.TIMEOUT, "read", path(), -1, null);
+      }
+      int n = connection.read(buffer, offset, buffer.length - offset, Duration.ofNanos(remaining));
+      if (n < 0) {
+        closeFds(connection.takeReceivedFds());
+        throw new PeerClosedException(
+            (atFrameStart && offset == 0 ? "peer closed the connection on " : "peer closed in the middle of a frame on ") + path());
+      }
+      offset += n;
+    }
+  }
+
+  private static void closeFds(int[] fds) {
+    for (int fd : fds) {
+      io.baton.handoff.os.Fds.closeQuietly(fd);
+    }
+  }
+
+  public boolean isClosed() {
+    return connection.isClosed();
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+  }
+
+  @Override
+  public String toString() {
+    return "control channel " + path();
+  }
+}

@@ -1,0 +1,41 @@
+package io.baton.handoff;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** Events from handoff threads, delivered to the test thread through queues. */
+final class RecordingEvents implements HandoffEvents {
+  record Ended(HandoffResult result, String detail) {}
+
+  final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
+  final BlockingQueue<DrainProgress> progress = new LinkedBlockingQueue<>();
+  final List<String> phases = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void phaseCompleted(String phase, Duration took) {
+    phases.add(phase);
+  }
+
+  @Override
+  public void handoffEnded(HandoffResult result, String detail) {
+    ended.add(new Ended(result, detail));
+  }
+
+  @Override
+  public void predecessorProgress(DrainProgress p) {
+    progress.add(p);
+  }
+
+  /** The next attempt that ended; fails the test if none ends within 10 s. */
+  Ended nextEnded() throws InterruptedException {
+    Ended e = ended.poll(10, TimeUnit.SECONDS);
+    if (e == null) {
+      throw new AssertionError("no handoffEnded event within 10 s");
+    }
+    return e;
+  }
+}

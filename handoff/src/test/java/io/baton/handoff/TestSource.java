@@ -1,0 +1,60 @@
+package io.baton.handoff;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/** The application's side of the outgoing process, recording what the library asked of it. */
+final class TestSource implements HandoffSource {
+  final long generation;
+  final List<PassableListener> listeners;
+  final CompletableFuture<Void> drainBegun = new CompletableFuture<>();
+  final CompletableFuture<java.util.Set<String>> adopted = new CompletableFuture<>();
+  final CompletableFuture<DrainOutcome> drainDone = new CompletableFuture<>();
+  final BlockingQueue<String> rollBacks = new LinkedBlockingQueue<>();
+  volatile DrainProgress progress = new DrainProgress(0, 0);
+
+  TestSource(long generation, List<PassableListener> listeners) {
+    this.generation = generation;
+    this.listeners = List.copyOf(listeners);
+  }
+
+  @Override
+  public long generation() {
+    return generation;
+  }
+
+  @Override
+  public List<PassableListener> listeners() {
+    return listeners;
+  }
+
+  @Override
+  public Drain beginDrain(java.util.Set<String> adoptedListeners) {
+    adopted.complete(adoptedListeners);
+    drainBegun.complete(null);
+    return new Drain() {
+      @Override
+      public DrainProgress progress() {
+        return progress;
+      }
+
+      @Override
+      public CompletionStage<DrainOutcome> completion() {
+        return drainDone;
+      }
+    };
+  }
+
+  @Override
+  public void rollBack(String reason) {
+    rollBacks.add(reason);
+  }
+
+  void finishDrain(int closedAtDeadline, Duration took) {
+    drainDone.complete(new DrainOutcome(closedAtDeadline, took));
+  }
+}
