@@ -135,6 +135,18 @@ public final class UnixServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Removes only the bound (temporary) name. For a process whose successor took over: the
+   * published name belongs to the successor from its Ready on, and checking the inode before
+   * deleting would race with the successor's rename (check, rename, delete: the successor's
+   * socket gone).
+   */
+  public void deleteBoundFileOnly() {
+    if (!boundPath.equals(path)) {
+      deleteQuietly(boundPath);
+    }
+  }
+
   private static void deleteQuietly(Path file) {
     try {
       Files.deleteIfExists(file);

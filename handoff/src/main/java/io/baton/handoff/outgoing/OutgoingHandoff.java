@@ -530,14 +530,15 @@ public final class OutgoingHandoff implements AutoCloseable {
       }
       channel.close();
       step("drain", "drain finished, " + result.closedAtDeadline() + " connection(s) closed at the deadline");
-      // reconfig.sock now names the successor's socket: ours is unreachable, stop serving it.
+      // reconfig.sock belongs to the successor now (it may be renaming its socket over the name
+      // at this very moment): remove only our own bound file, never the published name.
       UnixServer current;
       synchronized (serverLock) {
         current = server;
         server = null;
       }
       if (current != null) {
-        current.deleteFileIfStillOurs();
+        current.deleteBoundFileOnly();
         current.close();
       }
       events.handoffEnded(HandoffResult.SUCCESS, "generation " + successorGeneration + " took over");

@@ -1,0 +1,99 @@
+package io.baton.it.support;
+
+import io.baton.sidecar.demo.BatonConfigFile;
+import io.baton.sidecar.demo.BatonProcess;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A temp directory with a config and a run directory, and every Baton process a test starts in
+ * it. {@link #close()} kills (by pid) whatever is still running and deletes the directory, even
+ * when the test failed; the logs of a failed test are printed first so CI shows why.
+ */
+public final class BatonFixture implements AutoCloseable {
+
+  /** The packaged jar under test, from the build (it-tests/pom.xml sets it). */
+  public static final Path JAR = Path.of(System.getProperty("baton.jar", "../sidecar/target/baton.jar")).toAbsolutePath();
+
+  private final Path dir;
+  private final List<BatonProcess> processes = new ArrayList<>();
+  private final List<String> logs = new ArrayList<>();
+
+  public BatonFixture() {
+    try {
+      dir = Files.createTempDirectory("baton-it-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (!Files.isRegularFile(JAR)) {
+      throw new IllegalStateException("baton.jar: " + JAR + " (expected the packaged jar: run mvn verify, not mvn test)");
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public Path runDir() {
+    return dir.resolve("run");
+  }
+
+  public Path reconfigSock() {
+    return runDir().resolve("reconfig.sock");
+  }
+
+  /** A config builder writing into this fixture's directory, run directory {@code dir/run}. */
+  public BatonConfigFile config() {
+    return BatonConfigFile.builder(dir);
+  }
+
+  public BatonProcess start(Path config) {
+    return start(config, Map.of());
+  }
+
+  public BatonProcess start(Path config, Map<String, String> env) {
+    BatonProcess p = BatonProcess.start(JAR, config, dir.resolve("logs"), env);
+    processes.add(p);
+    return p;
+  }
+
+  /** Runs another baton command (validate, version...) as a process. */
+  public BatonProcess command(String... args) {
+    BatonProcess p = BatonProcess.startCommand(JAR, dir.resolve("logs"), Map.of(), args);
+    processes.add(p);
+    return p;
+  }
+
+  /** Prints the stderr of every process (for a failed test's report). */
+  public void dumpLogs() {
+    if (logs.isEmpty()) {
+      processes.forEach(p -> logs.add(logOf(p)));
+    }
+    logs.forEach(System.out::println);
+  }
+
+  private static String logOf(BatonProcess p) {
+    return "----- baton pid " + p.pid() + " stdout -----\n" + p.stdoutText() + "\n----- stderr -----\n" + p.stderrText();
+  }
+
+  @Override
+  public void close() {
+    for (BatonProcess p : processes) {
+      p.close();
+      // Kept for DumpLogsOnFailure, which runs after this has deleted the files.
+      logs.add(logOf(p));
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+package io.baton.sidecar.demo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Writes a Baton YAML config for the demo, the bench and the process-level tests. */
+public final class BatonConfigFile {
+
+  private final Path dir;
+  private Path runDir;
+  private String admin = "127.0.0.1:0";
+  private boolean servingHeader;
+  private String drainTimeout = "30s";
+  private String stepTimeout;
+  private String readyTimeout;
+  private final List<String> listeners = new ArrayList<>();
+  private final List<String> clusters = new ArrayList<>();
+
+  private BatonConfigFile(Path dir) {
+    this.dir = dir;
+    this.runDir = dir.resolve("run");
+  }
+
+  /** A config file to be written in {@code dir}; the run directory defaults to {@code dir/run}. */
+  public static BatonConfigFile builder(Path dir) {
+    return new BatonConfigFile(dir);
+  }
+
+  public BatonConfigFile runDir(Path value) {
+    runDir = value;
+    return this;
+  }
+
+  public BatonConfigFile admin(String hostPort) {
+    admin = hostPort;
+    return this;
+  }
+
+  public BatonConfigFile servingHeader(boolean value) {
+    servingHeader = value;
+    return this;
+  }
+
+  public BatonConfigFile drainTimeout(String value) {
+    drainTimeout = value;
+    return this;
+  }
+
+  public BatonConfigFile stepTimeout(String value) {
+    stepTimeout = value;
+    return this;
+  }
+
+  public BatonConfigFile readyTimeout(String value) {
+    readyTimeout = value;
+    return this;
+  }
+
+  public BatonConfigFile httpListener(String name, String hostPort, String cluster) {
+    return listener(name, hostPort, "http", cluster);
+  }
+
+  public BatonConfigFile tcpListener(String name, String hostPort, String cluster) {
+    return listener(name, hostPort, "tcp", cluster);
+  }
+
+  private BatonConfigFile listener(String name, String hostPort, String protocol, String cluster) {
+    listeners.add("  - name: " + name + "\n    address: \"" + hostPort + "\"\n    protocol: " + protocol
+        + "\n    cluster: " + cluster + "\n");
+    return this;
+  }
+
+  public BatonConfigFile cluster(String name, String... endpoints) {
+    StringBuilder eps = new StringBuilder();
+    for (String e : endpoints) {
+      eps.append(eps.length() == 0 ? "" : ", ").append('"').append(e).append('"');
+    }
+    clusters.add("  - name: " + name + "\n    endpoints: [" + eps + "]\n");
+    return this;
+  }
+
+  /** The YAML text. */
+  public String yaml() {
+    StringBuilder y = new StringBuilder();
+    y.append("runDir: ").append(runDir).append('\n');
+    y.append("admin:\n  address: \"").append(admin).append("\"\n  servingHeader: ").append(servingHeader).append('\n');
+    y.append("drain:\n  timeout: ").append(drainTimeout).append('\n');
+    if (stepTimeout != null || readyTimeout != null) {
+      y.append("handoff:\n");
+      if (stepTimeout != null) {
+        y.append("  stepTimeout: ").append(stepTimeout).append('\n');
+      }
+      if (readyTimeout != null) {
+        y.append("  readyTimeout: ").append(readyTimeout).append('\n');
+      }
+    }
+    y.append("listeners:\n");
+    listeners.forEach(y::append);
+    y.append("clusters:\n");
+    clusters.forEach(y::append);
+    return y.toString();
+  }
+
+  /** Writes {@code dir/baton.yaml} and returns its path. */
+  public Path write() {
+    try {
+      Files.createDirectories(dir);
+      return Files.writeString(dir.resolve("baton.yaml"), yaml());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the config in " + dir, e);
+    }
+  }
+}
