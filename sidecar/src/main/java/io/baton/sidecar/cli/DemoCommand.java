@@ -1,13 +1,33 @@
 package io.baton.sidecar.cli;
 
+import io.baton.sidecar.demo.DemoRunner;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** PLACEHOLDER until the demo lands. */
-@Command(name = "demo", mixinStandardHelpOptions = true, description = "Show a handoff under load.")
+/**
+ * {@code baton demo}: an upstream, Baton in front of it, a bounded load and several handoffs to
+ * new processes during it; prints what each generation served and that nothing failed.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a load through Baton and hand off to new processes during it; print what each generation served.")
 final class DemoCommand implements Callable<Integer> {
+
+  @Option(names = "--handoffs", defaultValue = "3", description = "Handoffs during the load (default: ${DEFAULT-VALUE}).")
+  int handoffs;
+
+  @Option(names = "--seconds", defaultValue = "15", description = "Length of the load in seconds (default: ${DEFAULT-VALUE}).")
+  int seconds;
+
   @Override
-  public Integer call() {
-    return 1;
+  public Integer call() throws Exception {
+    if (handoffs < 1 || seconds < 2) {
+      System.err.println("baton demo: --handoffs " + handoffs + " --seconds " + seconds + " (expected: >= 1 and >= 2)");
+      return ExitCodes.BAD_CONFIG;
+    }
+    Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    return DemoRunner.run(System.out, jar, handoffs, Duration.ofSeconds(seconds));
   }
 }

@@ -1,13 +1,25 @@
 package io.baton.sidecar.cli;
 
+import io.baton.sidecar.demo.TestUpstream;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** PLACEHOLDER until the demo lands. */
-@Command(name = "upstream", mixinStandardHelpOptions = true, description = "Run a test upstream.")
+/** {@code baton test-upstream}: the demo's HTTP upstream, for benchmarks and trying Baton by hand. */
+@Command(name = "test-upstream", mixinStandardHelpOptions = true,
+    description = "Serve the demo's test upstream on 127.0.0.1 (/load/ID, /echo, /bytes/N, /delay/MS, /status/CODE) until killed.")
 final class UpstreamCommand implements Callable<Integer> {
+
+  @Option(names = "--port", defaultValue = "9000", description = "Port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  int port;
+
   @Override
-  public Integer call() {
-    return 1;
+  public Integer call() throws Exception {
+    TestUpstream upstream = TestUpstream.start(port);
+    System.out.println("test upstream serving on 127.0.0.1:" + upstream.port());
+    System.out.flush();
+    new CountDownLatch(1).await();
+    return 0;
   }
 }

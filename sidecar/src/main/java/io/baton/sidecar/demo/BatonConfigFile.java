@@ -75,11 +75,21 @@ public final class BatonConfigFile {
   }
 
   public BatonConfigFile cluster(String name, String... endpoints) {
+    return cluster(name, null, endpoints);
+  }
+
+  /** A cluster whose upstream must start each response within {@code requestTimeout}. */
+  public BatonConfigFile clusterWithRequestTimeout(String name, String requestTimeout, String... endpoints) {
+    return cluster(name, requestTimeout, endpoints);
+  }
+
+  private BatonConfigFile cluster(String name, String requestTimeout, String[] endpoints) {
     StringBuilder eps = new StringBuilder();
     for (String e : endpoints) {
       eps.append(eps.length() == 0 ? "" : ", ").append('"').append(e).append('"');
     }
-    clusters.add("  - name: " + name + "\n    endpoints: [" + eps + "]\n");
+    clusters.add("  - name: " + name + "\n    endpoints: [" + eps + "]\n"
+        + (requestTimeout == null ? "" : "    requestTimeout: " + requestTimeout + "\n"));
     return this;
   }
 

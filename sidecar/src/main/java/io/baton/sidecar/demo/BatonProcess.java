@@ -63,11 +63,14 @@ public final class BatonProcess implements AutoCloseable {
     }
   }
 
-  /** The running JVM's java, with the flag Netty 4.2 needs on JDK 24 and later. */
+  /**
+   * The running JVM's java, with the flag Netty 4.2 needs on JDK 24 and later. No heap size here:
+   * a caller sets one through {@code JAVA_TOOL_OPTIONS} (command-line flags would override it).
+   */
   public static List<String> javaCommand() {
     String java = ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     if (Runtime.version().feature() >= 24) {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }

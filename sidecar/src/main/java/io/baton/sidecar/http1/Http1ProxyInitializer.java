@@ -4,12 +4,29 @@ import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 
-/** PLACEHOLDER until the real proxy lands. */
+/** The pipeline of one client connection of an {@code http} listener. */
 @ChannelHandler.Sharable
 public final class Http1ProxyInitializer extends ChannelInitializer<Channel> {
-  public Http1ProxyInitializer(ListenerContext ctx) {}
+
+  /** Names the generation that answered, when {@code admin.servingHeader} is on. */
+  public static final String GENERATION_HEADER = "X-Baton-Generation";
+
+  private final ListenerContext context;
+
+  public Http1ProxyInitializer(ListenerContext context) {
+    this.context = context;
+  }
 
   @Override
-  protected void initChannel(Channel ch) {}
+  protected void initChannel(Channel ch) {
+    ch.pipeline()
+        // Request line 8 KiB and headers 16 KiB at most (then 400); body chunks of up to 64 KiB.
+        .addLast(new HttpServerCodec(8192, 16 * 1024, 64 * 1024))
+        // Answers "Expect: 100-continue" at once and removes the header before it goes upstream.
+        .addLast(new HttpServerExpectContinueHandler())
+        .addLast(new Http1ProxyHandler(context));
+  }
 }

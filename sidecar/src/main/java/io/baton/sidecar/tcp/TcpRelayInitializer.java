@@ -1,15 +1,69 @@
 package io.baton.sidecar.tcp;
 
+import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** PLACEHOLDER until the real proxy lands. */
+/**
+ * A client connection of a {@code tcp} listener: connect to an endpoint, then relay bytes both
+ * ways. The client is not read until the upstream connection exists.
+ */
 @ChannelHandler.Sharable
 public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
-  public TcpRelayInitializer(ListenerContext ctx) {}
+
+  private static final Logger log = LoggerFactory.getLogger(TcpRelayInitializer.class);
+  private final ListenerContext context;
+
+  public TcpRelayInitializer(ListenerContext context) {
+    this.context = context;
+  }
 
   @Override
-  protected void initChannel(Channel ch) {}
+  protected void initChannel(Channel client) {
+    client.config().setAutoRead(false);
+    client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
+    if (endpoint == null) {
+      context.clusterMetrics().upstreamError(UpstreamErrorReason.NO_ENDPOINT);
+      log.warn("listener {}: cluster {} has no endpoint: closing {}", context.name(), context.cluster().name(), client.remoteAddress());
+      client.close();
+      return;
+    }
+    ChannelFuture connect = UpstreamConnector.connect(context.cluster(), client.eventLoop(), endpoint,
+        new ChannelHandlerAdapter() {}, false, true);
+    client.closeFuture().addListener(f -> {
+      if (!connect.isDone()) {
+        connect.cancel(false);
+      }
+    });
+    connect.addListener(f -> {
+      if (!f.isSuccess()) {
+        UpstreamErrorReason reason = UpstreamConnector.reasonOf(f.cause());
+        context.clusterMetrics().upstreamError(reason);
+        log.warn("listener {} cluster {} endpoint {}: {} ({}): closing {}", context.name(), context.cluster().name(),
+            endpoint, reason.label(), f.cause() == null ? "cancelled" : f.cause().getMessage(), client.remoteAddress());
+        client.close();
+        return;
+      }
+      Channel upstream = connect.channel();
+      if (!client.isActive()) {
+        upstream.close();
+        return;
+      }
+      TcpRelay relay = new TcpRelay(client, upstream);
+      client.pipeline().addLast(relay.clientSide());
+      upstream.pipeline().addLast(relay.upstreamSide());
+      client.config().setAutoRead(true);
+      upstream.config().setAutoRead(true);
+    });
+  }
 }

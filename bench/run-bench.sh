@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Baton bench: throughput and p99 through Baton vs. directly against the upstream (keep-alive and
+# Connection: close), then failed requests during handoffs under load. 127.0.0.1 only; bounded;
+# kills only the processes it started. See bench/RESULTS.md.
+#
+# Usage: bench/run-bench.sh            (from anywhere; expects sidecar/target/baton.jar)
+# Knobs (environment): DURATION=15s THREADS=2 CONNS=64 HANDOFFS=3 HANDOFF_INTERVAL=4
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+JAR="$ROOT/sidecar/target/baton.jar"
+DURATION="${DURATION:-15s}"
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-64}"
+HANDOFFS="${HANDOFFS:-3}"
+HANDOFF_INTERVAL="${HANDOFF_INTERVAL:-4}"
+OUT_DIR="$ROOT/bench/out"
+
+log() { echo "[bench] $*" >&2; }
+die() { echo "[bench] error: $*" >&2; exit 1; }
+
+[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  log "wrk not found: installing it with apt-get"
+  if [[ "$(id -u)" == 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+  "${SUDO[@]}" apt-get update -qq
+  "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null
+fi
+command -v wrk >/dev/null 2>&1 || die "wrk is not available"
+
+JAVA=(java -Xmx256m)
+JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
+  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
+fi
+
+WORK="$(mktemp -d /tmp/baton-bench.XXXXXX)"
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
+  done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_line FILE REGEX PID TIMEOUT_S -> prints the first matching line
+wait_for_line() {
+  local file="$1" re="$2" pid="$3" timeout="$4" line deadline=$((SECONDS + $4))
+  while (( SECONDS < deadline )); do
+    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
+    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file".err "$file" >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
+    sleep 0.05
+  done
+  die "no \"$re\" from pid $pid within ${timeout}s"
+}
+
+# wait_exit PID TIMEOUT_S
+wait_exit() {
+  local pid="$1" deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null || true
+}
+
+# --- upstream --------------------------------------------------------------------------------
+"${JAVA[@]}" -cp "$JAR" io.baton.sidecar.demo.UpstreamMain --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
+UPSTREAM_PID=$!
+PIDS+=("$UPSTREAM_PID")
+UP_LINE="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$UPSTREAM_PID" 60)"
+UP_PORT="${UP_LINE##*:}"
+log "upstream pid $UPSTREAM_PID on 127.0.0.1:$UP_PORT"
+
+# --- Baton -----------------------------------------------------------------------------------
+CFG="$WORK/baton.yaml"
+cat >"$CFG" <<YAML
+runDir: $WORK/run
+admin:
+  address: "127.0.0.1:0"
+  servingHeader: false
+drain:
+  timeout: 10s
+listeners:
+  - name: web
+    address: "127.0.0.1:0"
+    protocol: http
+    cluster: app
+clusters:
+  - name: app
+    endpoints: ["127.0.0.1:$UP_PORT"]
+YAML
+
+GEN=0
+start_baton() { # sets BATON_PID, BATON_PORT, BATON_MS
+  GEN=$((GEN + 1))
+  local out="$WORK/baton-$GEN.out" t0 line
+  t0=$(date +%s%N)
+  "${JAVA[@]}" -jar "$JAR" run --config "$CFG" >"$out" 2>"$out.err" &
+  BATON_PID=$!
+  PIDS+=("$BATON_PID")
+  line="$(wait_for_line "$out" '^baton serving ' "$BATON_PID" 60)"
+  BATON_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+  BATON_PORT="$(sed -E 's/.*listeners=([^ ]*,)?web=[^ ,]*:([0-9]+).*/\2/' <<<"$line")"
+  log "baton generation $GEN pid $BATON_PID serving on 127.0.0.1:$BATON_PORT after $BATON_MS ms"
+}
+start_baton
+
+# --- wrk helpers -----------------------------------------------------------------------------
+# run_wrk NAME PORT [extra wrk args...] -> output in $WORK/wrk-NAME.txt
+run_wrk() {
+  local name="$1" port="$2"; shift 2
+  log "wrk $name: -t$THREADS -c$CONNS -d$DURATION $*"
+  timeout 120 wrk --latency -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" "http://127.0.0.1:$port/load/bench" \
+    >"$WORK/wrk-$name.txt" 2>&1 || die "wrk $name failed: $(cat "$WORK/wrk-$name.txt")"
+}
+rps()  { awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$WORK/wrk-$1.txt"; }
+p99()  { # in ms
+  awk '$1 == "99%" { v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+         if (u == "us") v/=1000; else if (u == "s") v*=1000; else if (u == "m") v*=60000;
+         printf "%.2f", v; found=1 } END { if (!found) printf "n/a" }' "$WORK/wrk-$1.txt"; }
+total() { awk '/ requests in / {print $1}' "$WORK/wrk-$1.txt" | grep . || echo 0; }
+non2xx() { awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$WORK/wrk-$1.txt" | grep . || echo 0; }
+sockerr() { # connect+read+write+timeout
+  awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$WORK/wrk-$1.txt" | grep . || echo 0; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+run_wrk direct-ka "$UP_PORT"
+run_wrk baton-ka "$BATON_PORT"
+run_wrk direct-close "$UP_PORT" -H 'Connection: close'
+run_wrk baton-close "$BATON_PORT" -H 'Connection: close'
+
+# --- handoffs under keep-alive load ----------------------------------------------------------
+HO_SECS=$(( (HANDOFFS + 1) * HANDOFF_INTERVAL ))
+log "handoffs: $HANDOFFS under wrk keep-alive load for ${HO_SECS}s"
+timeout $((HO_SECS + 120)) wrk --latency -t"$THREADS" -c"$CONNS" -d"${HO_SECS}s" "http://127.0.0.1:$BATON_PORT/load/handoff" \
+  >"$WORK/wrk-handoff.txt" 2>&1 &
+WRK_PID=$!
+PIDS+=("$WRK_PID")
+HANDOFF_ROWS=""
+for i in $(seq 1 "$HANDOFFS"); do
+  sleep "$HANDOFF_INTERVAL"
+  OLD_PID="$BATON_PID"
+  OLD_PORT="$BATON_PORT"
+  start_baton
+  [[ "$BATON_PORT" == "$OLD_PORT" ]] || die "generation $GEN listens on $BATON_PORT, not $OLD_PORT"
+  t0=$(date +%s%N)
+  wait_exit "$OLD_PID" 60
+  EXIT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+  HANDOFF_ROWS+="| $i | $BATON_PID | $BATON_MS | $EXIT_MS |"$'\n'
+done
+wait "$WRK_PID" || die "wrk (handoffs) failed: $(cat "$WORK/wrk-handoff.txt")"
+
+# --- report ----------------------------------------------------------------------------------
+mkdir -p "$OUT_DIR"
+REPORT="$OUT_DIR/bench-$(date +%Y%m%d-%H%M%S).md"
+HO_FAILED=$(( $(non2xx handoff) + $(sockerr handoff) ))
+{
+  echo "## Baton bench $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo
+  echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, java $JAVA_SPEC," \
+       "wrk -t$THREADS -c$CONNS -d$DURATION, 127.0.0.1, upstream = TestUpstream /load"
+  echo
+  echo "| mode | direct req/s | Baton req/s | Baton/direct | direct p99 ms | Baton p99 ms | Baton/direct p99 | Baton errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for m in ka close; do
+    label=$([[ $m == ka ]] && echo "keep-alive" || echo "Connection: close")
+    echo "| $label | $(rps direct-$m) | $(rps baton-$m) | $(ratio "$(rps baton-$m)" "$(rps direct-$m)") |" \
+         "$(p99 direct-$m) | $(p99 baton-$m) | $(ratio "$(p99 baton-$m)" "$(p99 direct-$m)") |" \
+         "$(( $(non2xx baton-$m) + $(sockerr baton-$m) )) |"
+  done
+  echo
+  echo "Handoffs under keep-alive load: $HANDOFFS handoffs, ${HO_SECS}s of wrk, $(total handoff) requests," \
+       "$(rps handoff) req/s, p99 $(p99 handoff) ms"
+  echo
+  echo "| handoff | new pid | start → serving ms | old exit ms |"
+  echo "|---:|---:|---:|---:|"
+  printf '%s' "$HANDOFF_ROWS"
+  echo
+  [[ "$(total handoff)" != 0 ]] || echo "**No request completed during the handoff run: the result is not valid.**"
+  echo "**Failed requests during handoffs: $HO_FAILED** (non-2xx $(non2xx handoff), socket errors $(sockerr handoff):" \
+       "$(grep 'Socket errors' "$WORK/wrk-handoff.txt" | sed 's/^ *//' || echo none))"
+} | tee "$REPORT"
+log "written $REPORT"
+STATUS=0
+for r in direct-ka baton-ka direct-close baton-close handoff; do
+  if [[ "$(total $r)" == 0 ]]; then
+    log "FAIL: wrk $r completed no request at all (a hung proxy shows up like this, not as errors)"
+    STATUS=1
+  fi
+done
+if [[ "$HO_FAILED" != 0 ]]; then
+  log "FAIL: $HO_FAILED failed request(s) during the handoffs"
+  STATUS=1
+fi
+exit "$STATUS"

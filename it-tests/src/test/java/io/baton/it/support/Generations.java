@@ -1,0 +1,56 @@
+package io.baton.it.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.baton.sidecar.demo.BatonProcess;
+import io.baton.sidecar.demo.ServingLine;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The chain of generations of one run directory: starts the next one and waits for the handoff. */
+public final class Generations {
+
+  public static final Duration WAIT = Duration.ofSeconds(60);
+
+  private final BatonFixture fixture;
+  private final Path config;
+  private BatonProcess active;
+  private ServingLine serving;
+
+  public Generations(BatonFixture fixture, Path config) {
+    this.fixture = fixture;
+    this.config = config;
+  }
+
+  /** Cold-starts generation 1. */
+  public ServingLine start() {
+    active = fixture.start(config);
+    serving = active.awaitServing(WAIT);
+    assertThat(serving.generation()).isEqualTo(1);
+    return serving;
+  }
+
+  /**
+   * Starts the next generation, waits for it to serve and for its predecessor to drain and exit
+   * with 0; returns the new serving line.
+   */
+  public ServingLine handOff() {
+    BatonProcess previous = active;
+    BatonProcess next = fixture.start(config);
+    ServingLine line = next.awaitServing(WAIT);
+    assertThat(line.generation()).isEqualTo(serving.generation() + 1);
+    assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());
+    assertThat(previous.awaitExit(WAIT)).as("the predecessor's exit code").isZero();
+    active = next;
+    serving = line;
+    return line;
+  }
+
+  public BatonProcess active() {
+    return active;
+  }
+
+  public ServingLine serving() {
+    return serving;
+  }
+}

@@ -1,0 +1,522 @@
+package io.baton.sidecar.http1;
+
+import io.baton.sidecar.config.HostPort;
+import io.baton.sidecar.drain.DrainEvent;
+import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.upstream.UpstreamConnector;
+import io.baton.sidecar.upstream.UpstreamPool;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of an HTTP/1.1 listener: each request goes to an upstream connection
+ * (pooled keep-alive, same event loop), bodies stream both ways with backpressure, pipelined
+ * requests wait their turn. Everything runs on the connection's event loop.
+ */
+final class Http1ProxyHandler extends ChannelDuplexHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(Http1ProxyHandler.class);
+  private static final long CLOSE_GRACE_SECONDS = 5;
+
+  /** Where the connection is between requests. */
+  enum State {
+    /** At a request boundary with no unsent output: nothing in flight, nothing owed. */
+    IDLE,
+    /** A request arrived; its upstream connection is being opened. Not reading the client. */
+    CONNECTING,
+    /** The request body flows to the upstream. */
+    STREAMING_REQUEST,
+    /** The request is sent; waiting for the response to start (the request timeout runs). */
+    AWAITING_RESPONSE,
+    /** The response flows to the client. */
+    STREAMING_RESPONSE,
+    /** The last response said {@code Connection: close}; our output is shut, waiting for EOF. */
+    CLOSING
+  }
+
+  /** Whether this connection outlives its current response. */
+  enum Persistence {
+    KEEP_ALIVE,
+    /** The process drains: the next response that can say so carries {@code Connection: close}. */
+    CLOSE_AFTER_RESPONSE
+  }
+
+  private final ListenerContext context;
+  private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
+  private ChannelHandlerContext ctx;
+  private State state = State.IDLE;
+  private Persistence persistence = Persistence.KEEP_ALIVE;
+  private Exchange exchange;
+
+  Http1ProxyHandler(ListenerContext context) {
+    this.context = context;
+  }
+
+  State state() {
+    return state;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    if (context.drain().isDraining()) {
+      persistence = Persistence.CLOSE_AFTER_RESPONSE;
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt == DrainEvent.DRAIN_STARTED) {
+      // An idle connection stays open: a request may be on the wire right now. Its answer says close.
+      persistence = Persistence.CLOSE_AFTER_RESPONSE;
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof HttpObject object) || state == State.CLOSING) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (exchange != null && !exchange.requestComplete && pipelined.isEmpty() && msg instanceof HttpContent content) {
+      exchange.forwardBody(content);
+      return;
+    }
+    if (exchange == null && pipelined.isEmpty()) {
+      begin(object);
+      return;
+    }
+    // A pipelined request: it waits until the ones before it are answered.
+    pipelined.add(object);
+    setReading(false);
+  }
+
+  private void begin(HttpObject msg) {
+    if (!(msg instanceof HttpRequest request)) {
+      ReferenceCountUtil.release(msg); // the rest of a request we already answered
+      return;
+    }
+    if (request.decoderResult().isFailure()) {
+      Throwable cause = request.decoderResult().cause();
+      log.warn("listener {}: malformed request from {}: {}", context.name(), ctx.channel().remoteAddress(),
+          cause == null ? "unknown" : cause.getMessage());
+      ReferenceCountUtil.release(request);
+      context.metrics().requestStarted();
+      exchange = new Exchange(request, false);
+      exchange.requestComplete = true;
+      respondWithError(HttpResponseStatus.BAD_REQUEST, "malformed request\n", true);
+      return;
+    }
+    context.metrics().requestStarted();
+    exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
+    exchange.requestComplete = request instanceof LastHttpContent;
+    prepareForUpstream(request);
+    HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
+    if (endpoint == null) {
+      exchange.failBeforeResponse(UpstreamErrorReason.NO_ENDPOINT, HttpResponseStatus.SERVICE_UNAVAILABLE,
+          "no endpoint in cluster " + context.cluster().name());
+      return;
+    }
+    exchange.endpoint = endpoint;
+    UpstreamPool pool = context.cluster().pool(ctx.channel().eventLoop());
+    Channel pooled = pool.poll(endpoint);
+    if (pooled != null) {
+      exchange.attach(pooled);
+      return;
+    }
+    state = State.CONNECTING;
+    setReading(false);
+    Exchange connecting = exchange;
+    ChannelFuture connect = UpstreamConnector.connect(context.cluster(), ctx.channel().eventLoop(), endpoint,
+        new Http1UpstreamInitializer(context.cluster(), endpoint), true, false);
+    connect.addListener(f -> {
+      if (connecting != exchange) {
+        connect.channel().close(); // the client went away meanwhile
+        return;
+      }
+      if (f.isSuccess()) {
+        connecting.attach(connect.channel());
+      } else {
+        connecting.failBeforeResponse(UpstreamConnector.reasonOf(f.cause()), HttpResponseStatus.BAD_GATEWAY,
+            "cannot connect to " + endpoint + ": " + f.cause().getMessage());
+      }
+    });
+  }
+
+  private void prepareForUpstream(HttpRequest request) {
+    boolean chunked = HopByHop.strip(request.headers());
+    if (chunked) {
+      request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    if (ctx.channel().remoteAddress() instanceof InetSocketAddress client) {
+      String ip = client.getAddress().getHostAddress();
+      String prior = request.headers().get("X-Forwarded-For");
+      request.headers().set("X-Forwarded-For", prior == null ? ip : prior + ", " + ip);
+    }
+  }
+
+  // ---- from the upstream connection (same event loop) ----
+
+  void upstreamRead(Channel upstream, Object msg) {
+    Exchange current = exchange;
+    if (current == null || current.upstream != upstream) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse response) {
+      if (response.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL
+          && response.status().code() != 101) {
+        // Expect was answered here already; an interim response from upstream carries nothing for the client.
+        current.skipInterimLast = true;
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      current.startResponse(response);
+    }
+    if (msg instanceof HttpContent content) {
+      if (current.skipInterimLast) {
+        current.skipInterimLast = !(content instanceof LastHttpContent);
+        content.release();
+        return;
+      }
+      current.forwardResponseBody(content);
+    } else if (!(msg instanceof HttpResponse)) {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  void upstreamClosed(Channel upstream) {
+    Exchange current = exchange;
+    if (current == null || current.upstream != upstream || current.responseComplete) {
+      return;
+    }
+    current.upstreamLost("upstream " + current.endpoint + " closed the connection");
+  }
+
+  void upstreamWritabilityChanged(Channel upstream) {
+    Exchange current = exchange;
+    if (current != null && current.upstream == upstream && state == State.STREAMING_REQUEST && pipelined.isEmpty()) {
+      setReading(upstream.isWritable());
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    Exchange current = exchange;
+    if (current != null && current.upstream != null && ctx.channel().isWritable()) {
+      current.upstream.config().setAutoRead(true);
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    Exchange current = exchange;
+    exchange = null;
+    if (current != null) {
+      current.abandon();
+    }
+    pipelined.forEach(ReferenceCountUtil::release);
+    pipelined.clear();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("listener {}: client connection {} failed: {}", context.name(), ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
+
+  private void setReading(boolean reading) {
+    ctx.channel().config().setAutoRead(reading);
+  }
+
+  /** After a response: next pipelined request, or back to reading the socket. */
+  private void exchangeEnded() {
+    exchange = null;
+    state = State.IDLE;
+    while (!pipelined.isEmpty() && (exchange == null || !exchange.requestComplete) && state != State.CONNECTING
+        && state != State.CLOSING) {
+      HttpObject next = pipelined.poll();
+      if (exchange == null) {
+        begin(next);
+      } else if (next instanceof HttpContent content) {
+        exchange.forwardBody(content);
+      } else {
+        ReferenceCountUtil.release(next);
+      }
+    }
+    if (pipelined.isEmpty() && state != State.CONNECTING && state != State.CLOSING
+        && (exchange == null || state == State.STREAMING_REQUEST)) {
+      setReading(exchange == null || exchange.upstream == null || exchange.upstream.isWritable());
+    }
+  }
+
+  /**
+   * The last response said {@code Connection: close}: shut our output (FIN after the response),
+   * read and discard until the client closes, so that unread input cannot turn our close into a
+   * reset that destroys the response in the client's buffer.
+   */
+  private void closeGracefully() {
+    state = State.CLOSING;
+    Channel ch = ctx.channel();
+    if (ch instanceof DuplexChannel duplex) {
+      duplex.shutdownOutput().addListener(f -> setReading(true));
+      ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+    } else {
+      ch.close();
+    }
+  }
+
+  private void respondWithError(HttpResponseStatus status, String body, boolean forceClose) {
+    Exchange current = exchange;
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+    boolean close = forceClose || current.mustCloseAfterResponse();
+    current.closeAfter = close;
+    if (close) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    if (context.servingHeader()) {
+      response.headers().set(Http1ProxyInitializer.GENERATION_HEADER, Long.toString(context.generation()));
+    }
+    current.status = status.code();
+    current.responseStarted = true;
+    current.responseComplete = true;
+    state = State.STREAMING_RESPONSE;
+    ctx.writeAndFlush(response).addListener(f -> current.responseWritten(f.isSuccess()));
+  }
+
+  /** One request and its response. */
+  private final class Exchange {
+    final HttpRequest request;
+    final boolean clientKeepAlive;
+    final boolean head;
+    final List<HttpContent> bodyWhileConnecting = new ArrayList<>();
+    HostPort endpoint;
+    Channel upstream;
+    boolean requestComplete;
+    boolean responseStarted;
+    boolean responseComplete;
+    boolean upstreamReusable;
+    boolean skipInterimLast;
+    boolean closeAfter;
+    int status;
+    ScheduledFuture<?> responseTimeout;
+
+    Exchange(HttpRequest request, boolean clientKeepAlive) {
+      this.request = request;
+      this.clientKeepAlive = clientKeepAlive;
+      this.head = HttpMethod.HEAD.equals(request.method());
+    }
+
+    boolean mustCloseAfterResponse() {
+      return !clientKeepAlive || !requestComplete
+          || (persistence == Persistence.CLOSE_AFTER_RESPONSE && pipelined.isEmpty());
+    }
+
+    void attach(Channel channel) {
+      upstream = channel;
+      channel.pipeline().get(Http1UpstreamHandler.class).owner(Http1ProxyHandler.this);
+      channel.write(request);
+      bodyWhileConnecting.forEach(channel::write);
+      bodyWhileConnecting.clear();
+      channel.flush();
+      if (requestComplete) {
+        requestSent();
+      } else {
+        state = State.STREAMING_REQUEST;
+        setReading(channel.isWritable());
+      }
+    }
+
+    void forwardBody(HttpContent content) {
+      if (content.decoderResult().isFailure()) {
+        content.release();
+        requestComplete = false;
+        upstreamLost("malformed request body from " + ctx.channel().remoteAddress());
+        return;
+      }
+      boolean last = content instanceof LastHttpContent;
+      if (upstream == null) {
+        bodyWhileConnecting.add(content);
+      } else {
+        upstream.writeAndFlush(content);
+        if (!upstream.isWritable()) {
+          setReading(false);
+        }
+      }
+      if (last) {
+        requestComplete = true;
+        if (upstream != null) {
+          requestSent();
+        }
+      }
+    }
+
+    void requestSent() {
+      setReading(false);
+      if (responseStarted) {
+        state = State.STREAMING_RESPONSE;
+        return;
+      }
+      state = State.AWAITING_RESPONSE;
+      long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
+      responseTimeout = ctx.executor().schedule(() -> {
+        if (exchange == this && !responseStarted) {
+          failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
+              "upstream " + endpoint + " did not answer within " + timeoutMillis + " ms");
+        }
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    void startResponse(HttpResponse response) {
+      cancelTimeout();
+      responseStarted = true;
+      status = response.status().code();
+      upstreamReusable = HttpUtil.isKeepAlive(response);
+      boolean chunked = HopByHop.strip(response.headers());
+      response.setProtocolVersion(HttpVersion.HTTP_1_1);
+      closeAfter = mustCloseAfterResponse();
+      boolean bodyless = head || status == 204 || status == 304;
+      if (!bodyless && !response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        if (chunked || request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+          response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+          closeAfter = true; // an HTTP/1.0 client reads such a body until the close
+        }
+      }
+      if (closeAfter) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      } else if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      if (context.servingHeader()) {
+        response.headers().set(Http1ProxyInitializer.GENERATION_HEADER, Long.toString(context.generation()));
+      }
+      if (requestComplete) {
+        state = State.STREAMING_RESPONSE;
+      }
+      ctx.write(response);
+    }
+
+    void forwardResponseBody(HttpContent content) {
+      if (!(content instanceof LastHttpContent)) {
+        ctx.writeAndFlush(content);
+        if (!ctx.channel().isWritable()) {
+          upstream.config().setAutoRead(false);
+        }
+        return;
+      }
+      responseComplete = true;
+      ctx.writeAndFlush(content).addListener(f -> responseWritten(f.isSuccess()));
+    }
+
+    void responseWritten(boolean success) {
+      if (exchange != this) {
+        return;
+      }
+      context.metrics().requestFinished(status);
+      releaseUpstream(upstreamReusable && requestComplete);
+      if (!success) {
+        exchange = null;
+        ctx.close();
+      } else if (closeAfter) {
+        exchange = null;
+        closeGracefully();
+      } else {
+        exchangeEnded();
+      }
+    }
+
+    void failBeforeResponse(UpstreamErrorReason reason, HttpResponseStatus status, String detail) {
+      context.clusterMetrics().upstreamError(reason);
+      log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
+          endpoint, reason.label(), detail, status.code());
+      cancelTimeout();
+      releaseUpstream(false);
+      bodyWhileConnecting.forEach(HttpContent::release);
+      bodyWhileConnecting.clear();
+      respondWithError(status, status.reasonPhrase() + ": " + detail + "\n", false);
+    }
+
+    void upstreamLost(String detail) {
+      if (!responseStarted) {
+        failBeforeResponse(UpstreamErrorReason.CONNECTION_LOST, HttpResponseStatus.BAD_GATEWAY, detail);
+        return;
+      }
+      // Headers are out: the client can only learn of it by the connection closing.
+      context.clusterMetrics().upstreamError(UpstreamErrorReason.CONNECTION_LOST);
+      log.warn("listener {} cluster {} endpoint {}: connection_lost mid-response ({}), closing the client connection",
+          context.name(), context.cluster().name(), endpoint, detail);
+      context.metrics().requestFinished(0);
+      releaseUpstream(false);
+      exchange = null;
+      ctx.close();
+    }
+
+    void abandon() {
+      cancelTimeout();
+      // Only the current exchange is abandoned, and it has not been counted yet.
+      context.metrics().requestFinished(0);
+      releaseUpstream(false);
+      bodyWhileConnecting.forEach(HttpContent::release);
+      bodyWhileConnecting.clear();
+    }
+
+    private void releaseUpstream(boolean reusable) {
+      Channel ch = upstream;
+      upstream = null;
+      if (ch == null) {
+        return;
+      }
+      ch.pipeline().get(Http1UpstreamHandler.class).owner(null);
+      ch.config().setAutoRead(true);
+      if (reusable && ch.isActive()) {
+        context.cluster().pool(ch.eventLoop()).release(endpoint, ch);
+      } else {
+        ch.close();
+      }
+    }
+
+    private void cancelTimeout() {
+      if (responseTimeout != null) {
+        responseTimeout.cancel(false);
+        responseTimeout = null;
+      }
+    }
+  }
+}
