@@ -75,7 +75,7 @@ wait_exit() {
 }
 
 # --- upstream --------------------------------------------------------------------------------
-"${JAVA[@]}" -cp "$JAR" io.baton.sidecar.demo.UpstreamMain --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
+"${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
 UPSTREAM_PID=$!
 PIDS+=("$UPSTREAM_PID")
 UP_LINE="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$UPSTREAM_PID" 60)"

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.baton.it.support.Admin;
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
-import io.baton.it.support.RawHttp;
+import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.BatonProcess;
 import io.baton.sidecar.demo.LoadClient;
 import io.baton.sidecar.demo.LoadResult;
@@ -140,7 +140,7 @@ class HandoffFailureTest {
     assertThat(lost).isEqualTo(onSuccessor.size());
     assertThat(upstream.idCounts()).doesNotContainKey("after-kill");
 
-    assertThat(slow.join().status()).as("the request in flight on the old process completes").isEqualTo(200);
+    assertThat(slow.get(60, java.util.concurrent.TimeUnit.SECONDS).status()).as("the request in flight on the old process completes").isEqualTo(200);
     assertThat(Admin.sample(oldServing.admin(), "baton_handoffs_total{result=\"rolled_back\"}")).isEqualTo(1.0);
     assertThat(Admin.readyStatus(oldServing.admin())).isEqualTo(200);
     assertThat(old.isAlive()).isTrue();

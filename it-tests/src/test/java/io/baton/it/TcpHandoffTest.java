@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.Generations;
-import io.baton.it.support.RawHttp;
+import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.ServingLine;
 import io.baton.sidecar.demo.TcpEchoUpstream;
 import java.io.InputStream;

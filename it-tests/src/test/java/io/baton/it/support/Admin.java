@@ -1,5 +1,6 @@
 package io.baton.it.support;
 
+import io.baton.sidecar.demo.RawHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.regex.Matcher;

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.baton.sidecar.listener.EpollHalfCloseRepair;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -13,6 +14,8 @@ import io.netty.util.ReferenceCountUtil;
  * pair closes when both directions have ended, or at once on an error or a reset.
  */
 final class TcpRelay {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TcpRelay.class);
 
   /** Which directions still carry bytes. */
   private enum Flow {
@@ -29,14 +32,19 @@ final class TcpRelay {
   TcpRelay(Channel client, Channel upstream) {
     this.client = client;
     this.upstream = upstream;
+    this.fromClientSide = new Direction(true);
+    this.fromUpstreamSide = new Direction(false);
   }
 
+  private final Direction fromClientSide;
+  private final Direction fromUpstreamSide;
+
   ChannelInboundHandlerAdapter clientSide() {
-    return new Direction(upstream, true);
+    return fromClientSide;
   }
 
   ChannelInboundHandlerAdapter upstreamSide() {
-    return new Direction(client, false);
+    return fromUpstreamSide;
   }
 
   private void inputEnded(boolean fromClient) {
@@ -62,10 +70,17 @@ final class TcpRelay {
     private final Channel peer;
     private final boolean fromClient;
 
-    Direction(Channel peer, boolean fromClient) {
-      this.peer = peer;
+    Direction(boolean fromClient) {
+      this.peer = fromClient ? upstream : client;
       this.fromClient = fromClient;
     }
+
+    private Direction peerDirection() {
+      return fromClient ? fromUpstreamSide : fromClientSide;
+    }
+
+    /** This side sent its EOF; the relay may still write to it (the other direction). */
+    boolean eofReceived;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -73,7 +88,16 @@ final class TcpRelay {
         ReferenceCountUtil.release(msg);
         return;
       }
-      peer.writeAndFlush(msg);
+      if (peerDirection().eofReceived) {
+        EpollHalfCloseRepair.beforeWrite(peer);
+      }
+      peer.writeAndFlush(msg).addListener(f -> {
+        if (!f.isSuccess()) {
+          log.warn("tcp relay {} -> {}: write to the {} failed, closing both: {}", client.remoteAddress(),
+              upstream.remoteAddress(), fromClient ? "upstream" : "client", f.cause().toString());
+          closeBoth();
+        }
+      });
       if (!peer.isWritable()) {
         ctx.channel().config().setAutoRead(false);
       }
@@ -81,8 +105,9 @@ final class TcpRelay {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      // This side drained its writes: the peer may read again.
-      if (ctx.channel().isWritable()) {
+      // This side drained its writes: the peer may read again, unless it already sent its EOF
+      // (nothing left to read, and asking epoll for reads on it would trip EpollHalfCloseRepair's defect).
+      if (ctx.channel().isWritable() && !peerDirection().eofReceived) {
         peer.config().setAutoRead(true);
       }
       ctx.fireChannelWritabilityChanged();
@@ -91,6 +116,7 @@ final class TcpRelay {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
+        eofReceived = true;
         // EOF on this side: pass it on once what was read before it has been written.
         peer.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(f -> {
           if (peer instanceof DuplexChannel duplex && peer.isActive()) {
@@ -111,6 +137,8 @@ final class TcpRelay {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      log.info("tcp relay {} -> {}: {} side failed ({}), closing both", client.remoteAddress(), upstream.remoteAddress(),
+          fromClient ? "client" : "upstream", cause.toString());
       closeBoth();
     }
   }

@@ -32,7 +32,7 @@ class TcpEchoUpstreamTest {
       byte[] got = in.readNBytes(data.length);
       assertThat(got).isEqualTo(data);
       assertThat(in.read()).as("FIN after the echo").isEqualTo(-1);
-      writer.join();
+      writer.join(30_000);
       assertThat(echo.connectionsAccepted()).isEqualTo(1);
     }
   }

@@ -188,7 +188,7 @@ class TestUpstreamLoadClientTest {
       assertThat(head.get(":status")).isEqualTo("200");
       assertThat(head.get("transfer-encoding")).isEqualTo("chunked");
       byte[] got = readChunkedBody(in);
-      writer.join();
+      writer.join(30_000);
       assertThat(got.length).isEqualTo(body.length);
       assertThat(sha256(got)).isEqualTo(sha256(body));
     }

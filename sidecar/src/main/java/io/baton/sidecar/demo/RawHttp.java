@@ -1,4 +1,4 @@
-package io.baton.it.support;
+package io.baton.sidecar.demo;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
