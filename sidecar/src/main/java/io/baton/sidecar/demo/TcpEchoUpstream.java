@@ -1,23 +1,10 @@
 package io.baton.sidecar.demo;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP echo server on 127.0.0.1 (Netty epoll) that honours half-close: when the peer shuts its
@@ -26,37 +13,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class TcpEchoUpstream implements AutoCloseable {
 
-  private final EventLoopGroup boss;
-  private final EventLoopGroup workers;
-  private final Channel server;
-  private final AtomicLong accepted = new AtomicLong();
+  private final LoopbackServer server;
 
   private TcpEchoUpstream(int port) {
-    boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("tcp-echo-boss", true), EpollIoHandler.newFactory());
-    workers = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory("tcp-echo-io", true), EpollIoHandler.newFactory());
-    try {
-      server = new ServerBootstrap()
-          .group(boss, workers)
-          .channel(EpollServerSocketChannel.class)
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              accepted.incrementAndGet();
-              ch.pipeline().addLast(new Echo());
-            }
-          })
-          .bind(new InetSocketAddress("127.0.0.1", port))
-          .syncUninterruptibly()
-          .channel();
-    } catch (RuntimeException e) {
-      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-      throw e;
-    }
+    server = new LoopbackServer("tcp-echo", port, 2, true, ch -> ch.pipeline().addLast(new Echo()));
   }
 
   /** Starts on 127.0.0.1:{@code port}; 0 picks a free port. */
@@ -65,19 +25,17 @@ public final class TcpEchoUpstream implements AutoCloseable {
   }
 
   public int port() {
-    return ((InetSocketAddress) server.localAddress()).getPort();
+    return server.port();
   }
 
   /** How many connections were accepted since start. */
   public long connectionsAccepted() {
-    return accepted.get();
+    return server.connectionsAccepted();
   }
 
   @Override
   public void close() {
-    server.close().syncUninterruptibly();
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    server.close();
   }
 
   private static final class Echo extends ChannelInboundHandlerAdapter {

@@ -1,19 +1,10 @@
 package io.baton.sidecar.demo;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -29,8 +20,6 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -64,38 +53,12 @@ public final class TestUpstream implements AutoCloseable {
 
   private static final int CHUNK = 16 * 1024;
 
-  private final EventLoopGroup boss;
-  private final EventLoopGroup workers;
-  private final Channel server;
+  private final LoopbackServer server;
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
-  private final AtomicLong accepted = new AtomicLong();
   private final AtomicLong delayedInFlight = new AtomicLong();
 
   private TestUpstream(int port) {
-    boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("upstream-boss", true), EpollIoHandler.newFactory());
-    workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("upstream-io", true), EpollIoHandler.newFactory());
-    try {
-      server = new ServerBootstrap()
-          .group(boss, workers)
-          .channel(EpollServerSocketChannel.class)
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              accepted.incrementAndGet();
-              ch.pipeline().addLast(new HttpServerCodec(), new Handler());
-            }
-          })
-          .bind(new InetSocketAddress("127.0.0.1", port))
-          .syncUninterruptibly()
-          .channel();
-    } catch (RuntimeException e) {
-      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-      throw e;
-    }
+    server = new LoopbackServer("upstream", port, 0, false, ch -> ch.pipeline().addLast(new HttpServerCodec(), new Handler()));
   }
 
   /** Starts an upstream on 127.0.0.1:{@code port}; 0 picks a free port (see {@link #port()}). */
@@ -105,7 +68,7 @@ public final class TestUpstream implements AutoCloseable {
 
   /** The bound port. */
   public int port() {
-    return ((InetSocketAddress) server.localAddress()).getPort();
+    return server.port();
   }
 
   /** A snapshot: how many times each {@code /load/<id>} arrived, sorted by id. */
@@ -120,15 +83,13 @@ public final class TestUpstream implements AutoCloseable {
   }
 
   public long connectionsAccepted() {
-    return accepted.get();
+    return server.connectionsAccepted();
   }
 
   /** Stops listening, closes every connection and the event loops. */
   @Override
   public void close() {
-    server.close().syncUninterruptibly();
-    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    server.close();
   }
 
   /**
