@@ -352,9 +352,13 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       upstream = channel;
       channel.pipeline().get(Http1UpstreamHandler.class).owner(Http1ProxyHandler.this);
       channel.write(request);
+      boolean anyBody = !bodyWhileConnecting.isEmpty();
       bodyWhileConnecting.forEach(channel::write);
       bodyWhileConnecting.clear();
-      channel.flush();
+      // A head alone is flushed with the body that follows (one syscall for a GET, not two).
+      if (anyBody || requestComplete) {
+        channel.flush();
+      }
       if (requestComplete) {
         requestSent();
       } else {
@@ -388,7 +392,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     }
 
     void requestSent() {
-      setReading(false);
+      // Reading goes on: a pipelined request that arrives now is queued, and only then does
+      // reading pause (channelRead). Pausing every time would cost two epoll_ctl per request.
       if (responseStarted) {
         state = State.STREAMING_RESPONSE;
         return;
