@@ -1,7 +1,6 @@
 package io.baton.handoff;
 
 import io.baton.handoff.incoming.IncomingHandoff;
-import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.outgoing.OutgoingHandoff;
 import io.baton.handoff.rundir.RunDirectory;

@@ -30,7 +30,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -2,7 +2,6 @@ package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.HostPort;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
