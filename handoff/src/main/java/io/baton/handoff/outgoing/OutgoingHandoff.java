@@ -177,14 +177,19 @@ public final class OutgoingHandoff implements AutoCloseable {
     if (session != null) {
       session.channel.close();
     }
-    UnixServer current;
-    synchronized (serverLock) {
-      current = server;
-      server = null;
-    }
+    UnixServer current = detachServer();
     if (current != null) {
       current.deleteFileIfStillOurs();
       current.close();
+    }
+  }
+
+  /** Stops serving: takes the control socket away from the accept loop's view. */
+  private UnixServer detachServer() {
+    synchronized (serverLock) {
+      UnixServer current = server;
+      server = null;
+      return current;
     }
   }
 
@@ -532,11 +537,7 @@ public final class OutgoingHandoff implements AutoCloseable {
       step("drain", "drain finished, " + result.closedAtDeadline() + " connection(s) closed at the deadline");
       // reconfig.sock belongs to the successor now (it may be renaming its socket over the name
       // at this very moment): remove only our own bound file, never the published name.
-      UnixServer current;
-      synchronized (serverLock) {
-        current = server;
-        server = null;
-      }
+      UnixServer current = detachServer();
       if (current != null) {
         current.deleteBoundFileOnly();
         current.close();
