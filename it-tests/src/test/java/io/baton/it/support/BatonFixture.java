@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -21,6 +22,9 @@ public final class BatonFixture implements AutoCloseable {
 
   /** The packaged jar under test, from the build (it-tests/pom.xml sets it). */
   public static final Path JAR = Path.of(System.getProperty("baton.jar", "../sidecar/target/baton.jar")).toAbsolutePath();
+
+  private static final String LEAK_DETECTION = "-Dio.netty.leakDetection.level=simple";
+  private static final String LEAK_REPORT = "LEAK: ";
 
   private final Path dir;
   private final List<BatonProcess> processes = new ArrayList<>();
@@ -59,7 +63,7 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   public BatonProcess start(Path config, Map<String, String> env) {
-    BatonProcess p = BatonProcess.start(JAR, config, dir.resolve("logs"), env);
+    BatonProcess p = BatonProcess.start(JAR, config, dir.resolve("logs"), withLeakDetection(env));
     processes.add(p);
     return p;
   }
@@ -69,6 +73,16 @@ public final class BatonFixture implements AutoCloseable {
     BatonProcess p = BatonProcess.startCommand(JAR, dir.resolve("logs"), Map.of(), args);
     processes.add(p);
     return p;
+  }
+
+  /**
+   * Baton turns Netty's buffer leak detection off for production; under test it is on (sampling),
+   * and {@link #close()} fails the test if any process reported a leak.
+   */
+  private static Map<String, String> withLeakDetection(Map<String, String> env) {
+    Map<String, String> merged = new HashMap<>(env);
+    merged.merge("JAVA_TOOL_OPTIONS", LEAK_DETECTION, (given, ours) -> ours + " " + given);
+    return merged;
   }
 
   /** Prints the stderr of every process (for a failed test's report). */
@@ -85,8 +99,11 @@ public final class BatonFixture implements AutoCloseable {
 
   @Override
   public void close() {
+    List<String> leaks = new ArrayList<>();
     for (BatonProcess p : processes) {
       p.close();
+      String stderr = p.stderrText();
+      stderr.lines().filter(l -> l.contains(LEAK_REPORT)).forEach(l -> leaks.add("pid " + p.pid() + ": " + l));
       // Kept for DumpLogsOnFailure, which runs after this has deleted the files.
       logs.add(logOf(p));
     }
@@ -94,6 +111,9 @@ public final class BatonFixture implements AutoCloseable {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+    if (!leaks.isEmpty()) {
+      throw new AssertionError("Netty reported leaked buffers:\n" + String.join("\n", leaks));
     }
   }
 }

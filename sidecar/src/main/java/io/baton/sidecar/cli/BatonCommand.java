@@ -16,9 +16,17 @@ public final class BatonCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  private static final String NETTY_LEAK_DETECTION = "io.netty.leakDetection.level";
+
   public static void main(String[] args) {
     // Every log line names its process: two generations log side by side during a handoff.
     System.setProperty("PID", Long.toString(ProcessHandle.current().pid()));
+    // Netty samples one buffer in 128 for leak tracking by default; each sample records a stack
+    // trace, which cost Baton about 15% CPU per proxied request in bench/ (see RESULTS.md). Off
+    // unless the operator asks: -Dio.netty.leakDetection.level=simple (or paranoid) in JAVA_OPTS.
+    if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
+      System.setProperty(NETTY_LEAK_DETECTION, "disabled");
+    }
     System.exit(new CommandLine(new BatonCommand()).execute(args));
   }
 

@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -45,6 +46,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
 
   private static final Logger log = LoggerFactory.getLogger(Http1ProxyHandler.class);
   private static final long CLOSE_GRACE_SECONDS = 5;
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
 
   /** Where the connection is between requests. */
   enum State {
@@ -75,6 +77,13 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
   private State state = State.IDLE;
   private Persistence persistence = Persistence.KEEP_ALIVE;
   private Exchange exchange;
+  /** The client's address as X-Forwarded-For spells it; the same for every request of the connection. */
+  private String clientIp;
+  /**
+   * One response-timeout timer per connection, re-armed lazily: a timer scheduled and cancelled for
+   * every request costs more than the request's own forwarding.
+   */
+  private ScheduledFuture<?> responseTimer;
 
   Http1ProxyHandler(ListenerContext context) {
     this.context = context;
@@ -179,10 +188,41 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
-    if (ctx.channel().remoteAddress() instanceof InetSocketAddress client) {
-      String ip = client.getAddress().getHostAddress();
-      String prior = request.headers().get("X-Forwarded-For");
-      request.headers().set("X-Forwarded-For", prior == null ? ip : prior + ", " + ip);
+    if (clientIp == null && ctx.channel().remoteAddress() instanceof InetSocketAddress client) {
+      clientIp = client.getAddress().getHostAddress();
+    }
+    if (clientIp != null) {
+      String prior = request.headers().get(X_FORWARDED_FOR);
+      request.headers().set(X_FORWARDED_FOR, prior == null ? clientIp : prior + ", " + clientIp);
+    }
+  }
+
+  private void armResponseTimer(long delayNanos) {
+    if (responseTimer == null) {
+      responseTimer = ctx.executor().schedule(this::responseTimerFired, delayNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void responseTimerFired() {
+    responseTimer = null;
+    Exchange current = exchange;
+    if (current == null || state != State.AWAITING_RESPONSE) {
+      return; // the next request sent arms it again
+    }
+    long remaining = current.responseDeadlineNanos - System.nanoTime();
+    if (remaining > 0) {
+      armResponseTimer(remaining);
+      return;
+    }
+    long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
+    current.failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
+        "upstream " + current.endpoint + " did not answer within " + timeoutMillis + " ms");
+  }
+
+  private void cancelResponseTimer() {
+    if (responseTimer != null) {
+      responseTimer.cancel(false);
+      responseTimer = null;
     }
   }
 
@@ -244,6 +284,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     Exchange current = exchange;
     exchange = null;
+    cancelResponseTimer();
     if (current != null) {
       current.abandon();
     }
@@ -335,7 +376,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     boolean skipInterimLast;
     boolean closeAfter;
     int status;
-    ScheduledFuture<?> responseTimeout;
+    long responseDeadlineNanos;
+    Http1UpstreamHandler upstreamHandler;
 
     Exchange(HttpRequest request, boolean clientKeepAlive) {
       this.request = request;
@@ -350,7 +392,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
 
     void attach(Channel channel) {
       upstream = channel;
-      channel.pipeline().get(Http1UpstreamHandler.class).owner(Http1ProxyHandler.this);
+      upstreamHandler = channel.pipeline().get(Http1UpstreamHandler.class);
+      upstreamHandler.owner(Http1ProxyHandler.this);
       channel.write(request);
       boolean anyBody = !bodyWhileConnecting.isEmpty();
       bodyWhileConnecting.forEach(channel::write);
@@ -399,17 +442,12 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
         return;
       }
       state = State.AWAITING_RESPONSE;
-      long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
-      responseTimeout = ctx.executor().schedule(() -> {
-        if (exchange == this && !responseStarted) {
-          failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
-              "upstream " + endpoint + " did not answer within " + timeoutMillis + " ms");
-        }
-      }, timeoutMillis, TimeUnit.MILLISECONDS);
+      long timeoutNanos = context.clusterConfig().requestTimeout().toNanos();
+      responseDeadlineNanos = System.nanoTime() + timeoutNanos;
+      armResponseTimer(timeoutNanos);
     }
 
     void startResponse(HttpResponse response) {
-      cancelTimeout();
       responseStarted = true;
       status = response.status().code();
       upstreamReusable = HttpUtil.isKeepAlive(response);
@@ -471,7 +509,6 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       context.clusterMetrics().upstreamError(reason);
       log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
           endpoint, reason.label(), detail, status.code());
-      cancelTimeout();
       releaseUpstream(false);
       bodyWhileConnecting.forEach(HttpContent::release);
       bodyWhileConnecting.clear();
@@ -494,7 +531,6 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     }
 
     void abandon() {
-      cancelTimeout();
       // Only the current exchange is abandoned, and it has not been counted yet.
       context.metrics().requestFinished(0);
       releaseUpstream(false);
@@ -508,19 +544,12 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       if (ch == null) {
         return;
       }
-      ch.pipeline().get(Http1UpstreamHandler.class).owner(null);
+      upstreamHandler.owner(null);
       ch.config().setAutoRead(true);
       if (reusable && ch.isActive()) {
         context.cluster().pool(ch.eventLoop()).release(endpoint, ch);
       } else {
         ch.close();
-      }
-    }
-
-    private void cancelTimeout() {
-      if (responseTimeout != null) {
-        responseTimeout.cancel(false);
-        responseTimeout = null;
       }
     }
   }
