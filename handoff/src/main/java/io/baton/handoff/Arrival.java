@@ -13,11 +13,19 @@ public sealed interface Arrival {
    * and must register or close each one.
    *
    * @param generation this process's generation: the predecessor's plus one
+   * @param counters the predecessor's counters when it passed the listeners: this process's
+   *     continue from them
    */
-  record Takeover(long generation, long predecessorPid, String predecessorVersion, List<InheritedListener> listeners)
+  record Takeover(
+      long generation,
+      long predecessorPid,
+      String predecessorVersion,
+      List<InheritedListener> listeners,
+      List<CarriedCounter> counters)
       implements Arrival {
     public Takeover {
       listeners = List.copyOf(listeners);
+      counters = List.copyOf(counters);
     }
   }
 }

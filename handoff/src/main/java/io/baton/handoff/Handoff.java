@@ -72,6 +72,15 @@ public final class Handoff implements AutoCloseable {
    *     predecessor stops accepting on those); ignored on a cold start
    */
   public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners) throws HandoffException {
+    serve(source, adoptedListeners, ConnectionArrivals.NONE);
+  }
+
+  /**
+   * @param arrivals takes the live connections the predecessor sends during its drain (a takeover
+   *     only)
+   */
+  public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners, ConnectionArrivals arrivals)
+      throws HandoffException {
     Objects.requireNonNull(source, "source");
     if (arrival == null) {
       throw new IllegalStateException("serve: called before arrive (expected: arrive() first)");
@@ -83,7 +92,7 @@ public final class Handoff implements AutoCloseable {
     UnixServer control = UnixServer.bind(runDir.newTempControlSocket());
     try {
       if (arrival instanceof Arrival.Takeover) {
-        incoming.ready(control, adoptedListeners);
+        incoming.ready(control, adoptedListeners, arrivals);
       } else {
         control.publishAs(runDir.reconfigSocket());
       }

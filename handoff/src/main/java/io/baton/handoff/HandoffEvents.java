@@ -14,4 +14,13 @@ public interface HandoffEvents {
 
   /** The predecessor reported its drain progress (incoming side). */
   default void predecessorProgress(DrainProgress progress) {}
+
+  /**
+   * The predecessor finished its drain (incoming side): {@code finalCounters} are its counters at
+   * the end, to be added as far as they grew since {@link Arrival.Takeover#counters()}.
+   */
+  default void predecessorDrained(java.util.List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {}
+
+  /** The predecessor stopped sending live connections (incoming side): how many and how long. */
+  default void migrationEnded(long connectionsReceived, Duration took) {}
 }

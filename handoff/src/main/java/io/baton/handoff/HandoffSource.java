@@ -14,14 +14,24 @@ public interface HandoffSource {
   List<PassableListener> listeners();
 
   /**
+   * This process's counters, to continue in the successor: asked when the listeners are passed
+   * and again when the drain has finished.
+   */
+  default List<CarriedCounter> counters() {
+    return List.of();
+  }
+
+  /**
    * The successor accepts on every listener. Stop accepting (keep the fds open: a rollback may
    * need them), turn not-ready and begin the drain.
    *
    * @param adoptedListeners names of the passed listeners the successor accepts on; a listener it
    *     did not adopt (its address changed, or it is gone from the new config) is no longer
    *     reachable through the successor
+   * @param successor where live connections may be sent ({@link ConnectionSink#NONE} if the
+   *     successor takes none); the drain completes only when every connection is closed or sent
    */
-  Drain beginDrain(java.util.Set<String> adoptedListeners);
+  Drain beginDrain(java.util.Set<String> adoptedListeners, ConnectionSink successor);
 
   /**
    * The successor died before the drain finished: accept again and serve on as the active

@@ -14,6 +14,18 @@ final class RecordingEvents implements HandoffEvents {
   final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
   final BlockingQueue<DrainProgress> progress = new LinkedBlockingQueue<>();
   final List<String> phases = new CopyOnWriteArrayList<>();
+  final BlockingQueue<List<CarriedCounter>> finalCounters = new LinkedBlockingQueue<>();
+  final BlockingQueue<Long> migrationsEnded = new LinkedBlockingQueue<>();
+
+  @Override
+  public void predecessorDrained(List<CarriedCounter> counters, long connectionsMigrated, Duration drainTook) {
+    finalCounters.add(counters);
+  }
+
+  @Override
+  public void migrationEnded(long connectionsReceived, Duration took) {
+    migrationsEnded.add(connectionsReceived);
+  }
 
   @Override
   public void phaseCompleted(String phase, Duration took) {

@@ -15,7 +15,9 @@ final class TestSource implements HandoffSource {
   final CompletableFuture<java.util.Set<String>> adopted = new CompletableFuture<>();
   final CompletableFuture<DrainOutcome> drainDone = new CompletableFuture<>();
   final BlockingQueue<String> rollBacks = new LinkedBlockingQueue<>();
+  final CompletableFuture<ConnectionSink> sink = new CompletableFuture<>();
   volatile DrainProgress progress = new DrainProgress(0, 0);
+  volatile List<CarriedCounter> counters = List.of();
 
   TestSource(long generation, List<PassableListener> listeners) {
     this.generation = generation;
@@ -33,8 +35,9 @@ final class TestSource implements HandoffSource {
   }
 
   @Override
-  public Drain beginDrain(java.util.Set<String> adoptedListeners) {
+  public Drain beginDrain(java.util.Set<String> adoptedListeners, ConnectionSink successor) {
     adopted.complete(adoptedListeners);
+    sink.complete(successor);
     drainBegun.complete(null);
     return new Drain() {
       @Override
@@ -47,6 +50,11 @@ final class TestSource implements HandoffSource {
         return drainDone;
       }
     };
+  }
+
+  @Override
+  public List<CarriedCounter> counters() {
+    return counters;
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.baton.handoff.incoming;
 
 import io.baton.handoff.Arrival;
+import io.baton.handoff.CarriedCounter;
+import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffException;
@@ -14,13 +16,16 @@ import io.baton.handoff.os.PeerCredentials;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.migration.ConnectionReceiver;
 import io.baton.handoff.wire.ControlChannel;
+import io.baton.handoff.wire.CounterValues;
 import io.baton.handoff.wire.ControlProtocolException;
 import io.baton.handoff.wire.HandoffThreads;
 import io.baton.handoff.wire.PeerClosedException;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.handoff.wire.ReceivedFrame;
 import io.baton.proto.handoff.v1.Abort;
+import io.baton.proto.handoff.v1.DrainFinished;
 import io.baton.proto.handoff.v1.Envelope;
 import io.baton.proto.handoff.v1.Hello;
 import io.baton.proto.handoff.v1.ListenSocketReady;
@@ -60,6 +65,9 @@ public final class IncomingHandoff implements AutoCloseable {
   private final long ownUid;
   private ControlChannel reconfig;
   private UnixServer listenServer;
+  /** Bound with listen.sock; after Ready it receives the predecessor's live connections. */
+  private UnixServer connServer;
+  private ConnectionReceiver connReceiver;
   private long generation;
   private long predecessorPid;
   private long stepStarted;
@@ -125,9 +133,16 @@ public final class IncomingHandoff implements AutoCloseable {
     Path listenPath = runDir.listenSocket();
     runDir.remove(listenPath); // stale from a process that died mid-handoff; only one session at a time gets here
     listenServer = UnixServer.bind(listenPath);
-    reconfig.send(ProtocolVersion.envelope().setListenSocketReady(ListenSocketReady.newBuilder().setPath(listenPath.toString())).build());
+    Path connPath = runDir.connSocket();
+    runDir.remove(connPath);
+    connServer = UnixServer.bind(connPath);
+    reconfig.send(
+        ProtocolVersion.envelope()
+            .setListenSocketReady(ListenSocketReady.newBuilder().setPath(listenPath.toString()).setConnPath(connPath.toString()))
+            .build());
 
     List<InheritedListener> inherited;
+    List<CarriedCounter> counters;
     try (ControlChannel listen = new ControlChannel(listenServer.accept(settings.stepTimeout()))) {
       PeerCredentials listenPeer = listen.peer();
       checkUid(listenPeer, listen);
@@ -137,6 +152,7 @@ public final class IncomingHandoff implements AutoCloseable {
       }
       ReceivedFrame frame = listen.receive(settings.stepTimeout());
       inherited = toInherited(frame, listenPath);
+      counters = CounterValues.fromWire(frame.envelope().getListeners().getCountersList());
       listen.send(ProtocolVersion.envelope().setListenersReceived(ListenersReceived.newBuilder().setCount(inherited.size())).build());
     } catch (OsException e) {
       if (e.isTimeout()) {
@@ -148,7 +164,7 @@ public final class IncomingHandoff implements AutoCloseable {
     }
     step("listeners_received", inherited.size() + " listener(s)");
     settings.stepObserver().reached(IncomingStep.LISTENERS_RECEIVED);
-    return new Arrival.Takeover(generation, welcome.getPid(), welcome.getBuildVersion(), inherited);
+    return new Arrival.Takeover(generation, welcome.getPid(), welcome.getBuildVersion(), inherited, counters);
   }
 
   private static List<InheritedListener> toInherited(ReceivedFrame frame, Path path) throws ControlProtocolException {
@@ -177,10 +193,13 @@ public final class IncomingHandoff implements AutoCloseable {
    * anyway), renames {@code published} over {@code reconfig.sock}, and follows the drain on a
    * daemon thread.
    */
-  public void ready(UnixServer control, java.util.Set<String> adoptedListeners) throws HandoffException {
+  public void ready(UnixServer control, java.util.Set<String> adoptedListeners, ConnectionArrivals arrivals) throws HandoffException {
     if (reconfig == null) {
       throw new IllegalStateException("ready: no takeover in progress (expected: arrive() returned a Takeover)");
     }
+    // Receiving before Ready: the predecessor may start sending as soon as it reads it.
+    connReceiver = new ConnectionReceiver(connServer, ownUid, predecessorPid, generation, arrivals, events);
+    connReceiver.start();
     reconfig.send(ProtocolVersion.envelope().setReady(Ready.newBuilder().addAllAdoptedListeners(adoptedListeners)).build());
     step("ready_sent", "accepting on every listener");
     settings.stepObserver().reached(IncomingStep.READY_SENT);
@@ -223,16 +242,22 @@ public final class IncomingHandoff implements AutoCloseable {
         Envelope envelope = frame.envelope();
         switch (envelope.getBodyCase()) {
           case DRAIN_PROGRESS -> {
-            DrainProgress progress =
-                new DrainProgress(envelope.getDrainProgress().getConnectionsActive(), envelope.getDrainProgress().getRequestsActive());
+            io.baton.proto.handoff.v1.DrainProgress p = envelope.getDrainProgress();
+            DrainProgress progress = new DrainProgress(p.getConnectionsActive(), p.getRequestsActive(), p.getConnectionsMigrated());
             predecessorProgress.set(progress);
             events.predecessorProgress(progress);
           }
           case DRAIN_FINISHED -> {
+            DrainFinished finished = envelope.getDrainFinished();
             step(
                 "predecessor_drained",
-                "predecessor pid " + predecessorPid + " drained in " + envelope.getDrainFinished().getDrainSeconds()
-                    + " s, " + envelope.getDrainFinished().getConnectionsClosedAtDeadline() + " closed at its deadline");
+                "predecessor pid " + predecessorPid + " drained in " + finished.getDrainSeconds() + " s, "
+                    + finished.getConnectionsMigrated() + " connection(s) moved here, "
+                    + finished.getConnectionsClosedAtDeadline() + " closed at its deadline");
+            events.predecessorDrained(
+                CounterValues.fromWire(finished.getFinalCountersList()),
+                finished.getConnectionsMigrated(),
+                Duration.ofNanos((long) (finished.getDrainSeconds() * 1e9)));
             return;
           }
           default ->
@@ -255,7 +280,21 @@ public final class IncomingHandoff implements AutoCloseable {
 
   private void predecessorDone() {
     predecessorDraining = false;
+    ConnectionReceiver receiver = connReceiver;
+    if (receiver != null) {
+      receiver.predecessorGone();
+    } else {
+      closeConnServer();
+    }
     predecessorGone.complete(null);
+  }
+
+  private void closeConnServer() {
+    UnixServer server = connServer;
+    if (server != null) {
+      server.deleteFileIfStillOurs();
+      server.close();
+    }
   }
 
   /** Tells the predecessor we give up (it serves on), closes everything and removes listen.sock. */
@@ -348,11 +387,17 @@ public final class IncomingHandoff implements AutoCloseable {
       reconfig.close();
     }
     closeListenServer(); // removes listen.sock if it is still the one we bound
+    if (connReceiver == null) {
+      closeConnServer();
+    }
   }
 
   @Override
   public void close() {
     closeQuietly();
     predecessorDone();
+    if (connReceiver != null) {
+      connReceiver.close();
+    }
   }
 }

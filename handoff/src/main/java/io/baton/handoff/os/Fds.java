@@ -68,6 +68,13 @@ public final class Fds {
     }
   }
 
+  /** {@link #closeQuietly(int)} for each. */
+  public static void closeAllQuietly(int... fds) {
+    for (int fd : fds) {
+      closeQuietly(fd);
+    }
+  }
+
   /**
    * The effective uid of this process: the one SO_PEERCRED reports to our peers. Read from {@code
    * /proc/self/status} ("Uid: real effective saved fs"), which needs no extra JDK module.

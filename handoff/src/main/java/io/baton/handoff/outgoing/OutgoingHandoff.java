@@ -6,6 +6,7 @@ import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.HandoffResult;
+import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.HandoffSource;
 import io.baton.handoff.PassableListener;
@@ -15,7 +16,9 @@ import io.baton.handoff.os.PeerCredentials;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.migration.ConnectionSender;
 import io.baton.handoff.wire.ControlChannel;
+import io.baton.handoff.wire.CounterValues;
 import io.baton.handoff.wire.ControlProtocolException;
 import io.baton.handoff.wire.HandoffThreads;
 import io.baton.handoff.wire.PeerClosedException;
@@ -203,6 +206,10 @@ public final class OutgoingHandoff implements AutoCloseable {
     private long stepStarted = System.nanoTime();
     private Drain drain;
     private ScheduledFuture<?> progressTask;
+    private long successorPid;
+    /** The successor's conn.sock, or null if it takes no live connections. */
+    private java.nio.file.Path successorConnPath;
+    private ConnectionSender connections;
 
     Session(long id, ControlChannel channel) {
       this.id = id;
@@ -330,6 +337,15 @@ public final class OutgoingHandoff implements AutoCloseable {
               "ListenSocketReady.path: " + announced + " (expected: " + runDir.listenSocket() + ")");
           return;
         }
+        String connPath = frame.envelope().getListenSocketReady().getConnPath();
+        if (!connPath.isEmpty() && !connPath.equals(runDir.connSocket().toString())) {
+          refuseAfterWelcome(
+              RefusalReason.MALFORMED_MESSAGE,
+              "ListenSocketReady.conn_path: " + connPath + " (expected: empty or " + runDir.connSocket() + ")");
+          return;
+        }
+        successorPid = hello.getPid();
+        successorConnPath = connPath.isEmpty() ? null : runDir.connSocket();
         moveTo(SessionState.SENDING_LISTENERS);
         if (!sendListeners(hello)) {
           return;
@@ -398,7 +414,8 @@ public final class OutgoingHandoff implements AutoCloseable {
           return false;
         }
         List<PassableListener> listeners = source.listeners();
-        Listeners.Builder message = Listeners.newBuilder().setGeneration(source.generation());
+        Listeners.Builder message =
+            Listeners.newBuilder().setGeneration(source.generation()).addAllCounters(CounterValues.toWire(source.counters()));
         int[] fds = new int[listeners.size()];
         for (int i = 0; i < listeners.size(); i++) {
           PassableListener l = listeners.get(i);
@@ -435,7 +452,7 @@ public final class OutgoingHandoff implements AutoCloseable {
       if (!transition(SessionState.AWAITING_READY, SessionState.DRAINING)) {
         return;
       }
-      drain = source.beginDrain(adoptedListeners);
+      drain = source.beginDrain(adoptedListeners, connectToSuccessor());
       try {
         send(ProtocolVersion.envelope().setDraining(Draining.newBuilder()).build());
       } catch (OsException | ControlProtocolException e) {
@@ -449,9 +466,37 @@ public final class OutgoingHandoff implements AutoCloseable {
       watchForSuccessorDeath();
     }
 
+    /**
+     * Connects to the successor's conn.sock. A successor that offers none, or one that cannot be
+     * reached, gets no live connections: this process drains them all.
+     */
+    private ConnectionSink connectToSuccessor() {
+      if (successorConnPath == null) {
+        log.info("handoff to generation {}: the successor takes no live connections; draining them all here", successorGeneration);
+        return ConnectionSink.NONE;
+      }
+      try {
+        connections = ConnectionSender.connect(successorConnPath, ownUid, successorPid, settings.stepTimeout());
+        return connections;
+      } catch (OsException | ControlProtocolException e) {
+        log.warn("handoff to generation {}: cannot send live connections to {}: {}; draining them all here",
+            successorGeneration, successorConnPath, e.getMessage());
+        return ConnectionSink.NONE;
+      }
+    }
+
+    private long connectionsSent() {
+      ConnectionSender sender = connections;
+      return sender == null ? 0 : sender.sent();
+    }
+
     private void sendProgress() {
       if (state() != SessionState.DRAINING) {
         return;
+      }
+      ConnectionSender sender = connections;
+      if (sender != null) {
+        sender.checkNotStuck();
       }
       try {
         DrainProgress progress = drain.progress();
@@ -460,7 +505,8 @@ public final class OutgoingHandoff implements AutoCloseable {
                 .setDrainProgress(
                     io.baton.proto.handoff.v1.DrainProgress.newBuilder()
                         .setConnectionsActive(progress.connectionsActive())
-                        .setRequestsActive(progress.requestsActive()))
+                        .setRequestsActive(progress.requestsActive())
+                        .setConnectionsMigrated(connectionsSent()))
                 .build());
       } catch (OsException | ControlProtocolException | RuntimeException e) {
         log.debug("handoff: drain progress not sent on {}: {}", channel.path(), e.getMessage());
@@ -503,6 +549,9 @@ public final class OutgoingHandoff implements AutoCloseable {
       cancelProgress();
       channel.close();
       log.warn("handoff to generation {}: rolling back: {}", successorGeneration, reason);
+      if (connections != null) {
+        connections.abandon("the handoff rolled back");
+      }
       source.rollBack(reason);
       try {
         replaceServer(publish(runDir));
@@ -521,6 +570,9 @@ public final class OutgoingHandoff implements AutoCloseable {
         return; // rolled back meanwhile
       }
       cancelProgress();
+      if (connections != null) {
+        connections.finish();
+      }
       DrainOutcome result = outcome != null ? outcome : new DrainOutcome(0, Duration.ZERO);
       try {
         send(
@@ -528,7 +580,9 @@ public final class OutgoingHandoff implements AutoCloseable {
                 .setDrainFinished(
                     DrainFinished.newBuilder()
                         .setConnectionsClosedAtDeadline(result.closedAtDeadline())
-                        .setDrainSeconds(result.took().toNanos() / 1e9))
+                        .setDrainSeconds(result.took().toNanos() / 1e9)
+                        .addAllFinalCounters(CounterValues.toWire(source.counters()))
+                        .setConnectionsMigrated(connectionsSent()))
                 .build());
       } catch (OsException | ControlProtocolException e) {
         log.warn("handoff to generation {}: DrainFinished not sent on {}: {}", successorGeneration, channel.path(), e.getMessage());

@@ -1,6 +1,7 @@
 package io.baton.sidecar.server;
 
 import io.baton.handoff.Arrival;
+import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
 import io.baton.handoff.Handoff;
 import io.baton.handoff.HandoffException;
@@ -239,7 +240,7 @@ public final class SidecarServer {
     }
 
     @Override
-    public Drain beginDrain(Set<String> adoptedListeners) {
+    public Drain beginDrain(Set<String> adoptedListeners, ConnectionSink successor) {
       synchronized (SidecarServer.this) {
         lifecycle.moveTo(Phase.DRAINING, "generation " + (generation + 1) + " accepts now");
         // Admin moves only when the successor adopted it (same address); otherwise this process

@@ -1,0 +1,222 @@
+package io.baton.handoff.migration;
+
+import io.baton.handoff.ConnectionArrivals;
+import io.baton.handoff.ConnectionKind;
+import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.LiveConnection;
+import io.baton.handoff.os.Fds;
+import io.baton.handoff.os.OsException;
+import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.os.UnixConnection;
+import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.wire.ControlChannel;
+import io.baton.handoff.wire.ControlProtocolException;
+import io.baton.handoff.wire.HandoffThreads;
+import io.baton.handoff.wire.PeerClosedException;
+import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.wire.ReceivedFrame;
+import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.MovedConnection;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The incoming side of {@code conn.sock}: accepts the predecessor (and nobody else), then hands
+ * each connection it sends to the application until MigrationFinished or EOF. A connection the
+ * kernel delivered is never dropped silently: a MovedConnection that does not fit its kind is
+ * closed with a log line and the stream goes on; bytes that are not a frame end the stream (the
+ * predecessor's next send fails, so it keeps the rest).
+ */
+public final class ConnectionReceiver {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionReceiver.class);
+
+  /** Reads wake up this often to notice {@link #predecessorGone}; they are not a deadline. */
+  static final Duration WAKEUP = Duration.ofSeconds(1);
+
+  /** Where the receiver is. */
+  private enum State {
+    /** Waiting for the predecessor to connect. */
+    AWAITING_PREDECESSOR,
+    RECEIVING,
+    /** MigrationFinished, EOF, bad input, or the predecessor left without connecting. */
+    DONE
+  }
+
+  private final UnixServer server;
+  private final long ownUid;
+  private final long predecessorPid;
+  private final long generation;
+  private final ConnectionArrivals arrivals;
+  private final HandoffEvents events;
+  private volatile State state = State.AWAITING_PREDECESSOR;
+  private volatile boolean predecessorGone;
+  private long received;
+  private long firstArrivalNanos;
+
+  public ConnectionReceiver(
+      UnixServer server, long ownUid, long predecessorPid, long generation, ConnectionArrivals arrivals, HandoffEvents events) {
+    this.server = server;
+    this.ownUid = ownUid;
+    this.predecessorPid = predecessorPid;
+    this.generation = generation;
+    this.arrivals = arrivals;
+    this.events = events;
+  }
+
+  public void start() {
+    HandoffThreads.start("conn-receiver", this::run);
+  }
+
+  /**
+   * The predecessor finished its drain or died. If it never connected, stop waiting; if it did,
+   * read on to EOF, so that no connection still in the socket is dropped.
+   */
+  public void predecessorGone() {
+    predecessorGone = true;
+    if (state == State.AWAITING_PREDECESSOR) {
+      closeServer();
+    }
+  }
+
+  /** This process is going away. */
+  public void close() {
+    predecessorGone = true;
+    state = State.DONE;
+    closeServer();
+  }
+
+  private void run() {
+    UnixConnection connection = awaitPredecessor();
+    closeServer(); // one peer ever: a second connect must find nobody
+    if (connection == null) {
+      state = State.DONE;
+      return;
+    }
+    state = State.RECEIVING;
+    long started = System.nanoTime();
+    try (ControlChannel channel = new ControlChannel(connection)) {
+      receive(channel);
+    } finally {
+      state = State.DONE;
+      Duration took = Duration.ofNanos(System.nanoTime() - (firstArrivalNanos == 0 ? started : firstArrivalNanos));
+      log.info("handoff (generation {}): {} live connection(s) received on {} in {} ms", generation, received, server.path(), took.toMillis());
+      events.migrationEnded(received, took);
+    }
+  }
+
+  private UnixConnection awaitPredecessor() {
+    while (!predecessorGone) {
+      UnixConnection connection;
+      try {
+        connection = server.accept(WAKEUP);
+      } catch (OsException e) {
+        if (e.isTimeout()) {
+          continue;
+        }
+        if (!predecessorGone) {
+          log.warn("handoff (generation {}): accept on {} failed: {}; taking no live connections", generation, server.path(), e.getMessage());
+        }
+        return null;
+      }
+      String refusal = checkPeer(connection);
+      if (refusal == null) {
+        return connection;
+      }
+      log.warn("handoff (generation {}): refused a connection on {}: {}", generation, server.path(), refusal);
+      connection.close();
+    }
+    return null;
+  }
+
+  private String checkPeer(UnixConnection connection) {
+    try {
+      PeerCredentials peer = connection.peer();
+      if (peer.uid() != ownUid && peer.uid() != 0) {
+        return "peer uid " + peer.uid() + " (expected: " + ownUid + " or 0)";
+      }
+      if (peer.pidVisible() && peer.pid() != predecessorPid) {
+        return "peer pid " + peer.pid() + " (expected: the predecessor, pid " + predecessorPid + ")";
+      }
+      return null;
+    } catch (OsException e) {
+      return "cannot read its credentials: " + e.getMessage();
+    }
+  }
+
+  private void receive(ControlChannel channel) {
+    while (state == State.RECEIVING) {
+      ReceivedFrame frame;
+      try {
+        frame = channel.receive(WAKEUP);
+      } catch (OsException e) {
+        if (e.isTimeout()) {
+          continue; // the predecessor drains on; EOF ends this
+        }
+        log.warn("handoff (generation {}): reading {} failed: {}; keeping the {} connection(s) received", generation, channel.path(), e.getMessage(), received);
+        return;
+      } catch (PeerClosedException e) {
+        return; // the predecessor exited (or died): what it sent is here
+      } catch (ControlProtocolException e) {
+        log.warn("handoff (generation {}): bad frame on {}: {}; no more live connections are taken", generation, channel.path(), e.getMessage());
+        return;
+      }
+      Envelope envelope = frame.envelope();
+      switch (envelope.getBodyCase()) {
+        case MOVED_CONNECTION -> arrived(envelope.getMovedConnection(), frame, channel);
+        case MIGRATION_FINISHED -> {
+          frame.closeFds();
+          log.info("handoff (generation {}): predecessor finished sending connections ({} by its count)", generation,
+              envelope.getMigrationFinished().getConnectionsSent());
+          return;
+        }
+        default -> {
+          frame.closeFds();
+          log.warn("handoff (generation {}): ignoring {} on {} (expected: MOVED_CONNECTION or MIGRATION_FINISHED)", generation,
+              envelope.getBodyCase(), channel.path());
+        }
+      }
+    }
+  }
+
+  private void arrived(MovedConnection moved, ReceivedFrame frame, ControlChannel channel) {
+    int[] fds = frame.fds();
+    ConnectionKind kind = kindOf(moved);
+    if (!ProtocolVersion.compatible(frame.envelope().getProtocolVersion()) || kind == null || fds.length != kind.fdCount()
+        || moved.getUnconsumed().size() > LiveConnection.MAX_UNCONSUMED_BYTES) {
+      log.warn(
+          "handoff (generation {}): malformed MovedConnection {} on {}: protocol_version {}, kind {}, {} fd(s), {} unconsumed bytes "
+              + "(expected: version {}, HTTP1 with 1 fd or TCP_PAIR with 2, at most {} bytes); closing it",
+          generation, moved.getId(), channel.path(), frame.envelope().getProtocolVersion(), moved.getKind(), fds.length,
+          moved.getUnconsumed().size(), ProtocolVersion.CURRENT, LiveConnection.MAX_UNCONSUMED_BYTES);
+      Fds.closeAllQuietly(fds);
+      return;
+    }
+    if (firstArrivalNanos == 0) {
+      firstArrivalNanos = System.nanoTime();
+    }
+    received++;
+    LiveConnection connection =
+        new LiveConnection(moved.getListener(), kind, fds, moved.getUnconsumed().toByteArray(), moved.getUpstreamEndpoint());
+    try {
+      arrivals.arrived(connection);
+    } catch (RuntimeException e) {
+      log.error("handoff (generation {}): the application failed to take {}; closing it", generation, connection, e);
+      Fds.closeAllQuietly(fds);
+    }
+  }
+
+  private static ConnectionKind kindOf(MovedConnection moved) {
+    return switch (moved.getKind()) {
+      case HTTP1 -> ConnectionKind.HTTP1;
+      case TCP_PAIR -> ConnectionKind.TCP_PAIR;
+      default -> null;
+    };
+  }
+
+  private void closeServer() {
+    server.deleteFileIfStillOurs();
+    server.close();
+  }
+}
