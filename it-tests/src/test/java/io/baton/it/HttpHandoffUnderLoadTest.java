@@ -22,6 +22,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The product's promise: ten handoffs under an HTTP/1.1 load lose nothing. The client never
  * retries; the upstream records every request id, and each must arrive exactly once.
+ *
+ * <p>With {@code drain.migrate: false}: every connection is drained by the process that accepted
+ * it (the path for connections that cannot move). {@code MigrationTest} covers migration.
  */
 @Timeout(600)
 @ExtendWith(DumpLogsOnFailure.class)
@@ -59,6 +62,7 @@ class HttpHandoffUnderLoadTest {
     Path config = fixture.config()
         .servingHeader(true)
         .drainTimeout("30s")
+        .migrate(false)
         .httpListener("web", "127.0.0.1:0", "backend")
         .cluster("backend", "127.0.0.1:" + upstream.port())
         .write();

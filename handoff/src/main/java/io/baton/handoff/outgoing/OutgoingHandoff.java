@@ -574,6 +574,8 @@ public final class OutgoingHandoff implements AutoCloseable {
         connections.finish();
       }
       DrainOutcome result = outcome != null ? outcome : new DrainOutcome(0, Duration.ZERO);
+      // Counted before the final counters are taken, so that the successor's count includes it.
+      events.handoffEnded(HandoffResult.SUCCESS, "generation " + successorGeneration + " took over");
       try {
         send(
             ProtocolVersion.envelope()
@@ -596,7 +598,6 @@ public final class OutgoingHandoff implements AutoCloseable {
         current.deleteBoundFileOnly();
         current.close();
       }
-      events.handoffEnded(HandoffResult.SUCCESS, "generation " + successorGeneration + " took over");
       if (error != null) {
         successorTookOver.completeExceptionally(error);
       } else {

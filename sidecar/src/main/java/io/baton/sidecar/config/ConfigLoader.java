@@ -88,8 +88,9 @@ public final class ConfigLoader {
     boolean servingHeader = bool("admin.servingHeader", adminNode.get("servingHeader"), false);
 
     JsonNode drainNode = section("drain", root.get("drain"));
-    onlyKeys("drain.", drainNode, Set.of("timeout"));
+    onlyKeys("drain.", drainNode, Set.of("timeout", "migrate"));
     Duration drainTimeout = duration("drain.timeout", drainNode.get("timeout"), DEFAULT_DRAIN_TIMEOUT);
+    boolean migrate = bool("drain.migrate", drainNode.get("migrate"), true);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
     onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout"));
@@ -104,7 +105,7 @@ public final class ConfigLoader {
     return new BatonConfig(
         runDir,
         new AdminConfig(adminAddress, servingHeader),
-        new DrainConfig(drainTimeout),
+        new DrainConfig(drainTimeout, migrate),
         new HandoffConfig(step, ready),
         listeners,
         clusters);

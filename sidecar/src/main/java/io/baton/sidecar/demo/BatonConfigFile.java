@@ -15,6 +15,7 @@ public final class BatonConfigFile {
   private String admin = "127.0.0.1:0";
   private boolean servingHeader;
   private String drainTimeout = "30s";
+  private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
   private final List<String> listeners = new ArrayList<>();
@@ -47,6 +48,12 @@ public final class BatonConfigFile {
 
   public BatonConfigFile drainTimeout(String value) {
     drainTimeout = value;
+    return this;
+  }
+
+  /** {@code drain.migrate}; unset: the default (on). */
+  public BatonConfigFile migrate(boolean value) {
+    migrate = value;
     return this;
   }
 
@@ -99,6 +106,9 @@ public final class BatonConfigFile {
     y.append("runDir: ").append(runDir).append('\n');
     y.append("admin:\n  address: \"").append(admin).append("\"\n  servingHeader: ").append(servingHeader).append('\n');
     y.append("drain:\n  timeout: ").append(drainTimeout).append('\n');
+    if (migrate != null) {
+      y.append("  migrate: ").append(migrate).append('\n');
+    }
     if (stepTimeout != null || readyTimeout != null) {
       y.append("handoff:\n");
       if (stepTimeout != null) {

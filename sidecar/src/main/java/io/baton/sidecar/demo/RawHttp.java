@@ -40,10 +40,15 @@ public final class RawHttp implements AutoCloseable {
   private final OutputStream out;
 
   public RawHttp(InetSocketAddress address) throws IOException {
+    this(address, 64 * 1024);
+  }
+
+  /** With a read buffer of {@code bufferBytes}: small for tests that hold thousands of connections. */
+  public RawHttp(InetSocketAddress address, int bufferBytes) throws IOException {
     socket = new Socket();
     socket.connect(address, 5000);
     socket.setSoTimeout(30_000);
-    in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+    in = new BufferedInputStream(socket.getInputStream(), bufferBytes);
     out = socket.getOutputStream();
   }
 
@@ -113,7 +118,7 @@ public final class RawHttp implements AutoCloseable {
   }
 
   private long copy(long n, MessageDigest sha, ByteArrayOutputStream kept) throws IOException {
-    byte[] buf = new byte[64 * 1024];
+    byte[] buf = new byte[(int) Math.min(64 * 1024, Math.max(n, 1))];
     long left = n;
     while (left > 0) {
       int r = in.read(buf, 0, (int) Math.min(buf.length, left));

@@ -42,6 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       pseudo-random content} (chunked, produced only as fast as the peer reads; never all in
  *       memory).
  *   <li>{@code /delay/<ms>} — answers 200 after {@code ms} milliseconds, scheduled on the event loop.
+ *   <li>{@code /hold/<id>} — records {@code <id>} like {@code /load/}, then answers only when the
+ *       test calls {@link #releaseHeld()}: a request kept in flight for exactly as long as a test
+ *       needs, whatever the machine's speed.
  *   <li>{@code /status/<code>} — answers with that status.
  * </ul>
  *
@@ -56,6 +59,7 @@ public final class TestUpstream implements AutoCloseable {
   private final LoopbackServer server;
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
   private final AtomicLong delayedInFlight = new AtomicLong();
+  private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   private TestUpstream(int port) {
     server = new LoopbackServer("upstream", port, 0, false, ch -> ch.pipeline().addLast(new HttpServerCodec(), new Handler()));
@@ -80,6 +84,18 @@ public final class TestUpstream implements AutoCloseable {
   /** {@code /delay/} requests received and not yet answered. */
   public long delayedRequestsInFlight() {
     return delayedInFlight.get();
+  }
+
+  /** {@code /hold/} requests received and not yet released. */
+  public int heldRequests() {
+    return held.size();
+  }
+
+  /** Answers every {@code /hold/} request received so far. */
+  public void releaseHeld() {
+    for (Runnable answer = held.poll(); answer != null; answer = held.poll()) {
+      answer.run();
+    }
   }
 
   public long connectionsAccepted() {
@@ -114,7 +130,7 @@ public final class TestUpstream implements AutoCloseable {
     }
   }
 
-  private enum Kind { LOAD, ECHO, BYTES, DELAY, STATUS, NOT_FOUND }
+  private enum Kind { LOAD, HOLD, ECHO, BYTES, DELAY, STATUS, NOT_FOUND }
 
   /** One per connection. */
   private final class Handler extends SimpleChannelInboundHandler<HttpObject> {
@@ -175,6 +191,9 @@ public final class TestUpstream implements AutoCloseable {
         if (path.startsWith("/load/") && path.length() > 6) {
           kind = Kind.LOAD;
           id = path.substring(6);
+        } else if (path.startsWith("/hold/") && path.length() > 6) {
+          kind = Kind.HOLD;
+          id = path.substring(6);
         } else if (path.equals("/echo")) {
           kind = Kind.ECHO;
           HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -205,6 +224,12 @@ public final class TestUpstream implements AutoCloseable {
           ids.merge(id, 1, Integer::sum);
           // The id in the body lets a client check that pipelined answers come back in order.
           respond(ctx, HttpResponseStatus.OK, ("ok " + id + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
+        case HOLD -> {
+          ids.merge(id, 1, Integer::sum);
+          String heldId = id;
+          held.add(() -> ctx.executor().execute(
+              () -> respond(ctx, HttpResponseStatus.OK, ("held " + heldId + "\n").getBytes(StandardCharsets.US_ASCII))));
         }
         case DELAY -> {
           delayedInFlight.incrementAndGet();

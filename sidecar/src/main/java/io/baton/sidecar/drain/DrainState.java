@@ -1,5 +1,6 @@
 package io.baton.sidecar.drain;
 
+import io.baton.sidecar.migration.ConnectionMover;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,6 +19,7 @@ public final class DrainState {
   }
 
   private final AtomicReference<Mode> mode = new AtomicReference<>(Mode.SERVING);
+  private volatile ConnectionMover mover = ConnectionMover.OFF;
 
   public Mode mode() {
     return mode.get();
@@ -29,5 +31,18 @@ public final class DrainState {
 
   public void set(Mode value) {
     mode.set(value);
+  }
+
+  /**
+   * Where connections at a clean boundary go while draining; {@link ConnectionMover#OFF} when
+   * they are drained here.
+   */
+  public ConnectionMover mover() {
+    return mover;
+  }
+
+  /** Draining with {@code value} (set before {@link Mode#DRAINING}, so that handlers see both). */
+  public void setMover(ConnectionMover value) {
+    mover = value;
   }
 }

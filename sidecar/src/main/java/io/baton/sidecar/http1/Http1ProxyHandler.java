@@ -1,9 +1,11 @@
 package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
+import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.migration.ConnectionMover;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.baton.sidecar.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
@@ -11,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -30,7 +33,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +42,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection of an HTTP/1.1 listener: each request goes to an upstream connection
  * (pooled keep-alive, same event loop), bodies stream both ways with backpressure, pipelined
- * requests wait their turn. Everything runs on the connection's event loop.
+ * requests wait their turn as raw bytes in the {@link Http1RequestDecoder}. While the process
+ * drains with migration on, the connection moves to the successor at its next request boundary,
+ * with those bytes. Everything runs on the connection's event loop.
  */
 final class Http1ProxyHandler extends ChannelDuplexHandler {
 
@@ -61,18 +65,23 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     /** The response flows to the client. */
     STREAMING_RESPONSE,
     /** The last response said {@code Connection: close}; our output is shut, waiting for EOF. */
-    CLOSING
+    CLOSING,
+    /** Being sent to the successor, or sent: nothing here touches the connection any more. */
+    MOVING
   }
 
-  /** Whether this connection outlives its current response. */
+  /** Whether this connection outlives its current response, and where. */
   enum Persistence {
     KEEP_ALIVE,
+    /** The process drains and the successor takes connections: move at the next request boundary. */
+    MOVE_AT_BOUNDARY,
     /** The process drains: the next response that can say so carries {@code Connection: close}. */
     CLOSE_AFTER_RESPONSE
   }
 
   private final ListenerContext context;
-  private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
+  private final Http1RequestDecoder decoder;
+  private final Http1ResponseEncoder encoder;
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
   private Persistence persistence = Persistence.KEEP_ALIVE;
@@ -85,8 +94,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
    */
   private ScheduledFuture<?> responseTimer;
 
-  Http1ProxyHandler(ListenerContext context) {
+  Http1ProxyHandler(ListenerContext context, Http1RequestDecoder decoder, Http1ResponseEncoder encoder) {
     this.context = context;
+    this.decoder = decoder;
+    this.encoder = encoder;
   }
 
   State state() {
@@ -96,38 +107,52 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    // Bytes of a next request arriving while one is served: stop reading until it is answered.
+    decoder.listener(() -> setReading(false));
     if (context.drain().isDraining()) {
-      persistence = Persistence.CLOSE_AFTER_RESPONSE;
+      persistence = drainPersistence();
     }
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt == DrainEvent.DRAIN_STARTED) {
-      // An idle connection stays open: a request may be on the wire right now. Its answer says close.
-      persistence = Persistence.CLOSE_AFTER_RESPONSE;
+      // An idle connection is never closed here: a request may be on the wire right now. It moves
+      // (the bytes on the wire follow it in the socket), or its next answer says close.
+      persistence = drainPersistence();
+      if (persistence == Persistence.MOVE_AT_BOUNDARY) {
+        moveIfAtBoundary();
+      }
       return;
     }
     super.userEventTriggered(ctx, evt);
   }
 
+  private Persistence drainPersistence() {
+    if (!context.drain().isDraining()) {
+      return Persistence.KEEP_ALIVE; // rolled back
+    }
+    return context.drain().mover().canMove() ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof HttpObject object) || state == State.CLOSING) {
+    if (!(msg instanceof HttpObject object) || state == State.CLOSING || state == State.MOVING) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    if (exchange != null && !exchange.requestComplete && pipelined.isEmpty() && msg instanceof HttpContent content) {
+    if (exchange != null && !exchange.requestComplete && msg instanceof HttpContent content) {
       exchange.forwardBody(content);
       return;
     }
-    if (exchange == null && pipelined.isEmpty()) {
+    if (exchange == null) {
       begin(object);
       return;
     }
-    // A pipelined request: it waits until the ones before it are answered.
-    pipelined.add(object);
-    setReading(false);
+    // The decoder holds the next request until this one is answered; nothing else can come here.
+    log.warn("listener {}: {} from {} while a request is being answered (expected nothing); dropped",
+        context.name(), object.getClass().getSimpleName(), ctx.channel().remoteAddress());
+    ReferenceCountUtil.release(msg);
   }
 
   private void begin(HttpObject msg) {
@@ -147,7 +172,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       return;
     }
     context.metrics().requestStarted();
-    exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
+    exchange = new Exchange(request, HttpUtil.isKeepAlive(request) && !decoder.takeCloseAfterResponse());
     exchange.requestComplete = request instanceof LastHttpContent;
     prepareForUpstream(request);
     HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
@@ -266,7 +291,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
 
   void upstreamWritabilityChanged(Channel upstream) {
     Exchange current = exchange;
-    if (current != null && current.upstream == upstream && state == State.STREAMING_REQUEST && pipelined.isEmpty()) {
+    if (current != null && current.upstream == upstream && state == State.STREAMING_REQUEST) {
       setReading(upstream.isWritable());
     }
   }
@@ -288,8 +313,6 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     if (current != null) {
       current.abandon();
     }
-    pipelined.forEach(ReferenceCountUtil::release);
-    pipelined.clear();
     super.channelInactive(ctx);
   }
 
@@ -303,25 +326,84 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     ctx.channel().config().setAutoRead(reading);
   }
 
-  /** After a response: next pipelined request, or back to reading the socket. */
+  /** After a response: move, or the next pipelined request, or back to reading the socket. */
   private void exchangeEnded() {
     exchange = null;
     state = State.IDLE;
-    while (!pipelined.isEmpty() && (exchange == null || !exchange.requestComplete) && state != State.CONNECTING
-        && state != State.CLOSING) {
-      HttpObject next = pipelined.poll();
-      if (exchange == null) {
-        begin(next);
-      } else if (next instanceof HttpContent content) {
-        exchange.forwardBody(content);
-      } else {
-        ReferenceCountUtil.release(next);
+    if (persistence == Persistence.MOVE_AT_BOUNDARY && moveIfAtBoundary()) {
+      return;
+    }
+    serveNext();
+  }
+
+  private void serveNext() {
+    if (decoder.resume()) {
+      // Feed the decoder again, later: this may run inside its own decode (a response written
+      // synchronously), and ByteToMessageDecoder must not be re-entered.
+      ctx.executor().execute(this::decodeHeldBytes);
+    } else {
+      setReading(true);
+    }
+  }
+
+  private void decodeHeldBytes() {
+    if (state != State.IDLE || exchange != null || !ctx.channel().isActive()) {
+      return;
+    }
+    ctx.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
+    ctx.pipeline().fireChannelReadComplete();
+    if (exchange == null && state == State.IDLE) {
+      setReading(true); // only part of a request was here: read the rest
+    }
+  }
+
+  /**
+   * Whether this connection can move now: between requests, nothing decoded of the next one,
+   * nothing unsent. Pipelined bytes may be waiting: they travel with it.
+   */
+  boolean atMigrationBoundary() {
+    if (state != State.IDLE || exchange != null || !decoder.atRequestBoundary() || !ctx.channel().isActive()) {
+      return false;
+    }
+    ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
+    return unsent == null || unsent.totalPendingWriteBytes() == 0;
+  }
+
+  /** Hands the connection to the successor if it is at a boundary; false if it stays here. */
+  private boolean moveIfAtBoundary() {
+    ConnectionMover mover = context.drain().mover();
+    if (!mover.canMove()) {
+      persistence = drainPersistence(); // the successor is gone or takes nothing: drain here
+      return false;
+    }
+    if (!atMigrationBoundary()) {
+      return false; // moves when the request in progress is answered
+    }
+    byte[] unconsumed = decoder.unconsumedBytes();
+    if (unconsumed.length > LiveConnection.MAX_UNCONSUMED_BYTES) {
+      log.info("listener {}: {} pipelined bytes from {} exceed what a move carries ({}): draining this connection here",
+          context.name(), unconsumed.length, ctx.channel().remoteAddress(), LiveConnection.MAX_UNCONSUMED_BYTES);
+      persistence = Persistence.CLOSE_AFTER_RESPONSE;
+      return false;
+    }
+    state = State.MOVING;
+    cancelResponseTimer();
+    mover.moveHttp1(ctx.channel(), context.name(), context.metrics(), unconsumed, new ConnectionMover.Outcome() {
+      @Override
+      public void moved() {
+        // Stays MOVING: the channel closes without channelInactive; the successor serves it.
       }
-    }
-    if (pipelined.isEmpty() && state != State.CONNECTING && state != State.CLOSING
-        && (exchange == null || state == State.STREAMING_REQUEST)) {
-      setReading(exchange == null || exchange.upstream == null || exchange.upstream.isWritable());
-    }
+
+      @Override
+      public void kept(Throwable cause) {
+        log.info("listener {}: connection from {} stays here ({}); draining it", context.name(),
+            ctx.channel().remoteAddress(), cause.toString());
+        state = State.IDLE;
+        persistence = drainPersistence() == Persistence.KEEP_ALIVE ? Persistence.KEEP_ALIVE : Persistence.CLOSE_AFTER_RESPONSE;
+        serveNext();
+      }
+    });
+    return true;
   }
 
   /**
@@ -358,6 +440,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     current.responseStarted = true;
     current.responseComplete = true;
     state = State.STREAMING_RESPONSE;
+    encoder.answeringHead(current.head);
     ctx.writeAndFlush(response).addListener(f -> current.responseWritten(f.isSuccess()));
   }
 
@@ -386,8 +469,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     }
 
     boolean mustCloseAfterResponse() {
+      // Draining without a successor to move to: requests already read are still answered; the
+      // last of them says close.
       return !clientKeepAlive || !requestComplete
-          || (persistence == Persistence.CLOSE_AFTER_RESPONSE && pipelined.isEmpty());
+          || (persistence == Persistence.CLOSE_AFTER_RESPONSE && !decoder.hasUnconsumedBytes());
     }
 
     void attach(Channel channel) {
@@ -473,6 +558,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       if (requestComplete) {
         state = State.STREAMING_RESPONSE;
       }
+      encoder.answeringHead(head);
       ctx.write(response);
     }
 

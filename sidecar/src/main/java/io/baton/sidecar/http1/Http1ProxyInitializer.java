@@ -4,7 +4,6 @@ import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 
 /** The pipeline of one client connection of an {@code http} listener. */
@@ -22,11 +21,13 @@ public final class Http1ProxyInitializer extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel ch) {
+    Http1RequestDecoder decoder = new Http1RequestDecoder();
+    Http1ResponseEncoder encoder = new Http1ResponseEncoder();
     ch.pipeline()
-        // Request line 8 KiB and headers 16 KiB at most (then 400); body chunks of up to 64 KiB.
-        .addLast(new HttpServerCodec(8192, 16 * 1024, 64 * 1024))
+        .addLast(decoder)
+        .addLast(encoder)
         // Answers "Expect: 100-continue" at once and removes the header before it goes upstream.
         .addLast(new HttpServerExpectContinueHandler())
-        .addLast(new Http1ProxyHandler(context));
+        .addLast(new Http1ProxyHandler(context, decoder, encoder));
   }
 }

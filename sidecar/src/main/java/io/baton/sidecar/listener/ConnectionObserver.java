@@ -4,7 +4,13 @@ package io.baton.sidecar.listener;
 public interface ConnectionObserver {
   ConnectionObserver NONE = new ConnectionObserver() {};
 
+  /** Accepted by this process. */
   default void opened(ServingSocket socket) {}
+
+  /** Moved here by the predecessor, which accepted it (and counted that). */
+  default void adopted(ServingSocket socket) {
+    opened(socket);
+  }
 
   default void closed(ServingSocket socket) {}
 }

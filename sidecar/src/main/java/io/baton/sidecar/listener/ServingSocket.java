@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -27,12 +28,18 @@ import java.util.function.Consumer;
  */
 public final class ServingSocket {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServingSocket.class);
+  private static final io.netty.util.AttributeKey<Boolean> ADOPTED = io.netty.util.AttributeKey.valueOf("baton.adopted");
+
   private final String name;
   private final HostPort configuredAddress;
   private final String protocol;
   private final EpollServerSocketChannel channel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger open = new AtomicInteger();
+  /** What every client connection gets, accepted here or moved here from the predecessor. */
+  private ChannelHandler childInitializer;
+  private EventLoopGroup loops;
 
   private ServingSocket(String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
     this.name = name;
@@ -70,25 +77,53 @@ public final class ServingSocket {
   }
 
   private ServerBootstrap bootstrap(EventLoopGroup loops, ChannelHandler protocolInitializer, ConnectionObserver observer) {
+    this.loops = loops;
+    this.childInitializer = new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel child) {
+        connections.add(child);
+        open.incrementAndGet();
+        if (child.hasAttr(ADOPTED)) {
+          observer.adopted(ServingSocket.this);
+        } else {
+          observer.opened(ServingSocket.this);
+        }
+        child.closeFuture().addListener(f -> {
+          open.decrementAndGet();
+          observer.closed(ServingSocket.this);
+        });
+        child.pipeline().addLast(protocolInitializer);
+      }
+    };
     return new ServerBootstrap()
         .group(loops)
         .channelFactory(() -> channel)
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel child) {
-            connections.add(child);
-            open.incrementAndGet();
-            observer.opened(ServingSocket.this);
-            child.closeFuture().addListener(f -> {
-              open.decrementAndGet();
-              observer.closed(ServingSocket.this);
-            });
-            child.pipeline().addLast(protocolInitializer);
-          }
-        });
+        .childHandler(childInitializer);
+  }
+
+  /**
+   * Serves a client connection the predecessor moved here, as if this socket had accepted it:
+   * {@code unconsumed} (bytes the predecessor read and did not serve) goes through the pipeline
+   * before anything read from the socket. Takes ownership of {@code fd}.
+   */
+  public void adoptConnection(int fd, byte[] unconsumed) {
+    EpollSocketChannel child = new EpollSocketChannel(fd);
+    child.attr(ADOPTED).set(Boolean.TRUE);
+    child.config().setTcpNoDelay(true);
+    if (unconsumed.length > 0) {
+      child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
+    }
+    child.pipeline().addLast(childInitializer);
+    loops.next().register(child).addListener(f -> {
+      if (!f.isSuccess()) {
+        child.unsafe().closeForcibly();
+        log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,
+            f.cause().toString());
+      }
+    });
   }
 
   public String name() {

@@ -28,6 +28,8 @@ public final class BatonMetrics {
   private final AtomicLong ready = new AtomicLong();
   private final AtomicLong parentConnections = new AtomicLong();
   private final AtomicLong parentRequests = new AtomicLong();
+  private final AtomicLong migrationNanos = new AtomicLong();
+  private final CounterCarrier carrier = new CounterCarrier(registry);
 
   public BatonMetrics() {
     Gauge.builder("baton.generation", generation, AtomicLong::get)
@@ -47,6 +49,10 @@ public final class BatonMetrics {
         .register(registry);
     Gauge.builder("baton.parent.requests.active", parentRequests, AtomicLong::get)
         .description("Requests the previous generation still has in flight while it drains")
+        .register(registry);
+    Gauge.builder("baton.migration", migrationNanos, n -> n.get() / 1e9)
+        .description("How long the last migration of live connections from the predecessor took, first to last")
+        .baseUnit("seconds")
         .register(registry);
     for (HandoffResult result : HandoffResult.values()) {
       handoffCounter(result);
@@ -82,6 +88,15 @@ public final class BatonMetrics {
   public void setParentProgress(long connections, long requests) {
     parentConnections.set(connections);
     parentRequests.set(requests);
+  }
+
+  public void setMigrationTook(Duration took) {
+    migrationNanos.set(took.toNanos());
+  }
+
+  /** Counters across handoffs. */
+  public CounterCarrier carrier() {
+    return carrier;
   }
 
   public ListenerMetrics listener(String name) {

@@ -15,7 +15,12 @@ public final class ListenerMetrics {
   /** Indexed by status / 100 (1..5); index 0 counts anything outside 100..599. */
   private final Counter[] requestsByClass = new Counter[6];
 
+  private final MeterRegistry registry;
+  private final String listener;
+
   ListenerMetrics(MeterRegistry registry, String listener) {
+    this.registry = registry;
+    this.listener = listener;
     Gauge.builder("baton.connections.active", connectionsActive, AtomicLong::get)
         .description("Client connections open on this listener")
         .tag("listener", listener)
@@ -49,6 +54,11 @@ public final class ListenerMetrics {
     connectionsActive.incrementAndGet();
   }
 
+  /** A connection moved here from the predecessor, which counted it as accepted. */
+  public void connectionAdopted() {
+    connectionsActive.incrementAndGet();
+  }
+
   public void connectionClosed() {
     connectionsActive.decrementAndGet();
   }
@@ -74,5 +84,22 @@ public final class ListenerMetrics {
 
   public void setDrainConnections(long value) {
     drainConnections.set(value);
+  }
+
+  /** A live connection arrived from the predecessor; {@code protocol} as in {@code http1}, {@code tcp}. */
+  public void connectionMigratedIn(String protocol) {
+    migrationCounter("baton.connections.migrated", "Live connections received from the predecessor, by protocol", protocol)
+        .increment();
+  }
+
+  /** A live connection went to the successor. */
+  public void connectionSentToSuccessor(String protocol) {
+    migrationCounter("baton.connections.sent.to.successor", "Live connections handed to the successor, by protocol", protocol)
+        .increment();
+  }
+
+  private Counter migrationCounter(String name, String description, String protocol) {
+    // Registered on first use only: a process that never migrates exports neither series.
+    return Counter.builder(name).description(description).tag("listener", listener).tag("protocol", protocol).register(registry);
   }
 }

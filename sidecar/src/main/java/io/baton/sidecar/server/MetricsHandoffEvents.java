@@ -1,10 +1,12 @@
 package io.baton.sidecar.server;
 
+import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffResult;
 import io.baton.sidecar.metrics.BatonMetrics;
 import java.time.Duration;
+import java.util.List;
 
 /** Turns what the handoff library reports into metrics. */
 final class MetricsHandoffEvents implements HandoffEvents {
@@ -33,5 +35,16 @@ final class MetricsHandoffEvents implements HandoffEvents {
   @Override
   public void predecessorProgress(DrainProgress progress) {
     metrics.setParentProgress(progress.connectionsActive(), progress.requestsActive());
+  }
+
+  @Override
+  public void predecessorDrained(List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
+    metrics.setParentProgress(0, 0);
+    metrics.carrier().predecessorFinished(finalCounters);
+  }
+
+  @Override
+  public void migrationEnded(long connectionsReceived, Duration took) {
+    metrics.setMigrationTook(took);
   }
 }

@@ -1,6 +1,7 @@
 package io.baton.sidecar.server;
 
 import io.baton.handoff.Arrival;
+import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
 import io.baton.handoff.Handoff;
@@ -25,6 +26,8 @@ import io.baton.sidecar.listener.EventLoops;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
+import io.baton.sidecar.migration.ConnectionAdopter;
+import io.baton.sidecar.migration.ConnectionMover;
 import io.baton.sidecar.tcp.TcpRelayInitializer;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandler;
@@ -106,6 +109,7 @@ public final class SidecarServer {
       generation = takeover.generation();
       takeover.listeners().forEach(l -> inherited.put(l.name(), l));
       metrics.setListenersInherited(inherited.size());
+      metrics.carrier().continueFrom(takeover.counters());
       lifecycle.moveTo(Phase.TAKING_OVER, "received " + inherited.size() + " listeners from generation "
           + (generation - 1) + " (pid " + takeover.predecessorPid() + ", " + takeover.predecessorVersion() + ")");
     } else {
@@ -135,7 +139,7 @@ public final class SidecarServer {
     // process can serve, because everything it needs was built above.
     listeners.startAccepting();
     try {
-      handoff.serve(new Source(), adopted);
+      handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), metrics));
     } catch (HandoffException e) {
       // We accept already; the predecessor either stopped (then we are the only server) or never
       // heard Ready (then both accept from the same queues): either way nothing is lost.
@@ -167,6 +171,11 @@ public final class SidecarServer {
       @Override
       public void opened(ServingSocket socket) {
         metrics.listener(socket.name()).connectionOpened();
+      }
+
+      @Override
+      public void adopted(ServingSocket socket) {
+        metrics.listener(socket.name()).connectionAdopted();
       }
 
       @Override
@@ -240,8 +249,19 @@ public final class SidecarServer {
     }
 
     @Override
+    public List<CarriedCounter> counters() {
+      return metrics.carrier().snapshot();
+    }
+
+    @Override
     public Drain beginDrain(Set<String> adoptedListeners, ConnectionSink successor) {
       synchronized (SidecarServer.this) {
+        boolean migrate = config.drain().migrate() && successor.isOpen();
+        drainState.setMover(migrate ? new ConnectionMover(successor) : ConnectionMover.OFF);
+        log.info("drain: {}", migrate
+            ? "idle HTTP/1.1 connections move to generation " + (generation + 1) + " at their next request boundary"
+            : config.drain().migrate() ? "the successor takes no live connections: draining them all here"
+                : "drain.migrate is off: draining every connection here");
         lifecycle.moveTo(Phase.DRAINING, "generation " + (generation + 1) + " accepts now");
         // Admin moves only when the successor adopted it (same address); otherwise this process
         // keeps answering /metrics and /ready (503) at its own address until it exits.
@@ -256,6 +276,7 @@ public final class SidecarServer {
           drain.cancel();
         }
         drainState.set(DrainState.Mode.SERVING);
+        drainState.setMover(ConnectionMover.OFF);
         listeners.resumeAccepting();
         lifecycle.moveTo(Phase.SERVING, "rolled back: " + reason);
       }

@@ -41,10 +41,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void migrationIsOnUnlessTheConfigTurnsItOff() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").drain().migrate()).isTrue();
+    assertThat(ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  migrate: false"), "test").drain().migrate())
+        .isFalse();
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  migrate: sometimes"), "test"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("drain.migrate: \"sometimes\"");
+  }
+
+  @Test
   void unknownKeyIsNamedWithTheKeysThatAreAllowed() {
     assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  grace: 5s"), "test"))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("drain.grace: unknown key (expected one of: timeout)");
+        .hasMessageContaining("drain.grace: unknown key (expected one of: migrate, timeout)");
   }
 
   @Test

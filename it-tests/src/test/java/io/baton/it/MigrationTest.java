@@ -1,0 +1,199 @@
+package io.baton.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.baton.it.support.Admin;
+import io.baton.it.support.BatonFixture;
+import io.baton.it.support.DumpLogsOnFailure;
+import io.baton.it.support.Generations;
+import io.baton.sidecar.demo.BatonProcess;
+import io.baton.sidecar.demo.LoadClient;
+import io.baton.sidecar.demo.LoadResult;
+import io.baton.sidecar.demo.RawHttp;
+import io.baton.sidecar.demo.ServingLine;
+import io.baton.sidecar.demo.TestUpstream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Live connection migration ({@code drain.migrate: true}, the default): HTTP/1.1 connections move
+ * to the new generation at a request boundary, with the bytes the old one had read, and the client
+ * never sees a close. The upstream counts every request id; each must arrive exactly once.
+ */
+@Timeout(600)
+@ExtendWith(DumpLogsOnFailure.class)
+class MigrationTest {
+
+  private static final Duration WAIT = Generations.WAIT;
+
+  private final BatonFixture fixture = new BatonFixture();
+  private final List<RawHttp> clients = new ArrayList<>();
+  private TestUpstream upstream;
+  private Path config;
+  private Generations generations;
+  private InetSocketAddress web;
+
+  @BeforeEach
+  void startFirstGeneration() {
+    upstream = TestUpstream.start(0);
+    config = fixture.config()
+        .servingHeader(true)
+        .drainTimeout("60s")
+        .httpListener("web", "127.0.0.1:0", "backend")
+        .cluster("backend", "127.0.0.1:" + upstream.port())
+        .write();
+    generations = new Generations(fixture, config);
+    web = generations.start().listener("web");
+  }
+
+  @AfterEach
+  void cleanUp() {
+    for (RawHttp c : clients) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        // closing a test client: nothing to report
+      }
+    }
+    fixture.close();
+    upstream.close();
+  }
+
+  private RawHttp connect() throws IOException {
+    RawHttp c = new RawHttp(web, 1024);
+    clients.add(c);
+    return c;
+  }
+
+  private static void assertAnsweredBy(RawHttp.Response r, String body, String generation) {
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.bodyText()).isEqualTo(body + "\n");
+    assertThat(r.header("x-baton-generation")).as("generation that answered %s", body).isEqualTo(generation);
+    assertThat(r.closes()).as("%s must not say Connection: close: nothing needed draining", body).isFalse();
+  }
+
+  @Test
+  void fiveThousandIdleKeepAliveConnectionsMoveAndAreAnsweredByTheNewGeneration() throws Exception {
+    int count = 5_000;
+    for (int i = 0; i < count; i++) {
+      connect();
+    }
+    await().atMost(WAIT).until(
+        () -> Admin.sample(generations.serving().admin(), "baton_connections_active{listener=\"web\"}") == count);
+    BatonProcess first = generations.active();
+
+    ServingLine second = generations.handOff(); // returns once generation 1 has exited
+
+    assertThat(first.stderrText()).contains("drain finished");
+    for (int i = 0; i < count; i++) {
+      RawHttp c = clients.get(i);
+      c.send("GET /load/idle-" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+      assertAnsweredBy(c.read(), "ok idle-" + i, "2");
+    }
+    // Still open: a second request on every connection is answered too.
+    for (int i = 0; i < count; i++) {
+      RawHttp c = clients.get(i);
+      c.send("GET /load/again-" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+      assertAnsweredBy(c.read(), "ok again-" + i, "2");
+    }
+    Map<String, Integer> arrived = upstream.idCounts();
+    assertThat(arrived).hasSize(2 * count);
+    assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
+    assertThat(Admin.sample(second.admin(), "baton_connections_migrated_total{listener=\"web\",protocol=\"http1\"}"))
+        .as("connections the new generation took over")
+        .isEqualTo(count);
+    assertThat(Admin.sample(second.admin(), "baton_connections_accepted_total{listener=\"web\"}"))
+        .as("accepted once, by generation 1, and the count carried over")
+        .isEqualTo(count);
+  }
+
+  @Test
+  void pipelinedRequestsReadByTheOldProcessAreAnsweredInOrderByTheNewOne() throws Exception {
+    int connections = 20;
+    for (int c = 0; c < connections; c++) {
+      // One write: a request the upstream holds, then three pipelined behind it. Generation 1
+      // reads them all; it may answer only the first.
+      StringBuilder batch = new StringBuilder("GET /hold/h-" + c + " HTTP/1.1\r\nHost: t\r\n\r\n");
+      for (int p = 1; p <= 3; p++) {
+        batch.append("GET /load/p-").append(c).append('-').append(p).append(" HTTP/1.1\r\nHost: t\r\n\r\n");
+      }
+      connect().send(batch.toString());
+    }
+    await().atMost(WAIT).until(() -> upstream.heldRequests() == connections);
+
+    BatonProcess first = generations.active();
+    BatonProcess next = fixture.start(config);
+    assertThat(next.awaitServing(WAIT).generation()).isEqualTo(2);
+    first.awaitLogLine("phase SERVING -> DRAINING", WAIT);
+    upstream.releaseHeld();
+    assertThat(first.awaitExit(WAIT)).isZero();
+
+    for (int c = 0; c < connections; c++) {
+      RawHttp client = clients.get(c);
+      assertAnsweredBy(client.read(), "held h-" + c, "1");
+      for (int p = 1; p <= 3; p++) {
+        assertAnsweredBy(client.read(), "ok p-" + c + "-" + p, "2");
+      }
+    }
+    Map<String, Integer> arrived = upstream.idCounts();
+    assertThat(arrived).hasSize(4 * connections);
+    assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
+  }
+
+  @Test
+  void tenHandoffsUnderKeepAliveLoadLoseNothingAndCloseNothing() throws Exception {
+    int handoffs = 10;
+    int workers = 32;
+    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
+        .workers(workers).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(5)).build();
+    load.start();
+    List<Double> requestsTotal = new ArrayList<>();
+    try {
+      for (int i = 1; i <= handoffs; i++) {
+        long before = load.result().ok();
+        requestsTotal.add(requestsAnswered(generations.serving().admin()));
+        generations.handOff();
+        requestsTotal.add(requestsAnswered(generations.serving().admin()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> load.result().ok() > before + workers);
+      }
+    } finally {
+      load.stop();
+    }
+    LoadResult result = load.awaitResult(Duration.ofSeconds(60));
+    requestsTotal.add(requestsAnswered(generations.serving().admin()));
+
+    assertThat(result.failed()).as("failed requests across %d handoffs: %s", handoffs, result).isZero();
+    assertThat(result.connectionCloseResponses()).as("responses with Connection: close (none needed: connections move)").isZero();
+    assertThat(result.ok()).isEqualTo(load.idsSent().size());
+    Map<String, Integer> arrived = upstream.idCounts();
+    assertThat(arrived.keySet()).isEqualTo(new HashSet<>(load.idsSent()));
+    assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
+    assertThat(result.perGeneration().keySet()).contains("1", String.valueOf(handoffs + 1));
+    assertThat(requestsTotal).as("baton_requests_total, scraped before and after each handoff: never a reset")
+        .isSorted();
+    assertThat(requestsTotal.get(requestsTotal.size() - 1)).as("counts every request answered in the run")
+        .isGreaterThanOrEqualTo(result.ok());
+    System.out.println("keep-alive load with migration across " + handoffs + " handoffs: " + result
+        + "; baton_requests_total scraped: " + requestsTotal);
+  }
+
+  /** The sum of {@code baton_requests_total} over its series, as a Prometheus reader sees it. */
+  private static double requestsAnswered(InetSocketAddress admin) throws IOException {
+    return Admin.metrics(admin).lines()
+        .filter(l -> l.startsWith("baton_requests_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+}

@@ -1,0 +1,57 @@
+package io.baton.sidecar.migration;
+
+import io.baton.handoff.ConnectionArrivals;
+import io.baton.handoff.LiveConnection;
+import io.baton.handoff.os.Fds;
+import io.baton.sidecar.config.ListenerProtocol;
+import io.baton.sidecar.listener.ServingSocket;
+import io.baton.sidecar.metrics.BatonMetrics;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes the live connections the predecessor sends and serves each on the listener that accepted
+ * it. A connection this process cannot serve (unknown listener, a kind the listener does not
+ * speak) is closed with a log line: it was never going to be served here.
+ */
+public final class ConnectionAdopter implements ConnectionArrivals {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionAdopter.class);
+
+  private final Map<String, ServingSocket> listeners;
+  private final BatonMetrics metrics;
+
+  public ConnectionAdopter(List<ServingSocket> dataListeners, BatonMetrics metrics) {
+    this.listeners = dataListeners.stream().collect(Collectors.toMap(ServingSocket::name, Function.identity()));
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void arrived(LiveConnection connection) {
+    ServingSocket socket = listeners.get(connection.listener());
+    String problem = problemWith(connection, socket);
+    if (problem != null) {
+      log.warn("moved connection refused: {}: {}; closing it", connection, problem);
+      Fds.closeAllQuietly(connection.fds());
+      return;
+    }
+    socket.adoptConnection(connection.fds()[0], connection.unconsumed());
+    metrics.listener(socket.name()).connectionMigratedIn("http1");
+  }
+
+  private static String problemWith(LiveConnection connection, ServingSocket socket) {
+    if (socket == null) {
+      return "listener " + connection.listener() + " does not exist here (expected one of this process's data listeners)";
+    }
+    return switch (connection.kind()) {
+      case HTTP1 -> ListenerProtocol.HTTP.wireName().equals(socket.protocol())
+          ? null
+          : "listener " + socket.name() + " speaks " + socket.protocol() + " (expected http for an HTTP/1.1 connection)";
+      case TCP_PAIR -> "TCP connections are not taken over yet (expected HTTP1)";
+    };
+  }
+}

@@ -1,0 +1,98 @@
+package io.baton.sidecar.migration;
+
+import io.baton.handoff.ConnectionKind;
+import io.baton.handoff.ConnectionSink;
+import io.baton.handoff.LiveConnection;
+import io.baton.sidecar.metrics.ListenerMetrics;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.util.AttributeKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends live connections of the outgoing process to its successor.
+ *
+ * <p>A move, on the connection's event loop: reading stops; the channel leaves the event loop
+ * (EPOLL_CTL_DEL, so this process's epoll never reports the socket again, whoever owns it next);
+ * its fd goes over conn.sock; then this process closes its copy (close(2) only: the socket lives on
+ * in the successor). If the send fails, the channel joins its event loop again and the caller
+ * drains it as any other connection. A connection belongs to exactly one process at any time.
+ */
+public final class ConnectionMover {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionMover.class);
+
+  /** Set on a channel that went to the successor: its close is a move, not an end. */
+  public static final AttributeKey<Boolean> MOVED = AttributeKey.valueOf("baton.moved");
+
+  /** Moves nothing: migration is off, or there is no successor that takes connections. */
+  public static final ConnectionMover OFF = new ConnectionMover(ConnectionSink.NONE);
+
+  private final ConnectionSink successor;
+
+  public ConnectionMover(ConnectionSink successor) {
+    this.successor = successor;
+  }
+
+  /** False once the successor is gone or a send failed: drain instead. */
+  public boolean canMove() {
+    return successor.isOpen();
+  }
+
+  /** What the caller learns about its connection, on its event loop. */
+  public interface Outcome {
+    /** The connection is the successor's: never touch it again. */
+    void moved();
+
+    /** It could not be sent and is registered here again, not reading: drain it. */
+    void kept(Throwable cause);
+  }
+
+  /**
+   * Moves {@code ch} (an HTTP/1.1 client connection at a request boundary, nothing unsent) with
+   * {@code unconsumed}, the bytes read from it and not served. Call on {@code ch}'s event loop.
+   */
+  public void moveHttp1(Channel ch, String listener, ListenerMetrics metrics, byte[] unconsumed, Outcome outcome) {
+    EventLoop loop = ch.eventLoop();
+    ch.config().setAutoRead(false);
+    ch.deregister().addListener(deregistered -> {
+      if (!deregistered.isSuccess()) {
+        keep(ch, loop, outcome, deregistered.cause());
+        return;
+      }
+      int fd = ((UnixChannel) ch).fd().intValue();
+      LiveConnection connection;
+      try {
+        connection = new LiveConnection(listener, ConnectionKind.HTTP1, new int[] {fd}, unconsumed, "");
+      } catch (IllegalArgumentException e) {
+        keep(ch, loop, outcome, e);
+        return;
+      }
+      successor.send(connection).whenComplete((sent, error) -> loop.execute(() -> {
+        if (error != null) {
+          keep(ch, loop, outcome, error);
+          return;
+        }
+        ch.attr(MOVED).set(Boolean.TRUE);
+        metrics.connectionSentToSuccessor("http1");
+        outcome.moved();
+        // Not registered: close(2) of our copy only. No channelInactive, no FIN: the socket is theirs.
+        ch.close();
+      }));
+    });
+  }
+
+  private static void keep(Channel ch, EventLoop loop, Outcome outcome, Throwable cause) {
+    log.debug("connection {} stays here: {}", ch, cause.toString());
+    loop.register(ch).addListener(registered -> {
+      if (registered.isSuccess()) {
+        outcome.kept(cause);
+      } else {
+        log.warn("connection {} could not be moved ({}) nor registered again ({}): closing it", ch, cause, registered.cause().toString());
+        ch.close();
+      }
+    });
+  }
+}
