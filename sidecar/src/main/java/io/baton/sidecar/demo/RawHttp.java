@@ -74,8 +74,27 @@ public final class RawHttp implements AutoCloseable {
     return read(true);
   }
 
+  /**
+   * Reads the status line and headers of a response that has no body whatever its headers say
+   * (the answer to HEAD).
+   */
+  public Response readHead() throws IOException {
+    Response head = readStatusAndHeaders();
+    return new Response(head.status(), head.headers(), new byte[0], 0, "");
+  }
+
   /** Reads one response; with {@code keepBody} false the body is only counted and digested. */
   public Response read(boolean keepBody) throws IOException {
+    Response head = readStatusAndHeaders();
+    int status = head.status();
+    Map<String, String> headers = head.headers();
+    if (status / 100 == 1) {
+      return new Response(status, headers, new byte[0], 0, "");
+    }
+    return readBody(status, headers, keepBody);
+  }
+
+  private Response readStatusAndHeaders() throws IOException {
     String statusLine = line();
     if (statusLine == null) {
       throw new IOException("connection closed before a status line");
@@ -87,9 +106,10 @@ public final class RawHttp implements AutoCloseable {
       int colon = l.indexOf(':');
       headers.merge(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
     }
-    if (status / 100 == 1) {
-      return new Response(status, headers, new byte[0], 0, "");
-    }
+    return new Response(status, headers, new byte[0], 0, "");
+  }
+
+  private Response readBody(int status, Map<String, String> headers, boolean keepBody) throws IOException {
     MessageDigest sha = sha256();
     ByteArrayOutputStream kept = new ByteArrayOutputStream();
     long length = 0;

@@ -172,7 +172,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       return;
     }
     context.metrics().requestStarted();
-    exchange = new Exchange(request, HttpUtil.isKeepAlive(request) && !decoder.takeCloseAfterResponse());
+    exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
     exchange.requestComplete = request instanceof LastHttpContent;
     prepareForUpstream(request);
     HostPort endpoint = context.cluster().nextEndpoint().orElse(null);

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -34,7 +33,6 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
   }
 
   private Position position = Position.AT_REQUEST_START;
-  private boolean closeAfterResponse;
   private Listener listener = () -> {};
 
   Http1RequestDecoder() {
@@ -76,20 +74,6 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
       return;
     }
     super.channelReadComplete(ctx);
-  }
-
-  @Override
-  protected void handleTransferEncodingChunkedWithContentLength(HttpMessage message) {
-    super.handleTransferEncodingChunkedWithContentLength(message);
-    // Both framings on one request: answer it, then close, as a smuggling attempt gets nothing more.
-    closeAfterResponse = true;
-  }
-
-  /** Whether the request being served asked for both framings: its response must close. */
-  boolean takeCloseAfterResponse() {
-    boolean value = closeAfterResponse;
-    closeAfterResponse = false;
-    return value;
   }
 
   /** At a request boundary: the last request ended and nothing of the next one is decoded. */

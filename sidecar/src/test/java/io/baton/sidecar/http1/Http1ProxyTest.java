@@ -110,6 +110,63 @@ class Http1ProxyTest {
   }
 
   @Test
+  void pipelinedRequestsInOneWriteAreAnsweredInOrderExactlyOnce() throws Exception {
+    proxyToTestUpstream();
+    StringBuilder batch = new StringBuilder();
+    for (int i = 0; i < 50; i++) {
+      batch.append("GET /load/pipe-").append(i).append(" HTTP/1.1\r\nHost: t\r\n\r\n");
+      if (i == 20) {
+        batch.append("POST /load/pipe-post HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+      }
+      if (i == 30) {
+        batch.append("POST /load/pipe-chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+      }
+    }
+    try (RawHttp http = new RawHttp(proxy.address())) {
+      http.send(batch.toString());
+      for (int i = 0; i < 50; i++) {
+        assertThat(http.read().bodyText()).isEqualTo("ok pipe-" + i + "\n");
+        if (i == 20) {
+          assertThat(http.read().bodyText()).isEqualTo("ok pipe-post\n");
+        }
+        if (i == 30) {
+          assertThat(http.read().bodyText()).isEqualTo("ok pipe-chunked\n");
+        }
+      }
+      assertThat(get(http, "/load/after-pipe").status()).isEqualTo(200);
+    }
+    assertThat(upstream.idCounts()).hasSize(53).allSatisfy((id, n) -> assertThat(n).as("arrivals of %s", id).isEqualTo(1));
+  }
+
+  @Test
+  void headResponseHasHeadersButNoBodyAndTheConnectionGoesOn() throws Exception {
+    proxyToTestUpstream();
+    try (RawHttp http = new RawHttp(proxy.address())) {
+      http.send("HEAD /load/head HTTP/1.1\r\nHost: t\r\n\r\n");
+      RawHttp.Response head = http.readHead();
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("content-length")).as("the length of the body a GET would get").isEqualTo("8");
+      RawHttp.Response next = get(http, "/load/after-head");
+      assertThat(next.bodyText()).as("no body bytes of the HEAD answer before this one").isEqualTo("ok after-head\n");
+    }
+  }
+
+  @Test
+  void requestWithBothChunkedAndContentLengthGets400AndTheConnectionCloses() throws Exception {
+    proxyToTestUpstream();
+    try (RawHttp http = new RawHttp(proxy.address())) {
+      http.send("POST /load/smuggle HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "3\r\nabc\r\n0\r\n\r\n");
+      RawHttp.Response r = http.read();
+      assertThat(r.status()).as("both framings (a request smuggling attempt): refused").isEqualTo(400);
+      assertThat(r.closes()).isTrue();
+      assertThat(http.awaitEof()).isTrue();
+    }
+    assertThat(upstream.idCounts()).as("nothing reached the upstream").doesNotContainKey("smuggle");
+  }
+
+  @Test
   void expectContinueIsAnsweredAndTheBodyFollows() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
