@@ -7,5 +7,7 @@ public enum IncomingStep {
   /** Every listener fd has arrived; nothing accepts on them in this process yet. */
   LISTENERS_RECEIVED,
   /** We accept on every listener and have told the outgoing process so. */
-  READY_SENT
+  READY_SENT,
+  /** A live connection from the draining predecessor was taken over (once per connection). */
+  CONNECTION_RECEIVED
 }

@@ -153,6 +153,55 @@ class MigrationTest {
   }
 
   @Test
+  void newProcessKilledWhileConnectionsMoveLosesOnlyWhatWasSentToIt() throws Exception {
+    int count = 2_000;
+    for (int i = 0; i < count; i++) {
+      connect();
+    }
+    InetSocketAddress admin = generations.serving().admin();
+    await().atMost(WAIT).until(() -> Admin.sample(admin, "baton_connections_active{listener=\"web\"}") == count);
+    BatonProcess first = generations.active();
+
+    // The new process stops taking connections after 100: the old one's sends back up in
+    // conn.sock, and the kill lands in the middle of the migration.
+    BatonProcess next = fixture.start(config, Map.of("BATON_TEST_PAUSE_AT", "connection_received:100"));
+    next.awaitLogLine("paused at handoff step CONNECTION_RECEIVED", WAIT);
+    next.kill();
+    first.awaitLogLine("rolled back", WAIT);
+
+    int lost = 0;
+    int served = 0;
+    for (int i = 0; i < count; i++) {
+      RawHttp c = clients.get(i);
+      try {
+        c.send("GET /load/after-kill-" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        RawHttp.Response r = c.read();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("x-baton-generation")).isEqualTo("1");
+        served++;
+      } catch (IOException sentToTheDeadProcess) {
+        lost++;
+      }
+    }
+    double sent = Admin.sample(admin, "baton_connections_sent_to_successor_total{listener=\"web\",protocol=\"http1\"}");
+    System.out.println("killed mid-migration: " + lost + " connection(s) lost, " + served + " served by the old process, "
+        + "baton_connections_sent_to_successor_total " + sent);
+    assertThat(lost).as("lost = exactly the connections handed to the dead process (its metric)").isEqualTo((int) sent);
+    assertThat(lost).as("at least the 100 it took over").isGreaterThanOrEqualTo(100);
+    assertThat(served).as("the old process kept every connection it had not sent").isEqualTo(count - lost);
+    assertThat(served).as("and the kill did land mid-migration").isPositive();
+    assertThat(Admin.sample(admin, "baton_handoffs_total{result=\"rolled_back\"}")).isEqualTo(1.0);
+    assertThat(Admin.readyStatus(admin)).isEqualTo(200);
+    Map<String, Integer> arrived = upstream.idCounts();
+    assertThat(arrived).hasSize(served);
+    assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
+
+    // It serves reconfig.sock again: the next successor takes over normally.
+    ServingLine second = generations.handOff();
+    assertThat(second.generation()).isEqualTo(2);
+  }
+
+  @Test
   void tenHandoffsUnderKeepAliveLoadLoseNothingAndCloseNothing() throws Exception {
     int handoffs = 10;
     int workers = 32;

@@ -198,7 +198,7 @@ public final class IncomingHandoff implements AutoCloseable {
       throw new IllegalStateException("ready: no takeover in progress (expected: arrive() returned a Takeover)");
     }
     // Receiving before Ready: the predecessor may start sending as soon as it reads it.
-    connReceiver = new ConnectionReceiver(connServer, ownUid, predecessorPid, generation, arrivals, events);
+    connReceiver = new ConnectionReceiver(connServer, ownUid, predecessorPid, generation, arrivals, events, settings.stepObserver());
     connReceiver.start();
     reconfig.send(ProtocolVersion.envelope().setReady(Ready.newBuilder().addAllAdoptedListeners(adoptedListeners)).build());
     step("ready_sent", "accepting on every listener");

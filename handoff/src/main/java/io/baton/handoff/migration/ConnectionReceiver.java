@@ -3,6 +3,8 @@ package io.baton.handoff.migration;
 import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.IncomingStep;
+import io.baton.handoff.IncomingStepObserver;
 import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
@@ -50,19 +52,27 @@ public final class ConnectionReceiver {
   private final long generation;
   private final ConnectionArrivals arrivals;
   private final HandoffEvents events;
+  private final IncomingStepObserver steps;
   private volatile State state = State.AWAITING_PREDECESSOR;
   private volatile boolean predecessorGone;
   private long received;
   private long firstArrivalNanos;
 
   public ConnectionReceiver(
-      UnixServer server, long ownUid, long predecessorPid, long generation, ConnectionArrivals arrivals, HandoffEvents events) {
+      UnixServer server,
+      long ownUid,
+      long predecessorPid,
+      long generation,
+      ConnectionArrivals arrivals,
+      HandoffEvents events,
+      IncomingStepObserver steps) {
     this.server = server;
     this.ownUid = ownUid;
     this.predecessorPid = predecessorPid;
     this.generation = generation;
     this.arrivals = arrivals;
     this.events = events;
+    this.steps = steps;
   }
 
   public void start() {
@@ -205,6 +215,7 @@ public final class ConnectionReceiver {
       log.error("handoff (generation {}): the application failed to take {}; closing it", generation, connection, e);
       Fds.closeAllQuietly(fds);
     }
+    steps.reached(IncomingStep.CONNECTION_RECEIVED);
   }
 
   private static ConnectionKind kindOf(MovedConnection moved) {
