@@ -56,6 +56,18 @@ public final class Fds {
     }
   }
 
+  /**
+   * close(2) through the {@link FileDescriptor} object: it becomes invalid, and whatever tracks it
+   * (junixsocket's received-fd list) is told, so nothing closes the number again later.
+   */
+  public static void closeDescriptor(FileDescriptor fd) throws OsException {
+    try {
+      new FileInputStream(fd).close();
+    } catch (IOException e) {
+      throw new OsException(OsException.Kind.OTHER, "close", null, safeInt(fd), e);
+    }
+  }
+
   /** close(2), logging nothing and throwing nothing: for cleanup paths that already failed. */
   public static void closeQuietly(int fd) {
     if (fd < 0) {

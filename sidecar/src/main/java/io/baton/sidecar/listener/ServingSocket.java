@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -110,19 +111,30 @@ public final class ServingSocket {
    * before anything read from the socket. Takes ownership of {@code fd}.
    */
   public void adoptConnection(int fd, byte[] unconsumed) {
-    EpollSocketChannel child = new EpollSocketChannel(fd);
-    child.attr(ADOPTED).set(Boolean.TRUE);
-    child.config().setTcpNoDelay(true);
-    if (unconsumed.length > 0) {
-      child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
-    }
-    child.pipeline().addLast(childInitializer);
-    loops.next().register(child).addListener(f -> {
-      if (!f.isSuccess()) {
-        child.unsafe().closeForcibly();
-        log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,
-            f.cause().toString());
+    // Built on the event loop that will serve it: the handoff thread that received the fd only
+    // reads the next one, and the event loops share the work of thousands of arrivals.
+    EventLoop loop = loops.next();
+    loop.execute(() -> {
+      EpollSocketChannel child;
+      try {
+        child = new EpollSocketChannel(fd);
+      } catch (RuntimeException e) {
+        log.warn("listener {}: a connection moved from the predecessor is unusable (fd {}): {}", name, fd, e.toString());
+        io.baton.handoff.os.Fds.closeQuietly(fd);
+        return;
       }
+      child.attr(ADOPTED).set(Boolean.TRUE);
+      if (unconsumed.length > 0) {
+        child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
+      }
+      child.pipeline().addLast(childInitializer);
+      loop.register(child).addListener(f -> {
+        if (!f.isSuccess()) {
+          child.unsafe().closeForcibly();
+          log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,
+              f.cause().toString());
+        }
+      });
     });
   }
 

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Baton migration bench: how long moving N idle keep-alive connections to a new generation takes.
+# 127.0.0.1 only; bounded; kills only the processes it started. See bench/RESULTS.md.
+#
+# Usage: bench/migration-bench.sh        (expects sidecar/target/baton.jar; JDK 17+ for the client)
+# Knobs (environment): CONNECTIONS=10000 ROUNDS=3
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+JAR="$ROOT/sidecar/target/baton.jar"
+CONNECTIONS="${CONNECTIONS:-10000}"
+ROUNDS="${ROUNDS:-3}"
+OUT_DIR="$ROOT/bench/out"
+
+log() { echo "[migration-bench] $*" >&2; }
+die() { echo "[migration-bench] error: $*" >&2; exit 1; }
+
+[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
+command -v curl >/dev/null 2>&1 || die "curl is needed to read /metrics"
+(( $(ulimit -n) > CONNECTIONS + 500 )) || ulimit -n $((CONNECTIONS + 1000)) 2>/dev/null \
+  || die "open files limit $(ulimit -n) is below CONNECTIONS=$CONNECTIONS (raise it with ulimit -n)"
+
+JAVA=(java -Xmx512m)
+JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
+  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
+fi
+# Extra JVM options for the Baton processes only, e.g. a JFR recording: BATON_JAVA_OPTS="-XX:..."
+read -r -a EXTRA <<<"${BATON_JAVA_OPTS:-}"
+
+WORK="$(mktemp -d /tmp/baton-migration-bench.XXXXXX)"
+chmod 700 "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+wait_for_line() { # FILE REGEX PID TIMEOUT_S
+  local file="$1" re="$2" pid="$3" deadline=$((SECONDS + $4)) line
+  while (( SECONDS < deadline )); do
+    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
+    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file" "$file".err >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
+    sleep 0.05
+  done
+  die "no \"$re\" from pid $pid within $4 s"
+}
+wait_exit() { # PID TIMEOUT_S
+  local pid="$1" deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
+    sleep 0.01
+  done
+}
+metric() { # ADMIN SERIES -> value or empty
+  curl -fsS "http://$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { print $2 }'
+}
+
+"${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
+PIDS+=($!)
+UP_PORT="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$!" 60)"
+UP_PORT="${UP_PORT##*:}"
+
+cat >"$WORK/baton.yaml" <<YAML
+runDir: $WORK/run
+admin:
+  address: "127.0.0.1:0"
+  servingHeader: true
+drain:
+  timeout: 60s
+listeners:
+  - name: web
+    address: "127.0.0.1:0"
+    protocol: http
+    cluster: app
+clusters:
+  - name: app
+    endpoints: ["127.0.0.1:$UP_PORT"]
+YAML
+
+GEN=0
+start_baton() { # sets BATON_PID BATON_PORT ADMIN
+  GEN=$((GEN + 1))
+  local out="$WORK/baton-$GEN.out" line
+  "${JAVA[@]}" "${EXTRA[@]}" -jar "$JAR" run --config "$WORK/baton.yaml" >"$out" 2>"$out.err" &
+  BATON_PID=$!
+  PIDS+=("$BATON_PID")
+  line="$(wait_for_line "$out" '^baton serving ' "$BATON_PID" 60)"
+  BATON_PORT="$(sed -E 's/.*listeners=([^ ]*,)?web=[^ ,]*:([0-9]+).*/\2/' <<<"$line")"
+  ADMIN="$(sed -E 's/.* admin=([^ ]+) .*/\1/' <<<"$line")"
+}
+
+ROWS=""
+PREV_MIGRATED=0
+start_baton
+for round in $(seq 1 "$ROUNDS"); do
+  log "round $round: $CONNECTIONS idle connections to generation $GEN"
+  coproc CLIENT { java "$ROOT/bench/IdleClients.java" 127.0.0.1 "$BATON_PORT" "$CONNECTIONS" 2>&1; }
+  PIDS+=("$CLIENT_PID")
+  read -r -t 120 opened <&"${CLIENT[0]}" || die "the client did not open its connections"
+  [[ "$opened" == "open $CONNECTIONS" ]] || die "client: $opened"
+  deadline=$((SECONDS + 60))
+  until [[ "$(metric "$ADMIN" 'baton_connections_active{listener="web"}')" == "$CONNECTIONS.0" ]]; do
+    (( SECONDS < deadline )) || die "generation $GEN never had $CONNECTIONS connections open"
+    sleep 0.1
+  done
+  OLD_PID="$BATON_PID"
+  OLD_ERR="$WORK/baton-$GEN.out.err"
+  t0=$(date +%s%N)
+  start_baton
+  t_serving=$(date +%s%N)
+  wait_exit "$OLD_PID" 120
+  t_exit=$(date +%s%N)
+  MIGRATED="$(metric "$ADMIN" 'baton_connections_migrated_total{listener="web",protocol="http1"}')"
+  MIGRATION_S="$(metric "$ADMIN" 'baton_migration_seconds')"
+  DRAIN_MS="$(grep -oE 'drain finished in [0-9]+ ms' "$OLD_ERR" | grep -oE '[0-9]+' | tail -1)"
+  echo go >&"${CLIENT[1]}"
+  read -r -t 180 summary <&"${CLIENT[0]}" || die "the client did not report"
+  wait "$CLIENT_PID" 2>/dev/null || true
+  log "round $round: $summary"
+  [[ "$summary" == "answered $CONNECTIONS by_generation $GEN=$CONNECTIONS closed 0 failed 0" ]] \
+    || die "round $round: expected every connection answered by generation $GEN, none closed: $summary"
+  # The counter continues across generations: this round moved what it grew by.
+  MOVED=$(awk -v now="$MIGRATED" -v before="$PREV_MIGRATED" 'BEGIN { printf "%d", now - before }')
+  PREV_MIGRATED="$MIGRATED"
+  RATE="$(awk -v n="$MOVED" -v s="$MIGRATION_S" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }')"
+  ROWS+="| $round | $((GEN - 1)) → $GEN | $MOVED | $(awk -v s="$MIGRATION_S" 'BEGIN { printf "%.3f", s }') | $RATE |"
+  ROWS+=" $DRAIN_MS | $(( (t_serving - t0) / 1000000 )) | $(( (t_exit - t_serving) / 1000000 )) | $summary |"$'\n'
+done
+
+mkdir -p "$OUT_DIR"
+REPORT="$OUT_DIR/migration-$(date +%Y%m%d-%H%M%S).md"
+{
+  echo "## Baton migration bench $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo
+  echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, java $JAVA_SPEC," \
+       "$CONNECTIONS idle keep-alive connections per round, 127.0.0.1"
+  echo
+  echo "migration s: first to last connection taken over, measured by the new process (baton_migration_seconds)."
+  echo "old drain ms: the old process's drain, from Ready to its last connection gone (its log)."
+  echo
+  echo "| round | generations | moved | migration s | moved/s | old drain ms | start → serving ms | serving → old exit ms | then, one request on each |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
+  printf '%s' "$ROWS"
+} | tee "$REPORT"
+log "written $REPORT"
