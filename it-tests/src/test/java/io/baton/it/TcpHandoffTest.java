@@ -42,9 +42,10 @@ class TcpHandoffTest {
     }
   }
 
-  private Generations start() {
+  private Generations start(boolean migrate) {
     upstream = TcpEchoUpstream.start(0);
     Path config = fixture.config()
+        .migrate(migrate)
         .drainTimeout("60s")
         .tcpListener("raw", "127.0.0.1:0", "echo")
         .cluster("echo", "127.0.0.1:" + upstream.port())
@@ -56,7 +57,7 @@ class TcpHandoffTest {
 
   @Test
   void streamsStartedOnEitherSideOfAHandoffArriveCompleteAndInOrder() throws Exception {
-    Generations generations = start();
+    Generations generations = start(true);
     InetSocketAddress raw = generations.serving().listener("raw");
     List<CompletableFuture<Void>> streams = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -70,8 +71,8 @@ class TcpHandoffTest {
   }
 
   @Test
-  void connectionOpenedBeforeTheHandoffKeepsWorkingOnTheOldProcessUntilItEnds() throws Exception {
-    Generations generations = start();
+  void withMigrationOffAConnectionOpenedBeforeTheHandoffKeepsWorkingOnTheOldProcessUntilItEnds() throws Exception {
+    Generations generations = start(false);
     InetSocketAddress raw = generations.serving().listener("raw");
     var old = generations.active();
     CountDownLatch resume = new CountDownLatch(1);

@@ -65,6 +65,11 @@ public final class RawHttp implements AutoCloseable {
     return out;
   }
 
+  /** Bytes received and not read yet (in this client's buffer and the socket's): FIONREAD. */
+  public int bytesWaiting() throws IOException {
+    return in.available();
+  }
+
   public void shutdownOutput() throws IOException {
     socket.shutdownOutput();
   }

@@ -39,7 +39,8 @@ public final class ServingSocket {
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger open = new AtomicInteger();
   /** What every client connection gets, accepted here or moved here from the predecessor. */
-  private ChannelHandler childInitializer;
+  private ChannelHandler protocolInitializer;
+  private ConnectionObserver observer = ConnectionObserver.NONE;
   private EventLoopGroup loops;
 
   private ServingSocket(String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
@@ -79,30 +80,58 @@ public final class ServingSocket {
 
   private ServerBootstrap bootstrap(EventLoopGroup loops, ChannelHandler protocolInitializer, ConnectionObserver observer) {
     this.loops = loops;
-    this.childInitializer = new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel child) {
-        connections.add(child);
-        open.incrementAndGet();
-        if (child.hasAttr(ADOPTED)) {
-          observer.adopted(ServingSocket.this);
-        } else {
-          observer.opened(ServingSocket.this);
-        }
-        child.closeFuture().addListener(f -> {
-          open.decrementAndGet();
-          observer.closed(ServingSocket.this);
-        });
-        child.pipeline().addLast(protocolInitializer);
-      }
-    };
+    this.observer = observer;
+    this.protocolInitializer = protocolInitializer;
     return new ServerBootstrap()
         .group(loops)
         .channelFactory(() -> channel)
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(childInitializer);
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel child) {
+            track(child);
+            child.pipeline().addLast(protocolInitializer);
+          }
+        });
+  }
+
+  /** Counts {@code child} among this socket's connections until it closes. */
+  private void track(Channel child) {
+    connections.add(child);
+    open.incrementAndGet();
+    if (child.hasAttr(ADOPTED)) {
+      observer.adopted(this);
+    } else {
+      observer.opened(this);
+    }
+    child.closeFuture().addListener(f -> {
+      open.decrementAndGet();
+      observer.closed(this);
+    });
+  }
+
+  /** The event loop a connection moved here should be served on. */
+  public EventLoop nextEventLoop() {
+    return loops.next();
+  }
+
+  /**
+   * Registers a client connection the predecessor moved here with a pipeline of its own ({@code
+   * handler}, e.g. a TCP relay that resumes): counted as this socket's, as if accepted here. Call
+   * on {@code loop}.
+   */
+  public ChannelFuture adoptChannel(Channel child, EventLoop loop, ChannelHandler handler) {
+    child.attr(ADOPTED).set(Boolean.TRUE);
+    child.pipeline().addLast(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        track(ch);
+        ch.pipeline().addLast(handler);
+      }
+    });
+    return loop.register(child);
   }
 
   /**
@@ -123,12 +152,10 @@ public final class ServingSocket {
         io.baton.handoff.os.Fds.closeQuietly(fd);
         return;
       }
-      child.attr(ADOPTED).set(Boolean.TRUE);
       if (unconsumed.length > 0) {
         child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
       }
-      child.pipeline().addLast(childInitializer);
-      loop.register(child).addListener(f -> {
+      adoptChannel(child, loop, protocolInitializer).addListener(f -> {
         if (!f.isSuccess()) {
           child.unsafe().closeForcibly();
           log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,

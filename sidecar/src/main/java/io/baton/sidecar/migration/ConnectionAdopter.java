@@ -1,11 +1,14 @@
 package io.baton.sidecar.migration;
 
 import io.baton.handoff.ConnectionArrivals;
+import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.Fds;
 import io.baton.sidecar.config.ListenerProtocol;
+import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
+import io.baton.sidecar.tcp.MovedTcpPair;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -23,10 +26,12 @@ public final class ConnectionAdopter implements ConnectionArrivals {
   private static final Logger log = LoggerFactory.getLogger(ConnectionAdopter.class);
 
   private final Map<String, ServingSocket> listeners;
+  private final Map<String, ListenerContext> contexts;
   private final BatonMetrics metrics;
 
-  public ConnectionAdopter(List<ServingSocket> dataListeners, BatonMetrics metrics) {
+  public ConnectionAdopter(List<ServingSocket> dataListeners, Map<String, ListenerContext> contexts, BatonMetrics metrics) {
     this.listeners = dataListeners.stream().collect(Collectors.toMap(ServingSocket::name, Function.identity()));
+    this.contexts = Map.copyOf(contexts);
     this.metrics = metrics;
   }
 
@@ -39,8 +44,12 @@ public final class ConnectionAdopter implements ConnectionArrivals {
       Fds.closeAllQuietly(connection.fds());
       return;
     }
-    socket.adoptConnection(connection.fds()[0], connection.unconsumed());
-    metrics.listener(socket.name()).connectionMigratedIn("http1");
+    int[] fds = connection.fds();
+    switch (connection.kind()) {
+      case HTTP1 -> socket.adoptConnection(fds[0], connection.unconsumed());
+      case TCP_PAIR -> MovedTcpPair.resume(socket, contexts.get(socket.name()), fds[0], fds[1], connection.upstreamEndpoint());
+    }
+    metrics.listener(socket.name()).connectionMigratedIn(connection.kind() == ConnectionKind.HTTP1 ? "http1" : "tcp");
   }
 
   private static String problemWith(LiveConnection connection, ServingSocket socket) {
@@ -51,7 +60,9 @@ public final class ConnectionAdopter implements ConnectionArrivals {
       case HTTP1 -> ListenerProtocol.HTTP.wireName().equals(socket.protocol())
           ? null
           : "listener " + socket.name() + " speaks " + socket.protocol() + " (expected http for an HTTP/1.1 connection)";
-      case TCP_PAIR -> "TCP connections are not taken over yet (expected HTTP1)";
+      case TCP_PAIR -> ListenerProtocol.TCP.wireName().equals(socket.protocol())
+          ? null
+          : "listener " + socket.name() + " speaks " + socket.protocol() + " (expected tcp for a TCP connection pair)";
     };
   }
 }

@@ -8,6 +8,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.PromiseCombiner;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,44 +58,70 @@ public final class ConnectionMover {
    * {@code unconsumed}, the bytes read from it and not served. Call on {@code ch}'s event loop.
    */
   public void moveHttp1(Channel ch, String listener, ListenerMetrics metrics, byte[] unconsumed, Outcome outcome) {
-    EventLoop loop = ch.eventLoop();
+    move(List.of(ch), ConnectionKind.HTTP1, listener, metrics, unconsumed, "", outcome);
+  }
+
+  /**
+   * Moves a TCP relay as a pair: the client's connection and the upstream's, both on one event
+   * loop, neither reading, nothing left unsent in either direction. The successor relays between
+   * them; the client and the upstream keep the same sockets.
+   */
+  public void moveTcpPair(Channel client, Channel upstream, String listener, ListenerMetrics metrics, String upstreamEndpoint,
+      Outcome outcome) {
+    move(List.of(client, upstream), ConnectionKind.TCP_PAIR, listener, metrics, new byte[0], upstreamEndpoint, outcome);
+  }
+
+  private void move(List<Channel> channels, ConnectionKind kind, String listener, ListenerMetrics metrics, byte[] unconsumed,
+      String upstreamEndpoint, Outcome outcome) {
+    EventLoop loop = channels.get(0).eventLoop();
     // No autoRead change: leaving the event loop stops reading anyway, and one epoll_ctl per
     // connection is what a migration of 10,000 of them costs most.
-    ch.deregister().addListener(deregistered -> {
-      if (!deregistered.isSuccess()) {
-        keep(ch, loop, outcome, deregistered.cause());
+    PromiseCombiner deregistered = new PromiseCombiner(loop);
+    channels.forEach(ch -> deregistered.add(ch.deregister()));
+    Promise<Void> all = loop.newPromise();
+    deregistered.finish(all);
+    all.addListener(done -> {
+      if (!done.isSuccess()) {
+        keep(channels, loop, outcome, done.cause());
         return;
       }
-      int fd = ((UnixChannel) ch).fd().intValue();
       LiveConnection connection;
       try {
-        connection = new LiveConnection(listener, ConnectionKind.HTTP1, new int[] {fd}, unconsumed, "");
+        int[] fds = channels.stream().mapToInt(ch -> ((UnixChannel) ch).fd().intValue()).toArray();
+        connection = new LiveConnection(listener, kind, fds, unconsumed, upstreamEndpoint);
       } catch (IllegalArgumentException e) {
-        keep(ch, loop, outcome, e);
+        keep(channels, loop, outcome, e);
         return;
       }
       successor.send(connection).whenComplete((sent, error) -> loop.execute(() -> {
         if (error != null) {
-          keep(ch, loop, outcome, error);
+          keep(channels, loop, outcome, error);
           return;
         }
-        ch.attr(MOVED).set(Boolean.TRUE);
-        metrics.connectionSentToSuccessor("http1");
+        metrics.connectionSentToSuccessor(kind == ConnectionKind.HTTP1 ? "http1" : "tcp");
         outcome.moved();
-        // Not registered: close(2) of our copy only. No channelInactive, no FIN: the socket is theirs.
-        ch.close();
+        for (Channel ch : channels) {
+          ch.attr(MOVED).set(Boolean.TRUE);
+          // Not registered: close(2) of our copy only. No channelInactive, no FIN: the socket is theirs.
+          ch.close();
+        }
       }));
     });
   }
 
-  private static void keep(Channel ch, EventLoop loop, Outcome outcome, Throwable cause) {
-    log.debug("connection {} stays here: {}", ch, cause.toString());
-    loop.register(ch).addListener(registered -> {
-      if (registered.isSuccess()) {
+  private static void keep(List<Channel> channels, EventLoop loop, Outcome outcome, Throwable cause) {
+    log.debug("connection {} stays here: {}", channels.get(0), cause.toString());
+    PromiseCombiner registered = new PromiseCombiner(loop);
+    channels.forEach(ch -> registered.add(ch.isRegistered() ? ch.newSucceededFuture() : loop.register(ch)));
+    Promise<Void> all = loop.newPromise();
+    registered.finish(all);
+    all.addListener(done -> {
+      if (done.isSuccess()) {
         outcome.kept(cause);
       } else {
-        log.warn("connection {} could not be moved ({}) nor registered again ({}): closing it", ch, cause, registered.cause().toString());
-        ch.close();
+        log.warn("connection {} could not be moved ({}) nor registered again ({}): closing it", channels.get(0), cause,
+            done.cause().toString());
+        channels.forEach(Channel::close);
       }
     });
   }

@@ -3,10 +3,12 @@ package io.baton.sidecar.server;
 import io.baton.handoff.PassableListener;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.drain.DrainTarget;
+import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every listening socket of this process: the data listeners, which a drain waits for, and the
@@ -15,17 +17,24 @@ import java.util.List;
 final class ListenerSet implements DrainTarget {
 
   private final List<ServingSocket> data;
+  private final Map<String, ListenerContext> contexts;
   private final ServingSocket admin;
   private final BatonMetrics metrics;
 
-  ListenerSet(List<ServingSocket> data, ServingSocket admin, BatonMetrics metrics) {
+  ListenerSet(List<ServingSocket> data, Map<String, ListenerContext> contexts, ServingSocket admin, BatonMetrics metrics) {
     this.data = List.copyOf(data);
+    this.contexts = Map.copyOf(contexts);
     this.admin = admin;
     this.metrics = metrics;
   }
 
   List<ServingSocket> data() {
     return data;
+  }
+
+  /** What the protocol handlers of each data listener use, by listener name. */
+  Map<String, ListenerContext> contexts() {
+    return contexts;
   }
 
   ServingSocket admin() {

@@ -139,7 +139,7 @@ public final class SidecarServer {
     // process can serve, because everything it needs was built above.
     listeners.startAccepting();
     try {
-      handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), metrics));
+      handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), listeners.contexts(), metrics));
     } catch (HandoffException e) {
       // We accept already; the predecessor either stopped (then we are the only server) or never
       // heard Ready (then both accept from the same queues): either way nothing is lost.
@@ -185,11 +185,13 @@ public final class SidecarServer {
       }
     };
     List<ServingSocket> data = new ArrayList<>();
+    Map<String, ListenerContext> contexts = new LinkedHashMap<>();
     ServingSocket admin = null;
     try {
       for (ListenerConfig lc : config.listeners()) {
         ListenerContext ctx = new ListenerContext(lc, clusters.get(lc.cluster()), metrics.listener(lc.name()),
             drainState, generation, config.admin().servingHeader());
+        contexts.put(lc.name(), ctx);
         ChannelHandler initializer = switch (lc.protocol()) {
           case HTTP -> new Http1ProxyInitializer(ctx);
           case TCP -> new TcpRelayInitializer(ctx);
@@ -208,7 +210,7 @@ public final class SidecarServer {
       closeFd(gone);
     }
     inherited.clear();
-    return new ListenerSet(data, admin, metrics);
+    return new ListenerSet(data, contexts, admin, metrics);
   }
 
   private ServingSocket open(String name, HostPort address, String protocol, InheritedListener inherited,

@@ -59,11 +59,14 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         upstream.close();
         return;
       }
-      TcpRelay relay = new TcpRelay(client, upstream);
+      TcpRelay relay = new TcpRelay(context, client, upstream, endpoint.toString());
       client.pipeline().addLast(relay.clientSide());
       upstream.pipeline().addLast(relay.upstreamSide());
       client.config().setAutoRead(true);
       upstream.config().setAutoRead(true);
+      if (context.drain().isDraining()) {
+        relay.drainStarted(); // accepted as the drain began: it missed DRAIN_STARTED
+      }
     });
   }
 }

@@ -1,0 +1,69 @@
+package io.baton.sidecar.tcp;
+
+import io.baton.handoff.os.Fds;
+import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.listener.ServingSocket;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resumes, in the successor, a TCP relay the predecessor moved here: the client's socket and the
+ * upstream's, both connected, with whatever the peers sent meanwhile waiting in their kernel
+ * buffers. The client and the upstream see the same connection throughout.
+ */
+public final class MovedTcpPair {
+
+  private static final Logger log = LoggerFactory.getLogger(MovedTcpPair.class);
+
+  private MovedTcpPair() {}
+
+  /**
+   * Relays between {@code clientFd} and {@code upstreamFd} on one of {@code socket}'s event
+   * loops, the client counted as {@code socket}'s connection. Takes ownership of both fds.
+   */
+  public static void resume(ServingSocket socket, ListenerContext context, int clientFd, int upstreamFd, String upstreamEndpoint) {
+    EventLoop loop = socket.nextEventLoop();
+    loop.execute(() -> {
+      EpollSocketChannel client;
+      EpollSocketChannel upstream;
+      try {
+        client = new EpollSocketChannel(clientFd);
+        upstream = new EpollSocketChannel(upstreamFd);
+      } catch (RuntimeException e) {
+        log.warn("listener {}: a tcp connection moved from the predecessor is unusable (fds {} and {}): {}", context.name(),
+            clientFd, upstreamFd, e.toString());
+        Fds.closeAllQuietly(clientFd, upstreamFd);
+        return;
+      }
+      client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+      upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+      // The upstream reads only once the client can be written to, i.e. is registered too.
+      upstream.config().setAutoRead(false);
+      TcpRelay relay = new TcpRelay(context, client, upstream, upstreamEndpoint);
+      upstream.pipeline().addLast(relay.upstreamSide());
+      loop.register(upstream).addListener(u -> {
+        if (!u.isSuccess()) {
+          giveUp(context, client, upstream, u.cause());
+          return;
+        }
+        socket.adoptChannel(client, loop, relay.clientSide()).addListener(c -> {
+          if (!c.isSuccess()) {
+            giveUp(context, client, upstream, c.cause());
+            return;
+          }
+          upstream.config().setAutoRead(true);
+        });
+      });
+    });
+  }
+
+  private static void giveUp(ListenerContext context, EpollSocketChannel client, EpollSocketChannel upstream, Throwable cause) {
+    log.warn("listener {}: a tcp connection moved from the predecessor could not be registered: {}", context.name(),
+        cause.toString());
+    client.unsafe().closeForcibly();
+    upstream.unsafe().closeForcibly();
+  }
+}
