@@ -3,6 +3,8 @@ package io.baton.sidecar.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The metrics of one listener; all methods are safe from any event loop. */
@@ -14,6 +16,10 @@ public final class ListenerMetrics {
   private final Counter accepted;
   /** Indexed by status / 100 (1..5); index 0 counts anything outside 100..599. */
   private final Counter[] requestsByClass = new Counter[6];
+
+  /** By protocol; registered on first use (building a Counter per moved connection cost 10,000 registry lookups). */
+  private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
+  private final Map<String, Counter> sentToSuccessor = new ConcurrentHashMap<>();
 
   private final MeterRegistry registry;
   private final String listener;
@@ -88,13 +94,15 @@ public final class ListenerMetrics {
 
   /** A live connection arrived from the predecessor; {@code protocol} as in {@code http1}, {@code tcp}. */
   public void connectionMigratedIn(String protocol) {
-    migrationCounter("baton.connections.migrated", "Live connections received from the predecessor, by protocol", protocol)
+    migratedIn.computeIfAbsent(protocol, p ->
+        migrationCounter("baton.connections.migrated", "Live connections received from the predecessor, by protocol", p))
         .increment();
   }
 
   /** A live connection went to the successor. */
   public void connectionSentToSuccessor(String protocol) {
-    migrationCounter("baton.connections.sent.to.successor", "Live connections handed to the successor, by protocol", protocol)
+    sentToSuccessor.computeIfAbsent(protocol, p ->
+        migrationCounter("baton.connections.sent.to.successor", "Live connections handed to the successor, by protocol", p))
         .increment();
   }
 
