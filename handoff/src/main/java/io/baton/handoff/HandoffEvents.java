@@ -12,12 +12,19 @@ public interface HandoffEvents {
   /** An attempt ended, on the outgoing side. */
   default void handoffEnded(HandoffResult result, String detail) {}
 
+  /**
+   * The predecessor stopped accepting (incoming side), before {@link Handoff#serve} returns:
+   * {@code counters} are its counters at that moment, to be added as far as they grew since
+   * {@link Arrival.Takeover#counters()}.
+   */
+  default void predecessorStoppedAccepting(java.util.List<CarriedCounter> counters) {}
+
   /** The predecessor reported its drain progress (incoming side). */
   default void predecessorProgress(DrainProgress progress) {}
 
   /**
    * The predecessor finished its drain (incoming side): {@code finalCounters} are its counters at
-   * the end, to be added as far as they grew since {@link Arrival.Takeover#counters()}.
+   * the end, to be added as far as they grew since they were last reported.
    */
   default void predecessorDrained(java.util.List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {}
 

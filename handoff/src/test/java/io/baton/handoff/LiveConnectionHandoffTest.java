@@ -161,12 +161,17 @@ class LiveConnectionHandoffTest {
   }
 
   @Test
-  void countersTravelWithTheListenersAndTheirFinalValuesAtTheEndOfTheDrain() throws Exception {
+  void countersTravelWithTheListenersWhenAcceptingStopsAndAtTheEndOfTheDrain() throws Exception {
     CarriedCounter atHandoff = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 42, "answered");
     TestSource old = coldStart(List.of(atHandoff));
+    CarriedCounter onceDraining = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 45, "answered");
+    old.countersOnceDraining = List.of(onceDraining);
     Successor next = successor();
 
     assertThat(next.takeover().counters()).containsExactly(atHandoff);
+    assertThat(next.events().stoppedAcceptingCounters.poll())
+        .as("delivered before serve() returned, with Draining")
+        .containsExactly(onceDraining);
 
     CarriedCounter atEnd = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 50, "answered");
     old.counters = List.of(atEnd);

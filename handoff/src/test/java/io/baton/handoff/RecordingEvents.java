@@ -15,11 +15,17 @@ final class RecordingEvents implements HandoffEvents {
   final BlockingQueue<DrainProgress> progress = new LinkedBlockingQueue<>();
   final List<String> phases = new CopyOnWriteArrayList<>();
   final BlockingQueue<List<CarriedCounter>> finalCounters = new LinkedBlockingQueue<>();
+  final BlockingQueue<List<CarriedCounter>> stoppedAcceptingCounters = new LinkedBlockingQueue<>();
   final BlockingQueue<Long> migrationsEnded = new LinkedBlockingQueue<>();
 
   @Override
   public void predecessorDrained(List<CarriedCounter> counters, long connectionsMigrated, Duration drainTook) {
     finalCounters.add(counters);
+  }
+
+  @Override
+  public void predecessorStoppedAccepting(List<CarriedCounter> counters) {
+    stoppedAcceptingCounters.add(counters);
   }
 
   @Override

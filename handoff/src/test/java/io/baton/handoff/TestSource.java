@@ -18,6 +18,8 @@ final class TestSource implements HandoffSource {
   final CompletableFuture<ConnectionSink> sink = new CompletableFuture<>();
   volatile DrainProgress progress = new DrainProgress(0, 0);
   volatile List<CarriedCounter> counters = List.of();
+  /** Replaces {@link #counters} when the drain begins, as counting goes on until accepting stops. */
+  volatile List<CarriedCounter> countersOnceDraining;
 
   TestSource(long generation, List<PassableListener> listeners) {
     this.generation = generation;
@@ -36,6 +38,9 @@ final class TestSource implements HandoffSource {
 
   @Override
   public Drain beginDrain(java.util.Set<String> adoptedListeners, ConnectionSink successor) {
+    if (countersOnceDraining != null) {
+      counters = countersOnceDraining;
+    }
     adopted.complete(adoptedListeners);
     sink.complete(successor);
     drainBegun.complete(null);

@@ -238,11 +238,111 @@ class MigrationTest {
         + "; baton_requests_total scraped: " + requestsTotal);
   }
 
+  @Test
+  void aReaderScrapingThroughFiveHandoffsNeverSeesACounterDecrease() throws Exception {
+    InetSocketAddress admin = generations.serving().admin(); // handed over: the same address throughout
+    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
+        .workers(16).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(5)).build();
+    CounterScraper scraper = new CounterScraper(admin, "baton_requests_total{", "baton_connections_accepted_total{");
+    load.start();
+    scraper.start();
+    LoadResult result;
+    try {
+      for (int i = 1; i <= 5; i++) {
+        long before = scraper.scrapes();
+        generations.handOff();
+        // Scrapes of the new generation alone, after the old one exited.
+        await().atMost(WAIT).until(() -> scraper.scrapes() >= before + 20);
+      }
+    } finally {
+      load.stop();
+      result = load.awaitResult(Duration.ofSeconds(60));
+      scraper.stop(); // after the load: its last scrape sees every request
+    }
+
+    assertThat(result.failed()).as("failed requests: %s", result).isZero();
+    assertThat(scraper.errors()).as("scrapes that failed").isEmpty();
+    assertThat(scraper.decreases()).as("a counter series lower than in the scrape before it (Prometheus reads it as a reset)")
+        .isEmpty();
+    assertThat(scraper.last("baton_requests_total{code_class=\"2xx\",listener=\"web\"}"))
+        .as("the last scrape counts every request answered").isGreaterThanOrEqualTo(result.ok());
+    System.out.println("counters across 5 handoffs: " + scraper.scrapes() + " scrapes, no decrease; " + result);
+  }
+
   /** The sum of {@code baton_requests_total} over its series, as a Prometheus reader sees it. */
   private static double requestsAnswered(InetSocketAddress admin) throws IOException {
     return Admin.metrics(admin).lines()
         .filter(l -> l.startsWith("baton_requests_total{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
+  }
+
+  /**
+   * Reads {@code /metrics} back to back, as Prometheus would at a very short interval, and notes
+   * every series that is lower than in the previous scrape.
+   */
+  private static final class CounterScraper {
+    private final InetSocketAddress admin;
+    private final List<String> prefixes;
+    private final Map<String, Double> last = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> decreases = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong scrapes = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean running = true;
+    private final Thread thread;
+
+    CounterScraper(InetSocketAddress admin, String... prefixes) {
+      this.admin = admin;
+      this.prefixes = List.of(prefixes);
+      this.thread = new Thread(this::run, "counter-scraper");
+    }
+
+    void start() {
+      thread.start();
+    }
+
+    void stop() throws InterruptedException {
+      running = false;
+      thread.join(Duration.ofSeconds(30).toMillis());
+    }
+
+    long scrapes() {
+      return scrapes.get();
+    }
+
+    List<String> decreases() {
+      return decreases;
+    }
+
+    List<String> errors() {
+      return errors;
+    }
+
+    double last(String series) {
+      return last.getOrDefault(series, Double.NaN);
+    }
+
+    private void run() {
+      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      while (running && System.nanoTime() < deadline) {
+        String text;
+        try {
+          text = Admin.metrics(admin);
+        } catch (IOException e) {
+          errors.add(e.toString());
+          continue;
+        }
+        long n = scrapes.incrementAndGet();
+        text.lines().filter(l -> prefixes.stream().anyMatch(l::startsWith)).forEach(l -> {
+          int space = l.lastIndexOf(' ');
+          String series = l.substring(0, space);
+          double value = Double.parseDouble(l.substring(space + 1));
+          Double previous = last.put(series, value);
+          if (previous != null && value < previous) {
+            decreases.add("scrape " + n + ": " + series + " " + previous + " -> " + value);
+          }
+        });
+      }
+    }
   }
 }

@@ -206,8 +206,9 @@ public final class IncomingHandoff implements AutoCloseable {
     predecessorDraining = true;
     boolean following = false;
     try {
-      expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.DRAINING, "Draining");
+      Envelope draining = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.DRAINING, "Draining");
       step("draining_acknowledged", "predecessor pid " + predecessorPid + " stopped accepting");
+      events.predecessorStoppedAccepting(CounterValues.fromWire(draining.getDraining().getCountersList()));
       following = true;
     } catch (PeerClosedException e) {
       log.warn("handoff (generation {}): predecessor pid {} closed {} instead of saying Draining (it died); serving anyway", generation, predecessorPid, reconfig.path());

@@ -454,7 +454,10 @@ public final class OutgoingHandoff implements AutoCloseable {
       }
       drain = source.beginDrain(adoptedListeners, connectToSuccessor());
       try {
-        send(ProtocolVersion.envelope().setDraining(Draining.newBuilder()).build());
+        // Counted after accepting stopped: what the successor adds before its admin listener opens.
+        send(ProtocolVersion.envelope()
+            .setDraining(Draining.newBuilder().addAllCounters(CounterValues.toWire(source.counters())))
+            .build());
       } catch (OsException | ControlProtocolException e) {
         // The reads below see the EOF and roll back.
         log.warn("handoff to generation {}: cannot send Draining on {}: {}", successorGeneration, channel.path(), e.getMessage());

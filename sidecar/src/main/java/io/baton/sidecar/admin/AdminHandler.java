@@ -62,7 +62,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  private static void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
+  private void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
       String contentType, String body, boolean forceClose) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     boolean head = HttpMethod.HEAD.equals(request.method());
@@ -70,7 +70,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-    boolean keepAlive = !forceClose && HttpUtil.isKeepAlive(request);
+    // Not ready (draining, a successor accepts): close, so that a keep-alive scraper such as
+    // Prometheus reconnects, to the successor when it took the admin socket over.
+    boolean keepAlive = !forceClose && HttpUtil.isKeepAlive(request) && ready.getAsBoolean();
     if (!keepAlive) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

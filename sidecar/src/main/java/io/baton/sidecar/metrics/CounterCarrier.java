@@ -25,8 +25,8 @@ public final class CounterCarrier {
   private static final Logger log = LoggerFactory.getLogger(CounterCarrier.class);
 
   private final MeterRegistry registry;
-  /** What was added at takeover, by series; the final values are compared with it. */
-  private final Map<String, Double> carriedAtTakeover = new ConcurrentHashMap<>();
+  /** The predecessor's values as last reported, by series: later reports add what they grew by. */
+  private final Map<String, Double> carried = new ConcurrentHashMap<>();
 
   public CounterCarrier(MeterRegistry registry) {
     this.registry = registry;
@@ -49,23 +49,40 @@ public final class CounterCarrier {
   public void continueFrom(List<CarriedCounter> predecessors) {
     for (CarriedCounter c : predecessors) {
       counter(c).increment(c.value());
-      carriedAtTakeover.merge(key(c), c.value(), Double::sum);
+      carried.merge(key(c), c.value(), Double::sum);
     }
     log.info("counters: continuing {} series from the predecessor", predecessors.size());
   }
 
-  /** When the predecessor has drained: adds what each of its counters grew by since the takeover. */
+  /**
+   * When the predecessor stopped accepting, before this process's admin listener accepts: adds
+   * what its counters grew by since the takeover. A scrape of this process is then never lower
+   * than one the predecessor answered before.
+   */
+  public void predecessorStoppedAccepting(List<CarriedCounter> current) {
+    log.info("counters: {} series grew in the predecessor until it stopped accepting; added", addGrowth(current));
+  }
+
+  /** When the predecessor has drained: adds what its counters grew by since they were last reported. */
   public void predecessorFinished(List<CarriedCounter> finals) {
+    int grown = addGrowth(finals);
+    carried.clear();
+    log.info("counters: {} series grew in the predecessor during its drain; added", grown);
+  }
+
+  /** Adds what each counter grew by since it was last reported; returns how many grew. */
+  private int addGrowth(List<CarriedCounter> current) {
     int grown = 0;
-    for (CarriedCounter c : finals) {
-      double growth = c.value() - carriedAtTakeover.getOrDefault(key(c), 0.0);
+    for (CarriedCounter c : current) {
+      String key = key(c);
+      double growth = c.value() - carried.getOrDefault(key, 0.0);
       if (growth > 0) {
         counter(c).increment(growth);
+        carried.put(key, c.value());
         grown++;
       }
     }
-    carriedAtTakeover.clear();
-    log.info("counters: {} series grew in the predecessor during its drain; added", grown);
+    return grown;
   }
 
   private Counter counter(CarriedCounter c) {

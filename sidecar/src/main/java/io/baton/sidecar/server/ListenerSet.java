@@ -53,6 +53,10 @@ final class ListenerSet implements DrainTarget {
         .toList();
   }
 
+  void startAcceptingData() {
+    data.forEach(ServingSocket::startAccepting);
+  }
+
   void startAccepting() {
     all().forEach(ServingSocket::startAccepting);
   }

@@ -38,6 +38,11 @@ final class MetricsHandoffEvents implements HandoffEvents {
   }
 
   @Override
+  public void predecessorStoppedAccepting(List<CarriedCounter> counters) {
+    metrics.carrier().predecessorStoppedAccepting(counters);
+  }
+
+  @Override
   public void predecessorDrained(List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
     metrics.setParentProgress(0, 0);
     metrics.carrier().predecessorFinished(finalCounters);

@@ -137,7 +137,7 @@ public final class SidecarServer {
 
     // Accepting and saying Ready are one step: a connection accepted from here on is one this
     // process can serve, because everything it needs was built above.
-    listeners.startAccepting();
+    listeners.startAcceptingData();
     try {
       handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), listeners.contexts(), metrics));
     } catch (HandoffException e) {
@@ -145,6 +145,9 @@ public final class SidecarServer {
       // heard Ready (then both accept from the same queues): either way nothing is lost.
       log.error("handoff after Ready did not complete cleanly: {}", e.getMessage());
     }
+    // Admin only now: serve() returned once the predecessor stopped accepting and its counters up
+    // to then were added, so no scrape here reads lower than one the predecessor answered.
+    listeners.admin().startAccepting();
     lifecycle.moveTo(Phase.SERVING, "accepting on " + listeners.data().size() + " listeners + admin");
     // Stopped on a thread of its own: stop() closes the handoff, whose thread completes this future.
     handoff.successorTookOver().whenComplete((outcome, failure) ->

@@ -41,6 +41,30 @@ class CounterCarrierTest {
   }
 
   @Test
+  void growthReportedWhenThePredecessorStoppedAcceptingIsAddedOnceNotAgainAtTheEnd() {
+    BatonMetrics old = new BatonMetrics();
+    ListenerMetrics oldWeb = old.listener("web");
+    oldWeb.requestStarted();
+    oldWeb.requestFinished(200);
+    BatonMetrics next = new BatonMetrics();
+    next.carrier().continueFrom(old.carrier().snapshot());
+
+    // Between Listeners and Draining the old process serves on: 30 more.
+    for (int i = 0; i < 30; i++) {
+      oldWeb.requestStarted();
+      oldWeb.requestFinished(200);
+    }
+    next.carrier().predecessorStoppedAccepting(old.carrier().snapshot());
+    assertThat(requests2xx(next)).as("before this process's admin listener accepts").isEqualTo(31);
+
+    oldWeb.requestStarted(); // in flight when it stopped accepting, answered during the drain
+    oldWeb.requestFinished(200);
+    next.carrier().predecessorFinished(old.carrier().snapshot());
+
+    assertThat(requests2xx(next)).isEqualTo(32);
+  }
+
+  @Test
   void aCounterOnlyThePredecessorHadIsCreatedWithItsTagsAndDescription() {
     BatonMetrics next = new BatonMetrics();
     next.carrier().continueFrom(List.of(
