@@ -93,6 +93,23 @@ public final class BatonFixture implements AutoCloseable {
     logs.forEach(System.out::println);
   }
 
+  /**
+   * Generations that a Baton of this fixture started itself (SIGUSR2, SIGHUP) are not our children
+   * once their parent exits; they run with a config in this fixture's directory, which no other
+   * process names.
+   */
+  private void killProcessesStartedByOurs() {
+    String marker = dir.toString();
+    List<ProcessHandle> strays = ProcessHandle.allProcesses()
+        .filter(h -> h.pid() != ProcessHandle.current().pid())
+        .filter(h -> h.info().arguments().map(args -> String.join(" ", args).contains(marker)).orElse(false))
+        .toList();
+    strays.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle h : strays) {
+      h.onExit().completeOnTimeout(h, 30, java.util.concurrent.TimeUnit.SECONDS).join();
+    }
+  }
+
   private static String logOf(BatonProcess p) {
     return "----- baton pid " + p.pid() + " stdout -----\n" + p.stdoutText() + "\n----- stderr -----\n" + p.stderrText();
   }
@@ -100,6 +117,7 @@ public final class BatonFixture implements AutoCloseable {
   @Override
   public void close() {
     List<String> leaks = new ArrayList<>();
+    killProcessesStartedByOurs();
     for (BatonProcess p : processes) {
       p.close();
       String stderr = p.stderrText();

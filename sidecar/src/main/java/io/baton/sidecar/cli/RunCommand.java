@@ -6,6 +6,8 @@ import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.server.SidecarServer;
 import io.baton.sidecar.server.StartupException;
+import io.baton.sidecar.upgrade.NextGenerationLauncher;
+import io.baton.sidecar.upgrade.SignalTriggers;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -16,7 +18,7 @@ import picocli.CommandLine.Option;
 /**
  * Starts a generation: a cold start, or a handoff if an active process owns the run directory.
  * Prints one {@code baton serving ...} line on stdout once it serves; exits 0 after handing over
- * to a successor or draining on SIGTERM.
+ * to a successor or draining on SIGTERM/SIGINT; SIGUSR2 and SIGHUP start the next generation.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "Start a generation (takes over from the active process of the same runDir, if any).")
@@ -46,7 +48,9 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("baton: cannot start: " + e.getMessage());
       return ExitCodes.CANNOT_START;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> server.shutdownGracefully("SIGTERM or SIGINT"), "baton-shutdown"));
+    NextGenerationLauncher launcher = new NextGenerationLauncher(NextGenerationLauncher.ownCommandLine(), config,
+        cfg.runDir(), server.generation(), server::isServing, server.metrics());
+    SignalTriggers.install(launcher, server::shutdownGracefully);
     int code = server.awaitExit();
     log.info("generation {} exits with {}", server.generation(), code);
     return code;

@@ -90,6 +90,26 @@ public final class BatonProcess implements AutoCloseable {
     return ServingLine.parse(awaitLine(stdout, l -> l.startsWith(ServingLine.PREFIX), timeout, "the serving line"));
   }
 
+  /**
+   * Waits for the serving line of {@code generation}, printed by a process this one started (a
+   * child inherits stdout): unlike {@link #awaitServing}, this process may exit meanwhile.
+   */
+  public ServingLine awaitServingOfGeneration(long generation, Duration timeout) {
+    String prefix = ServingLine.PREFIX + "generation=" + generation + " ";
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Optional<String> line = lines(stdout).stream().filter(l -> l.startsWith(prefix)).findFirst();
+      if (line.isPresent()) {
+        return ServingLine.parse(line.get());
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("no serving line of generation " + generation + " on the stdout of pid " + pid()
+            + " within " + timeout + "; stderr:\n" + tail(stderr, 30));
+      }
+      pause();
+    }
+  }
+
   /** Waits for a stderr (log) line containing {@code text}; returns that line. */
   public String awaitLogLine(String text, Duration timeout) {
     return awaitLine(stderr, l -> l.contains(text), timeout, "a log line containing \"" + text + "\"");

@@ -111,6 +111,16 @@ public final class BatonMetrics {
     handoffCounter(result).increment();
   }
 
+  /** A request for the next generation (a signal, the admin API) and what became of it. */
+  public void upgradeRequested(String trigger, String result) {
+    Counter.builder("baton.upgrades")
+        .description("Requests to start the next generation from this process, by trigger and result")
+        .tag("trigger", trigger)
+        .tag("result", result)
+        .register(registry)
+        .increment();
+  }
+
   public void handoffPhase(String phase, Duration took) {
     Timer.builder("baton.handoff.phase")
         .description("Duration of each step of a handoff, on the side that performed it")

@@ -340,6 +340,11 @@ public final class SidecarServer {
     return generation;
   }
 
+  /** Whether this process is the active one: accepting, not taking over, draining or stopped. */
+  public boolean isServing() {
+    return lifecycle.phase() == Phase.SERVING;
+  }
+
   public BatonMetrics metrics() {
     return metrics;
   }

@@ -1,0 +1,49 @@
+package io.baton.sidecar.upgrade;
+
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * The signals an operator of nginx knows: {@code SIGUSR2} starts the next generation from the same
+ * command line, {@code SIGHUP} the same after checking the config, {@code SIGTERM} and {@code
+ * SIGINT} drain and stop. {@code SIGQUIT} stays the JVM's thread dump.
+ *
+ * <p>Handling TERM here rather than in a shutdown hook is what lets the process exit 0 after its
+ * drain: the JVM's own TERM handling always exits 143.
+ */
+public final class SignalTriggers {
+
+  private static final Logger log = LoggerFactory.getLogger(SignalTriggers.class);
+
+  private SignalTriggers() {}
+
+  /**
+   * @param stop drains and stops the process; called on a thread of its own (it blocks until the
+   *     drain ends) with the signal's name
+   */
+  public static void install(NextGenerationLauncher launcher, Consumer<String> stop) {
+    handle("USR2", () -> launcher.launch(UpgradeTrigger.SIGUSR2));
+    handle("HUP", () -> launcher.launch(UpgradeTrigger.SIGHUP));
+    for (String name : new String[] {"TERM", "INT"}) {
+      handle(name, () -> new Thread(() -> stop.accept("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
+    }
+  }
+
+  private static void handle(String name, Runnable action) {
+    try {
+      Signal.handle(new Signal(name), signal -> {
+        log.info("SIG{} received", name);
+        try {
+          action.run();
+        } catch (RuntimeException e) {
+          log.error("SIG{}: {}", name, e.toString(), e);
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      // Taken by the JVM or the OS (e.g. -Xrs): it keeps its default action.
+      log.warn("SIG{} cannot be handled here ({}): it keeps its default action", name, e.getMessage());
+    }
+  }
+}
