@@ -51,8 +51,9 @@ class FdLeakTest {
       }
     }
     assertThat(current.openFds()).as("open fds of generation 21 vs generation 2").isEqualTo(fdsAfterFirstHandoff);
-    assertThat(runDirFiles()).as("only the active process's control socket and its published name")
-        .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + current.pid() + ".1");
+    assertThat(runDirFiles()).as("only the active process's control and admin sockets, each with its published name")
+        .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + current.pid() + ".1", "admin.sock",
+            "admin-" + current.pid() + ".sock");
   }
 
   private List<String> runDirFiles() throws IOException {

@@ -2,10 +2,7 @@ package io.baton.handoff.os;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Objects;
 import org.newsclub.net.unix.AFUNIXServerSocket;
@@ -24,21 +21,14 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 public final class UnixServer implements AutoCloseable {
 
   private final AFUNIXServerSocket socket;
-  private final Object inode;
-  private final Path boundPath;
-  private volatile Path path;
+  private final SocketFile file;
 
-  private UnixServer(AFUNIXServerSocket socket, Path path, Object inode) {
+  private UnixServer(AFUNIXServerSocket socket, SocketFile file) {
     this.socket = socket;
-    this.boundPath = path;
-    this.path = path;
-    this.inode = inode;
+    this.file = file;
   }
 
-  /**
-   * bind(2) + listen(2) at {@code path}, which must not exist, then chmod 0600 (junixsocket creates
-   * socket files 0666 minus umask; the 0700 run directory is the real guard, this is the second).
-   */
+  /** bind(2) + listen(2) at {@code path}, which must not exist; the file is then {@link SocketFile#bound}. */
   public static UnixServer bind(Path path) throws OsException {
     Objects.requireNonNull(path, "path");
     AFUNIXServerSocket socket = null;
@@ -46,9 +36,7 @@ public final class UnixServer implements AutoCloseable {
       socket = AFUNIXServerSocket.newInstance();
       socket.setDeleteOnClose(false);
       socket.bind(AFUNIXSocketAddress.of(path), 16);
-      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-      Object inode = Files.getAttribute(path, "unix:ino");
-      return new UnixServer(socket, path, inode);
+      return new UnixServer(socket, SocketFile.bound(path));
     } catch (IOException | RuntimeException e) {
       UnixSockets.closeQuietly(socket);
       throw UnixSockets.failure("bind", path, -1, e, false);
@@ -57,7 +45,7 @@ public final class UnixServer implements AutoCloseable {
 
   /** The path this socket is published at ({@link #publishAs}), else the one it was bound at. */
   public Path path() {
-    return path;
+    return file.path();
   }
 
   /**
@@ -70,9 +58,9 @@ public final class UnixServer implements AutoCloseable {
     try {
       socket.setSoTimeout(UnixSockets.timeoutMillis(timeout));
       AFUNIXSocket accepted = socket.accept();
-      return UnixConnection.accepted(accepted, path);
+      return UnixConnection.accepted(accepted, path());
     } catch (IOException | RuntimeException e) {
-      throw UnixSockets.failure("accept", path, -1, e, socket.isClosed());
+      throw UnixSockets.failure("accept", path(), -1, e, socket.isClosed());
     }
   }
 
@@ -81,78 +69,36 @@ public final class UnixServer implements AutoCloseable {
     try {
       socket.setSoTimeout(0);
       AFUNIXSocket accepted = socket.accept();
-      return UnixConnection.accepted(accepted, path);
+      return UnixConnection.accepted(accepted, path());
     } catch (IOException | RuntimeException e) {
-      throw UnixSockets.failure("accept", path, -1, e, socket.isClosed());
+      throw UnixSockets.failure("accept", path(), -1, e, socket.isClosed());
     }
   }
 
-  /**
-   * Makes this socket reachable at {@code target} too, replacing whatever is there in one atomic
-   * step: a client connecting to {@code target} reaches either the previous socket or this one,
-   * never nothing.
-   *
-   * <p>Not a plain rename of the bound file: junixsocket's accept(2) wrapper checks that the path
-   * it bound still names the same inode, and closes the server socket if not ("socket file
-   * deleted"). So the bound path stays, a hard link to it is made at a temporary name, and that link
-   * is renamed over {@code target} (link(2) + rename(2)).
-   */
+  /** Makes {@code target} name this socket (see {@link SocketFile#publishAs}). */
   public void publishAs(Path target) throws OsException {
-    Path link = boundPath.resolveSibling(boundPath.getFileName() + ".link");
     try {
-      Files.deleteIfExists(link);
-      Files.createLink(link, boundPath);
-      Files.move(link, target, StandardCopyOption.ATOMIC_MOVE);
-      path = target;
+      file.publishAs(target);
     } catch (AtomicMoveNotSupportedException e) {
-      deleteQuietly(link);
-      throw UnixSockets.failure("rename " + link + " ->", target, -1, e, false);
+      throw UnixSockets.failure("rename to", target, -1, e, false);
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(link);
-      throw UnixSockets.failure("publish " + boundPath + " as", target, -1, e, false);
+      throw UnixSockets.failure("publish " + file.boundPath() + " as", target, -1, e, false);
     }
   }
 
   /** Whether the file at {@link #path()} is still the socket this server is bound to. */
   public boolean fileIsStillOurs() {
-    try {
-      return inode.equals(Files.getAttribute(path, "unix:ino"));
-    } catch (IOException | RuntimeException e) {
-      return false;
-    }
+    return file.isStillOurs();
   }
 
-  /**
-   * Removes the published name if (and only if) it is still this server's socket, and the bound
-   * (temporary) name, which is always ours.
-   */
+  /** See {@link SocketFile#deleteIfStillOurs()}. */
   public void deleteFileIfStillOurs() {
-    if (fileIsStillOurs()) {
-      deleteQuietly(path);
-    }
-    if (!boundPath.equals(path)) {
-      deleteQuietly(boundPath);
-    }
+    file.deleteIfStillOurs();
   }
 
-  /**
-   * Removes only the bound (temporary) name. For a process whose successor took over: the
-   * published name belongs to the successor from its Ready on, and checking the inode before
-   * deleting would race with the successor's rename (check, rename, delete: the successor's
-   * socket gone).
-   */
+  /** See {@link SocketFile#deleteBoundOnly()}. */
   public void deleteBoundFileOnly() {
-    if (!boundPath.equals(path)) {
-      deleteQuietly(boundPath);
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      // Best effort: a stale socket file is harmless, the next process sees ECONNREFUSED.
-    }
+    file.deleteBoundOnly();
   }
 
   public boolean isClosed() {
@@ -167,6 +113,6 @@ public final class UnixServer implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "unix server " + path;
+    return "unix server " + path();
   }
 }

@@ -7,6 +7,10 @@ final class ExitCodes {
   static final int CANNOT_START = 1;
   /** The config file is missing, unreadable or invalid. */
   static final int BAD_CONFIG = 2;
+  /** No active Baton answers on admin.sock (none runs, the socket is stale, or this caller is refused). */
+  static final int UNAVAILABLE = 3;
+  /** The active Baton refused the request (an upgrade while one is under way, an invalid config). */
+  static final int REFUSED = 4;
 
   private ExitCodes() {}
 }

@@ -4,11 +4,13 @@ import io.baton.handoff.HandoffSettings;
 import io.baton.sidecar.config.BatonConfig;
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
+import io.baton.sidecar.launch.Supervisor;
 import io.baton.sidecar.server.SidecarServer;
 import io.baton.sidecar.server.StartupException;
 import io.baton.sidecar.upgrade.NextGenerationLauncher;
 import io.baton.sidecar.upgrade.SignalTriggers;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,19 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The YAML config file.")
   Path config;
 
+  /** Set by {@code baton launch} in the environment of the generations it starts. */
+  private static OptionalLong supervisor() {
+    String pid = System.getenv(Supervisor.PID_VARIABLE);
+    if (pid == null || pid.isBlank()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(pid.trim()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(Supervisor.PID_VARIABLE + ": \"" + pid + "\" (expected the pid of baton launch)");
+    }
+  }
+
   @Override
   public Integer call() {
     BatonConfig cfg;
@@ -42,15 +57,14 @@ final class RunCommand implements Callable<Integer> {
     try {
       HandoffSettings settings = new HandoffSettings(cfg.runDir(), cfg.handoff().stepTimeout(),
           cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment());
-      server = SidecarServer.start(cfg, settings, System.out);
+      server = SidecarServer.start(cfg, settings,
+          new SidecarServer.Invocation(config, NextGenerationLauncher.ownCommandLine(), supervisor()), System.out);
     } catch (StartupException | IllegalArgumentException | IllegalStateException e) {
       log.error("cannot start: {}", e.getMessage());
       System.err.println("baton: cannot start: " + e.getMessage());
       return ExitCodes.CANNOT_START;
     }
-    NextGenerationLauncher launcher = new NextGenerationLauncher(NextGenerationLauncher.ownCommandLine(), config,
-        cfg.runDir(), server.generation(), server::isServing, server.metrics());
-    SignalTriggers.install(launcher, server::shutdownGracefully);
+    SignalTriggers.install(server.launcher(), server::shutdownGracefully);
     int code = server.awaitExit();
     log.info("generation {} exits with {}", server.generation(), code);
     return code;

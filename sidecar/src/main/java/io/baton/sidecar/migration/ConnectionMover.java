@@ -39,6 +39,11 @@ public final class ConnectionMover {
     this.successor = successor;
   }
 
+  /** Connections sent so far. */
+  public long sent() {
+    return successor.sent();
+  }
+
   /** False once the successor is gone or a send failed: drain instead. */
   public boolean canMove() {
     return successor.isOpen();

@@ -4,26 +4,32 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffResult;
+import io.baton.proto.admin.v1.DrainStatus;
+import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.metrics.BatonMetrics;
 import java.time.Duration;
 import java.util.List;
 
-/** Turns what the handoff library reports into metrics. */
+/** Turns what the handoff library reports into metrics and events for {@code baton watch}. */
 final class MetricsHandoffEvents implements HandoffEvents {
 
   private final BatonMetrics metrics;
+  private final HandoffEventFeed feed;
 
-  MetricsHandoffEvents(BatonMetrics metrics) {
+  MetricsHandoffEvents(BatonMetrics metrics, HandoffEventFeed feed) {
     this.metrics = metrics;
+    this.feed = feed;
   }
 
   @Override
   public void phaseCompleted(String phase, Duration took) {
     metrics.handoffPhase(phase, took);
+    feed.publish(phase, "took " + took.toMillis() + " ms", null);
   }
 
   @Override
   public void handoffEnded(HandoffResult result, String detail) {
+    feed.publish("handoff_" + result.name().toLowerCase(java.util.Locale.ROOT), detail, null);
     metrics.handoffEnded(switch (result) {
       case SUCCESS -> BatonMetrics.HandoffResult.SUCCESS;
       case REFUSED -> BatonMetrics.HandoffResult.REFUSED;
@@ -35,6 +41,11 @@ final class MetricsHandoffEvents implements HandoffEvents {
   @Override
   public void predecessorProgress(DrainProgress progress) {
     metrics.setParentProgress(progress.connectionsActive(), progress.requestsActive());
+    feed.publish("predecessor_drain_progress", "", DrainStatus.newBuilder()
+        .setConnectionsLeft(progress.connectionsActive())
+        .setRequestsLeft(progress.requestsActive())
+        .setConnectionsMigrated(progress.connectionsMigrated())
+        .build());
   }
 
   @Override
@@ -46,10 +57,13 @@ final class MetricsHandoffEvents implements HandoffEvents {
   public void predecessorDrained(List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
     metrics.setParentProgress(0, 0);
     metrics.carrier().predecessorFinished(finalCounters);
+    feed.publish("predecessor_drained", "in " + drainTook.toMillis() + " ms, " + connectionsMigrated + " connection(s) moved here",
+        null);
   }
 
   @Override
   public void migrationEnded(long connectionsReceived, Duration took) {
     metrics.setMigrationTook(took);
+    feed.publish("migration_received", connectionsReceived + " connection(s) in " + took.toMillis() + " ms", null);
   }
 }

@@ -19,7 +19,7 @@ final class ServingLine {
         + " admin=" + format(listeners.admin().boundAddress()) + " listeners=" + data;
   }
 
-  private static String format(InetSocketAddress a) {
+  static String format(InetSocketAddress a) {
     String host = a.getAddress().getHostAddress();
     return (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort();
   }

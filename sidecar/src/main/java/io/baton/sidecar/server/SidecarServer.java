@@ -32,6 +32,21 @@ import io.baton.sidecar.tcp.TcpRelayInitializer;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.unix.FileDescriptor;
+import io.baton.handoff.os.Fds;
+import io.baton.handoff.os.OsException;
+import io.baton.proto.admin.v1.DrainStatus;
+import io.baton.proto.admin.v1.ListenerStatus;
+import io.baton.proto.admin.v1.StatusReply;
+import io.baton.sidecar.adminrpc.AdminRpcServer;
+import io.baton.sidecar.adminrpc.AdminTarget;
+import io.baton.sidecar.adminrpc.HandoffEventFeed;
+import io.baton.sidecar.adminrpc.PeerPolicy;
+import io.baton.sidecar.upgrade.NextGenerationLauncher;
+import io.baton.sidecar.upgrade.UpgradeTrigger;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.OptionalLong;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -54,6 +69,8 @@ public final class SidecarServer {
 
   private static final Logger log = LoggerFactory.getLogger(SidecarServer.class);
   static final String ADMIN_PROTOCOL = "admin";
+  /** How often {@code baton watch} hears how the drain goes. */
+  private static final long DRAIN_PROGRESS_EVERY_MS = 250;
 
   private final BatonConfig config;
   private final Handoff handoff;
@@ -61,17 +78,24 @@ public final class SidecarServer {
   private final Lifecycle lifecycle = new Lifecycle();
   private final DrainState drainState = new DrainState();
   private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+  private final HandoffEventFeed feed;
   private EventLoops loops;
+  private AdminRpcServer adminRpc;
+  private NextGenerationLauncher launcher;
+  private String buildVersion = "";
+  private Path configFile;
   private ListenerSet listeners;
   private long generation;
   private DrainController drain;
 
-  private SidecarServer(BatonConfig config, Handoff handoff, BatonMetrics metrics) {
+  private SidecarServer(BatonConfig config, Handoff handoff, BatonMetrics metrics, HandoffEventFeed feed) {
     this.config = config;
     this.handoff = handoff;
     this.metrics = metrics;
+    this.feed = feed;
     lifecycle.observe(phase -> metrics.setReady(phase == Phase.SERVING));
     lifecycle.observe(phase -> metrics.setDraining(phase == Phase.DRAINING));
+    lifecycle.observe(phase -> feed.publish(phase.name().toLowerCase(Locale.ROOT), "", null));
   }
 
   /**
@@ -80,21 +104,33 @@ public final class SidecarServer {
    * @throws StartupException with the reason; anything received from a predecessor has been
    *     released and the predecessor told, so it serves on
    */
-  public static SidecarServer start(BatonConfig config, HandoffSettings settings, PrintStream out)
+  public static SidecarServer start(BatonConfig config, HandoffSettings settings, Invocation invocation, PrintStream out)
       throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
+    HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
     Handoff handoff;
     try {
-      handoff = Handoff.open(settings, new MetricsHandoffEvents(metrics));
+      handoff = Handoff.open(settings, new MetricsHandoffEvents(metrics, feed));
     } catch (HandoffException e) {
       throw new StartupException(e.getMessage(), e);
     }
-    SidecarServer server = new SidecarServer(config, handoff, metrics);
-    server.startServing(out);
+    SidecarServer server = new SidecarServer(config, handoff, metrics, feed);
+    server.buildVersion = settings.buildVersion();
+    server.configFile = invocation.configFile().toAbsolutePath();
+    server.startServing(invocation, out);
     return server;
   }
 
-  private void startServing(PrintStream out) throws StartupException {
+  /**
+   * How this process was started, so that it can start the next generation the same way.
+   *
+   * @param configFile the config file it read
+   * @param commandLine its command line (java, options, -jar, the jar, run --config FILE)
+   * @param supervisor the pid of the {@code baton launch} that started it, if one did
+   */
+  public record Invocation(Path configFile, List<String> commandLine, OptionalLong supervisor) {}
+
+  private void startServing(Invocation invocation, PrintStream out) throws StartupException {
     long started = System.nanoTime();
     Arrival arrival;
     try {
@@ -117,15 +153,22 @@ public final class SidecarServer {
       log.info("cold start: no active process owns {}", config.runDir());
     }
     metrics.setGeneration(generation);
+    feed.setGeneration(generation);
 
     try {
       loops = EventLoops.start(Runtime.getRuntime().availableProcessors());
       listeners = openListeners(inherited, adopted);
+      launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
+          this::isServing, metrics, invocation.supervisor());
+      adminRpc = AdminRpcServer.start(config.runDir(), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
     } catch (IOException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
       inherited.values().forEach(SidecarServer::closeFd);
       handoff.abort(reason);
       handoff.close();
+      if (adminRpc != null) {
+        adminRpc.close();
+      }
       if (listeners != null) {
         listeners.closeAll();
       }
@@ -148,6 +191,7 @@ public final class SidecarServer {
     // Admin only now: serve() returned once the predecessor stopped accepting and its counters up
     // to then were added, so no scrape here reads lower than one the predecessor answered.
     listeners.admin().startAccepting();
+    adminRpc.publish();
     lifecycle.moveTo(Phase.SERVING, "accepting on " + listeners.data().size() + " listeners + admin");
     // Stopped on a thread of its own: stop() closes the handoff, whose thread completes this future.
     handoff.successorTookOver().whenComplete((outcome, failure) ->
@@ -283,6 +327,7 @@ public final class SidecarServer {
         drainState.set(DrainState.Mode.SERVING);
         drainState.setMover(ConnectionMover.OFF);
         listeners.resumeAccepting();
+        adminRpc.publish();
         lifecycle.moveTo(Phase.SERVING, "rolled back: " + reason);
       }
     }
@@ -297,6 +342,12 @@ public final class SidecarServer {
     };
     drain = new DrainController(listeners, config.drain().timeout(), System::nanoTime, scheduler);
     drain.completion().thenAccept(outcome -> metrics.drainFinished(outcome.took()));
+    var progress = loops.group().next().scheduleAtFixedRate(
+        () -> feed.publish("drain_progress", "", drainStatus()), 0, DRAIN_PROGRESS_EVERY_MS, TimeUnit.MILLISECONDS);
+    drain.completion().whenComplete((outcome, failure) -> {
+      progress.cancel(false);
+      feed.publish("drain_finished", outcome == null ? "" : "in " + outcome.took().toMillis() + " ms", drainStatus());
+    });
     return drain.begin();
   }
 
@@ -305,30 +356,123 @@ public final class SidecarServer {
    * If a successor already took over, waits for that drain instead.
    */
   public void shutdownGracefully(String why) {
-    DrainController current;
-    synchronized (this) {
-      if (lifecycle.tryMoveTo(Phase.DRAINING, why)) {
-        // Keep admin up: an orchestrator watching /ready must see 503, not a refused connection.
-        startDrain(false);
+    try {
+      DrainController current;
+      synchronized (this) {
+        if (lifecycle.tryMoveTo(Phase.DRAINING, why)) {
+          // Keep admin up: an orchestrator watching /ready must see 503, not a refused connection.
+          startDrain(false);
+        }
+        current = drain;
       }
-      current = drain;
+      if (current != null) {
+        current.completion().toCompletableFuture()
+            .completeOnTimeout(null, config.drain().timeout().toMillis() + 5000, TimeUnit.MILLISECONDS)
+            .join();
+      }
+    } catch (RuntimeException e) {
+      log.error("{}: the drain failed ({}); stopping now", why, e.toString(), e);
+    } finally {
+      stop(why); // whatever happened above: a process asked to stop must not hang
     }
-    if (current != null) {
-      current.completion().toCompletableFuture()
-          .completeOnTimeout(null, config.drain().timeout().toMillis() + 5000, TimeUnit.MILLISECONDS)
-          .join();
-    }
-    stop(why);
   }
 
   private synchronized void stop(String why) {
     if (!lifecycle.tryMoveTo(Phase.STOPPED, why)) {
       return;
     }
-    listeners.closeAll();
-    handoff.close();
-    loops.close();
-    exitCode.complete(0);
+    // Each step on its own: a failure to release one thing (e.g. the run directory removed under
+    // us) must not keep the process from exiting.
+    try {
+      releaseQuietly("watch streams", feed::end);
+      CompletableFuture<?> tookOver = handoff.successorTookOver();
+      releaseQuietly("admin.sock", () -> adminRpc.close(tookOver.isDone() && !tookOver.isCompletedExceptionally()));
+      releaseQuietly("listeners", listeners::closeAll);
+      releaseQuietly("the handoff sockets", handoff::close);
+      releaseQuietly("the event loops", loops::close);
+    } finally {
+      exitCode.complete(0);
+    }
+  }
+
+  private static void releaseQuietly(String what, Runnable release) {
+    try {
+      release.run();
+    } catch (RuntimeException e) {
+      log.error("stopping: releasing {} failed: {}", what, e.toString(), e);
+    }
+  }
+
+  private DrainStatus drainStatus() {
+    return DrainStatus.newBuilder()
+        .setConnectionsLeft(listeners.openConnections())
+        .setRequestsLeft(listeners.activeRequests())
+        .setConnectionsMigrated(drainState.mover().sent())
+        .build();
+  }
+
+  /** What the admin API sees and does. */
+  private final class AdminView implements AdminTarget {
+
+    @Override
+    public StatusReply status() {
+      StatusReply.Builder reply = StatusReply.newBuilder()
+          .setGeneration(generation)
+          .setPhase(lifecycle.phase().name())
+          .setPid(ProcessHandle.current().pid())
+          .setBuildVersion(buildVersion)
+          .setHandoffProtocolVersion(Handoff.protocolVersion())
+          .setConnectionsActive(listeners.openConnections())
+          .setRequestsActive(listeners.activeRequests())
+          .setRunDir(config.runDir().toString())
+          .setConfigFile(configFile.toString());
+      for (ServingSocket s : listeners.data()) {
+        reply.addListeners(ListenerStatus.newBuilder()
+            .setName(s.name())
+            .setProtocol(s.protocol())
+            .setConfiguredAddress(s.configuredAddress().toString())
+            .setBoundAddress(ServingLine.format(s.boundAddress()))
+            .setConnectionsActive(s.openConnections()));
+      }
+      if (lifecycle.phase() == Phase.DRAINING) {
+        reply.setDrain(drainStatus());
+      }
+      handoff.predecessorProgress().ifPresent(p -> reply.setPredecessorDrain(DrainStatus.newBuilder()
+          .setConnectionsLeft(p.connectionsActive())
+          .setRequestsLeft(p.requestsActive())
+          .setConnectionsMigrated(p.connectionsMigrated())));
+      return reply.build();
+    }
+
+    @Override
+    public NextGenerationLauncher.Launch upgrade(Path jar, Path config) {
+      return launcher.launch(UpgradeTrigger.ADMIN, jar, config);
+    }
+
+    @Override
+    public long drain() {
+      long open = listeners.openConnections();
+      new Thread(() -> shutdownGracefully("baton drain (admin.sock)"), "baton-admin-drain").start();
+      return open;
+    }
+
+    @Override
+    public HandoffEventFeed events() {
+      return feed;
+    }
+  }
+
+  private static long ownUid() throws IOException {
+    try {
+      return Fds.ownUid();
+    } catch (OsException e) {
+      throw new IOException("own uid: " + e.getMessage() + " (expected it, to check admin.sock callers)", e);
+    }
+  }
+
+  /** Starts the next generation; what SIGUSR2, SIGHUP and the admin API's Upgrade use. */
+  public NextGenerationLauncher launcher() {
+    return launcher;
   }
 
   /** Blocks until this generation has stopped; returns the process exit code. */

@@ -6,6 +6,7 @@ import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.migration.ConnectionMover;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -196,10 +197,7 @@ final class TcpRelay {
       }
       // Epoll reads on a peer's FIN even with reads stopped: the pair is no longer quiet.
       stopQuiescing("the " + (fromClient ? "client" : "upstream") + " sent more bytes");
-      if (peerDirection().eofReceived) {
-        EpollHalfCloseRepair.beforeWrite(peer);
-      }
-      peer.writeAndFlush(msg).addListener(f -> {
+      writeToPeer(msg).addListener(f -> {
         if (!f.isSuccess()) {
           log.warn("tcp relay {} -> {}: write to the {} failed, closing both: {}", client.remoteAddress(),
               upstream.remoteAddress(), fromClient ? "upstream" : "client", f.cause().toString());
@@ -209,6 +207,18 @@ final class TcpRelay {
       if (!peer.isWritable()) {
         ctx.channel().config().setAutoRead(false);
       }
+    }
+
+    /**
+     * Every write to the peer: once the peer sent its EOF, a flush that must wait for EPOLLOUT
+     * needs {@link EpollHalfCloseRepair} first, whatever the write (data, or the empty write that
+     * waits for the data before it).
+     */
+    private ChannelFuture writeToPeer(Object msg) {
+      if (peerDirection().eofReceived) {
+        EpollHalfCloseRepair.beforeWrite(peer);
+      }
+      return peer.writeAndFlush(msg);
     }
 
     @Override
@@ -232,7 +242,7 @@ final class TcpRelay {
         stopQuiescing("the " + (fromClient ? "client" : "upstream") + " ended its side");
         eofReceived = true;
         // EOF on this side: pass it on once what was read before it has been written.
-        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+        writeToPeer(Unpooled.EMPTY_BUFFER).addListener(f -> {
           if (peer instanceof DuplexChannel duplex && peer.isActive()) {
             duplex.shutdownOutput();
           }
@@ -250,7 +260,7 @@ final class TcpRelay {
       }
       // A closed (not half-closed) side, e.g. a reset: nothing more can flow either way.
       stopQuiescing("the " + (fromClient ? "client" : "upstream") + " closed");
-      peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> closeBoth());
+      writeToPeer(Unpooled.EMPTY_BUFFER).addListener(f -> closeBoth());
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,8 @@ public final class NextGenerationLauncher {
   private final long generation;
   private final BooleanSupplier serving;
   private final BatonMetrics metrics;
+  /** {@code baton launch}'s pid when it supervises this process: it starts the next generation. */
+  private final OptionalLong supervisor;
   /** The last generation started from here; guarded by {@code this}. */
   private Process started;
 
@@ -42,16 +45,17 @@ public final class NextGenerationLauncher {
    * @param serving whether this process is the active one, not taking over or draining
    */
   public NextGenerationLauncher(List<String> commandLine, Path configFile, Path runDir, long generation, BooleanSupplier serving,
-      BatonMetrics metrics) {
+      BatonMetrics metrics, OptionalLong supervisor) {
     if (commandLine.isEmpty()) {
       throw new IllegalArgumentException("commandLine: [] (expected the program and its arguments)");
     }
     this.commandLine = List.copyOf(commandLine);
-    this.configFile = configFile;
+    this.configFile = configFile.toAbsolutePath();
     this.runDir = runDir.toAbsolutePath().normalize();
     this.generation = generation;
     this.serving = serving;
     this.metrics = metrics;
+    this.supervisor = supervisor;
   }
 
   /** This process's command line (java, its options, -jar, the jar, run --config FILE), as the kernel has it. */
@@ -65,32 +69,57 @@ public final class NextGenerationLauncher {
     return line;
   }
 
-  /** Starts the next generation unless {@code trigger} must be refused; logs and counts either way. */
-  public synchronized UpgradeResult launch(UpgradeTrigger trigger) {
-    UpgradeResult result = tryLaunch(trigger);
-    metrics.upgradeRequested(trigger.label(), result.label());
-    return result;
+  /** What a request for the next generation came to. */
+  public record Launch(UpgradeResult result, long pid, String detail) {
+    static Launch refused(UpgradeResult result, String detail) {
+      return new Launch(result, 0, detail);
+    }
   }
 
-  private UpgradeResult tryLaunch(UpgradeTrigger trigger) {
+  /** Starts the next generation unless {@code trigger} must be refused; logs and counts either way. */
+  public Launch launch(UpgradeTrigger trigger) {
+    return launch(trigger, null, null);
+  }
+
+  /**
+   * As {@link #launch(UpgradeTrigger)}, the next generation running {@code jar} instead of this
+   * one's and reading {@code config} instead of this one's (null: the same).
+   */
+  public synchronized Launch launch(UpgradeTrigger trigger, Path jar, Path config) {
+    Launch launch = tryLaunch(trigger, jar, config == null ? configFile : config.toAbsolutePath());
+    metrics.upgradeRequested(trigger.label(), launch.result().label());
+    return launch;
+  }
+
+  private Launch tryLaunch(UpgradeTrigger trigger, Path jar, Path config) {
     if (!serving.getAsBoolean()) {
-      log.warn("{}: generation {} is not the serving one (a handoff is under way, or it stops): no new generation started",
-          trigger.label(), generation);
-      return UpgradeResult.BUSY;
+      String detail = "generation " + generation + " is not the serving one (a handoff is under way, or it stops)";
+      log.warn("{}: {}: no new generation started", trigger.label(), detail);
+      return Launch.refused(UpgradeResult.BUSY, detail);
     }
     if (started != null && started.isAlive()) {
-      log.warn("{}: generation {} (pid {}) is still taking over: no other one started", trigger.label(), generation + 1,
-          started.pid());
-      return UpgradeResult.BUSY;
+      String detail = "pid " + started.pid() + " is still taking over as generation " + (generation + 1);
+      log.warn("{}: {}: no other one started", trigger.label(), detail);
+      return Launch.refused(UpgradeResult.BUSY, detail);
     }
     if (trigger.checksConfigFirst()) {
-      String problem = configProblem();
+      String problem = configProblem(config);
       if (problem != null) {
         log.error("{}: {}; nothing changes, generation {} serves on", trigger.label(), problem, generation);
-        return UpgradeResult.INVALID_CONFIG;
+        return Launch.refused(UpgradeResult.INVALID_CONFIG, problem);
       }
     }
-    ProcessBuilder builder = new ProcessBuilder(commandLine)
+    if (supervisor.isPresent()) {
+      return askSupervisor(trigger, supervisor.getAsLong(), jar, config);
+    }
+    List<String> command;
+    try {
+      command = commandFor(jar, config);
+    } catch (IllegalArgumentException e) {
+      log.error("{}: {}; nothing changes", trigger.label(), e.getMessage());
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, e.getMessage());
+    }
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         // Its log lines and its serving line go where ours go (the journal, the container log).
         .redirectOutput(ProcessBuilder.Redirect.INHERIT)
@@ -100,32 +129,83 @@ public final class NextGenerationLauncher {
     try {
       child = builder.start();
     } catch (IOException e) {
-      log.error("{}: cannot start {}: {}; generation {} serves on", trigger.label(), commandLine, e.getMessage(), generation);
-      return UpgradeResult.SPAWN_FAILED;
+      log.error("{}: cannot start {}: {}; generation {} serves on", trigger.label(), command, e.getMessage(), generation);
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot start " + command + ": " + e.getMessage());
     }
     started = child;
     log.info("{}: started pid {} to take over as generation {}: {}", trigger.label(), child.pid(), generation + 1,
-        String.join(" ", commandLine));
+        String.join(" ", command));
     child.onExit().thenAccept(p -> {
       if (p.exitValue() != 0) {
         log.warn("pid {} (started for {}) exited with {} without taking over; generation {} serves on (its log says why)",
             p.pid(), trigger.label(), p.exitValue(), generation);
       }
     });
-    return UpgradeResult.STARTED;
+    return new Launch(UpgradeResult.STARTED, child.pid(), "");
   }
 
-  /** Why the config file cannot be handed to the next generation, or null if it can. */
-  private String configProblem() {
+  /**
+   * Under {@code baton launch}, every generation is the supervisor's child (so that it reaps them
+   * and outlives them): SIGUSR2 asks it for the next one. The config was checked above already.
+   */
+  private Launch askSupervisor(UpgradeTrigger trigger, long pid, Path jar, Path config) {
+    if (jar != null || !config.equals(configFile)) {
+      String detail = "another jar or config under baton launch (pid " + pid + "): not supported (expected the same paths: "
+          + "replace the jar or the config file in place, then upgrade)";
+      log.error("{}: {}", trigger.label(), detail);
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, detail);
+    }
+    try {
+      // The shell's kill builtin: present wherever /bin/sh is, unlike a kill binary.
+      Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -USR2 \"$1\"", "sh", Long.toString(pid))
+          .redirectErrorStream(true).start();
+      String output = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      if (!kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IOException("kill -USR2 " + pid + ": " + output);
+      }
+    } catch (IOException e) {
+      log.error("{}: cannot ask the supervisor (pid {}) for the next generation: {}", trigger.label(), pid, e.getMessage());
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot signal the supervisor, pid " + pid + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, "interrupted while signalling the supervisor");
+    }
+    log.info("{}: asked the supervisor (pid {}) to start generation {}", trigger.label(), pid, generation + 1);
+    return new Launch(UpgradeResult.STARTED, 0, "the supervisor, pid " + pid + ", starts it");
+  }
+
+  /** This process's command line with the jar after {@code -jar} and the file after {@code --config} replaced. */
+  private List<String> commandFor(Path jar, Path config) {
+    List<String> command = new ArrayList<>(commandLine);
+    if (jar != null) {
+      replaceValueOf(command, "-jar", jar.toAbsolutePath().toString());
+    }
+    if (!config.equals(configFile)) {
+      replaceValueOf(command, "--config", config.toString());
+    }
+    return command;
+  }
+
+  private static void replaceValueOf(List<String> command, String option, String value) {
+    int at = command.indexOf(option);
+    if (at < 0 || at + 1 >= command.size()) {
+      throw new IllegalArgumentException(
+          "command line " + command + ": no " + option + " VALUE (expected one, to start the next generation with " + value + ")");
+    }
+    command.set(at + 1, value);
+  }
+
+  /** Why {@code config} cannot be handed to the next generation, or null if it can. */
+  private String configProblem(Path config) {
     BatonConfig next;
     try {
-      next = ConfigLoader.load(configFile);
+      next = ConfigLoader.load(config);
     } catch (ConfigException e) {
-      return configFile + " does not load: " + e.getMessage();
+      return config + " does not load: " + e.getMessage();
     }
     Path nextRunDir = next.runDir().toAbsolutePath().normalize();
     if (!nextRunDir.equals(runDir)) {
-      return configFile + ": runDir: \"" + nextRunDir + "\" (expected the running one, " + runDir
+      return config + ": runDir: \"" + nextRunDir + "\" (expected the running one, " + runDir
           + ": a reload hands over through it; start a separate Baton for another runDir)";
     }
     return null;

@@ -5,7 +5,9 @@ public enum UpgradeTrigger {
   /** nginx's binary upgrade: the same command line, which may now run a new jar. */
   SIGUSR2("sigusr2", false),
   /** A config reload: the same command line, once the config file is known to load. */
-  SIGHUP("sighup", true);
+  SIGHUP("sighup", true),
+  /** {@code baton upgrade} through admin.sock, maybe with another jar or config file. */
+  ADMIN("admin", true);
 
   private final String label;
   private final boolean checksConfigFirst;

@@ -1,0 +1,72 @@
+package io.baton.sidecar.adminrpc;
+
+import io.baton.proto.admin.v1.BatonAdminGrpc;
+import io.baton.proto.admin.v1.DrainReply;
+import io.baton.proto.admin.v1.DrainRequest;
+import io.baton.proto.admin.v1.HandoffEvent;
+import io.baton.proto.admin.v1.StatusReply;
+import io.baton.proto.admin.v1.StatusRequest;
+import io.baton.proto.admin.v1.UpgradeReply;
+import io.baton.proto.admin.v1.UpgradeRequest;
+import io.baton.proto.admin.v1.WatchHandoffRequest;
+import io.baton.sidecar.upgrade.NextGenerationLauncher;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The {@code BatonAdmin} service of one process. */
+final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
+
+  private static final Logger log = LoggerFactory.getLogger(AdminService.class);
+
+  private final AdminTarget target;
+
+  AdminService(AdminTarget target) {
+    this.target = target;
+  }
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<StatusReply> reply) {
+    reply.onNext(target.status());
+    reply.onCompleted();
+  }
+
+  @Override
+  public void upgrade(UpgradeRequest request, StreamObserver<UpgradeReply> reply) {
+    log.info("admin.sock: upgrade requested (jar {}, config {})", orSame(request.getJar()), orSame(request.getConfig()));
+    NextGenerationLauncher.Launch launch = target.upgrade(pathOrNull(request.getJar()), pathOrNull(request.getConfig()));
+    reply.onNext(UpgradeReply.newBuilder()
+        .setResult(launch.result().label())
+        .setPid(launch.pid())
+        .setDetail(launch.detail())
+        .build());
+    reply.onCompleted();
+  }
+
+  @Override
+  public void drain(DrainRequest request, StreamObserver<DrainReply> reply) {
+    log.info("admin.sock: drain requested");
+    reply.onNext(DrainReply.newBuilder().setConnectionsOpen(target.drain()).build());
+    reply.onCompleted();
+  }
+
+  @Override
+  public void watchHandoff(WatchHandoffRequest request, StreamObserver<HandoffEvent> events) {
+    HandoffEventFeed feed = target.events();
+    if (events instanceof ServerCallStreamObserver<HandoffEvent> call) {
+      call.setOnCancelHandler(() -> feed.unsubscribe(events));
+    }
+    feed.subscribe(events);
+    log.info("admin.sock: a watcher follows this process");
+  }
+
+  private static Path pathOrNull(String value) {
+    return value.isEmpty() ? null : Path.of(value);
+  }
+
+  private static String orSame(String value) {
+    return value.isEmpty() ? "unchanged" : value;
+  }
+}

@@ -1,0 +1,56 @@
+package io.baton.sidecar.cli;
+
+import io.baton.proto.admin.v1.DrainStatus;
+import io.baton.proto.admin.v1.ListenerStatus;
+import io.baton.proto.admin.v1.StatusReply;
+import io.baton.sidecar.adminrpc.AdminClient;
+import io.baton.sidecar.adminrpc.AdminUnavailableException;
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code baton status}: what the active process is and does. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show the active Baton of a run directory: generation, phase, listeners, connections, drain progress.")
+final class StatusCommand implements Callable<Integer> {
+
+  @Mixin
+  AdminCall call;
+
+  @Override
+  public Integer call() {
+    StatusReply status;
+    try (AdminClient client = call.connect()) {
+      status = client.status();
+    } catch (AdminUnavailableException e) {
+      System.err.println("baton status: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
+    }
+    PrintStream out = System.out;
+    if (call.json()) {
+      out.println(AdminCall.json(status));
+      return ExitCodes.OK;
+    }
+    out.printf("generation %d  %s  pid %d  build %s  handoff protocol %d%n", status.getGeneration(), status.getPhase(),
+        status.getPid(), status.getBuildVersion(), status.getHandoffProtocolVersion());
+    out.printf("run dir %s  config %s%n", status.getRunDir(), status.getConfigFile());
+    out.printf("connections %d  requests in flight %d%n", status.getConnectionsActive(), status.getRequestsActive());
+    for (ListenerStatus l : status.getListenersList()) {
+      out.printf("listener %s  %s  %s (configured %s)  connections %d%n", l.getName(), l.getProtocol(), l.getBoundAddress(),
+          l.getConfiguredAddress(), l.getConnectionsActive());
+    }
+    if (status.hasDrain()) {
+      out.println("draining: " + describe(status.getDrain()));
+    }
+    if (status.hasPredecessorDrain()) {
+      out.println("generation " + (status.getGeneration() - 1) + " draining: " + describe(status.getPredecessorDrain()));
+    }
+    return ExitCodes.OK;
+  }
+
+  static String describe(DrainStatus d) {
+    return d.getConnectionsLeft() + " connection(s) and " + d.getRequestsLeft() + " request(s) left, "
+        + d.getConnectionsMigrated() + " moved to the successor";
+  }
+}

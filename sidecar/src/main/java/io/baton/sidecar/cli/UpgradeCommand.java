@@ -1,0 +1,49 @@
+package io.baton.sidecar.cli;
+
+import io.baton.proto.admin.v1.UpgradeReply;
+import io.baton.sidecar.adminrpc.AdminClient;
+import io.baton.sidecar.adminrpc.AdminUnavailableException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code baton upgrade}: the active process starts the next generation, which takes over. */
+@Command(name = "upgrade", mixinStandardHelpOptions = true,
+    description = {"Make the active Baton start the next generation (its own command line, or another jar or config);",
+        "the new process takes over the listeners and connections, the old one drains and exits.",
+        "Returns once the new process is started; `baton watch` follows the handoff."})
+final class UpgradeCommand implements Callable<Integer> {
+
+  @Mixin
+  AdminCall call;
+
+  @Option(names = "--jar", paramLabel = "PATH", description = "The jar the next generation runs (default: the running one).")
+  Path jar;
+
+  @Option(names = "--new-config", paramLabel = "FILE",
+      description = "The config file the next generation reads (default: the running one). Checked before anything starts.")
+  Path newConfig;
+
+  @Override
+  public Integer call() {
+    UpgradeReply reply;
+    try (AdminClient client = call.connect()) {
+      reply = client.upgrade(jar == null ? "" : jar.toAbsolutePath().toString(),
+          newConfig == null ? "" : newConfig.toAbsolutePath().toString());
+    } catch (AdminUnavailableException e) {
+      System.err.println("baton upgrade: " + e.getMessage());
+      return ExitCodes.UNAVAILABLE;
+    }
+    boolean started = "started".equals(reply.getResult());
+    if (call.json()) {
+      System.out.println(AdminCall.json(reply));
+    } else if (started) {
+      System.out.println("started pid " + reply.getPid() + " as the next generation");
+    } else {
+      System.err.println("baton upgrade: " + reply.getResult() + ": " + reply.getDetail());
+    }
+    return started ? ExitCodes.OK : ExitCodes.REFUSED;
+  }
+}
