@@ -42,12 +42,7 @@ class AdminCliTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config = fixture.webProxyConfig(upstream.port()).drainTimeout("120s").write();
     first = fixture.start(config);
     serving = first.awaitServing(WAIT);
   }

@@ -37,12 +37,7 @@ class LaunchTest {
   @BeforeEach
   void writeConfig() {
     upstream = TestUpstream.start(0);
-    config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    config = fixture.webProxyConfig(upstream.port()).drainTimeout("120s").write();
   }
 
   @AfterEach

@@ -46,12 +46,7 @@ class SignalTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = upstream();
-    config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s") // longer than WAIT: an exit within WAIT is the drain finishing, not its deadline
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    config = fixture.webProxyConfig(upstream.port()).drainTimeout("120s").write(); // longer than WAIT: an exit within WAIT is the drain finishing, not its deadline
     first = fixture.start(config);
     serving = first.awaitServing(WAIT);
   }
@@ -107,12 +102,8 @@ class SignalTest {
   @Test
   void sighupWithAChangedConfigHandsOverToAGenerationThatUsesIt() throws Exception {
     TestUpstream replacement = upstream();
-    Files.writeString(config, fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s")
-        .httpListener("web", "127.0.0.1:0", "backend") // the same configured address: the socket is handed over
-        .cluster("backend", "127.0.0.1:" + replacement.port())
-        .yaml());
+    // The same listener (configured address 127.0.0.1:0: the socket is handed over), another upstream.
+    Files.writeString(config, fixture.webProxyConfig(replacement.port()).drainTimeout("120s").yaml());
     LoadClient load = keepAliveLoad();
     load.start();
     try {

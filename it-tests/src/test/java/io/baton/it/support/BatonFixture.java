@@ -54,6 +54,17 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   /** A config builder writing into this fixture's directory, run directory {@code dir/run}. */
+  /**
+   * An HTTP listener {@code web} on a free port proxying to {@code upstreamPort}, answers carrying
+   * {@code X-Baton-Generation}; the caller adds what its test needs and writes it.
+   */
+  public BatonConfigFile webProxyConfig(int upstreamPort) {
+    return config()
+        .servingHeader(true)
+        .httpListener("web", "127.0.0.1:0", "backend")
+        .cluster("backend", "127.0.0.1:" + upstreamPort);
+  }
+
   public BatonConfigFile config() {
     return BatonConfigFile.builder(dir);
   }

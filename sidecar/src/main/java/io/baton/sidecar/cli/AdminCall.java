@@ -4,10 +4,13 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.baton.sidecar.adminrpc.AdminClient;
+import io.baton.sidecar.adminrpc.AdminUnavailableException;
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
 import picocli.CommandLine.Option;
 
 /** What every command that talks to admin.sock takes: where the run directory is, how to print. */
@@ -35,6 +38,19 @@ final class AdminCall {
 
   AdminClient connect() {
     return AdminClient.connect(runDir(), Duration.ofSeconds(timeoutSeconds));
+  }
+
+  /**
+   * One call of {@code command} to the active process: its answer, or empty when no active Baton
+   * answers (the reason printed on stderr; exit with {@link ExitCodes#UNAVAILABLE}).
+   */
+  <T> Optional<T> ask(String command, Function<AdminClient, T> rpc) {
+    try (AdminClient client = connect()) {
+      return Optional.of(rpc.apply(client));
+    } catch (AdminUnavailableException e) {
+      System.err.println("baton " + command + ": " + e.getMessage());
+      return Optional.empty();
+    }
   }
 
   Path runDir() {

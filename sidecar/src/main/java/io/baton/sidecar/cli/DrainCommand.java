@@ -2,7 +2,6 @@ package io.baton.sidecar.cli;
 
 import io.baton.proto.admin.v1.DrainReply;
 import io.baton.sidecar.adminrpc.AdminClient;
-import io.baton.sidecar.adminrpc.AdminUnavailableException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -17,11 +16,8 @@ final class DrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    DrainReply reply;
-    try (AdminClient client = call.connect()) {
-      reply = client.drain();
-    } catch (AdminUnavailableException e) {
-      System.err.println("baton drain: " + e.getMessage());
+    DrainReply reply = call.ask("drain", AdminClient::drain).orElse(null);
+    if (reply == null) {
       return ExitCodes.UNAVAILABLE;
     }
     if (call.json()) {

@@ -4,7 +4,6 @@ import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.proto.admin.v1.ListenerStatus;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.sidecar.adminrpc.AdminClient;
-import io.baton.sidecar.adminrpc.AdminUnavailableException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,11 +19,8 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    StatusReply status;
-    try (AdminClient client = call.connect()) {
-      status = client.status();
-    } catch (AdminUnavailableException e) {
-      System.err.println("baton status: " + e.getMessage());
+    StatusReply status = call.ask("status", AdminClient::status).orElse(null);
+    if (status == null) {
       return ExitCodes.UNAVAILABLE;
     }
     PrintStream out = System.out;

@@ -1,8 +1,6 @@
 package io.baton.sidecar.cli;
 
 import io.baton.proto.admin.v1.UpgradeReply;
-import io.baton.sidecar.adminrpc.AdminClient;
-import io.baton.sidecar.adminrpc.AdminUnavailableException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,12 +26,10 @@ final class UpgradeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    UpgradeReply reply;
-    try (AdminClient client = call.connect()) {
-      reply = client.upgrade(jar == null ? "" : jar.toAbsolutePath().toString(),
-          newConfig == null ? "" : newConfig.toAbsolutePath().toString());
-    } catch (AdminUnavailableException e) {
-      System.err.println("baton upgrade: " + e.getMessage());
+    String jarPath = jar == null ? "" : jar.toAbsolutePath().toString();
+    String configPath = newConfig == null ? "" : newConfig.toAbsolutePath().toString();
+    UpgradeReply reply = call.ask("upgrade", client -> client.upgrade(jarPath, configPath)).orElse(null);
+    if (reply == null) {
       return ExitCodes.UNAVAILABLE;
     }
     boolean started = "started".equals(reply.getResult());

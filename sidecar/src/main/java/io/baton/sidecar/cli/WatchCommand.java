@@ -2,8 +2,6 @@ package io.baton.sidecar.cli;
 
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.proto.admin.v1.HandoffEvent;
-import io.baton.sidecar.adminrpc.AdminClient;
-import io.baton.sidecar.adminrpc.AdminUnavailableException;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -29,14 +27,12 @@ final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (AdminClient client = call.connect()) {
-      // The timeout bounds each unary call; the stream lasts as long as the process does.
+    // The timeout bounds each unary call; the stream lasts as long as the process does.
+    boolean answered = call.ask("watch", client -> {
       client.watch(this::print);
-    } catch (AdminUnavailableException e) {
-      System.err.println("baton watch: " + e.getMessage());
-      return ExitCodes.UNAVAILABLE;
-    }
-    return ExitCodes.OK;
+      return true;
+    }).isPresent();
+    return answered ? ExitCodes.OK : ExitCodes.UNAVAILABLE;
   }
 
   private void print(HandoffEvent e) {

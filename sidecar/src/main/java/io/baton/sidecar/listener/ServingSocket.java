@@ -16,6 +16,10 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -204,11 +208,17 @@ public final class ServingSocket {
     channel.eventLoop().submit(() -> channel.config().setAutoRead(accepting)).syncUninterruptibly();
   }
 
-  /** Runs {@code action} on the event loop of every open client connection. */
+  /**
+   * Runs {@code action} on the event loop of every open client connection: one task per event
+   * loop, not per connection (a drain of 10,000 connections would otherwise wake the loops 10,000
+   * times).
+   */
   public void forEachConnection(Consumer<Channel> action) {
+    Map<EventLoop, List<Channel>> byLoop = new HashMap<>();
     for (Channel c : connections) {
-      c.eventLoop().execute(() -> action.accept(c));
+      byLoop.computeIfAbsent(c.eventLoop(), l -> new ArrayList<>()).add(c);
     }
+    byLoop.forEach((loop, channels) -> loop.execute(() -> channels.forEach(action)));
   }
 
   public void closeConnections() {
