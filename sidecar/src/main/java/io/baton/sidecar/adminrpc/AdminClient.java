@@ -12,6 +12,7 @@ import io.baton.proto.admin.v1.WatchHandoffRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -58,6 +59,7 @@ public final class AdminClient implements AutoCloseable {
     ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
         .channelType(EpollDomainSocketChannel.class)
         .eventLoopGroup(loop)
+        .withOption(ChannelOption.SO_KEEPALIVE, null) // see AdminRpcServer: a Unix socket has no keep-alive
         .usePlaintext()
         .build();
     return new AdminClient(socket, loop, channel, callTimeout);

@@ -3,6 +3,7 @@ package io.baton.sidecar.adminrpc;
 import io.baton.handoff.os.SocketFile;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -42,6 +43,9 @@ public final class AdminRpcServer implements AutoCloseable {
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(loops)
         .workerEventLoopGroup(new PeerCheckingLoops(loops, policy))
+        // grpc asks for TCP keep-alive on every connection; a Unix socket has none (null: unset it,
+        // or Netty warns on each connection)
+        .withChildOption(ChannelOption.SO_KEEPALIVE, null)
         .addService(new AdminService(target))
         .build();
     try {
