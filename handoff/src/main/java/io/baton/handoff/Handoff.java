@@ -37,7 +37,7 @@ public final class Handoff implements AutoCloseable {
   private final IncomingHandoff incoming;
   private final CompletableFuture<DrainOutcome> successorTookOver = new CompletableFuture<>();
   private Arrival arrival;
-  private OutgoingHandoff outgoing;
+  private volatile OutgoingHandoff outgoing;
 
   private Handoff(HandoffSettings settings, HandoffEvents events, RunDirectory runDir, IncomingHandoff incoming) {
     this.settings = settings;
@@ -105,6 +105,27 @@ public final class Handoff implements AutoCloseable {
       control.close();
       throw e;
     }
+  }
+
+  /**
+   * This process, held after taking over, gives the takeover up (SIGTERM while held): the
+   * predecessor serves on, and {@link #serve} throws {@link HandoffAbortedException}. Not
+   * synchronized: {@link #serve} is blocked meanwhile. Returns false when not held.
+   */
+  public boolean giveUpHeldTakeover(String reason) {
+    return incoming.giveUpHeld(reason);
+  }
+
+  /** This process holds its successor: end the hold with a commit (this process drains). False if none is held. */
+  public boolean commitHeldSuccessor(String why) {
+    OutgoingHandoff serving = outgoing;
+    return serving != null && serving.commitHeld(why);
+  }
+
+  /** This process holds its successor: end the hold with an abort (the successor drains and exits). False if none is held. */
+  public boolean abortHeldSuccessor(String why) {
+    OutgoingHandoff serving = outgoing;
+    return serving != null && serving.abortHeld(why);
   }
 
   public synchronized void abort(String reason) {

@@ -9,5 +9,10 @@ public enum HandoffResult {
   /** The peer died, hung or misbehaved before Ready; this process serves on untouched. */
   FAILED,
   /** The successor died after Ready, during the drain; this process accepts again. */
-  ROLLED_BACK
+  ROLLED_BACK,
+  /**
+   * The successor was held after Ready (both accepted) and the hold ended without a commit: the
+   * operator aborted, the successor stopped, or the hold timed out. This process never stopped.
+   */
+  ABORTED
 }

@@ -13,13 +13,31 @@ import java.util.Objects;
  *     its successor to build everything and say Ready
  * @param buildVersion the version of this binary, sent in Hello and Welcome
  * @param stepObserver told of each step of the incoming side; tests use it to pause at a step
+ * @param hold whether this process, taking over, asks to be held after Ready, and for how long at
+ *     most; as the outgoing process, how long it holds a successor that asks
  */
 public record HandoffSettings(
     Path runDir,
     Duration stepTimeout,
     Duration readyTimeout,
     String buildVersion,
-    IncomingStepObserver stepObserver) {
+    IncomingStepObserver stepObserver,
+    Hold hold) {
+
+  /**
+   * Holding after Ready, as after nginx's USR2: both generations accept until a commit or an abort.
+   *
+   * @param requested whether this process asks to be held when it takes over
+   * @param timeout the longest a hold lasts; then the handoff is aborted (the old process serves on)
+   */
+  public record Hold(boolean requested, Duration timeout) {
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
+    public static final Hold NONE = new Hold(false, DEFAULT_TIMEOUT);
+
+    public Hold {
+      requirePositive("hold.timeout", timeout);
+    }
+  }
 
   public HandoffSettings {
     Objects.requireNonNull(runDir, "runDir");
@@ -27,6 +45,13 @@ public record HandoffSettings(
     requirePositive("readyTimeout", readyTimeout);
     Objects.requireNonNull(buildVersion, "buildVersion");
     Objects.requireNonNull(stepObserver, "stepObserver");
+    Objects.requireNonNull(hold, "hold");
+  }
+
+  /** Without hold. */
+  public HandoffSettings(Path runDir, Duration stepTimeout, Duration readyTimeout, String buildVersion,
+      IncomingStepObserver stepObserver) {
+    this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, Hold.NONE);
   }
 
   private static void requirePositive(String name, Duration value) {

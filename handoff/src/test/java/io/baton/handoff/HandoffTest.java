@@ -468,7 +468,9 @@ class HandoffTest {
 
     RecordingEvents.Ended ended = old.events().nextEnded();
     assertThat(ended.result()).isEqualTo(HandoffResult.ROLLED_BACK);
-    assertThat(old.source().rollBacks.poll(5, TimeUnit.SECONDS)).contains("closed reconfig.sock while this process drained");
+    // EOF, or a reset when the dying side had unread frames (a DrainProgress): both mean it is gone.
+    assertThat(old.source().rollBacks.poll(5, TimeUnit.SECONDS))
+        .containsAnyOf("closed reconfig.sock while this process drained", "connection to the successor failed while draining");
     assertThat(old.handoff().successorTookOver()).isNotDone();
     // reconfig.sock is the old process's again: a new successor is welcomed by generation 1.
     Generation third = successor();
@@ -492,6 +494,59 @@ class HandoffTest {
     assertThat(old.events().nextEnded().result()).isEqualTo(HandoffResult.ROLLED_BACK);
     assertThat(old.source().rollBacks).hasSize(1);
     assertAValidHandoffStillWorks(old);
+  }
+
+  @Test
+  void aHeldSuccessorIsAbortedWhenTheHoldTimesOutAndTheOldProcessNeverStopped() throws Exception {
+    RecordingEvents oldEvents = new RecordingEvents();
+    Handoff oldHandoff = open(oldEvents, new HandoffSettings(runDir, STEP, READY, "test-1.0", IncomingStepObserver.NONE,
+        new HandoffSettings.Hold(false, Duration.ofMillis(300))));
+    assertThat(oldHandoff.arrive()).isInstanceOf(Arrival.ColdStart.class);
+    TestSource oldSource = new TestSource(1, ourListeners());
+    oldHandoff.serve(oldSource, java.util.Set.of());
+
+    Handoff held = open(new RecordingEvents(), new HandoffSettings(runDir, STEP, READY, "test-1.0", IncomingStepObserver.NONE,
+        new HandoffSettings.Hold(true, Duration.ofHours(1))));
+    Arrival.Takeover takeover = (Arrival.Takeover) held.arrive();
+    takeover.listeners().forEach(l -> cleanup.push(() -> Fds.closeQuietly(l.fd())));
+
+    assertThatThrownBy(() -> held.serve(new TestSource(2, List.of()), java.util.Set.of()))
+        .isInstanceOf(HandoffAbortedException.class)
+        .hasMessageContaining("no commit within the hold timeout");
+    RecordingEvents.Ended ended = oldEvents.nextEnded();
+    assertThat(ended.result()).isEqualTo(HandoffResult.ABORTED);
+    assertThat(oldSource.drainBegun).as("the old process never stopped accepting").isNotDone();
+    held.close();
+
+    Generation next = successor();
+    assertThat(((Arrival.Takeover) next.arrival()).generation()).as("the old process hands over as before").isEqualTo(2);
+  }
+
+  @Test
+  void aHeldSuccessorTakesOverOnCommit() throws Exception {
+    Generation old = coldStart(1);
+    Handoff held = open(new RecordingEvents(), new HandoffSettings(runDir, STEP, READY, "test-1.0", IncomingStepObserver.NONE,
+        new HandoffSettings.Hold(true, Duration.ofHours(1))));
+    Arrival.Takeover takeover = (Arrival.Takeover) held.arrive();
+    takeover.listeners().forEach(l -> cleanup.push(() -> Fds.closeQuietly(l.fd())));
+    java.util.concurrent.CompletableFuture<Void> serving = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        held.serve(new TestSource(2, List.of()), java.util.Set.of("web"));
+      } catch (HandoffException e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    await().atMost(Duration.ofSeconds(10)).until(() -> old.events().phases.contains("outgoing_held"));
+    assertThat(old.source().drainBegun).as("held: still accepting").isNotDone();
+    assertThat(serving).as("held: the successor's serve() waits for the commit").isNotDone();
+
+    assertThat(old.handoff().commitHeldSuccessor("a test commits")).isTrue();
+
+    old.source().drainBegun.get(5, TimeUnit.SECONDS);
+    serving.get(5, TimeUnit.SECONDS);
+    assertThat(old.handoff().commitHeldSuccessor("again")).as("nothing held any more").isFalse();
+    old.source().finishDrain(0, Duration.ofMillis(5));
+    assertThat(old.events().nextEnded().result()).isEqualTo(HandoffResult.SUCCESS);
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.HandoffAbortedException;
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.HandoffRefusedException;
 import io.baton.handoff.HandoffSettings;
@@ -75,6 +76,10 @@ public final class IncomingHandoff implements AutoCloseable {
   private final AtomicReference<DrainProgress> predecessorProgress = new AtomicReference<>();
   private final CompletableFuture<Void> predecessorGone = new CompletableFuture<>();
   private volatile boolean closed;
+  /** Set while this process waits, held, for the predecessor's commit or abort. */
+  private volatile boolean held;
+  /** Why this process gave up its held takeover, once it did (SIGTERM): the wait then ends as an abort. */
+  private volatile String givenUp;
 
   public IncomingHandoff(RunDirectory runDir, HandoffSettings settings, HandoffEvents events) throws OsException {
     this.runDir = runDir;
@@ -117,7 +122,10 @@ public final class IncomingHandoff implements AutoCloseable {
     checkUid(peer, reconfig);
     reconfig.send(
         ProtocolVersion.envelope()
-            .setHello(Hello.newBuilder().setPid((int) ProcessHandle.current().pid()).setBuildVersion(settings.buildVersion()))
+            .setHello(Hello.newBuilder()
+                .setPid((int) ProcessHandle.current().pid())
+                .setBuildVersion(settings.buildVersion())
+                .setHold(settings.hold().requested()))
             .build());
     Envelope answer = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.WELCOME, "Welcome");
     Welcome welcome = answer.getWelcome();
@@ -205,11 +213,32 @@ public final class IncomingHandoff implements AutoCloseable {
     settings.stepObserver().reached(IncomingStep.READY_SENT);
     predecessorDraining = true;
     boolean following = false;
+    Duration drainingWithin = settings.stepTimeout();
+    if (settings.hold().requested()) {
+      drainingWithin = settings.hold().timeout().plus(settings.stepTimeout()); // the predecessor ends the hold itself
+      held = true;
+      step("held", "both generations accept until the operator commits or aborts, at most " + settings.hold().timeout());
+    }
     try {
-      Envelope draining = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.DRAINING, "Draining");
+      Envelope draining;
+      try {
+        draining = expect(reconfig, drainingWithin, Envelope.BodyCase.DRAINING, "Draining");
+      } catch (PeerClosedException e) {
+        if (givenUp != null) {
+          throw new HandoffAbortedException(givenUp);
+        }
+        throw e;
+      } finally {
+        held = false;
+      }
       step("draining_acknowledged", "predecessor pid " + predecessorPid + " stopped accepting");
       events.predecessorStoppedAccepting(CounterValues.fromWire(draining.getDraining().getCountersList()));
       following = true;
+    } catch (HandoffAbortedException e) {
+      // Never published, never followed: the caller drains what this process accepted and stops.
+      step("hold_aborted", e.getMessage());
+      reconfig.close();
+      throw e;
     } catch (PeerClosedException e) {
       log.warn("handoff (generation {}): predecessor pid {} closed {} instead of saying Draining (it died); serving anyway", generation, predecessorPid, reconfig.path());
     } catch (HandoffException e) {
@@ -299,6 +328,25 @@ public final class IncomingHandoff implements AutoCloseable {
   }
 
   /** Tells the predecessor we give up (it serves on), closes everything and removes listen.sock. */
+  /**
+   * While held: gives the takeover up (e.g. on SIGTERM). The predecessor, told so, serves on;
+   * {@link #ready} then throws {@link HandoffAbortedException}. Returns false when not held.
+   */
+  public boolean giveUpHeld(String reason) {
+    ControlChannel channel = reconfig;
+    if (!held || channel == null) {
+      return false;
+    }
+    givenUp = reason;
+    try {
+      channel.send(ProtocolVersion.envelope().setAbort(Abort.newBuilder().setReason(reason)).build());
+    } catch (OsException | ControlProtocolException e) {
+      log.warn("handoff: Abort not delivered on {}: {}; closing it instead", channel.path(), e.getMessage());
+      channel.close();
+    }
+    return true;
+  }
+
   public void abort(String reason) {
     ControlChannel channel = reconfig;
     if (channel != null && !channel.isClosed()) {
@@ -346,6 +394,9 @@ public final class IncomingHandoff implements AutoCloseable {
     Envelope envelope = frame.envelope();
     if (envelope.getBodyCase() == Envelope.BodyCase.REFUSAL) {
       throw new HandoffRefusedException(envelope.getRefusal().getReason(), envelope.getRefusal().getDetail());
+    }
+    if (envelope.getBodyCase() == Envelope.BodyCase.ABORT && held) {
+      throw new HandoffAbortedException("by the predecessor: " + envelope.getAbort().getReason());
     }
     if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
       throw new ControlProtocolException(

@@ -24,6 +24,7 @@ import io.baton.handoff.wire.HandoffThreads;
 import io.baton.handoff.wire.PeerClosedException;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.handoff.wire.ReceivedFrame;
+import io.baton.proto.handoff.v1.Abort;
 import io.baton.proto.handoff.v1.Draining;
 import io.baton.proto.handoff.v1.DrainFinished;
 import io.baton.proto.handoff.v1.Envelope;
@@ -68,6 +69,11 @@ public final class OutgoingHandoff implements AutoCloseable {
    * the socket closes.
    */
   static final Duration POST_READY_WAKEUP = Duration.ofMinutes(1);
+  /**
+   * How often a held session looks whether the operator decided: a receive cannot be woken
+   * otherwise. A frame arrives whole (one sendmsg of a few bytes), so a timeout does not split one.
+   */
+  private static final Duration HOLD_POLL = Duration.ofMillis(100);
 
   private final RunDirectory runDir;
   private final HandoffSettings settings;
@@ -196,6 +202,31 @@ public final class OutgoingHandoff implements AutoCloseable {
     }
   }
 
+  /** How a hold ends, when this side ends it. */
+  private record HoldDecision(boolean commit, String reason) {
+    static HoldDecision abort(String reason) {
+      return new HoldDecision(false, reason);
+    }
+  }
+
+  /**
+   * Ends the hold of the successor being held, if any, with a commit: this process stops
+   * accepting and drains. Returns false when no handoff is held.
+   */
+  public boolean commitHeld(String why) {
+    Session session = active.get();
+    return session != null && session.state() == SessionState.HELD && session.holdDecision.complete(new HoldDecision(true, why));
+  }
+
+  /**
+   * Ends the hold of the successor being held, if any, with an abort: the successor drains what it
+   * accepted and exits; this process serves on. Returns false when no handoff is held.
+   */
+  public boolean abortHeld(String why) {
+    Session session = active.get();
+    return session != null && session.state() == SessionState.HELD && session.holdDecision.complete(HoldDecision.abort(why));
+  }
+
   /** One connection to reconfig.sock, from Hello to its terminal {@link SessionState}. */
   final class Session {
     private final long id;
@@ -210,6 +241,8 @@ public final class OutgoingHandoff implements AutoCloseable {
     /** The successor's conn.sock, or null if it takes no live connections. */
     private java.nio.file.Path successorConnPath;
     private ConnectionSender connections;
+    /** Completed once, by whoever ends a hold first: the operator, the timeout. */
+    private final CompletableFuture<HoldDecision> holdDecision = new CompletableFuture<>();
 
     Session(long id, ControlChannel channel) {
       this.id = id;
@@ -358,7 +391,12 @@ public final class OutgoingHandoff implements AutoCloseable {
           return;
         }
         step("ready_received", "successor accepts on every listener");
-        drain(java.util.Set.copyOf(frame.envelope().getReady().getAdoptedListenersList()));
+        java.util.Set<String> adopted = java.util.Set.copyOf(frame.envelope().getReady().getAdoptedListenersList());
+        if (hello.getHold()) {
+          hold(adopted);
+        } else {
+          drain(adopted);
+        }
       } catch (OsException | ControlProtocolException e) {
         failAndClean(e.getMessage());
       }
@@ -447,9 +485,79 @@ public final class OutgoingHandoff implements AutoCloseable {
       }
     }
 
+    /**
+     * HELD: both processes accept until a commit ({@link #commitHeld}), an abort ({@link
+     * #abortHeld}, the successor's Abort or EOF) or the hold timeout. This thread reads
+     * reconfig.sock meanwhile, so that the successor's end is seen at once.
+     */
+    private void hold(java.util.Set<String> adoptedListeners) {
+      if (!transition(SessionState.AWAITING_READY, SessionState.HELD)) {
+        return;
+      }
+      Duration limit = settings.hold().timeout();
+      step("held", "both generations accept until a commit (baton commit, SIGWINCH) or an abort (baton abort), at most " + limit);
+      long deadline = System.nanoTime() + limit.toNanos();
+      while (!holdDecision.isDone()) {
+        if (System.nanoTime() - deadline > 0) {
+          holdDecision.complete(HoldDecision.abort("no commit within the hold timeout, " + limit));
+          break;
+        }
+        try {
+          ReceivedFrame frame = channel.receive(HOLD_POLL);
+          frame.closeFds();
+          if (frame.bodyCase() == Envelope.BodyCase.ABORT) {
+            endHold("the successor gave up: " + frame.envelope().getAbort().getReason(), false);
+            return;
+          }
+          log.warn("handoff to generation {}: ignoring {} from peer {} on {} while held (expected: nothing, or Abort)",
+              successorGeneration, frame.bodyCase(), peer, channel.path());
+        } catch (PeerClosedException e) {
+          endHold("the successor closed reconfig.sock while held (it stopped or died)", false);
+          return;
+        } catch (OsException e) {
+          if (!e.isTimeout()) {
+            endHold("reconfig.sock connection to the successor failed while held: " + e.getMessage(), false);
+            return;
+          }
+        } catch (ControlProtocolException e) {
+          endHold("garbage from the successor while held: " + e.getMessage(), true);
+          return;
+        }
+      }
+      HoldDecision decision = holdDecision.join();
+      if (decision.commit()) {
+        step("committed", decision.reason());
+        drain(adoptedListeners);
+      } else {
+        endHold(decision.reason(), true);
+      }
+    }
+
+    /** HELD to ABORTED: this process never stopped accepting, so nothing changes here. */
+    private void endHold(String reason, boolean tellSuccessor) {
+      if (!transition(SessionState.HELD, SessionState.ABORTED)) {
+        return;
+      }
+      if (tellSuccessor) {
+        try {
+          send(ProtocolVersion.envelope().setAbort(Abort.newBuilder().setReason(reason)).build());
+        } catch (OsException | ControlProtocolException e) {
+          log.debug("handoff: Abort not delivered on {}: {}", channel.path(), e.getMessage());
+        }
+      }
+      channel.close();
+      runDir.removeQuietly(runDir.listenSocket());
+      runDir.removeQuietly(runDir.connSocket());
+      log.warn("handoff to generation {}: aborted while held: {}; the successor drains what it accepted; still serving as "
+          + "generation {}", successorGeneration, reason, source.generation());
+      events.handoffEnded(HandoffResult.ABORTED, reason);
+      active.compareAndSet(this, null);
+    }
+
     /** DRAINING: step 6. This thread then waits for EOF, which means the successor died. */
     private void drain(java.util.Set<String> adoptedListeners) {
-      if (!transition(SessionState.AWAITING_READY, SessionState.DRAINING)) {
+      if (!transition(SessionState.AWAITING_READY, SessionState.DRAINING)
+          && !transition(SessionState.HELD, SessionState.DRAINING)) {
         return;
       }
       drain = source.beginDrain(adoptedListeners, connectToSuccessor());

@@ -14,7 +14,12 @@ public enum SessionState {
   SENDING_LISTENERS,
   /** The successor holds copies of our listener fds; waiting (ready timeout) for Ready or Abort. We still accept. */
   AWAITING_READY,
-  /** Ready received: we stopped accepting and drain; EOF on reconfig.sock now means roll back. */
+  /**
+   * Ready received from a successor that asked to be held: both accept; waiting (hold timeout) for
+   * a commit (then DRAINING) or an abort. EOF now means the successor gave up: we serve on.
+   */
+  HELD,
+  /** Ready received (and committed, if held): we stopped accepting and drain; EOF on reconfig.sock now means roll back. */
   DRAINING,
   /** Terminal: the drain finished and DrainFinished was sent. */
   SUCCEEDED,
@@ -23,7 +28,9 @@ public enum SessionState {
   /** Terminal: the peer died, hung, aborted or misbehaved before Ready; we serve on untouched. */
   FAILED,
   /** Terminal: the successor died while we drained; we accept again and serve reconfig.sock. */
-  ROLLED_BACK;
+  ROLLED_BACK,
+  /** Terminal: held, then aborted; the successor drains what it accepted; we never stopped. */
+  ABORTED;
 
   public boolean isTerminal() {
     return ordinal() >= SUCCEEDED.ordinal();

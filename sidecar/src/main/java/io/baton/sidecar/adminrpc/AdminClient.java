@@ -1,9 +1,12 @@
 package io.baton.sidecar.adminrpc;
 
+import io.baton.proto.admin.v1.AbortRequest;
 import io.baton.proto.admin.v1.BatonAdminGrpc;
+import io.baton.proto.admin.v1.CommitRequest;
 import io.baton.proto.admin.v1.DrainReply;
 import io.baton.proto.admin.v1.DrainRequest;
 import io.baton.proto.admin.v1.HandoffEvent;
+import io.baton.proto.admin.v1.HoldReply;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.proto.admin.v1.StatusRequest;
 import io.baton.proto.admin.v1.UpgradeReply;
@@ -69,8 +72,16 @@ public final class AdminClient implements AutoCloseable {
     return call(() -> stub().status(StatusRequest.getDefaultInstance()));
   }
 
-  public UpgradeReply upgrade(String jar, String config) {
-    return call(() -> stub().upgrade(UpgradeRequest.newBuilder().setJar(jar).setConfig(config).build()));
+  public UpgradeReply upgrade(String jar, String config, boolean hold) {
+    return call(() -> stub().upgrade(UpgradeRequest.newBuilder().setJar(jar).setConfig(config).setHold(hold).build()));
+  }
+
+  public HoldReply commit() {
+    return call(() -> stub().commit(CommitRequest.getDefaultInstance()));
+  }
+
+  public HoldReply abort(String reason) {
+    return call(() -> stub().abort(AbortRequest.newBuilder().setReason(reason).build()));
   }
 
   public DrainReply drain() {

@@ -1,9 +1,12 @@
 package io.baton.sidecar.adminrpc;
 
+import io.baton.proto.admin.v1.AbortRequest;
 import io.baton.proto.admin.v1.BatonAdminGrpc;
+import io.baton.proto.admin.v1.CommitRequest;
 import io.baton.proto.admin.v1.DrainReply;
 import io.baton.proto.admin.v1.DrainRequest;
 import io.baton.proto.admin.v1.HandoffEvent;
+import io.baton.proto.admin.v1.HoldReply;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.proto.admin.v1.StatusRequest;
 import io.baton.proto.admin.v1.UpgradeReply;
@@ -35,8 +38,10 @@ final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
 
   @Override
   public void upgrade(UpgradeRequest request, StreamObserver<UpgradeReply> reply) {
-    log.info("admin.sock: upgrade requested (jar {}, config {})", orSame(request.getJar()), orSame(request.getConfig()));
-    NextGenerationLauncher.Launch launch = target.upgrade(pathOrNull(request.getJar()), pathOrNull(request.getConfig()));
+    log.info("admin.sock: upgrade requested (jar {}, config {}{})", orSame(request.getJar()), orSame(request.getConfig()),
+        request.getHold() ? ", held" : "");
+    NextGenerationLauncher.Launch launch =
+        target.upgrade(pathOrNull(request.getJar()), pathOrNull(request.getConfig()), request.getHold());
     reply.onNext(UpgradeReply.newBuilder()
         .setResult(launch.result().label())
         .setPid(launch.pid())
@@ -49,6 +54,29 @@ final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
   public void drain(DrainRequest request, StreamObserver<DrainReply> reply) {
     log.info("admin.sock: drain requested");
     reply.onNext(DrainReply.newBuilder().setConnectionsOpen(target.drain()).build());
+    reply.onCompleted();
+  }
+
+  @Override
+  public void commit(CommitRequest request, StreamObserver<HoldReply> reply) {
+    log.info("admin.sock: commit requested");
+    boolean held = target.commit();
+    reply.onNext(HoldReply.newBuilder()
+        .setHeld(held)
+        .setDetail(held ? "the successor takes over; this process drains" : "no successor is held")
+        .build());
+    reply.onCompleted();
+  }
+
+  @Override
+  public void abort(AbortRequest request, StreamObserver<HoldReply> reply) {
+    String reason = request.getReason().isEmpty() ? "baton abort" : request.getReason();
+    log.info("admin.sock: abort requested ({})", reason);
+    boolean held = target.abort(reason);
+    reply.onNext(HoldReply.newBuilder()
+        .setHeld(held)
+        .setDetail(held ? "the successor drains what it accepted and exits; this process serves on" : "no successor is held")
+        .build());
     reply.onCompleted();
   }
 

@@ -9,8 +9,14 @@ public interface AdminTarget {
 
   StatusReply status();
 
-  /** Starts the next generation ({@code jar}, {@code config}: null for the running ones). */
-  NextGenerationLauncher.Launch upgrade(Path jar, Path config);
+  /** Starts the next generation ({@code jar}, {@code config}: null for the running ones), held if {@code hold}. */
+  NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold);
+
+  /** Ends a hold with a commit; false if no successor is held. */
+  boolean commit();
+
+  /** Ends a hold with an abort; false if no successor is held. */
+  boolean abort(String reason);
 
   /** Begins draining without a successor (the process exits when done); returns the connections open. */
   long drain();

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
     description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.",
-    subcommands = {RunCommand.class, LaunchCommand.class, StatusCommand.class, UpgradeCommand.class, DrainCommand.class, WatchCommand.class,
+    subcommands = {RunCommand.class, LaunchCommand.class, StatusCommand.class, UpgradeCommand.class, HoldCommands.Commit.class,
+        HoldCommands.Abort.class, DrainCommand.class, WatchCommand.class,
         ValidateCommand.class, VersionCommand.class, DemoCommand.class, UpstreamCommand.class, CommandLine.HelpCommand.class})
 public final class BatonCommand implements Runnable {
 
@@ -32,6 +33,6 @@ public final class BatonCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, launch, status, upgrade, drain, watch, validate, version, demo)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, launch, status, upgrade, commit, abort, drain, watch, validate, version, demo)");
   }
 }

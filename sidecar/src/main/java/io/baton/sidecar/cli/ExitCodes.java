@@ -11,6 +11,8 @@ final class ExitCodes {
   static final int UNAVAILABLE = 3;
   /** The active Baton refused the request (an upgrade while one is under way, an invalid config). */
   static final int REFUSED = 4;
+  /** SIGTERM/SIGINT came before this generation served anything (as the JVM's own 128 + 15). */
+  static final int STOPPED_WHILE_STARTING = 143;
 
   private ExitCodes() {}
 }

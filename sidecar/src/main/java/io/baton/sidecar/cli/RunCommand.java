@@ -9,6 +9,7 @@ import io.baton.sidecar.server.SidecarServer;
 import io.baton.sidecar.server.StartupException;
 import io.baton.sidecar.upgrade.NextGenerationLauncher;
 import io.baton.sidecar.upgrade.SignalTriggers;
+import io.baton.sidecar.upgrade.UpgradeTrigger;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -30,6 +31,11 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The YAML config file.")
   Path config;
+
+  @Option(names = "--hold", description = {"Taking over: after Ready, hold (as after nginx's USR2): both generations accept",
+      "until `baton commit` / SIGWINCH to the old one (it drains) or `baton abort` / SIGTERM to this one (this one drains",
+      "and exits). Same as handoff.hold: true."})
+  boolean hold;
 
   /** Set by {@code baton launch} in the environment of the generations it starts. */
   private static OptionalLong supervisor() {
@@ -55,16 +61,37 @@ final class RunCommand implements Callable<Integer> {
     }
     SidecarServer server;
     try {
+      HandoffSettings.Hold holdSettings = new HandoffSettings.Hold(hold || cfg.handoff().hold(), cfg.handoff().holdTimeout());
       HandoffSettings settings = new HandoffSettings(cfg.runDir(), cfg.handoff().stepTimeout(),
-          cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment());
-      server = SidecarServer.start(cfg, settings,
-          new SidecarServer.Invocation(config, NextGenerationLauncher.ownCommandLine(), supervisor()), System.out);
+          cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment(), holdSettings);
+      server = SidecarServer.create(cfg, settings,
+          new SidecarServer.Invocation(config, NextGenerationLauncher.ownCommandLine(), supervisor()));
+      // Before start: a held takeover blocks in start, and SIGTERM must then give it up, not kill it.
+      SidecarServer starting = server;
+      SignalTriggers.install(new SignalTriggers.Target() {
+        @Override
+        public void nextGeneration(UpgradeTrigger trigger) {
+          starting.requestNextGeneration(trigger);
+        }
+
+        @Override
+        public void commitHeldSuccessor(String why) {
+          starting.commitHeldSuccessor(why);
+        }
+
+        @Override
+        public void stop(String why) {
+          if (!starting.shutdownGracefully(why)) {
+            System.exit(ExitCodes.STOPPED_WHILE_STARTING);
+          }
+        }
+      });
+      server.start(System.out);
     } catch (StartupException | IllegalArgumentException | IllegalStateException e) {
       log.error("cannot start: {}", e.getMessage());
       System.err.println("baton: cannot start: " + e.getMessage());
       return ExitCodes.CANNOT_START;
     }
-    SignalTriggers.install(server.launcher(), server::shutdownGracefully);
     int code = server.awaitExit();
     log.info("generation {} exits with {}", server.generation(), code);
     return code;

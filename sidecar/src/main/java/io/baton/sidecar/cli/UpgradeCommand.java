@@ -24,11 +24,15 @@ final class UpgradeCommand implements Callable<Integer> {
       description = "The config file the next generation reads (default: the running one). Checked before anything starts.")
   Path newConfig;
 
+  @Option(names = "--hold",
+      description = "Hold the new generation after Ready: both accept until `baton commit` or `baton abort`.")
+  boolean hold;
+
   @Override
   public Integer call() {
     String jarPath = jar == null ? "" : jar.toAbsolutePath().toString();
     String configPath = newConfig == null ? "" : newConfig.toAbsolutePath().toString();
-    UpgradeReply reply = call.ask("upgrade", client -> client.upgrade(jarPath, configPath)).orElse(null);
+    UpgradeReply reply = call.ask("upgrade", client -> client.upgrade(jarPath, configPath, hold)).orElse(null);
     if (reply == null) {
       return ExitCodes.UNAVAILABLE;
     }
@@ -36,7 +40,8 @@ final class UpgradeCommand implements Callable<Integer> {
     if (call.json()) {
       System.out.println(AdminCall.json(reply));
     } else if (started) {
-      System.out.println("started pid " + reply.getPid() + " as the next generation");
+      System.out.println(reply.getPid() == 0 ? reply.getDetail()
+          : "started pid " + reply.getPid() + " as the next generation" + (hold ? ", held after Ready" : ""));
     } else {
       System.err.println("baton upgrade: " + reply.getResult() + ": " + reply.getDetail());
     }

@@ -27,6 +27,7 @@ public final class ConfigLoader {
   static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
   static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofSeconds(10);
   static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofHours(1);
   static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
   static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
@@ -93,9 +94,11 @@ public final class ConfigLoader {
     boolean migrate = bool("drain.migrate", drainNode.get("migrate"), true);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
-    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout"));
+    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout"));
     Duration step = duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
     Duration ready = duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
+    boolean hold = bool("handoff.hold", handoffNode.get("hold"), false);
+    Duration holdTimeout = duration("handoff.holdTimeout", handoffNode.get("holdTimeout"), DEFAULT_HOLD_TIMEOUT);
 
     List<ClusterConfig> clusters = clusters(root.get("clusters"));
     Set<String> clusterNames = new HashSet<>();
@@ -106,7 +109,7 @@ public final class ConfigLoader {
         runDir,
         new AdminConfig(adminAddress, servingHeader),
         new DrainConfig(drainTimeout, migrate),
-        new HandoffConfig(step, ready),
+        new HandoffConfig(step, ready, hold, holdTimeout),
         listeners,
         clusters);
   }

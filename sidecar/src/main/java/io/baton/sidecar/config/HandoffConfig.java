@@ -8,5 +8,8 @@ import java.time.Duration;
  * @param stepTimeout the longest wait for any one control message
  * @param readyTimeout the longest the outgoing process waits for its successor to build
  *     everything and say Ready
+ * @param hold whether this process, taking over, asks to be held after Ready: both generations
+ *     accept until the operator commits or aborts
+ * @param holdTimeout the longest a hold lasts, then it is aborted (the old generation serves on)
  */
-public record HandoffConfig(Duration stepTimeout, Duration readyTimeout) {}
+public record HandoffConfig(Duration stepTimeout, Duration readyTimeout, boolean hold, Duration holdTimeout) {}

@@ -148,7 +148,8 @@ public final class BatonMetrics {
     SUCCESS("success"),
     REFUSED("refused"),
     FAILED("failed"),
-    ROLLED_BACK("rolled_back");
+    ROLLED_BACK("rolled_back"),
+    ABORTED("aborted");
 
     private final String label;
 

@@ -35,6 +35,7 @@ final class MetricsHandoffEvents implements HandoffEvents {
       case REFUSED -> BatonMetrics.HandoffResult.REFUSED;
       case FAILED -> BatonMetrics.HandoffResult.FAILED;
       case ROLLED_BACK -> BatonMetrics.HandoffResult.ROLLED_BACK;
+      case ABORTED -> BatonMetrics.HandoffResult.ABORTED;
     });
   }
 

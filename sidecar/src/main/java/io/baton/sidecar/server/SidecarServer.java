@@ -5,6 +5,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
 import io.baton.handoff.Handoff;
+import io.baton.handoff.HandoffAbortedException;
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.HandoffSource;
@@ -84,6 +85,7 @@ public final class SidecarServer {
   private NextGenerationLauncher launcher;
   private String buildVersion = "";
   private Path configFile;
+  private Invocation invocation;
   private ListenerSet listeners;
   private long generation;
   private DrainController drain;
@@ -98,13 +100,8 @@ public final class SidecarServer {
     lifecycle.observe(phase -> feed.publish(phase.name().toLowerCase(Locale.ROOT), "", null));
   }
 
-  /**
-   * Starts a generation and returns once it serves (its serving line printed on {@code out}).
-   *
-   * @throws StartupException with the reason; anything received from a predecessor has been
-   *     released and the predecessor told, so it serves on
-   */
-  public static SidecarServer start(BatonConfig config, HandoffSettings settings, Invocation invocation, PrintStream out)
+  /** A generation ready to {@link #start}: its handoff endpoint open, nothing bound or received yet. */
+  public static SidecarServer create(BatonConfig config, HandoffSettings settings, Invocation invocation)
       throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
     HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
@@ -117,8 +114,19 @@ public final class SidecarServer {
     SidecarServer server = new SidecarServer(config, handoff, metrics, feed);
     server.buildVersion = settings.buildVersion();
     server.configFile = invocation.configFile().toAbsolutePath();
-    server.startServing(invocation, out);
+    server.invocation = invocation;
     return server;
+  }
+
+  /**
+   * Starts this generation (a cold start or a takeover) and returns once it serves, its serving
+   * line printed on {@code out}; or, if a held takeover was aborted, once it drained and stopped.
+   *
+   * @throws StartupException with the reason; anything received from a predecessor has been
+   *     released and the predecessor told, so it serves on
+   */
+  public void start(PrintStream out) throws StartupException {
+    startServing(invocation, out);
   }
 
   /**
@@ -183,6 +191,11 @@ public final class SidecarServer {
     listeners.startAcceptingData();
     try {
       handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), listeners.contexts(), metrics));
+    } catch (HandoffAbortedException e) {
+      log.warn("generation {}: {}; draining the {} connection(s) it accepted, then exiting", generation, e.getMessage(),
+          listeners.openConnections());
+      drainAndStop(e.getMessage());
+      return;
     } catch (HandoffException e) {
       // We accept already; the predecessor either stopped (then we are the only server) or never
       // heard Ready (then both accept from the same queues): either way nothing is lost.
@@ -353,9 +366,26 @@ public final class SidecarServer {
 
   /**
    * SIGTERM: drain without a successor and stop. Waits at most the drain timeout plus a margin.
-   * If a successor already took over, waits for that drain instead.
+   * If a successor already took over, waits for that drain instead. While this process, taking
+   * over, is held: gives the takeover up (the predecessor serves on) and lets the starting thread
+   * drain what was accepted. Returns false when this process has not started serving and holds
+   * nothing to drain: the caller should simply exit.
    */
-  public void shutdownGracefully(String why) {
+  public boolean shutdownGracefully(String why) {
+    Phase phase = lifecycle.phase();
+    if (phase == Phase.STARTING || phase == Phase.TAKING_OVER) {
+      if (handoff.giveUpHeldTakeover(why)) {
+        log.info("{}: giving the held takeover up; the predecessor serves on", why);
+        return true;
+      }
+      log.warn("{} while generation {} is starting: exiting without serving", why, generation);
+      return false;
+    }
+    drainAndStop(why);
+    return true;
+  }
+
+  private void drainAndStop(String why) {
     try {
       DrainController current;
       synchronized (this) {
@@ -375,6 +405,34 @@ public final class SidecarServer {
     } finally {
       stop(why); // whatever happened above: a process asked to stop must not hang
     }
+  }
+
+  /** SIGWINCH or `baton commit`: a held successor takes over, this process drains. */
+  public boolean commitHeldSuccessor(String why) {
+    boolean held = handoff.commitHeldSuccessor(why);
+    if (!held) {
+      log.warn("{}: no successor is held (a commit applies only to `baton upgrade --hold` / handoff.hold)", why);
+    }
+    return held;
+  }
+
+  /** `baton abort`: a held successor drains and exits, this process serves on. */
+  public boolean abortHeldSuccessor(String why) {
+    boolean held = handoff.abortHeldSuccessor(why);
+    if (!held) {
+      log.warn("{}: no successor is held (an abort applies only to `baton upgrade --hold` / handoff.hold)", why);
+    }
+    return held;
+  }
+
+  /** SIGUSR2, SIGHUP: the next generation, once this one serves. */
+  public void requestNextGeneration(UpgradeTrigger trigger) {
+    NextGenerationLauncher current = launcher;
+    if (current == null) {
+      log.warn("{}: generation {} is still starting: no new generation started", trigger.label(), generation);
+      return;
+    }
+    current.launch(trigger);
   }
 
   private synchronized void stop(String why) {
@@ -445,14 +503,24 @@ public final class SidecarServer {
     }
 
     @Override
-    public NextGenerationLauncher.Launch upgrade(Path jar, Path config) {
-      return launcher.launch(UpgradeTrigger.ADMIN, jar, config);
+    public NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold) {
+      return launcher.launch(UpgradeTrigger.ADMIN, jar, config, hold);
+    }
+
+    @Override
+    public boolean commit() {
+      return commitHeldSuccessor("baton commit (admin.sock)");
+    }
+
+    @Override
+    public boolean abort(String reason) {
+      return abortHeldSuccessor(reason + " (admin.sock)");
     }
 
     @Override
     public long drain() {
       long open = listeners.openConnections();
-      new Thread(() -> shutdownGracefully("baton drain (admin.sock)"), "baton-admin-drain").start();
+      new Thread(() -> drainAndStop("baton drain (admin.sock)"), "baton-admin-drain").start();
       return open;
     }
 

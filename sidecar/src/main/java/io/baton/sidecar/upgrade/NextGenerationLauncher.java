@@ -78,20 +78,21 @@ public final class NextGenerationLauncher {
 
   /** Starts the next generation unless {@code trigger} must be refused; logs and counts either way. */
   public Launch launch(UpgradeTrigger trigger) {
-    return launch(trigger, null, null);
+    return launch(trigger, null, null, false);
   }
 
   /**
    * As {@link #launch(UpgradeTrigger)}, the next generation running {@code jar} instead of this
-   * one's and reading {@code config} instead of this one's (null: the same).
+   * one's and reading {@code config} instead of this one's (null: the same), held after Ready if
+   * {@code hold} (both generations accept until a commit or an abort).
    */
-  public synchronized Launch launch(UpgradeTrigger trigger, Path jar, Path config) {
-    Launch launch = tryLaunch(trigger, jar, config == null ? configFile : config.toAbsolutePath());
+  public synchronized Launch launch(UpgradeTrigger trigger, Path jar, Path config, boolean hold) {
+    Launch launch = tryLaunch(trigger, jar, config == null ? configFile : config.toAbsolutePath(), hold);
     metrics.upgradeRequested(trigger.label(), launch.result().label());
     return launch;
   }
 
-  private Launch tryLaunch(UpgradeTrigger trigger, Path jar, Path config) {
+  private Launch tryLaunch(UpgradeTrigger trigger, Path jar, Path config, boolean hold) {
     if (!serving.getAsBoolean()) {
       String detail = "generation " + generation + " is not the serving one (a handoff is under way, or it stops)";
       log.warn("{}: {}: no new generation started", trigger.label(), detail);
@@ -110,11 +111,11 @@ public final class NextGenerationLauncher {
       }
     }
     if (supervisor.isPresent()) {
-      return askSupervisor(trigger, supervisor.getAsLong(), jar, config);
+      return askSupervisor(trigger, supervisor.getAsLong(), jar, config, hold);
     }
     List<String> command;
     try {
-      command = commandFor(jar, config);
+      command = commandFor(jar, config, hold);
     } catch (IllegalArgumentException e) {
       log.error("{}: {}; nothing changes", trigger.label(), e.getMessage());
       return Launch.refused(UpgradeResult.SPAWN_FAILED, e.getMessage());
@@ -148,10 +149,10 @@ public final class NextGenerationLauncher {
    * Under {@code baton launch}, every generation is the supervisor's child (so that it reaps them
    * and outlives them): SIGUSR2 asks it for the next one. The config was checked above already.
    */
-  private Launch askSupervisor(UpgradeTrigger trigger, long pid, Path jar, Path config) {
-    if (jar != null || !config.equals(configFile)) {
-      String detail = "another jar or config under baton launch (pid " + pid + "): not supported (expected the same paths: "
-          + "replace the jar or the config file in place, then upgrade)";
+  private Launch askSupervisor(UpgradeTrigger trigger, long pid, Path jar, Path config, boolean hold) {
+    if (jar != null || !config.equals(configFile) || hold) {
+      String detail = "another jar or config, or a hold, under baton launch (pid " + pid + "): not supported (expected the "
+          + "same paths: replace the jar or the config file in place, then upgrade; for a hold, set handoff.hold in the config)";
       log.error("{}: {}", trigger.label(), detail);
       return Launch.refused(UpgradeResult.SPAWN_FAILED, detail);
     }
@@ -174,9 +175,16 @@ public final class NextGenerationLauncher {
     return new Launch(UpgradeResult.STARTED, 0, "the supervisor, pid " + pid + ", starts it");
   }
 
-  /** This process's command line with the jar after {@code -jar} and the file after {@code --config} replaced. */
-  private List<String> commandFor(Path jar, Path config) {
+  /**
+   * This process's command line with the jar after {@code -jar} and the file after {@code --config}
+   * replaced, and {@code --hold} as asked.
+   */
+  private List<String> commandFor(Path jar, Path config, boolean hold) {
     List<String> command = new ArrayList<>(commandLine);
+    command.remove("--hold"); // this process's own hold is over: the next one is held only if asked
+    if (hold) {
+      command.add("--hold");
+    }
     if (jar != null) {
       replaceValueOf(command, "-jar", jar.toAbsolutePath().toString());
     }

@@ -1,14 +1,14 @@
 package io.baton.sidecar.upgrade;
 
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
 /**
  * The signals an operator of nginx knows: {@code SIGUSR2} starts the next generation from the same
- * command line, {@code SIGHUP} the same after checking the config, {@code SIGTERM} and {@code
- * SIGINT} drain and stop. {@code SIGQUIT} stays the JVM's thread dump.
+ * command line, {@code SIGHUP} the same after checking the config, {@code SIGWINCH} commits a held
+ * successor (it takes over, this process drains), {@code SIGTERM} and {@code SIGINT} drain and
+ * stop. {@code SIGQUIT} stays the JVM's thread dump.
  *
  * <p>Handling TERM here rather than in a shutdown hook is what lets the process exit 0 after its
  * drain: the JVM's own TERM handling always exits 143.
@@ -17,17 +17,25 @@ public final class SignalTriggers {
 
   private static final Logger log = LoggerFactory.getLogger(SignalTriggers.class);
 
+  /** What the signals act on. */
+  public interface Target {
+    void nextGeneration(UpgradeTrigger trigger);
+
+    void commitHeldSuccessor(String why);
+
+    /** Drains and stops; called on a thread of its own (it blocks until the drain ends). */
+    void stop(String why);
+  }
+
   private SignalTriggers() {}
 
-  /**
-   * @param stop drains and stops the process; called on a thread of its own (it blocks until the
-   *     drain ends) with the signal's name
-   */
-  public static void install(NextGenerationLauncher launcher, Consumer<String> stop) {
-    handle("USR2", () -> launcher.launch(UpgradeTrigger.SIGUSR2));
-    handle("HUP", () -> launcher.launch(UpgradeTrigger.SIGHUP));
+  /** Installs the handlers; from now on these signals no longer end the JVM by themselves. */
+  public static void install(Target target) {
+    handle("USR2", () -> target.nextGeneration(UpgradeTrigger.SIGUSR2));
+    handle("HUP", () -> target.nextGeneration(UpgradeTrigger.SIGHUP));
+    handle("WINCH", () -> target.commitHeldSuccessor("SIGWINCH"));
     for (String name : new String[] {"TERM", "INT"}) {
-      handle(name, () -> new Thread(() -> stop.accept("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
+      handle(name, () -> new Thread(() -> target.stop("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
     }
   }
 

@@ -43,8 +43,18 @@ class AdminRpcServerTest {
     }
 
     @Override
-    public NextGenerationLauncher.Launch upgrade(Path jar, Path config) {
-      return new NextGenerationLauncher.Launch(UpgradeResult.BUSY, 0, "a test refuses: " + jar + " " + config);
+    public NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold) {
+      return new NextGenerationLauncher.Launch(UpgradeResult.BUSY, 0, "a test refuses: " + jar + " " + config + " " + hold);
+    }
+
+    @Override
+    public boolean commit() {
+      return false;
+    }
+
+    @Override
+    public boolean abort(String reason) {
+      return reason.equals("held one");
     }
 
     @Override
@@ -81,7 +91,9 @@ class AdminRpcServerTest {
 
       try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
         assertThat(client.status().getGeneration()).isEqualTo(7);
-        assertThat(client.upgrade("/x.jar", "").getDetail()).isEqualTo("a test refuses: /x.jar null");
+        assertThat(client.upgrade("/x.jar", "", true).getDetail()).isEqualTo("a test refuses: /x.jar null true");
+        assertThat(client.commit().getHeld()).isFalse();
+        assertThat(client.abort("held one").getHeld()).isTrue();
         assertThat(client.drain().getConnectionsOpen()).isEqualTo(3);
       }
       assertThat(Files.getPosixFilePermissions(runDir.resolve("admin.sock"))).isEqualTo(PosixFilePermissions.fromString("rw-------"));
