@@ -3,9 +3,12 @@ package io.baton.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.baton.it.support.BatonFixture;
 import io.baton.it.support.CrdSchema;
 import io.baton.it.support.ExternalTool;
 import io.baton.it.support.StrictManifests;
+import io.baton.sidecar.demo.BatonProcess;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -79,6 +82,22 @@ class DeployManifestsTest {
         .satisfies(v -> assertThat(v.getEmptyDir()).as("the run directory is an emptyDir").isNotNull());
     assertThat(deployment.getSpec().getTemplate().getMetadata().getAnnotations())
         .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", "9901");
+  }
+
+  @Test
+  void theConfigMapHoldsAConfigBatonAccepts() throws IOException {
+    ConfigMap configMap = StrictManifests.documents(Files.readString(DEPLOY.resolve("kubernetes/baton-deployment.yaml"))).stream()
+        .filter(d -> d.path("kind").asText().equals("ConfigMap"))
+        .map(d -> StrictManifests.parse(d, ConfigMap.class))
+        .findFirst().orElseThrow();
+    try (BatonFixture fixture = new BatonFixture()) {
+      Path config = Files.writeString(fixture.dir().resolve("baton.yaml"), configMap.getData().get("baton.yaml"));
+      BatonProcess validate = fixture.command("validate", "--config", config.toString());
+      assertThat(validate.awaitExit(Duration.ofSeconds(60)))
+          .as("baton validate on the ConfigMap's baton.yaml: %s", validate.stderrText()).isZero();
+      assertThat(validate.stdoutText()).as("the run directory is below the emptyDir's 0777 mount point")
+          .contains("runDir /run/baton/control");
+    }
   }
 
   @Test
