@@ -7,7 +7,6 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -98,8 +97,8 @@ public final class CrdSchema {
       }
     });
     object.remove(vendor);
-    for (Iterator<Map.Entry<String, JsonNode>> it = object.path("properties").fields(); it.hasNext(); ) {
-      close(it.next().getValue());
+    for (Map.Entry<String, JsonNode> property : object.path("properties").properties()) {
+      close(property.getValue());
     }
     close(object.get("items"));
     close(object.get("additionalProperties"));
