@@ -46,11 +46,15 @@ class SlotPostStartHookTest {
   }
 
   @Test
-  void theHookWaitsForItsOwnProcessNotThePredecessor() throws Exception {
+  void theHookWaitsForItsOwnProcessNotThePredecessorAndNeverInTheEmptyImage() throws Exception {
     List<String> command = hookCommand();
     Path marker = fixture.dir().resolve("baton-container-started");
     String script = command.get(2).replace(RUN_DIR, fixture.runDir().toString()).replace(MARKER, marker.toString());
     Path config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:9").write();
+    // Kruise's empty image writes no marker and runs no Baton: the hook must not wait for one.
+    ExternalTool.Result empty = ExternalTool.run(fixture.dir(), Duration.ofSeconds(30), "bash", "-c", script);
+    assertThat(empty.exitCode()).as("the hook in a container without Baton: %s", empty.output()).isZero();
+
     Generations generations = new Generations(fixture, config);
     generations.start();
 
