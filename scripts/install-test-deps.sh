@@ -7,6 +7,9 @@ command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
 # setpriv (util-linux) runs a probe as uid "nobody" for the peer-uid refusal test.
 command -v setpriv >/dev/null || need+=(util-linux)
+# prometheus + promtool: the deploy tests check the alert rules and scrape Baton across handoffs.
+# The package's postinst starts a prometheus service where systemd runs; the tests start their own.
+command -v promtool >/dev/null || need+=(prometheus)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"
