@@ -7,6 +7,8 @@ command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
 # setpriv (util-linux) runs a probe as uid "nobody" for the peer-uid refusal test.
 command -v setpriv >/dev/null || need+=(util-linux)
+# systemd-socket-activate hands Baton its listener as systemd socket activation would (SystemdTest).
+command -v systemd-socket-activate >/dev/null || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

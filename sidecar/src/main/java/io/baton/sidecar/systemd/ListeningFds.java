@@ -4,6 +4,7 @@ import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -18,16 +19,26 @@ final class ListeningFds {
   /**
    * Sets O_NONBLOCK: systemd passes its sockets as it created them, usually blocking, and Netty's
    * epoll loop accepts until EAGAIN, which on a blocking socket would park the event loop in
-   * accept(2) forever. The JDK has no fcntl(2); junixsocket casts the fd to a {@link
+   * accept(2) forever. The JDK has no fcntl(2); junixsocket casts an fd to a {@link
    * ServerSocketChannel} whose {@code configureBlocking(false)} sets the flag. The cast works on a
-   * dup(2), and O_NONBLOCK belongs to the open file description that both fds share, so closing the
-   * dup leaves {@code fd} non-blocking and still open.
+   * dup(2): O_NONBLOCK belongs to the open file description both fds share. The dup is then closed
+   * with a plain close(2) through its {@link FileDescriptor}, never by closing the channel:
+   * junixsocket's close calls shutdown(2) first, which would stop the shared socket listening and
+   * reset the connections in its queue. Closing the descriptor also invalidates it, so the
+   * abandoned channel has nothing left to close.
    */
   static void makeNonBlocking(int fd) throws OsException {
-    try (ServerSocketChannel duplicate = FileDescriptorCast.duplicating(Fds.wrap(fd)).as(ServerSocketChannel.class)) {
-      duplicate.configureBlocking(false);
+    FileDescriptor duplicate = null;
+    try {
+      FileDescriptorCast cast = FileDescriptorCast.duplicating(Fds.wrap(fd));
+      duplicate = cast.getFileDescriptor();
+      cast.as(ServerSocketChannel.class).configureBlocking(false);
     } catch (IOException | RuntimeException e) {
       throw new OsException(OsException.Kind.OTHER, "set-nonblocking", null, fd, e);
+    } finally {
+      if (duplicate != null) {
+        Fds.closeDescriptor(duplicate);
+      }
     }
   }
 

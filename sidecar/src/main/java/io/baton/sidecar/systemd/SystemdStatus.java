@@ -99,6 +99,6 @@ public final class SystemdStatus implements HandoffEvents, Consumer<Phase> {
   }
 
   private String serving() {
-    return "generation " + generation.getAsLong() + " serving on " + listeners + " listeners";
+    return "generation " + generation.getAsLong() + " serving on " + listeners + (listeners == 1 ? " listener" : " listeners");
   }
 }

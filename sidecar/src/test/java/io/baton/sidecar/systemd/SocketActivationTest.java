@@ -7,6 +7,7 @@ import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.systemd.SocketActivation.Configured;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -74,10 +75,20 @@ class SocketActivationTest {
       int fd = created.stream().findFirst().orElseThrow();
       assertThat(flags(fd) & O_NONBLOCK).as("the JDK's ServerSocket is blocking").isZero();
 
-      ListeningFds.makeNonBlocking(fd);
+      try (Socket queued = new Socket()) {
+        queued.connect(blocking.getLocalSocketAddress(), 5000);
 
-      assertThat(flags(fd) & O_NONBLOCK).as("O_NONBLOCK in /proc/self/fdinfo/%d", fd).isNotZero();
-      assertThat(ListeningFds.boundAddress(fd)).isEqualTo(blocking.getLocalSocketAddress());
+        ListeningFds.makeNonBlocking(fd);
+
+        assertThat(flags(fd) & O_NONBLOCK).as("O_NONBLOCK in /proc/self/fdinfo/%d", fd).isNotZero();
+        assertThat(ListeningFds.boundAddress(fd)).isEqualTo(blocking.getLocalSocketAddress());
+        // Closing junixsocket's channel instead of the bare dup would shutdown(2) the socket:
+        // the queued connection reset, accept failing with EINVAL.
+        blocking.setSoTimeout(5000);
+        try (Socket accepted = blocking.accept()) {
+          assertThat(accepted.getPort()).as("the connection queued before, still there").isEqualTo(queued.getLocalPort());
+        }
+      }
     }
   }
 
