@@ -111,10 +111,6 @@ public final class SocketActivation {
     return names;
   }
 
-  public List<ActivatedFd> fds() {
-    return fds;
-  }
-
   /**
    * The activated sockets that serve {@code config}'s listeners (data and admin), by listener name,
    * each made non-blocking, as listeners to register. An fd that matches no listener, or cannot be

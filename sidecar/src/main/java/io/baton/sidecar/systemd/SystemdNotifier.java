@@ -77,7 +77,8 @@ public final class SystemdNotifier {
     send("STATUS=" + status);
   }
 
-  public boolean isEnabled() {
+  /** Whether messages go anywhere: {@code NOTIFY_SOCKET} was set and usable. */
+  boolean isEnabled() {
     return socket != null;
   }
 
