@@ -10,6 +10,8 @@ command -v setpriv >/dev/null || need+=(util-linux)
 # prometheus + promtool: the deploy tests check the alert rules and scrape Baton across handoffs.
 # The package's postinst starts a prometheus service where systemd runs; the tests start their own.
 command -v promtool >/dev/null || need+=(prometheus)
+# systemd-socket-activate hands Baton its listener as systemd socket activation would (SystemdTest).
+command -v systemd-socket-activate >/dev/null || need+=(systemd)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

@@ -79,6 +79,32 @@ public final class BatonFixture implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Starts Baton as systemd would with a {@code baton.socket} unit, through {@code
+   * systemd-socket-activate} (Debian package {@code systemd}): it binds {@code listen}, waits for the
+   * first connection to it, then execs Baton (same pid) with that socket as fd 3, {@code
+   * LISTEN_FDS=1} and {@code LISTEN_FDNAMES=fdName}. Baton's environment is only what the tool
+   * passes: {@code env} goes through its {@code -E}. Returns once the socket listens.
+   */
+  public BatonProcess startSocketActivated(Path config, String listen, String fdName, Map<String, String> env) {
+    String tool = "systemd-socket-activate";
+    if (!isOnPath(tool)) {
+      throw new IllegalStateException(tool + ": not on PATH (expected it: scripts/install-test-deps.sh installs Debian package systemd)");
+    }
+    List<String> wrapper = new ArrayList<>(List.of(tool, "--listen=" + listen, "--fdname=" + fdName));
+    withLeakDetection(env).forEach((name, value) -> wrapper.add("--setenv=" + name + "=" + value));
+    BatonProcess p = BatonProcess.startWrapped(wrapper, JAR, dir.resolve("logs"), Map.of(), "run", "--config", config.toString());
+    processes.add(p);
+    // Its own log line, once the socket listens: a connection before it would be refused.
+    p.awaitLogLine("Listening on " + listen, java.time.Duration.ofSeconds(30));
+    return p;
+  }
+
+  private static boolean isOnPath(String program) {
+    return Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+        .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, program)));
+  }
+
   /** Runs another baton command (validate, version...) as a process. */
   public BatonProcess command(String... args) {
     BatonProcess p = BatonProcess.startCommand(JAR, dir.resolve("logs"), Map.of(), args);

@@ -43,7 +43,16 @@ public final class BatonProcess implements AutoCloseable {
 
   /** Runs {@code java -jar JAR ARGS...}, e.g. {@code validate --config FILE}. */
   public static BatonProcess startCommand(Path jar, Path logDir, Map<String, String> env, String... args) {
-    List<String> command = new ArrayList<>(javaCommand());
+    return startWrapped(List.of(), jar, logDir, env, args);
+  }
+
+  /**
+   * Runs {@code WRAPPER... java -jar JAR ARGS...}: a wrapper that execs Baton in its own place (e.g.
+   * {@code systemd-socket-activate}), so that {@link #pid()} is Baton's.
+   */
+  public static BatonProcess startWrapped(List<String> wrapper, Path jar, Path logDir, Map<String, String> env, String... args) {
+    List<String> command = new ArrayList<>(wrapper);
+    command.addAll(javaCommand());
     command.add("-jar");
     command.add(jar.toString());
     command.addAll(List.of(args));

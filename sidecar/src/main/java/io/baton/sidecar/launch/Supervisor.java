@@ -2,6 +2,7 @@ package io.baton.sidecar.launch;
 
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
+import io.baton.sidecar.systemd.SocketActivation;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -120,6 +121,8 @@ public final class Supervisor {
         .redirectOutput(ProcessBuilder.Redirect.INHERIT)
         .redirectError(ProcessBuilder.Redirect.INHERIT);
     builder.environment().put(PID_VARIABLE, Long.toString(ProcessHandle.current().pid()));
+    // Sockets systemd activated were meant for this process, not its children.
+    SocketActivation.VARIABLES_FOR_THIS_PROCESS_ONLY.forEach(builder.environment()::remove);
     try {
       Process generation = builder.start();
       running.add(generation);

@@ -29,6 +29,9 @@ import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
 import io.baton.sidecar.migration.ConnectionAdopter;
 import io.baton.sidecar.migration.ConnectionMover;
+import io.baton.sidecar.systemd.SocketActivation;
+import io.baton.sidecar.systemd.SystemdNotifier;
+import io.baton.sidecar.systemd.SystemdStatus;
 import io.baton.sidecar.tcp.TcpRelayInitializer;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandler;
@@ -105,13 +108,15 @@ public final class SidecarServer {
       throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
     HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
+    SystemdStatus systemd = new SystemdStatus(SystemdNotifier.fromEnvironment(), config.listeners().size());
     Handoff handoff;
     try {
-      handoff = Handoff.open(settings, new MetricsHandoffEvents(metrics, feed));
+      handoff = Handoff.open(settings, new FanOutHandoffEvents(new MetricsHandoffEvents(metrics, feed), systemd));
     } catch (HandoffException e) {
       throw new StartupException(e.getMessage(), e);
     }
     SidecarServer server = new SidecarServer(config, handoff, metrics, feed);
+    systemd.follow(server.lifecycle, server::generation);
     server.buildVersion = settings.buildVersion();
     server.configFile = invocation.configFile().toAbsolutePath();
     server.invocation = invocation;
@@ -156,9 +161,11 @@ public final class SidecarServer {
       metrics.carrier().continueFrom(takeover.counters());
       lifecycle.moveTo(Phase.TAKING_OVER, "received " + inherited.size() + " listeners from generation "
           + (generation - 1) + " (pid " + takeover.predecessorPid() + ", " + takeover.predecessorVersion() + ")");
+      SocketActivation.fromEnvironment().closeAll("generation " + generation + " serves its predecessor's sockets");
     } else {
       generation = 1;
       log.info("cold start: no active process owns {}", config.runDir());
+      inherited.putAll(SocketActivation.fromEnvironment().claim(config));
     }
     metrics.setGeneration(generation);
     feed.setGeneration(generation);

@@ -4,6 +4,7 @@ import io.baton.sidecar.config.BatonConfig;
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.metrics.BatonMetrics;
+import io.baton.sidecar.systemd.SocketActivation;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -22,12 +23,6 @@ import org.slf4j.LoggerFactory;
 public final class NextGenerationLauncher {
 
   private static final Logger log = LoggerFactory.getLogger(NextGenerationLauncher.class);
-
-  /**
-   * systemd's socket activation names fds 3.. of this process only; a child that inherited these
-   * variables (and no such fds) would take unrelated fds for listeners.
-   */
-  private static final List<String> NOT_INHERITED = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
 
   private final List<String> commandLine;
   private final Path configFile;
@@ -125,7 +120,7 @@ public final class NextGenerationLauncher {
         // Its log lines and its serving line go where ours go (the journal, the container log).
         .redirectOutput(ProcessBuilder.Redirect.INHERIT)
         .redirectError(ProcessBuilder.Redirect.INHERIT);
-    NOT_INHERITED.forEach(builder.environment()::remove);
+    SocketActivation.VARIABLES_FOR_THIS_PROCESS_ONLY.forEach(builder.environment()::remove);
     Process child;
     try {
       child = builder.start();
