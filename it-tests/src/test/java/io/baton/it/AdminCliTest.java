@@ -122,7 +122,7 @@ class AdminCliTest {
     Path invalid = fixture.dir().resolve("invalid.yaml");
     java.nio.file.Files.writeString(invalid, "listeners: [\n", StandardCharsets.UTF_8);
 
-    BatonProcess upgrade = cli("upgrade", "--new-config", invalid.toString());
+    BatonProcess upgrade = cli("upgrade", "--config", invalid.toString());
 
     assertThat(upgrade.awaitExit(WAIT)).as("exit code of a refused upgrade").isEqualTo(4);
     assertThat(upgrade.stderrText()).contains("invalid_config").contains(invalid.toString());

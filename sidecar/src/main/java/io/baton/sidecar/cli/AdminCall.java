@@ -25,7 +25,8 @@ final class AdminCall {
       description = "The run directory of the Baton to talk to (default: runDir of --config, else /run/baton).")
   Path runDir;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Read the run directory from this config file.")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A config file: its runDir is where to find Baton; for upgrade, also the config the next generation reads.")
   Path config;
 
   @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code baton upgrade}: the active process starts the next generation, which takes over. */
 @Command(name = "upgrade", mixinStandardHelpOptions = true,
-    description = {"Make the active Baton start the next generation (its own command line, or another jar or config);",
+    description = {"Make the active Baton start the next generation (its own command line, or another jar or --config);",
         "the new process takes over the listeners and connections, the old one drains and exits.",
         "Returns once the new process is started; `baton watch` follows the handoff."})
 final class UpgradeCommand implements Callable<Integer> {
@@ -20,10 +20,6 @@ final class UpgradeCommand implements Callable<Integer> {
   @Option(names = "--jar", paramLabel = "PATH", description = "The jar the next generation runs (default: the running one).")
   Path jar;
 
-  @Option(names = "--new-config", paramLabel = "FILE",
-      description = "The config file the next generation reads (default: the running one). Checked before anything starts.")
-  Path newConfig;
-
   @Option(names = "--hold",
       description = "Hold the new generation after Ready: both accept until `baton commit` or `baton abort`.")
   boolean hold;
@@ -31,7 +27,9 @@ final class UpgradeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     String jarPath = jar == null ? "" : jar.toAbsolutePath().toString();
-    String configPath = newConfig == null ? "" : newConfig.toAbsolutePath().toString();
+    // --config names the config the next generation reads (checked before anything starts), and
+    // with it the run directory; without it, the running config.
+    String configPath = call.config == null ? "" : call.config.toAbsolutePath().toString();
     UpgradeReply reply = call.ask("upgrade", client -> client.upgrade(jarPath, configPath, hold)).orElse(null);
     if (reply == null) {
       return ExitCodes.UNAVAILABLE;
