@@ -51,10 +51,7 @@ class DeployMetricsTest {
   @BeforeAll
   void handOffOnceUnderRequests() throws IOException {
     upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config = fixture.webProxyConfig(upstream.port()).write();
     Generations generations = new Generations(fixture, config);
     ServingLine first = generations.start();
     get(first.listener("web"));

@@ -54,10 +54,7 @@ class PrometheusScrapesHandoffsTest {
   @Test
   void prometheusSeesGenerationFourThreeSuccessfulHandoffsAndNoCounterResetUnderLoad() throws Exception {
     upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config = fixture.webProxyConfig(upstream.port()).write();
     Generations generations = new Generations(fixture, config);
     ServingLine first = generations.start();
     prometheus = PrometheusServer.start(fixture.dir().resolve("prometheus"), first.admin());
