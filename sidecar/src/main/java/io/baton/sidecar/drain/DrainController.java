@@ -4,8 +4,11 @@ import io.baton.handoff.Drain;
 import io.baton.handoff.DrainOutcome;
 import io.baton.handoff.DrainProgress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,7 @@ public final class DrainController implements Drain {
   private final LongSupplier nanos;
   private final DeadlineScheduler scheduler;
   private final CompletableFuture<DrainOutcome> completion = new CompletableFuture<>();
+  private final List<Consumer<DrainOutcome>> finishing = new ArrayList<>();
   private State state = State.NOT_STARTED;
   private long startNanos;
   private DeadlineScheduler.Cancellable deadline;
@@ -96,7 +100,27 @@ public final class DrainController implements Drain {
     }
     Duration took = elapsed();
     log.info("drain finished in {} ms ({} closed at the deadline)", took.toMillis(), closedAtDeadline);
-    completion.complete(new DrainOutcome(closedAtDeadline, took));
+    DrainOutcome outcome = new DrainOutcome(closedAtDeadline, took);
+    for (Consumer<DrainOutcome> step : finishing) {
+      try {
+        step.accept(outcome);
+      } catch (RuntimeException e) {
+        log.error("drain: a finishing step failed: {}", e.toString(), e);
+      }
+    }
+    completion.complete(outcome);
+  }
+
+  /**
+   * Runs {@code step} when the drain finishes, before {@link #completion()} completes: what must
+   * be reported before anyone who waits for the completion (the handoff, which then lets the
+   * process stop) goes on. Call before {@link #begin()}.
+   */
+  public synchronized void whenFinishing(Consumer<DrainOutcome> step) {
+    if (state != State.NOT_STARTED) {
+      throw new IllegalStateException("drain: " + state + " (expected NOT_STARTED: finishing steps are set before it begins)");
+    }
+    finishing.add(step);
   }
 
   private Duration elapsed() {

@@ -361,12 +361,14 @@ public final class SidecarServer {
       return () -> future.cancel(false);
     };
     drain = new DrainController(listeners, config.drain().timeout(), System::nanoTime, scheduler);
-    drain.completion().thenAccept(outcome -> metrics.drainFinished(outcome.took()));
     var progress = loops.group().next().scheduleAtFixedRate(
         () -> feed.publish("drain_progress", "", drainStatus()), 0, DRAIN_PROGRESS_EVERY_MS, TimeUnit.MILLISECONDS);
-    drain.completion().whenComplete((outcome, failure) -> {
+    // Reported before the completion completes: whoever waits for it (the handoff) may stop the
+    // process next, and a `baton watch` must still hear that the drain finished.
+    drain.whenFinishing(outcome -> {
       progress.cancel(false);
-      feed.publish("drain_finished", outcome == null ? "" : "in " + outcome.took().toMillis() + " ms", drainStatus());
+      metrics.drainFinished(outcome.took());
+      feed.publish("drain_finished", "in " + outcome.took().toMillis() + " ms", drainStatus());
     });
     return drain.begin();
   }

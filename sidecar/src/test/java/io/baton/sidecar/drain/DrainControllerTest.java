@@ -77,6 +77,21 @@ class DrainControllerTest {
   }
 
   @Test
+  void finishingStepsRunBeforeTheCompletionCompletes() {
+    target.open = 1;
+    DrainController drain = controller(Duration.ofSeconds(30));
+    List<String> order = new ArrayList<>();
+    drain.whenFinishing(outcome -> order.add("finishing step, completion done: " + drain.completion().toCompletableFuture().isDone()));
+    drain.completion().thenAccept(outcome -> order.add("completion"));
+    drain.begin();
+
+    target.open = 0;
+    drain.connectionClosed();
+
+    assertThat(order).containsExactly("finishing step, completion done: false", "completion");
+  }
+
+  @Test
   void progressReportsOpenConnectionsAndRequests() {
     target.open = 4;
     target.requests = 2;
