@@ -167,15 +167,27 @@ public final class OutgoingHandoff implements AutoCloseable {
     }
   }
 
-  private void replaceServer(UnixServer fresh) {
+  /**
+   * After a rollback: serves reconfig.sock again, unless this side was closed meanwhile (then a
+   * new socket file would outlive the process). Under the server lock, so that {@link #close}
+   * either comes first and nothing is published, or comes after and removes what was.
+   */
+  private UnixServer republishUnlessClosed() throws OsException {
     UnixServer previous;
+    UnixServer fresh;
     synchronized (serverLock) {
+      if (closed) {
+        log.info("handoff: rolled back while closing; not serving {} again", runDir.reconfigSocket());
+        return null;
+      }
+      fresh = publish(runDir);
       previous = server;
       server = fresh;
     }
     if (previous != null) {
       previous.close();
     }
+    return fresh;
   }
 
   @Override
@@ -665,10 +677,11 @@ public final class OutgoingHandoff implements AutoCloseable {
       }
       source.rollBack(reason);
       try {
-        replaceServer(publish(runDir));
-        UnixServer republished = server();
-        HandoffThreads.start("accept", () -> acceptLoop(republished));
-        log.info("handoff: rolled back; serving {} again (generation {})", runDir.reconfigSocket(), source.generation());
+        UnixServer republished = republishUnlessClosed();
+        if (republished != null) {
+          HandoffThreads.start("accept", () -> acceptLoop(republished));
+          log.info("handoff: rolled back; serving {} again (generation {})", runDir.reconfigSocket(), source.generation());
+        }
       } catch (OsException e) {
         log.error("handoff: rolled back but cannot re-publish {}: {}", runDir.reconfigSocket(), e.getMessage());
       }
