@@ -53,15 +53,8 @@ class AdminCliTest {
     upstream.close();
   }
 
-  /** Runs {@code baton ARGS --run-dir DIR} to its end. */
-  private BatonProcess cli(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--run-dir", fixture.runDir().toString()));
-    return fixture.command(all.toArray(String[]::new));
-  }
-
   private JsonNode statusJson() throws Exception {
-    BatonProcess status = cli("status", "--output", "json");
+    BatonProcess status = fixture.cli("status", "--output", "json");
     assertThat(status.awaitExit(WAIT)).as("baton status exit code; stderr: %s", status.stderrText()).isZero();
     return JSON.readTree(status.stdoutText());
   }
@@ -82,10 +75,10 @@ class AdminCliTest {
     BatonProcess watch;
     try {
       await().atMost(WAIT).until(() -> load.result().ok() > 100);
-      watch = cli("watch");
+      watch = fixture.cli("watch");
       first.awaitLogLine("admin.sock: a watcher follows this process", WAIT); // before anything happens to watch
 
-      BatonProcess upgrade = cli("upgrade");
+      BatonProcess upgrade = fixture.cli("upgrade");
       assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade; stderr: %s", upgrade.stderrText()).isZero();
       second = first.awaitServingOfGeneration(2, WAIT);
       assertThat(upgrade.stdoutText()).contains("started pid " + second.pid());
@@ -109,11 +102,11 @@ class AdminCliTest {
     assertThat(after.get("generation").asLong()).isEqualTo(2);
     assertThat(after.get("pid").asLong()).isEqualTo(second.pid());
 
-    BatonProcess drain = cli("drain");
+    BatonProcess drain = fixture.cli("drain");
     assertThat(drain.awaitExit(WAIT)).as("baton drain; stderr: %s", drain.stderrText()).isZero();
     ProcessHandle secondProcess = ProcessHandle.of(second.pid()).orElseThrow();
     secondProcess.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    BatonProcess gone = cli("status");
+    BatonProcess gone = fixture.cli("status");
     assertThat(gone.awaitExit(WAIT)).as("no active Baton any more").isEqualTo(3);
   }
 
@@ -122,7 +115,7 @@ class AdminCliTest {
     Path invalid = fixture.dir().resolve("invalid.yaml");
     java.nio.file.Files.writeString(invalid, "listeners: [\n", StandardCharsets.UTF_8);
 
-    BatonProcess upgrade = cli("upgrade", "--config", invalid.toString());
+    BatonProcess upgrade = fixture.cli("upgrade", "--config", invalid.toString());
 
     assertThat(upgrade.awaitExit(WAIT)).as("exit code of a refused upgrade").isEqualTo(4);
     assertThat(upgrade.stderrText()).contains("invalid_config").contains(invalid.toString());

@@ -59,17 +59,10 @@ class HoldTest {
     upstream.close();
   }
 
-  private BatonProcess cli(String... args) {
-    String[] all = java.util.Arrays.copyOf(args, args.length + 2);
-    all[args.length] = "--run-dir";
-    all[args.length + 1] = fixture.runDir().toString();
-    return fixture.command(all);
-  }
-
   /** `baton upgrade --hold`, then both generations serve; returns the held process. */
   private ProcessHandle upgradeHeldAndSeeBothServe() {
     await().atMost(WAIT).until(() -> load.result().ok() > 100);
-    BatonProcess upgrade = cli("upgrade", "--hold");
+    BatonProcess upgrade = fixture.cli("upgrade", "--hold");
     assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade --hold; stderr: %s", upgrade.stderrText()).isZero();
     Matcher started = STARTED.matcher(upgrade.stdoutText());
     assertThat(started.find()).as("baton upgrade said: %s", upgrade.stdoutText()).isTrue();
@@ -108,7 +101,7 @@ class HoldTest {
   void holdThenCommitByCliBothGenerationsServeUntilTheOldOneDrains() throws Exception {
     upgradeHeldAndSeeBothServe();
 
-    BatonProcess commit = cli("commit");
+    BatonProcess commit = fixture.cli("commit");
     assertThat(commit.awaitExit(WAIT)).as("baton commit; stderr: %s", commit.stderrText()).isZero();
 
     assertThat(first.awaitServingOfGeneration(2, WAIT).generation()).isEqualTo(2);
@@ -133,7 +126,7 @@ class HoldTest {
   void holdThenAbortByCliTheNewGenerationDrainsAndExitsAndTheOldServesOn() throws Exception {
     ProcessHandle held = upgradeHeldAndSeeBothServe();
 
-    BatonProcess abort = cli("abort", "--reason", "the canary looks wrong");
+    BatonProcess abort = fixture.cli("abort", "--reason", "the canary looks wrong");
     assertThat(abort.awaitExit(WAIT)).as("baton abort; stderr: %s", abort.stderrText()).isZero();
 
     assertOldGenerationServesAloneAfterAnAbort(held);
@@ -152,7 +145,7 @@ class HoldTest {
 
   @Test
   void commitWithoutAHeldSuccessorIsRefusedAndChangesNothing() throws Exception {
-    BatonProcess commit = cli("commit");
+    BatonProcess commit = fixture.cli("commit");
 
     assertThat(commit.awaitExit(WAIT)).as("exit code of a commit with nothing held").isEqualTo(4);
     assertThat(commit.stderrText()).contains("no successor is held");

@@ -80,7 +80,7 @@ class LaunchTest {
       supervisor.signal("USR2"); // an operator asks the supervisor
       ServingLine second = awaitGeneration(supervisor, 2, first);
 
-      BatonProcess upgrade = fixture.command("upgrade", "--run-dir", fixture.runDir().toString());
+      BatonProcess upgrade = fixture.cli("upgrade");
       assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade; stderr: %s", upgrade.stderrText()).isZero();
       ServingLine third = awaitGeneration(supervisor, 3, second);
 

@@ -106,6 +106,14 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   /** Runs another baton command (validate, version...) as a process. */
+  /** {@code baton ARGS --run-dir RUNDIR}: a CLI command against this fixture's Baton, to its end. */
+  public BatonProcess cli(String... args) {
+    String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+    all[args.length] = "--run-dir";
+    all[args.length + 1] = runDir().toString();
+    return command(all);
+  }
+
   public BatonProcess command(String... args) {
     BatonProcess p = BatonProcess.startCommand(JAR, dir.resolve("logs"), Map.of(), args);
     processes.add(p);

@@ -3,6 +3,7 @@ package io.baton.sidecar.launch;
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.systemd.SocketActivation;
+import io.baton.sidecar.upgrade.SignalTriggers;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,7 +13,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * Runs generations as children: the first at start, the next on SIGUSR2 or SIGHUP (sent by an
@@ -64,10 +64,10 @@ public final class Supervisor {
 
   /** Runs until the generations are gone; returns the exit code of the last one. */
   public int run() {
-    handle("USR2", () -> events.add(new Event.NextGeneration("SIGUSR2", false)));
-    handle("HUP", () -> events.add(new Event.NextGeneration("SIGHUP", true)));
-    handle("TERM", () -> events.add(new Event.Stop("SIGTERM")));
-    handle("INT", () -> events.add(new Event.Stop("SIGINT")));
+    SignalTriggers.on("USR2", () -> events.add(new Event.NextGeneration("SIGUSR2", false)));
+    SignalTriggers.on("HUP", () -> events.add(new Event.NextGeneration("SIGHUP", true)));
+    SignalTriggers.on("TERM", () -> events.add(new Event.Stop("SIGTERM")));
+    SignalTriggers.on("INT", () -> events.add(new Event.Stop("SIGINT")));
     log.info("launch: supervising generations of `{}`{}", String.join(" ", generationCommand), standby ? " (standby)" : "");
     if (!start("the first generation")) {
       return 1;
@@ -164,13 +164,5 @@ public final class Supervisor {
 
   private List<Long> pids() {
     return running.stream().map(Process::pid).toList();
-  }
-
-  private static void handle(String name, Runnable action) {
-    try {
-      Signal.handle(new Signal(name), s -> action.run());
-    } catch (IllegalArgumentException e) {
-      log.warn("launch: SIG{} cannot be handled here ({}): it keeps its default action", name, e.getMessage());
-    }
   }
 }

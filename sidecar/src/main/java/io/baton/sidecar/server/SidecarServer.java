@@ -87,7 +87,6 @@ public final class SidecarServer {
   private AdminRpcServer adminRpc;
   private NextGenerationLauncher launcher;
   private String buildVersion = "";
-  private Path configFile;
   private Invocation invocation;
   private ListenerSet listeners;
   private long generation;
@@ -118,7 +117,6 @@ public final class SidecarServer {
     SidecarServer server = new SidecarServer(config, handoff, metrics, feed);
     systemd.follow(server.lifecycle, server::generation);
     server.buildVersion = settings.buildVersion();
-    server.configFile = invocation.configFile().toAbsolutePath();
     server.invocation = invocation;
     return server;
   }
@@ -131,7 +129,7 @@ public final class SidecarServer {
    *     released and the predecessor told, so it serves on
    */
   public void start(PrintStream out) throws StartupException {
-    startServing(invocation, out);
+    startServing(out);
   }
 
   /**
@@ -143,7 +141,7 @@ public final class SidecarServer {
    */
   public record Invocation(Path configFile, List<String> commandLine, OptionalLong supervisor) {}
 
-  private void startServing(Invocation invocation, PrintStream out) throws StartupException {
+  private void startServing(PrintStream out) throws StartupException {
     long started = System.nanoTime();
     Arrival arrival;
     try {
@@ -492,7 +490,7 @@ public final class SidecarServer {
           .setConnectionsActive(listeners.openConnections())
           .setRequestsActive(listeners.activeRequests())
           .setRunDir(config.runDir().toString())
-          .setConfigFile(configFile.toString());
+          .setConfigFile(invocation.configFile().toAbsolutePath().toString());
       for (ServingSocket s : listeners.data()) {
         reply.addListeners(ListenerStatus.newBuilder()
             .setName(s.name())

@@ -31,15 +31,19 @@ public final class SignalTriggers {
 
   /** Installs the handlers; from now on these signals no longer end the JVM by themselves. */
   public static void install(Target target) {
-    handle("USR2", () -> target.nextGeneration(UpgradeTrigger.SIGUSR2));
-    handle("HUP", () -> target.nextGeneration(UpgradeTrigger.SIGHUP));
-    handle("WINCH", () -> target.commitHeldSuccessor("SIGWINCH"));
+    on("USR2", () -> target.nextGeneration(UpgradeTrigger.SIGUSR2));
+    on("HUP", () -> target.nextGeneration(UpgradeTrigger.SIGHUP));
+    on("WINCH", () -> target.commitHeldSuccessor("SIGWINCH"));
     for (String name : new String[] {"TERM", "INT"}) {
-      handle(name, () -> new Thread(() -> target.stop("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
+      on(name, () -> new Thread(() -> target.stop("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
     }
   }
 
-  private static void handle(String name, Runnable action) {
+  /**
+   * Runs {@code action} on signal {@code name} (e.g. "USR2"), logged; if the JVM or the OS keeps
+   * that signal (e.g. -Xrs), says so and leaves its default action.
+   */
+  public static void on(String name, Runnable action) {
     try {
       Signal.handle(new Signal(name), signal -> {
         log.info("SIG{} received", name);
