@@ -2,10 +2,12 @@ package io.baton.sidecar.config;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * A group of upstream endpoints, chosen round-robin.
+ * A group of upstream endpoints: listed here, or learned at run time from {@code discovery}.
  *
+ * @param endpoints the static members (empty when {@code discovery} is set)
  * @param connectTimeout how long a connection attempt to one endpoint may take (then 502)
  * @param requestTimeout how long an HTTP upstream may take to start its response (then 504)
  * @param idleTimeout how long a pooled keep-alive upstream connection may stay unused
@@ -15,9 +17,16 @@ public record ClusterConfig(
     List<HostPort> endpoints,
     Duration connectTimeout,
     Duration requestTimeout,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    Optional<DiscoveryConfig> discovery) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
+  }
+
+  /** A cluster of static endpoints. */
+  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
+      Duration idleTimeout) {
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty());
   }
 }
