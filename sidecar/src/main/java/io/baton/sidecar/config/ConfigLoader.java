@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -31,6 +32,7 @@ public final class ConfigLoader {
   static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
   static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(15);
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+  static final Duration DEFAULT_DISCOVERY_TIMEOUT = Duration.ofSeconds(3);
 
   /** The listener name the admin listener uses in a handoff; not allowed for data listeners. */
   public static final String ADMIN_LISTENER_NAME = "admin";
@@ -172,7 +174,7 @@ public final class ConfigLoader {
         problem(at, c, "a mapping with name and endpoints");
         continue;
       }
-      onlyKeys(at + ".", c, Set.of("name", "endpoints", "connectTimeout", "requestTimeout", "idleTimeout"));
+      onlyKeys(at + ".", c, Set.of("name", "endpoints", "discovery", "connectTimeout", "requestTimeout", "idleTimeout"));
       String name = requiredName(at + ".name", c.get("name"));
       if (name != null && !names.add(name)) {
         problem(at + ".name", c.get("name"), "a name no other cluster has");
@@ -194,11 +196,87 @@ public final class ConfigLoader {
       Duration connect = duration(at + ".connectTimeout", c.get("connectTimeout"), DEFAULT_CONNECT_TIMEOUT);
       Duration request = duration(at + ".requestTimeout", c.get("requestTimeout"), DEFAULT_REQUEST_TIMEOUT);
       Duration idle = duration(at + ".idleTimeout", c.get("idleTimeout"), DEFAULT_IDLE_TIMEOUT);
+      Optional<DiscoveryConfig> discovery = discovery(at + ".discovery", c.get("discovery"));
+      if (discovery.isPresent() && !endpoints.isEmpty()) {
+        problem(at + ".endpoints", eps, "no endpoints when the cluster has discovery: its members come from etcd");
+      }
       if (name != null) {
-        result.add(new ClusterConfig(name, endpoints, connect, request, idle));
+        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery));
       }
     }
     return result;
+  }
+
+  private Optional<DiscoveryConfig> discovery(String at, JsonNode node) {
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    if (!node.isObject()) {
+      problem(at, node, "a mapping with etcd, dumpPath, strongDependency");
+      return Optional.empty();
+    }
+    onlyKeys(at + ".", node, Set.of("etcd", "dumpPath", "strongDependency"));
+    JsonNode etcdNode = node.get("etcd");
+    if (etcdNode == null || etcdNode.isNull()) {
+      problems.add(at + ".etcd: missing (expected a mapping with endpoints and prefix)");
+      return Optional.empty();
+    }
+    if (!etcdNode.isObject()) {
+      problem(at + ".etcd", etcdNode, "a mapping with endpoints and prefix");
+      return Optional.empty();
+    }
+    onlyKeys(at + ".etcd.", etcdNode, Set.of("endpoints", "prefix", "timeout"));
+    List<HostPort> etcdEndpoints = new ArrayList<>();
+    JsonNode eps = etcdNode.get("endpoints");
+    if (eps == null || !eps.isArray() || eps.isEmpty()) {
+      problem(at + ".etcd.endpoints", eps, "a list of etcd client addresses such as 127.0.0.1:2379");
+    } else {
+      for (int j = 0; j < eps.size(); j++) {
+        HostPort hp = etcdEndpoint(at + ".etcd.endpoints[" + j + "]", eps.get(j));
+        if (hp != null) {
+          etcdEndpoints.add(hp);
+        }
+      }
+    }
+    String prefix = text(at + ".etcd.prefix", etcdNode.get("prefix"), null);
+    if (prefix == null || prefix.isEmpty()) {
+      problem(at + ".etcd.prefix", etcdNode.get("prefix"), "a key prefix such as /baton/clusters/backend/");
+    }
+    Duration timeout = duration(at + ".etcd.timeout", etcdNode.get("timeout"), DEFAULT_DISCOVERY_TIMEOUT);
+    String dump = text(at + ".dumpPath", node.get("dumpPath"), null);
+    Optional<Path> dumpPath = Optional.empty();
+    if (dump != null) {
+      if (!Path.of(dump).isAbsolute()) {
+        problem(at + ".dumpPath", node.get("dumpPath"), "an absolute path");
+      } else {
+        dumpPath = Optional.of(Path.of(dump));
+      }
+    }
+    boolean strong = bool(at + ".strongDependency", node.get("strongDependency"), false);
+    if (prefix == null || prefix.isEmpty() || etcdEndpoints.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new DiscoveryConfig(new DiscoveryConfig.Etcd(etcdEndpoints, prefix, timeout), dumpPath, strong));
+  }
+
+  /** etcd's own tools write client URLs ({@code http://127.0.0.1:2379}); plain host:port is accepted too. */
+  private HostPort etcdEndpoint(String key, JsonNode node) {
+    if (node == null || !node.isTextual()) {
+      problem(key, node, "an etcd client address such as 127.0.0.1:2379 or http://127.0.0.1:2379");
+      return null;
+    }
+    String text = node.asText();
+    if (text.startsWith("https://")) {
+      problem(key, node, "an http:// address (TLS to etcd is not supported)");
+      return null;
+    }
+    String hostPort = text.startsWith("http://") ? text.substring("http://".length()).replaceAll("/+$", "") : text;
+    try {
+      return HostPort.parse(hostPort);
+    } catch (IllegalArgumentException e) {
+      problems.add(key + ": " + e.getMessage());
+      return null;
+    }
   }
 
   private JsonNode section(String key, JsonNode node) {

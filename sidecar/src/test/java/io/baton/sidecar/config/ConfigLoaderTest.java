@@ -107,4 +107,45 @@ class ConfigLoaderTest {
     assertThat(c.listeners().get(0).address()).isEqualTo(new HostPort("::1", 8080));
     assertThat(c.listeners().get(0).address().toString()).isEqualTo("[::1]:8080");
   }
+
+  private static final String DISCOVERED = VALID.replace("    endpoints: [127.0.0.1:9000]\n", """
+          discovery:
+            etcd:
+              endpoints: [127.0.0.1:2379, "http://127.0.0.1:22379/"]
+              prefix: /baton/clusters/backend/
+            dumpPath: /var/lib/baton/backend.json
+            strongDependency: true
+      """);
+
+  @Test
+  void discoveryFromEtcdWithDumpAndStrongDependency() throws Exception {
+    ClusterConfig cluster = ConfigLoader.parse(DISCOVERED, "test").clusters().get(0);
+    assertThat(cluster.endpoints()).isEmpty();
+    DiscoveryConfig d = cluster.discovery().orElseThrow();
+    assertThat(d.etcd().endpoints()).containsExactly(new HostPort("127.0.0.1", 2379), new HostPort("127.0.0.1", 22379));
+    assertThat(d.etcd().prefix()).isEqualTo("/baton/clusters/backend/");
+    assertThat(d.etcd().timeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(d.dumpPath()).contains(Path.of("/var/lib/baton/backend.json"));
+    assertThat(d.strongDependency()).isTrue();
+    assertThat(ConfigLoader.parse(VALID, "test").clusters().get(0).discovery()).isEmpty();
+  }
+
+  @Test
+  void discoveryProblemsNameTheKeyTheValueAndWhatWasExpected() {
+    assertThatThrownBy(() -> ConfigLoader.parse(DISCOVERED
+            .replace("prefix: /baton/clusters/backend/", "prefix: \"\"")
+            .replace("\"http://127.0.0.1:22379/\"", "\"https://127.0.0.1:22379\"")
+            .replace("dumpPath: /var/lib/baton/backend.json", "dumpPath: backend.json")
+            .replace("strongDependency: true", "strongDependency: maybe"), "test"))
+        .hasMessageContaining("clusters[0].discovery.etcd.prefix: \"\" (expected a key prefix such as /baton/clusters/backend/)")
+        .hasMessageContaining("clusters[0].discovery.etcd.endpoints[1]: \"https://127.0.0.1:22379\" (expected an http:// address (TLS to etcd is not supported))")
+        .hasMessageContaining("clusters[0].discovery.dumpPath: \"backend.json\" (expected an absolute path)")
+        .hasMessageContaining("clusters[0].discovery.strongDependency: \"maybe\" (expected true or false)");
+  }
+
+  @Test
+  void staticEndpointsAndDiscoveryAreExclusive() {
+    assertThatThrownBy(() -> ConfigLoader.parse(DISCOVERED.replace("    discovery:", "    endpoints: [127.0.0.1:9000]\n    discovery:"), "test"))
+        .hasMessageContaining("clusters[0].endpoints: [\"127.0.0.1:9000\"] (expected no endpoints when the cluster has discovery");
+  }
 }
