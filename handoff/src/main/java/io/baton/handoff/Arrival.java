@@ -1,5 +1,6 @@
 package io.baton.handoff;
 
+import com.google.protobuf.Any;
 import java.util.List;
 
 /** How a process came to be active: with nobody to take over from, or by taking over. */
@@ -15,17 +16,21 @@ public sealed interface Arrival {
    * @param generation this process's generation: the predecessor's plus one
    * @param counters the predecessor's counters when it passed the listeners: this process's
    *     continue from them
+   * @param carriedState what the predecessor learned at run time ({@link
+   *     HandoffSource#carriedState()}), in its order
    */
   record Takeover(
       long generation,
       long predecessorPid,
       String predecessorVersion,
       List<InheritedListener> listeners,
-      List<CarriedCounter> counters)
+      List<CarriedCounter> counters,
+      List<Any> carriedState)
       implements Arrival {
     public Takeover {
       listeners = List.copyOf(listeners);
       counters = List.copyOf(counters);
+      carriedState = List.copyOf(carriedState);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.baton.handoff;
 
+import com.google.protobuf.Any;
 import java.util.List;
 
 /**
@@ -18,6 +19,15 @@ public interface HandoffSource {
    * and again when the drain has finished.
    */
   default List<CarriedCounter> counters() {
+    return List.of();
+  }
+
+  /**
+   * What this process learned at run time and its successor should start from, asked when the
+   * listeners are passed. Each is the application's own typed message: the library carries it
+   * without looking inside. Together with the listeners it must fit a 1 MiB frame.
+   */
+  default List<Any> carriedState() {
     return List.of();
   }
 

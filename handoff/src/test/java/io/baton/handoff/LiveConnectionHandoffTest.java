@@ -182,6 +182,21 @@ class LiveConnectionHandoffTest {
   }
 
   @Test
+  void carriedStateArrivesWithTheListenersAsTheApplicationTypedIt() throws Exception {
+    // Any message type does: the library never looks inside. Two of them, to check the order.
+    var first = com.google.protobuf.Any.pack(com.google.protobuf.StringValue.of("members of backend at revision 17"));
+    var second = com.google.protobuf.Any.pack(com.google.protobuf.Int64Value.of(17));
+    TestSource old = coldStart(List.of());
+    old.carriedState = List.of(first, second);
+
+    Successor next = successor();
+
+    assertThat(next.takeover().carriedState()).containsExactly(first, second);
+    assertThat(next.takeover().carriedState().get(0).unpack(com.google.protobuf.StringValue.class).getValue())
+        .isEqualTo("members of backend at revision 17");
+  }
+
+  @Test
   void aConnectionNotSentBeforeTheSuccessorDiedStaysWithTheSender() throws Exception {
     TestSource old = coldStart(List.of());
     Successor next = successor();

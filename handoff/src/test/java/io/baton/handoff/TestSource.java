@@ -18,6 +18,7 @@ final class TestSource implements HandoffSource {
   final CompletableFuture<ConnectionSink> sink = new CompletableFuture<>();
   volatile DrainProgress progress = new DrainProgress(0, 0);
   volatile List<CarriedCounter> counters = List.of();
+  volatile List<com.google.protobuf.Any> carriedState = List.of();
   /** Replaces {@link #counters} when the drain begins, as counting goes on until accepting stops. */
   volatile List<CarriedCounter> countersOnceDraining;
 
@@ -60,6 +61,11 @@ final class TestSource implements HandoffSource {
   @Override
   public List<CarriedCounter> counters() {
     return counters;
+  }
+
+  @Override
+  public List<com.google.protobuf.Any> carriedState() {
+    return carriedState;
   }
 
   @Override

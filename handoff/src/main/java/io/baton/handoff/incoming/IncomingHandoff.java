@@ -1,6 +1,7 @@
 package io.baton.handoff.incoming;
 
 import io.baton.handoff.Arrival;
+import com.google.protobuf.Any;
 import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.DrainProgress;
@@ -151,6 +152,7 @@ public final class IncomingHandoff implements AutoCloseable {
 
     List<InheritedListener> inherited;
     List<CarriedCounter> counters;
+    List<Any> carriedState;
     try (ControlChannel listen = new ControlChannel(listenServer.accept(settings.stepTimeout()))) {
       PeerCredentials listenPeer = listen.peer();
       checkUid(listenPeer, listen);
@@ -161,6 +163,7 @@ public final class IncomingHandoff implements AutoCloseable {
       ReceivedFrame frame = listen.receive(settings.stepTimeout());
       inherited = toInherited(frame, listenPath);
       counters = CounterValues.fromWire(frame.envelope().getListeners().getCountersList());
+      carriedState = frame.envelope().getListeners().getCarriedStateList();
       listen.send(ProtocolVersion.envelope().setListenersReceived(ListenersReceived.newBuilder().setCount(inherited.size())).build());
     } catch (OsException e) {
       if (e.isTimeout()) {
@@ -172,7 +175,7 @@ public final class IncomingHandoff implements AutoCloseable {
     }
     step("listeners_received", inherited.size() + " listener(s)");
     settings.stepObserver().reached(IncomingStep.LISTENERS_RECEIVED);
-    return new Arrival.Takeover(generation, welcome.getPid(), welcome.getBuildVersion(), inherited, counters);
+    return new Arrival.Takeover(generation, welcome.getPid(), welcome.getBuildVersion(), inherited, counters, carriedState);
   }
 
   private static List<InheritedListener> toInherited(ReceivedFrame frame, Path path) throws ControlProtocolException {

@@ -465,7 +465,10 @@ public final class OutgoingHandoff implements AutoCloseable {
         }
         List<PassableListener> listeners = source.listeners();
         Listeners.Builder message =
-            Listeners.newBuilder().setGeneration(source.generation()).addAllCounters(CounterValues.toWire(source.counters()));
+            Listeners.newBuilder()
+                .setGeneration(source.generation())
+                .addAllCounters(CounterValues.toWire(source.counters()))
+                .addAllCarriedState(source.carriedState());
         int[] fds = new int[listeners.size()];
         for (int i = 0; i < listeners.size(); i++) {
           PassableListener l = listeners.get(i);
