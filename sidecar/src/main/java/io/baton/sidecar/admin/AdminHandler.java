@@ -19,7 +19,7 @@ import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Answers {@code /metrics}, {@code /ready} and {@code /healthz}. */
+/** Answers {@code /metrics}, {@code /ready}, {@code /healthz} and {@code /clusters}. */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
@@ -27,10 +27,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final BatonMetrics metrics;
   private final BooleanSupplier ready;
+  private final ClustersReport clusters;
 
-  AdminHandler(BatonMetrics metrics, BooleanSupplier ready) {
+  AdminHandler(BatonMetrics metrics, BooleanSupplier ready, ClustersReport clusters) {
     this.metrics = metrics;
     this.ready = ready;
+    this.clusters = clusters;
   }
 
   @Override
@@ -57,8 +59,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             "text/plain", isReady ? "ready\n" : "not ready\n", false);
       }
       case "/healthz" -> respond(ctx, request, HttpResponseStatus.OK, "text/plain", "ok\n", false);
+      case "/clusters" -> respond(ctx, request, HttpResponseStatus.OK, "application/json", clusters.json(), false);
       default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain",
-          "no such admin endpoint: " + path + " (expected /metrics, /ready or /healthz)\n", false);
+          "no such admin endpoint: " + path + " (expected /metrics, /ready, /healthz or /clusters)\n", false);
     }
   }
 

@@ -14,13 +14,15 @@ public final class AdminInitializer extends ChannelInitializer<Channel> {
 
   private final BatonMetrics metrics;
   private final BooleanSupplier ready;
+  private final ClustersReport clusters;
 
   /**
    * @param ready true only while this process accepts on its listeners
    */
-  public AdminInitializer(BatonMetrics metrics, BooleanSupplier ready) {
+  public AdminInitializer(BatonMetrics metrics, BooleanSupplier ready, ClustersReport clusters) {
     this.metrics = metrics;
     this.ready = ready;
+    this.clusters = clusters;
   }
 
   @Override
@@ -28,6 +30,6 @@ public final class AdminInitializer extends ChannelInitializer<Channel> {
     ch.pipeline()
         .addLast(new HttpServerCodec(4096, 8192, 8192))
         .addLast(new HttpObjectAggregator(8192))
-        .addLast(new AdminHandler(metrics, ready));
+        .addLast(new AdminHandler(metrics, ready, clusters));
   }
 }

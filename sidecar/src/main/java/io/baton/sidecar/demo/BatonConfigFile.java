@@ -100,6 +100,20 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /**
+   * A cluster whose members come from etcd {@code endpoint} under {@code prefix}.
+   *
+   * @param dumpPath where the members are dumped; null: no dump
+   */
+  public BatonConfigFile discoveredCluster(String name, String endpoint, String prefix, Path dumpPath, boolean strongDependency,
+      String timeout) {
+    clusters.add("  - name: " + name + "\n    discovery:\n      etcd:\n        endpoints: [\"" + endpoint + "\"]\n"
+        + "        prefix: \"" + prefix + "\"\n        timeout: " + timeout + "\n"
+        + (dumpPath == null ? "" : "      dumpPath: \"" + dumpPath + "\"\n")
+        + "      strongDependency: " + strongDependency + "\n");
+    return this;
+  }
+
   /** The YAML text. */
   public String yaml() {
     StringBuilder y = new StringBuilder();

@@ -22,6 +22,7 @@ public final class BatonMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
   private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
+  private final Map<String, DiscoveryMetrics> discoveries = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
   private final AtomicLong listenersInherited = new AtomicLong();
   private final AtomicLong draining = new AtomicLong();
@@ -105,6 +106,11 @@ public final class BatonMetrics {
 
   public ClusterMetrics cluster(String name) {
     return clusters.computeIfAbsent(name, n -> new ClusterMetrics(registry, n));
+  }
+
+  /** The discovery metrics of a cluster whose members come from etcd. */
+  public DiscoveryMetrics discovery(String cluster) {
+    return discoveries.computeIfAbsent(cluster, n -> new DiscoveryMetrics(registry, n));
   }
 
   public void handoffEnded(HandoffResult result) {

@@ -12,10 +12,14 @@ import io.baton.handoff.HandoffSource;
 import io.baton.handoff.InheritedListener;
 import io.baton.handoff.PassableListener;
 import io.baton.sidecar.admin.AdminInitializer;
+import io.baton.sidecar.admin.ClustersReport;
 import io.baton.sidecar.config.BatonConfig;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerConfig;
+import com.google.protobuf.Any;
+import io.baton.sidecar.discovery.Discoveries;
+import io.baton.sidecar.discovery.DiscoveryUnavailableException;
 import io.baton.sidecar.drain.DeadlineScheduler;
 import io.baton.sidecar.drain.DrainController;
 import io.baton.sidecar.drain.DrainState;
@@ -89,6 +93,7 @@ public final class SidecarServer {
   private String buildVersion = "";
   private Invocation invocation;
   private ListenerSet listeners;
+  private Discoveries discoveries;
   private long generation;
   private DrainController drain;
 
@@ -152,7 +157,9 @@ public final class SidecarServer {
     }
     Map<String, InheritedListener> inherited = new HashMap<>();
     Set<String> adopted = new HashSet<>();
+    List<Any> carriedState = List.of();
     if (arrival instanceof Arrival.Takeover takeover) {
+      carriedState = takeover.carriedState();
       generation = takeover.generation();
       takeover.listeners().forEach(l -> inherited.put(l.name(), l));
       metrics.setListenersInherited(inherited.size());
@@ -170,15 +177,22 @@ public final class SidecarServer {
 
     try {
       loops = EventLoops.start(Runtime.getRuntime().availableProcessors());
-      listeners = openListeners(inherited, adopted);
+      Map<String, Cluster> clusters = new LinkedHashMap<>();
+      config.clusters().forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
+      discoveries = Discoveries.of(config.clusters(), clusters, metrics, Clock.systemUTC());
+      discoveries.start(carriedState);
+      listeners = openListeners(clusters, inherited, adopted);
       launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
           this::isServing, metrics, invocation.supervisor());
       adminRpc = AdminRpcServer.start(config.runDir(), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | DiscoveryUnavailableException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
       inherited.values().forEach(SidecarServer::closeFd);
       handoff.abort(reason);
       handoff.close();
+      if (discoveries != null) {
+        discoveries.close();
+      }
       if (adminRpc != null) {
         adminRpc.close();
       }
@@ -219,9 +233,8 @@ public final class SidecarServer {
     out.flush();
   }
 
-  private ListenerSet openListeners(Map<String, InheritedListener> inherited, Set<String> adopted) throws IOException {
-    Map<String, Cluster> clusters = new LinkedHashMap<>();
-    config.clusters().forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
+  private ListenerSet openListeners(Map<String, Cluster> clusters, Map<String, InheritedListener> inherited,
+      Set<String> adopted) throws IOException {
     ConnectionObserver observer = new ConnectionObserver() {
       @Override
       public void closed(ServingSocket socket) {
@@ -263,7 +276,8 @@ public final class SidecarServer {
         };
         data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting, adopted));
       }
-      AdminInitializer adminInit = new AdminInitializer(metrics, () -> lifecycle.phase() == Phase.SERVING);
+      AdminInitializer adminInit = new AdminInitializer(metrics, () -> lifecycle.phase() == Phase.SERVING,
+          new ClustersReport(List.copyOf(clusters.values()), discoveries));
       admin = open(ConfigLoader.ADMIN_LISTENER_NAME, config.admin().address(), ADMIN_PROTOCOL,
           inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME), adminInit, ConnectionObserver.NONE, adopted);
     } catch (IOException | RuntimeException e) {
@@ -318,6 +332,11 @@ public final class SidecarServer {
     @Override
     public List<CarriedCounter> counters() {
       return metrics.carrier().snapshot();
+    }
+
+    @Override
+    public List<Any> carriedState() {
+      return discoveries.carriedState();
     }
 
     @Override
@@ -454,6 +473,7 @@ public final class SidecarServer {
       releaseQuietly("admin.sock", () -> adminRpc.close(tookOver.isDone() && !tookOver.isCompletedExceptionally()));
       releaseQuietly("listeners", listeners::closeAll);
       releaseQuietly("the handoff sockets", handoff::close);
+      releaseQuietly("the etcd watches", discoveries::close);
       releaseQuietly("the event loops", loops::close);
     } finally {
       exitCode.complete(0);
