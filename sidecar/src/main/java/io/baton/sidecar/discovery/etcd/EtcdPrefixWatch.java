@@ -98,8 +98,9 @@ public final class EtcdPrefixWatch implements AutoCloseable {
 
   /**
    * Completes when the listener first has the prefix: after the first snapshot or, when resuming,
-   * once etcd accepted the watch (the changes since the resume revision follow as {@link
-   * EtcdPrefixListener#changed}). A cold start waits on it with its own timeout and may use a dump
+   * once etcd accepted the watch from the resume revision (the changes since then follow as {@link
+   * EtcdPrefixListener#changed}, or a snapshot if etcd has compacted them). When etcd is behind the
+   * resume revision, it completes after the snapshot that replaces the view. A cold start waits on it with its own timeout and may use a dump
    * meanwhile; the watch keeps trying either way. Completes exceptionally ({@link
    * CancellationException}) if the watch is closed first. Dependents added without an executor run
    * on the watch's thread.
