@@ -12,6 +12,9 @@ command -v setpriv >/dev/null || need+=(util-linux)
 command -v promtool >/dev/null || need+=(prometheus)
 # systemd-socket-activate hands Baton its listener as systemd socket activation would (SystemdTest).
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
+# etcd (server) and etcdctl: the etcd discovery tests run a real single-member etcd (EtcdProcess).
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v etcdctl >/dev/null || need+=(etcd-client)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

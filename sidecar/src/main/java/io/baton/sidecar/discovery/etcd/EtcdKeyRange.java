@@ -18,7 +18,11 @@ record EtcdKeyRange(ByteString key, ByteString rangeEnd) {
     if (prefix == null || prefix.isEmpty()) {
       throw new IllegalArgumentException("prefix: \"" + prefix + "\" (expected: a non-empty etcd key prefix such as /baton/upstreams/web/)");
     }
-    byte[] key = prefix.getBytes(StandardCharsets.UTF_8);
+    return forPrefix(prefix.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The rule on bytes (UTF-8 never has an 0xff byte; etcd keys may). */
+  static EtcdKeyRange forPrefix(byte[] key) {
     for (int i = key.length - 1; i >= 0; i--) {
       if ((key[i] & 0xff) != 0xff) {
         byte[] end = Arrays.copyOf(key, i + 1);

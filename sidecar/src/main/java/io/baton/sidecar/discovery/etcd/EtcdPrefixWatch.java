@@ -8,7 +8,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,13 +36,12 @@ public final class EtcdPrefixWatch implements AutoCloseable {
   private final EtcdKeyRange range;
   private final Duration requestTimeout;
   private final EtcdPrefixListener listener;
-  private final ScheduledThreadPoolExecutor serial;
+  private final EtcdWatchThread watchThread;
   private final EtcdChannels channels;
   private final EtcdReconnectBackoff backoff = new EtcdReconnectBackoff(EtcdReconnectBackoff.INITIAL, EtcdReconnectBackoff.MAX,
       () -> ThreadLocalRandom.current().nextDouble());
   private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
   private final AtomicLong attempts = new AtomicLong();
-  private volatile Thread thread;
   private volatile boolean closed;
 
   // Confined to the watch's thread.
@@ -66,16 +64,7 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     this.listener = listener;
     this.revision = resumeRevision.orElse(0);
     this.snapshotNeeded = resumeRevision.isEmpty();
-    String threadName = "baton-etcd-" + prefix;
-    this.serial = new ScheduledThreadPoolExecutor(1, task -> {
-      Thread t = new Thread(task, threadName);
-      t.setDaemon(true);
-      thread = t;
-      return t;
-    });
-    // close() must not wait for a pending retry (up to 5 s away) to come due.
-    serial.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-    serial.setRemoveOnCancelPolicy(true);
+    this.watchThread = new EtcdWatchThread("baton-etcd-" + prefix);
     this.channels = new EtcdChannels("baton-etcd-io-" + prefix, requestTimeout);
   }
 
@@ -103,14 +92,15 @@ public final class EtcdPrefixWatch implements AutoCloseable {
           + " (expected: >= 1, a revision an earlier watch delivered)");
     }
     EtcdPrefixWatch watch = new EtcdPrefixWatch(endpoints, prefix, requestTimeout, resumeRevision, listener);
-    watch.serial.execute(watch::attempt);
+    watch.watchThread.execute(watch::attempt);
     return watch;
   }
 
   /**
    * Completes when the listener first has the prefix: after the first snapshot or, when resuming,
-   * once etcd accepted the watch (the changes since the resume revision follow as {@link
-   * EtcdPrefixListener#changed}). A cold start waits on it with its own timeout and may use a dump
+   * once etcd accepted the watch from the resume revision (the changes since then follow as {@link
+   * EtcdPrefixListener#changed}, or a snapshot if etcd has compacted them). When etcd is behind the
+   * resume revision, it completes after the snapshot that replaces the view. A cold start waits on it with its own timeout and may use a dump
    * meanwhile; the watch keeps trying either way. Completes exceptionally ({@link
    * CancellationException}) if the watch is closed first. Dependents added without an executor run
    * on the watch's thread.
@@ -138,7 +128,7 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     long n = attempts.incrementAndGet();
     SessionHandler handler = new SessionHandler();
     try {
-      EtcdSession current = new EtcdSession(endpoint, channels.open(endpoint), range, requestTimeout, serial, handler);
+      EtcdSession current = new EtcdSession(endpoint, channels.open(endpoint), range, requestTimeout, watchThread, handler);
       session = current;
       sessionAnnounced = false;
       if (snapshotNeeded) {
@@ -175,6 +165,16 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     @Override
     public void created(long storeRevision) {
       if (closed) {
+        return;
+      }
+      if (storeRevision < revision) {
+        // etcd is behind what the listener knows: restored from a backup or replaced (a resume
+        // revision carried over from the old cluster), or a member still catching up. A watch
+        // from the future would sit silent until etcd gets there; read what is there now.
+        log.warn("etcd prefix {}: etcd on {} is at revision {}, before revision {} the listener already has; reading the prefix again",
+            prefix, session.endpoint(), storeRevision, revision);
+        snapshotNeeded = true;
+        session.range();
         return;
       }
       if (sessionAnnounced) {
@@ -237,7 +237,7 @@ public final class EtcdPrefixWatch implements AutoCloseable {
       }
       failuresSinceConnected++;
       Duration delay = backoff.next();
-      retry = serial.schedule(EtcdPrefixWatch.this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
+      retry = watchThread.schedule(EtcdPrefixWatch.this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
       // With several endpoints, one failing is not an outage yet: the next one may work.
       if (!outageReported && failuresSinceConnected >= endpoints.size()) {
         outageReported = true;
@@ -274,14 +274,14 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     }
     closed = true;
     try {
-      serial.execute(this::stopOnWatchThread);
+      watchThread.execute(this::stopOnWatchThread);
     } catch (RejectedExecutionException e) {
       // Already shut down.
     }
-    serial.shutdown();
-    boolean onWatchThread = Thread.currentThread() == thread;
+    watchThread.shutdown();
+    boolean onWatchThread = watchThread.isCurrent();
     try {
-      if (!onWatchThread && !serial.awaitTermination(CLOSE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+      if (!onWatchThread && !watchThread.awaitTermination(CLOSE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
         log.warn("etcd prefix {}: the watch's thread did not end within {} ms (a listener call still running?)", prefix,
             CLOSE_TIMEOUT.toMillis());
       }
@@ -305,6 +305,6 @@ public final class EtcdPrefixWatch implements AutoCloseable {
 
   /** The channels and the event loop have ended (for tests of close). */
   boolean isTerminated() {
-    return serial.isTerminated() && channels.isTerminated();
+    return watchThread.isTerminated() && channels.isTerminated();
   }
 }

@@ -155,6 +155,23 @@ class EtcdPrefixWatchTest {
   }
 
   @Test
+  void aResumeRevisionAheadOfEtcdFallsBackToAFreshSnapshot() throws Exception {
+    // What a successor sees when etcd was restored from a backup after its predecessor's last change.
+    EtcdProcess etcd = etcds.start();
+    long a = etcd.put("/svc/a", "1");
+
+    try (EtcdPrefixWatch watch = start(List.of(etcd.endpoint()), OptionalLong.of(a + 100))) {
+      watch.firstSync().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      await().atMost(WAIT).until(() -> listener.calls().size() == 2);
+      assertThat(listener.calls()).containsExactly(snapshot(a, "/svc/a=1@" + a), connected(etcd.endpoint()));
+
+      long b = etcd.put("/svc/b", "2");
+      await().atMost(WAIT).until(() -> listener.calls().size() == 3);
+      assertThat(listener.calls()).last().isEqualTo(changed(b, "PUT /svc/b=2@" + b));
+    }
+  }
+
+  @Test
   void unreachableEndpointIsReportedAndRetriedUntilEtcdAppears() throws Exception {
     int port = EtcdProcess.freePort();
     HostPort dead = new HostPort("127.0.0.1", EtcdProcess.freePort());
