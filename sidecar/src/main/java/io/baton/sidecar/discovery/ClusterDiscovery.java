@@ -3,6 +3,7 @@ package io.baton.sidecar.discovery;
 import io.baton.proto.discovery.v1.DiscoveredCluster;
 import io.baton.proto.discovery.v1.DiscoveredMember;
 import io.baton.sidecar.config.DiscoveryConfig;
+import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.discovery.etcd.EtcdEvent;
 import io.baton.sidecar.discovery.etcd.EtcdKeyValue;
@@ -114,7 +115,7 @@ public final class ClusterDiscovery implements AutoCloseable {
    * @throws DiscoveryUnavailableException when this generation must not start
    */
   public void etcdDidNotAnswer() throws DiscoveryUnavailableException {
-    String why = "etcd " + config.etcd().endpoints() + " did not answer within " + config.etcd().timeout()
+    String why = "etcd " + config.etcd().endpoints() + " did not answer within " + Durations.format(config.etcd().timeout())
         + (lastError.isEmpty() ? "" : " (" + lastError + ")");
     if (config.strongDependency()) {
       throw new DiscoveryUnavailableException("cluster " + name() + ": " + why
