@@ -13,6 +13,7 @@ import io.baton.it.support.StrictManifests;
 import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.ServingLine;
 import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.testsupport.EtcdProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The alert rules and the dashboard in deploy/ against a live /metrics: a query on a metric
  * Baton does not export is an alert that never fires and a panel that stays empty, with no error
- * anywhere. One Baton has served requests and handed off once, so the handoff metrics exist.
+ * anywhere. One Baton has served requests and handed off once, so the handoff metrics exist; one
+ * of its clusters takes its members from a real etcd, so the discovery metrics exist too.
  */
 @Timeout(180)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -46,17 +48,25 @@ class DeployMetricsTest {
 
   private final BatonFixture fixture = new BatonFixture();
   private TestUpstream upstream;
+  private EtcdProcess etcd;
   private String metrics;
 
   @BeforeAll
   void handOffOnceUnderRequests() throws IOException {
     upstream = TestUpstream.start(0);
-    Path config = fixture.webProxyConfig(upstream.port()).write();
+    etcd = EtcdProcess.start();
+    etcd.put("/baton/clusters/catalog/127.0.0.1:" + upstream.port(), "");
+    Path config = fixture.webProxyConfig(upstream.port())
+        .httpListener("api", "127.0.0.1:0", "catalog")
+        .discoveredCluster("catalog", etcd.endpoint().toString(), "/baton/clusters/catalog/", null, false, "5s")
+        .write();
     Generations generations = new Generations(fixture, config);
     ServingLine first = generations.start();
     get(first.listener("web"));
+    get(first.listener("api"));
     ServingLine second = generations.handOff();
     get(second.listener("web"));
+    get(second.listener("api"));
     metrics = Admin.metrics(second.admin());
   }
 
@@ -65,6 +75,9 @@ class DeployMetricsTest {
     fixture.close();
     if (upstream != null) {
       upstream.close();
+    }
+    if (etcd != null) {
+      etcd.close();
     }
   }
 

@@ -256,6 +256,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         etcdConnected = false;
         lastError = reason;
       }
+      metrics.connected(false);
       metrics.error(DiscoveryMetrics.Error.UNAVAILABLE);
       log.warn("cluster {}: etcd unavailable ({}); keeping the {} member(s) it has, retrying", name(), reason,
           cluster.members().size());
@@ -267,6 +268,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         etcdConnected = true;
         lastError = "";
       }
+      metrics.connected(true);
       log.info("cluster {}: watching {} on etcd {}", name(), config.etcd().prefix(), endpoint);
     }
   }

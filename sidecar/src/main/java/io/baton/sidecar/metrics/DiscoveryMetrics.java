@@ -34,6 +34,7 @@ public final class DiscoveryMetrics {
   private final Counter updates;
   private final Map<Error, Counter> errors = new ConcurrentHashMap<>();
   private final AtomicLong revision = new AtomicLong();
+  private final AtomicLong connected = new AtomicLong();
 
   DiscoveryMetrics(MeterRegistry registry, String cluster) {
     this.cluster = cluster;
@@ -52,6 +53,14 @@ public final class DiscoveryMetrics {
         .description("The etcd revision a cluster's members are current at (0: not read from etcd yet)")
         .tag("cluster", cluster)
         .register(registry);
+    Gauge.builder("baton.discovery.connected", connected, AtomicLong::get)
+        .description("1 while the cluster's etcd watch runs, 0 while etcd cannot be reached (the members are kept)")
+        .tag("cluster", cluster)
+        .register(registry);
+  }
+
+  public void connected(boolean value) {
+    connected.set(value ? 1 : 0);
   }
 
   public void updated(long atRevision) {

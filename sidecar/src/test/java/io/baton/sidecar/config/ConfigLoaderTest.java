@@ -148,4 +148,11 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse(DISCOVERED.replace("    discovery:", "    endpoints: [127.0.0.1:9000]\n    discovery:"), "test"))
         .hasMessageContaining("clusters[0].endpoints: [\"127.0.0.1:9000\"] (expected no endpoints when the cluster has discovery");
   }
+
+  @Test
+  void theExampleConfigInDeployLoads() throws Exception {
+    BatonConfig c = ConfigLoader.load(Path.of("../deploy/examples/baton.yaml"));
+    assertThat(c.clusters()).extracting(ClusterConfig::name).containsExactly("backend", "postgres", "catalog");
+    assertThat(c.clusters().get(2).discovery().orElseThrow().etcd().prefix()).isEqualTo("/baton/clusters/catalog/");
+  }
 }
