@@ -22,6 +22,7 @@ final class LoopbackServer implements AutoCloseable {
   private final EventLoopGroup workers;
   private final Channel server;
   private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong open = new AtomicLong();
 
   /**
    * @param name prefix of the thread names
@@ -44,6 +45,8 @@ final class LoopbackServer implements AutoCloseable {
             @Override
             protected void initChannel(SocketChannel ch) {
               accepted.incrementAndGet();
+              open.incrementAndGet();
+              ch.closeFuture().addListener(f -> open.decrementAndGet());
               pipeline.accept(ch);
             }
           })
@@ -63,6 +66,10 @@ final class LoopbackServer implements AutoCloseable {
 
   long connectionsAccepted() {
     return accepted.get();
+  }
+
+  long connectionsOpen() {
+    return open.get();
   }
 
   @Override

@@ -80,7 +80,6 @@ public final class TestUpstream implements AutoCloseable {
     return new TreeMap<>(ids);
   }
 
-  /** How many connections were accepted since start. */
   /** {@code /delay/} requests received and not yet answered. */
   public long delayedRequestsInFlight() {
     return delayedInFlight.get();
@@ -98,8 +97,14 @@ public final class TestUpstream implements AutoCloseable {
     }
   }
 
+  /** How many connections were accepted since start. */
   public long connectionsAccepted() {
     return server.connectionsAccepted();
+  }
+
+  /** How many of them are open now: a connection counts until this side has closed it too. */
+  public long connectionsOpen() {
+    return server.connectionsOpen();
   }
 
   /** Stops listening, closes every connection and the event loops. */

@@ -181,6 +181,11 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
           "no endpoint in cluster " + context.cluster().name());
       return;
     }
+    sendTo(endpoint);
+  }
+
+  /** Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new one. */
+  private void sendTo(HostPort endpoint) {
     exchange.endpoint = endpoint;
     UpstreamPool pool = context.cluster().pool(ctx.channel().eventLoop());
     Channel pooled = pool.poll(endpoint);
@@ -201,10 +206,33 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       if (f.isSuccess()) {
         connecting.attach(connect.channel());
       } else {
-        connecting.failBeforeResponse(UpstreamConnector.reasonOf(f.cause()), HttpResponseStatus.BAD_GATEWAY,
-            "cannot connect to " + endpoint + ": " + f.cause().getMessage());
+        connectFailed(connecting, endpoint, f.cause());
       }
     });
+  }
+
+  /**
+   * Nothing of the request was sent: another member that this request has not tried takes it
+   * (nginx's {@code proxy_next_upstream error timeout}); when none is left, 502. A cluster of one
+   * member answers 502 at once, as before members could change.
+   */
+  private void connectFailed(Exchange connecting, HostPort endpoint, Throwable cause) {
+    context.cluster().recordFailure(endpoint);
+    UpstreamErrorReason reason = UpstreamConnector.reasonOf(cause);
+    String detail = "cannot connect to " + endpoint + ": " + cause.getMessage();
+    if (connecting.tried.isEmpty()) {
+      connecting.tried = new ArrayList<>(2);
+    }
+    connecting.tried.add(endpoint);
+    HostPort next = context.cluster().nextEndpoint(connecting.tried).orElse(null);
+    if (next == null) {
+      connecting.failBeforeResponse(reason, HttpResponseStatus.BAD_GATEWAY, detail);
+      return;
+    }
+    context.clusterMetrics().upstreamError(reason);
+    log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
+        endpoint, reason.label(), detail, next);
+    sendTo(next);
   }
 
   private void prepareForUpstream(HttpRequest request) {
@@ -240,6 +268,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
       return;
     }
     long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
+    context.cluster().recordFailure(current.endpoint);
     current.failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
         "upstream " + current.endpoint + " did not answer within " + timeoutMillis + " ms");
   }
@@ -285,6 +314,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     Exchange current = exchange;
     if (current == null || current.upstream != upstream || current.responseComplete) {
       return;
+    }
+    if (!current.responseStarted) {
+      context.cluster().recordFailure(current.endpoint);
     }
     current.upstreamLost("upstream " + current.endpoint + " closed the connection");
   }
@@ -450,6 +482,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     final boolean clientKeepAlive;
     final boolean head;
     final List<HttpContent> bodyWhileConnecting = new ArrayList<>();
+    /** The members this request failed to connect to; the shared empty list on the usual path. */
+    List<HostPort> tried = List.of();
     HostPort endpoint;
     Channel upstream;
     boolean requestComplete;
@@ -571,6 +605,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
         return;
       }
       responseComplete = true;
+      context.cluster().recordSuccess(endpoint);
       ctx.writeAndFlush(content).addListener(f -> responseWritten(f.isSuccess()));
     }
 

@@ -10,12 +10,15 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A client connection of a {@code tcp} listener: connect to an endpoint, then relay bytes both
- * ways. The client is not read until the upstream connection exists.
+ * ways. The client is not read until the upstream connection exists, so a failed connect can try
+ * the next member (each member at most once) before the client is closed.
  */
 @ChannelHandler.Sharable
 public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
@@ -38,6 +41,10 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
       client.close();
       return;
     }
+    connect(client, endpoint, List.of());
+  }
+
+  private void connect(Channel client, HostPort endpoint, List<HostPort> tried) {
     ChannelFuture connect = UpstreamConnector.connect(context.cluster(), client.eventLoop(), endpoint,
         new ChannelHandlerAdapter() {}, false, true);
     client.closeFuture().addListener(f -> {
@@ -48,12 +55,26 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     connect.addListener(f -> {
       if (!f.isSuccess()) {
         UpstreamErrorReason reason = UpstreamConnector.reasonOf(f.cause());
+        if (!f.isCancelled()) { // cancelled: the client went away, which says nothing of the member
+          context.cluster().recordFailure(endpoint);
+          List<HostPort> nowTried = new ArrayList<>(tried);
+          nowTried.add(endpoint);
+          HostPort next = client.isActive() ? context.cluster().nextEndpoint(nowTried).orElse(null) : null;
+          if (next != null) {
+            context.clusterMetrics().upstreamError(reason);
+            log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
+                endpoint, reason.label(), f.cause().getMessage(), next);
+            connect(client, next, nowTried);
+            return;
+          }
+        }
         context.clusterMetrics().upstreamError(reason);
         log.warn("listener {} cluster {} endpoint {}: {} ({}): closing {}", context.name(), context.cluster().name(),
             endpoint, reason.label(), f.cause() == null ? "cancelled" : f.cause().getMessage(), client.remoteAddress());
         client.close();
         return;
       }
+      context.cluster().recordSuccess(endpoint);
       Channel upstream = connect.channel();
       if (!client.isActive()) {
         upstream.close();

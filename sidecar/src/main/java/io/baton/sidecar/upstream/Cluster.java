@@ -1,6 +1,7 @@
 package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.ClusterConfig;
+import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.metrics.ClusterMetrics;
 import io.netty.channel.EventLoop;
@@ -268,8 +269,9 @@ public final class Cluster {
     }
     if (slot.health().recordFailure(nanoTime.getAsLong()) == PassiveHealth.Outcome.NOW_FAILED) {
       Member m = slot.member();
-      log.warn("cluster {} member {}: {} failure(s) within {}: skipped for {}", name(), address, m.maxFails(),
-          m.failTimeout(), m.failTimeout());
+      String timeout = Durations.format(m.failTimeout());
+      log.warn("cluster {} member {}: {} failure(s) within {}: failed, skipped for {} while another member is eligible",
+          name(), address, m.maxFails(), timeout, timeout);
     }
   }
 

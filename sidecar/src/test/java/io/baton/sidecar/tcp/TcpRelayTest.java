@@ -6,10 +6,14 @@ import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.TcpEchoUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.baton.sidecar.upstream.Member;
+import io.baton.sidecar.upstream.MemberStatus;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.RepeatedTest;
@@ -71,6 +75,30 @@ class TcpRelayTest {
       client.connect(proxy.address(), 5000);
       client.setSoTimeout(10_000);
       assertThat(client.getInputStream().read()).isEqualTo(-1);
+      assertThat(proxy.metrics.scrape())
+          .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
+    }
+  }
+
+  @Test
+  void refusedConnectTriesTheNextMemberAndTheBytesFlow() throws Exception {
+    HostPort refusing;
+    try (ServerSocket s = new ServerSocket(0)) {
+      refusing = new HostPort("127.0.0.1", s.getLocalPort());
+    }
+    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
+        ProxyUnderTest proxy = ProxyUnderTest.tcp(List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
+        Socket client = new Socket()) {
+      client.connect(proxy.address(), 5000);
+      client.setSoTimeout(10_000);
+      // No half-close before the echo is back: a client that shuts its output before the upstream
+      // connection exists loses the echo even with one member (the epoll ENOENT of
+      // EpollHalfCloseRepair, on the client side), which is not what this test is about.
+      client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+      assertThat(new String(client.getInputStream().readNBytes(5), StandardCharsets.US_ASCII))
+          .as("the first pick refused; the second member relayed").isEqualTo("hello");
+      assertThat(proxy.cluster().memberStatuses()).extracting(MemberStatus::state)
+          .containsExactly(MemberStatus.State.FAILED, MemberStatus.State.HEALTHY);
       assertThat(proxy.metrics.scrape())
           .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
     }

@@ -14,9 +14,12 @@ import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
 import io.baton.sidecar.tcp.TcpRelayInitializer;
 import io.baton.sidecar.upstream.Cluster;
+import io.baton.sidecar.upstream.Member;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * One listener of the real data plane on 127.0.0.1:0 (epoll, a real ServingSocket), proxying to
@@ -28,12 +31,18 @@ public final class ProxyUnderTest implements AutoCloseable {
   public final DrainState drain = new DrainState();
   private final EventLoops loops = EventLoops.start(2);
   private final ServingSocket socket;
+  private final Cluster cluster;
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints) throws Exception {
-    ClusterConfig cluster = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60));
+    this(protocol, requestTimeout, endpoints, System::nanoTime);
+  }
+
+  private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime)
+      throws Exception {
+    ClusterConfig clusterConfig = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60));
+    cluster = new Cluster(clusterConfig, metrics.cluster("backend"), nanoTime, Clock.systemUTC());
     ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), protocol, "backend");
-    ListenerContext context = new ListenerContext(listener, new Cluster(cluster, metrics.cluster("backend")),
-        metrics.listener("web"), drain, 7, true);
+    ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true);
     var initializer = protocol == ListenerProtocol.HTTP ? new Http1ProxyInitializer(context) : new TcpRelayInitializer(context);
     socket = ServingSocket.bind("web", listener.address(), protocol.wireName(), loops.group(), initializer, ConnectionObserver.NONE);
     socket.startAccepting();
@@ -45,6 +54,28 @@ public final class ProxyUnderTest implements AutoCloseable {
 
   public static ProxyUnderTest tcp(HostPort... endpoints) throws Exception {
     return new ProxyUnderTest(ListenerProtocol.TCP, Duration.ofSeconds(15), List.of(endpoints));
+  }
+
+  /**
+   * An HTTP proxy to {@code members}, as discovery would set them; passive health runs on {@code
+   * nanoTime}, so a test moves past a {@code failTimeout} without waiting for it.
+   */
+  public static ProxyUnderTest http(Duration requestTimeout, LongSupplier nanoTime, List<Member> members) throws Exception {
+    ProxyUnderTest proxy = new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(), nanoTime);
+    proxy.cluster.replaceMembers(members);
+    return proxy;
+  }
+
+  /** A TCP proxy to {@code members}, as discovery would set them. */
+  public static ProxyUnderTest tcp(List<Member> members) throws Exception {
+    ProxyUnderTest proxy = new ProxyUnderTest(ListenerProtocol.TCP, Duration.ofSeconds(15), List.of(), System::nanoTime);
+    proxy.cluster.replaceMembers(members);
+    return proxy;
+  }
+
+  /** The cluster behind the listener: its members can be replaced while the proxy serves. */
+  public Cluster cluster() {
+    return cluster;
   }
 
   public InetSocketAddress address() {
