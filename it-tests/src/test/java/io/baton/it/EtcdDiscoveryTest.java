@@ -188,10 +188,18 @@ class EtcdDiscoveryTest {
     assertThat(memberAddresses(clusters(serving.admin()))).as("members kept while etcd is away").containsExactly(member(a));
     assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean()).isFalse();
 
-    etcd.restart();
-    // Written before Baton's backoff brings it back: it must come from the resumed watch.
+    // Written while Baton cannot see etcd (it runs on another port meanwhile): Baton must learn it
+    // from its resumed watch, which replays what changed after its last revision.
+    int batonsPort = etcd.clientPort();
+    etcd.restart(EtcdProcess.freePort());
     etcd.put(PREFIX + member(b), "");
+    etcd.stop();
+    awaitMoreRequests(100);
+    assertThat(requestsAt(b)).isZero();
+    etcd.restart(batonsPort);
     await().atMost(WAIT).until(() -> requestsAt(b) > 0);
+    assertThat(baton.stderrText().split("read of " + PREFIX, -1).length - 1)
+        .as("the prefix was read once, at the start: the change came from the resumed watch").isEqualTo(1);
     assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean()).isTrue();
     assertThat(Admin.sample(serving.admin(), "baton_discovery_errors_total{cluster=\"backend\",reason=\"unavailable\"}"))
         .as("one outage, reported once").isEqualTo(1.0);
@@ -294,6 +302,12 @@ class EtcdDiscoveryTest {
         .isEqualTo(3.0);
     BatonProcess baton = generations.active();
     assertThat(baton.logContains("key " + PREFIX + "not-an-address is not a member, skipped")).isTrue();
+
+    ServingLine next = generations.handOff();
+    assertThat(clusters(next.admin()).get("discovery").get("rejected").size())
+        .as("the successor knows the rejected keys from its predecessor").isEqualTo(3);
+    assertThat(Admin.sample(next.admin(), "baton_discovery_errors_total{cluster=\"backend\",reason=\"bad_member\"}"))
+        .as("carried over, and not counted again").isEqualTo(3.0);
     awaitMoreRequests(200);
     stopLoadAndCheckNothingLost();
   }

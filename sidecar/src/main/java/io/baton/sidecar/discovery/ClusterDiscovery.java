@@ -2,6 +2,7 @@ package io.baton.sidecar.discovery;
 
 import io.baton.proto.discovery.v1.DiscoveredCluster;
 import io.baton.proto.discovery.v1.DiscoveredMember;
+import io.baton.proto.discovery.v1.RejectedKey;
 import io.baton.sidecar.config.DiscoveryConfig;
 import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
@@ -85,8 +86,10 @@ public final class ClusterDiscovery implements AutoCloseable {
         log.warn("cluster {}: the predecessor's member {} is not valid ({}): skipped", name(), m.getKey(), e.getMessage());
       }
     }
+    List<ParsedMember> parsed = accepted(byKey);
+    carried.getRejectedList().forEach(r -> parsed.add(new ParsedMember.Rejected(r.getKey(), r.getReason())));
     synchronized (this) {
-      table.replaceAll(accepted(byKey));
+      table.replaceAll(parsed);
       revision = carried.getRevision();
       source = DiscoverySource.PREDECESSOR;
       cluster.replaceMembers(table.members());
@@ -177,6 +180,7 @@ public final class ClusterDiscovery implements AutoCloseable {
         .setMaxFails(m.maxFails())
         .setFailTimeoutMillis(m.failTimeout().toMillis())
         .setDown(m.down())));
+    table.rejected().forEach((key, reason) -> b.addRejected(RejectedKey.newBuilder().setKey(key).setReason(reason)));
     return b.build();
   }
 
