@@ -190,6 +190,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     UpstreamPool pool = context.cluster().pool(ctx.channel().eventLoop());
     Channel pooled = pool.poll(endpoint);
     if (pooled != null) {
+      exchange.reusedConnection = true;
       exchange.attach(pooled);
       return;
     }
@@ -315,7 +316,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     if (current == null || current.upstream != upstream || current.responseComplete) {
       return;
     }
-    if (!current.responseStarted) {
+    // A pooled connection the upstream closed while reusing it (its idle timeout was shorter than
+    // ours) says nothing bad about the member: counting it would skip a healthy member.
+    if (!current.responseStarted && !current.reusedConnection) {
       context.cluster().recordFailure(current.endpoint);
     }
     current.upstreamLost("upstream " + current.endpoint + " closed the connection");
@@ -485,6 +488,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     /** The members this request failed to connect to; the shared empty list on the usual path. */
     List<HostPort> tried = List.of();
     HostPort endpoint;
+    /** Whether {@link #upstream} came from the keep-alive pool rather than a connect of its own. */
+    boolean reusedConnection;
     Channel upstream;
     boolean requestComplete;
     boolean responseStarted;

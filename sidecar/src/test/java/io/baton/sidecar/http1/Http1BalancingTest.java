@@ -12,6 +12,7 @@ import io.baton.sidecar.upstream.MemberStatus;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -249,6 +250,44 @@ class Http1BalancingTest {
       }
     }
     assertThat(fine.idCounts()).containsOnlyKeys("next", "after");
+  }
+
+  @Test
+  void aPooledConnectionTheUpstreamClosesOnReuseDoesNotFailTheMember() throws Exception {
+    TestUpstream fine = upstream();
+    try (ServerSocket idleTimingOut = new ServerSocket(0)) {
+      HostPort member = new HostPort("127.0.0.1", idleTimingOut.getLocalPort());
+      CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+        try (Socket s = idleTimingOut.accept()) {
+          InputStream in = s.getInputStream();
+          readHead(in);
+          s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+          in.read(); // the next request on the kept-alive connection: close, as an idle timeout would
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      proxy(Duration.ofSeconds(5), member(member, 1), member(address(fine), 1));
+      try (RawHttp http = new RawHttp(proxy.address())) {
+        assertThat(get(http, "/load/first").status()).isEqualTo(200);
+        assertThat(get(http, "/load/on-fine").status()).isEqualTo(200);
+        get(http, "/load/reused"); // on the pooled connection, which the member closes
+        served.get(10, TimeUnit.SECONDS);
+        assertThat(stateOf(member)).isEqualTo(MemberStatus.State.HEALTHY);
+      }
+    }
+  }
+
+  private static void readHead(InputStream in) throws java.io.IOException {
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    while (matched < 4) {
+      int b = in.read();
+      if (b < 0) {
+        throw new java.io.EOFException("the request head ended early");
+      }
+      matched = b == end[matched] ? matched + 1 : b == '\r' ? 1 : 0;
+    }
   }
 
   @Test
