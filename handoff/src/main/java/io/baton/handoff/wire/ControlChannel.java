@@ -56,6 +56,8 @@ public final class ControlChannel implements AutoCloseable {
   public static final int MAX_FRAME_BYTES = 1 << 20;
 
   private final UnixConnection connection;
+  /** Not null while a frame has been read in part (a receive timed out in its middle). */
+  private PartialFrame partial;
 
   public ControlChannel(UnixConnection connection) {
     this.connection = connection;
@@ -91,42 +93,79 @@ public final class ControlChannel implements AutoCloseable {
    */
   public ReceivedFrame receive(Duration timeout) throws OsException, PeerClosedException, ControlProtocolException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    byte[] header = new byte[4];
-    readFully(header, deadline, true);
-    int length = ByteBuffer.wrap(header).getInt();
-    if (length < 0 || length > MAX_FRAME_BYTES) {
-      closeFds(connection.takeReceivedFds());
-      throw new ControlProtocolException(
-          RefusalReason.MALFORMED_MESSAGE,
-          "frame length: " + Integer.toUnsignedString(length) + " (expected: <= " + MAX_FRAME_BYTES + ") on " + path());
+    if (partial == null) {
+      partial = new PartialFrame();
     }
-    byte[] body = new byte[length];
-    readFully(body, deadline, false);
+    if (partial.body == null) {
+      partial.headerRead = readInto(partial.header, partial.headerRead, deadline, partial.headerRead == 0);
+      int length = ByteBuffer.wrap(partial.header).getInt();
+      if (length < 0 || length > MAX_FRAME_BYTES) {
+        partial = null;
+        closeFds(connection.takeReceivedFds());
+        throw new ControlProtocolException(
+            RefusalReason.MALFORMED_MESSAGE,
+            "frame length: " + Integer.toUnsignedString(length) + " (expected: <= " + MAX_FRAME_BYTES + ") on " + path());
+      }
+      partial.body = new byte[length];
+    }
+    partial.bodyRead = readInto(partial.body, partial.bodyRead, deadline, false);
+    byte[] body = partial.body;
+    partial = null;
     int[] fds = connection.takeReceivedFds();
     try {
       return new ReceivedFrame(Envelope.parseFrom(body), fds);
     } catch (InvalidProtocolBufferException e) {
       closeFds(fds);
       throw new ControlProtocolException(
-          RefusalReason.MALFORMED_MESSAGE, "frame of " + length + " bytes is not an Envelope on " + path() + ": " + e.getMessage(), e);
+          RefusalReason.MALFORMED_MESSAGE, "frame of " + body.length + " bytes is not an Envelope on " + path() + ": " + e.getMessage(), e);
     }
   }
 
-  private void readFully(byte[] buffer, long deadline, boolean atFrameStart) throws OsException, PeerClosedException {
-    int offset = 0;
+  /**
+   * Reads into {@code buffer} from {@code offset} until it is full; returns how far it got. A
+   * timeout keeps what was read in {@link #partial}, so the next {@link #receive} goes on from the
+   * same byte: a caller that polls with short timeouts (a held handoff does) must never lose the
+   * start of a frame and read the middle of one as a length.
+   */
+  private int readInto(byte[] buffer, int offset, long deadline, boolean atFrameStart) throws OsException, PeerClosedException {
     while (offset < buffer.length) {
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
+        recordProgress(buffer, offset);
         throw new OsException(OsException.Kind.TIMEOUT, "read", path(), -1, null);
       }
-      int n = connection.read(buffer, offset, buffer.length - offset, Duration.ofNanos(remaining));
+      int n;
+      try {
+        n = connection.read(buffer, offset, buffer.length - offset, Duration.ofNanos(remaining));
+      } catch (OsException e) {
+        recordProgress(buffer, offset);
+        throw e;
+      }
       if (n < 0) {
+        partial = null;
         closeFds(connection.takeReceivedFds());
         throw new PeerClosedException(
             (atFrameStart && offset == 0 ? "peer closed the connection on " : "peer closed in the middle of a frame on ") + path());
       }
       offset += n;
     }
+    return offset;
+  }
+
+  private void recordProgress(byte[] buffer, int offset) {
+    if (buffer == partial.header) {
+      partial.headerRead = offset;
+    } else {
+      partial.bodyRead = offset;
+    }
+  }
+
+  /** The frame being received when a read timed out: its length header, then its body. */
+  private static final class PartialFrame {
+    final byte[] header = new byte[4];
+    int headerRead;
+    byte[] body;
+    int bodyRead;
   }
 
   private static void closeFds(int[] fds) {

@@ -71,6 +71,21 @@ class ControlChannelTest {
   }
 
   @Test
+  void aTimeoutInTheMiddleOfAFrameResumesWhereItStopped() throws Exception {
+    byte[] body = Envelope.newBuilder().setProtocolVersion(1).build().toByteArray();
+    byte[] frame = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array();
+    Duration poll = Duration.ofMillis(50);
+
+    client.write(java.util.Arrays.copyOfRange(frame, 0, 2)); // half of the length
+    assertThatThrownBy(() -> accepted.receive(poll)).isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
+    client.write(java.util.Arrays.copyOfRange(frame, 2, 5)); // the rest of it and a byte of the body
+    assertThatThrownBy(() -> accepted.receive(poll)).isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
+    client.write(java.util.Arrays.copyOfRange(frame, 5, frame.length));
+
+    assertThat(accepted.receive(WAIT).envelope().getProtocolVersion()).isEqualTo(1);
+  }
+
+  @Test
   void silenceIsATimeoutNamingTheSocket() {
     assertThatThrownBy(() -> accepted.receive(Duration.ofMillis(100)))
         .isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue())
