@@ -166,4 +166,27 @@ class TcpRelayTest {
           .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
     }
   }
+
+  @Test
+  void bytesAndEofThatCameBeforeARefusedConnectReachTheNextMember() throws Exception {
+    HostPort refusing;
+    try (ServerSocket s = new ServerSocket(0)) {
+      refusing = new HostPort("127.0.0.1", s.getLocalPort());
+    }
+    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
+        ProxyUnderTest proxy = ProxyUnderTest.tcp(List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
+        Socket client = new Socket()) {
+      proxy.stopAccepting();
+      client.connect(proxy.address(), 5000);
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+      client.shutdownOutput();
+      awaitProxySideInCloseWait(proxy.address().getPort(), client.getLocalPort());
+      proxy.startAccepting();
+      assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+          .as("read by the proxy while it connected to the member that refused, held for the second").isEqualTo("hello");
+      assertThat(proxy.cluster().memberStatuses()).extracting(MemberStatus::state)
+          .containsExactly(MemberStatus.State.FAILED, MemberStatus.State.HEALTHY);
+    }
+  }
 }
