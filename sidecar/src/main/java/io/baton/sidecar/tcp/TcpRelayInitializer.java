@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A client connection of a {@code tcp} listener: connect to an endpoint, then relay bytes both
  * ways. The client is not read until the upstream connection exists, so a failed connect can try
- * the next member (each member at most once) before the client is closed.
+ * the next member (each member at most once) before the client is closed; except that epoll reads
+ * a client that half-closes meanwhile all the same, and {@link EarlyClientInput} holds that for
+ * the relay.
  */
 @ChannelHandler.Sharable
 public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
@@ -34,6 +36,8 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
   protected void initChannel(Channel client) {
     client.config().setAutoRead(false);
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    EarlyClientInput early = new EarlyClientInput();
+    client.pipeline().addLast(early);
     HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
     if (endpoint == null) {
       context.clusterMetrics().upstreamError(UpstreamErrorReason.NO_ENDPOINT);
@@ -41,10 +45,10 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
       client.close();
       return;
     }
-    connect(client, endpoint, List.of());
+    connect(client, early, endpoint, List.of());
   }
 
-  private void connect(Channel client, HostPort endpoint, List<HostPort> tried) {
+  private void connect(Channel client, EarlyClientInput early, HostPort endpoint, List<HostPort> tried) {
     ChannelFuture connect = UpstreamConnector.connect(context.cluster(), client.eventLoop(), endpoint,
         new ChannelHandlerAdapter() {}, false, true);
     client.closeFuture().addListener(f -> {
@@ -64,7 +68,7 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
             context.clusterMetrics().upstreamError(reason);
             log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
                 endpoint, reason.label(), f.cause().getMessage(), next);
-            connect(client, next, nowTried);
+            connect(client, early, next, nowTried);
             return;
           }
         }
@@ -83,7 +87,13 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
       TcpRelay relay = new TcpRelay(context, client, upstream, endpoint.toString());
       client.pipeline().addLast(relay.clientSide());
       upstream.pipeline().addLast(relay.upstreamSide());
-      client.config().setAutoRead(true);
+      early.handOver();
+      if (!early.inputEnded()) {
+        // Not for a client that sent its EOF: nothing is left to read, and Netty took its emptied
+        // fd out of epoll, so asking for EPOLLIN would fail with ENOENT (EpollHalfCloseRepair)
+        // and close it.
+        client.config().setAutoRead(true);
+      }
       upstream.config().setAutoRead(true);
       if (context.drain().isDraining()) {
         relay.drainStarted(); // accepted as the drain began: it missed DRAIN_STARTED

@@ -86,6 +86,19 @@ public final class ProxyUnderTest implements AutoCloseable {
     return socket.openConnections();
   }
 
+  /**
+   * Stops taking connections from the listening socket's backlog: a client's connect still
+   * completes (the kernel answers it), and what it sends waits in its socket until {@link
+   * #startAccepting()}.
+   */
+  public void stopAccepting() {
+    socket.stopAccepting();
+  }
+
+  public void startAccepting() {
+    socket.startAccepting();
+  }
+
   /** What the drain does to every open connection of a process. */
   public void startDrain() {
     drain.set(DrainState.Mode.DRAINING);
