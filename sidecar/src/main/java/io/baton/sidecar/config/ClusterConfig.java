@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param connectTimeout how long a connection attempt to one endpoint may take (then 502)
  * @param requestTimeout how long an HTTP upstream may take to start its response (then 504)
  * @param idleTimeout how long a pooled keep-alive upstream connection may stay unused
+ * @param protocol what the members speak: HTTP/1.1 (the default) or h2c
  */
 public record ClusterConfig(
     String name,
@@ -18,15 +19,22 @@ public record ClusterConfig(
     Duration connectTimeout,
     Duration requestTimeout,
     Duration idleTimeout,
-    Optional<DiscoveryConfig> discovery) {
+    Optional<DiscoveryConfig> discovery,
+    UpstreamProtocol protocol) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
   }
 
-  /** A cluster of static endpoints. */
+  /** A cluster whose members speak HTTP/1.1. */
+  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
+      Duration idleTimeout, Optional<DiscoveryConfig> discovery) {
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, UpstreamProtocol.HTTP1);
+  }
+
+  /** A cluster of static HTTP/1.1 endpoints. */
   public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
       Duration idleTimeout) {
-    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty());
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty(), UpstreamProtocol.HTTP1);
   }
 }
