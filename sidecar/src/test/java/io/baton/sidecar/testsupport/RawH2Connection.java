@@ -75,8 +75,19 @@ public final class RawH2Connection implements AutoCloseable {
 
   /** Connects; nothing is sent yet. */
   public static RawH2Connection connect(InetSocketAddress address) {
+    return connect(address, 0);
+  }
+
+  /**
+   * Connects with a receive buffer of {@code receiveBuffer} bytes (0: the system's): a small one
+   * makes the server's writes back up while this side does not read, as a flooding client would.
+   */
+  public static RawH2Connection connect(InetSocketAddress address, int receiveBuffer) {
     Socket s = new Socket();
     try {
+      if (receiveBuffer > 0) {
+        s.setReceiveBufferSize(receiveBuffer);
+      }
       s.setTcpNoDelay(true);
       s.connect(address, 5000);
       return new RawH2Connection(s);
@@ -155,6 +166,53 @@ public final class RawH2Connection implements AutoCloseable {
     } finally {
       buf.release();
     }
+  }
+
+  /**
+   * Sends {@code frame} {@code times} times in writes of about 64 KiB without reading, until the
+   * server closes the connection; returns how many were sent. A flood's end is a closed connection,
+   * so a failed write here is the expected outcome, not an error.
+   */
+  public long flood(byte[] frame, long times) {
+    int perWrite = Math.max(1, 65536 / frame.length);
+    byte[] chunk = new byte[perWrite * frame.length];
+    for (int i = 0; i < perWrite; i++) {
+      System.arraycopy(frame, 0, chunk, i * frame.length, frame.length);
+    }
+    long sent = 0;
+    try {
+      while (sent < times) {
+        out.write(chunk);
+        sent += perWrite;
+      }
+      out.flush();
+    } catch (IOException e) {
+      return sent;
+    }
+    return sent;
+  }
+
+  /** A header block in a HEADERS frame and as many CONTINUATION frames as frames of {@code maxFrame} bytes need. */
+  public void sendHeadersSplit(int streamId, Http2Headers headers, boolean endStream, int maxFrame) {
+    byte[] block = encode(streamId, headers);
+    int off = 0;
+    boolean firstFrame = true;
+    do {
+      int end = Math.min(block.length, off + maxFrame);
+      int flags = end == block.length ? FLAG_END_HEADERS : 0;
+      if (firstFrame) {
+        sendFrame(HEADERS, flags | (endStream ? FLAG_END_STREAM : 0), streamId, java.util.Arrays.copyOfRange(block, off, end));
+      } else {
+        sendFrame(CONTINUATION, flags, streamId, java.util.Arrays.copyOfRange(block, off, end));
+      }
+      firstFrame = false;
+      off = end;
+    } while (off < block.length);
+  }
+
+  /** This side's port: what the server's log names as the peer. */
+  public int localPort() {
+    return socket.getLocalPort();
   }
 
   public void sendData(int streamId, byte[] data, boolean endStream) {
@@ -239,7 +297,7 @@ public final class RawH2Connection implements AutoCloseable {
     while (true) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("no matching frame within " + timeout + "; read: " + read);
+        throw new AssertionError("no matching frame within " + timeout + "; read: " + summary(read));
       }
       Frame f = readFrame(Duration.ofNanos(left));
       if (f == null) {
@@ -269,7 +327,13 @@ public final class RawH2Connection implements AutoCloseable {
         return read; // EOF or reset: the end
       }
     }
-    throw new AssertionError("the connection is still open after " + timeout + "; read: " + read);
+    throw new AssertionError("the connection is still open after " + timeout + "; read: " + summary(read));
+  }
+
+  /** The frames for a message: a count and the last 10 (a flood test reads thousands). */
+  public static String summary(List<Frame> frames) {
+    int from = Math.max(0, frames.size() - 10);
+    return frames.size() + " frames" + (from > 0 ? ", the last 10: " : ": ") + frames.subList(from, frames.size());
   }
 
   /** Whether the server has closed the connection: a read sees EOF or a reset within {@code timeout}. */
