@@ -6,7 +6,9 @@ import io.baton.sidecar.config.ListenerConfig;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.drain.DrainState;
-import io.baton.sidecar.http1.Http1ProxyInitializer;
+import io.baton.sidecar.config.DrainConfig;
+import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.http2.CleartextHttpInitializer;
 import io.baton.sidecar.listener.ConnectionObserver;
 import io.baton.sidecar.listener.EventLoops;
 import io.baton.sidecar.listener.ListenerContext;
@@ -39,17 +41,30 @@ public final class ProxyUnderTest implements AutoCloseable {
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime)
       throws Exception {
-    ClusterConfig clusterConfig = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60));
+    this(protocol, requestTimeout, endpoints, nanoTime, UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
+  }
+
+  private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime,
+      UpstreamProtocol upstreamProtocol, Duration goawayDelay) throws Exception {
+    ClusterConfig clusterConfig = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60),
+        java.util.Optional.empty(), upstreamProtocol);
     cluster = new Cluster(clusterConfig, metrics.cluster("backend"), nanoTime, Clock.systemUTC());
     ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), protocol, "backend");
-    ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true);
-    var initializer = protocol == ListenerProtocol.HTTP ? new Http1ProxyInitializer(context) : new TcpRelayInitializer(context);
+    ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true, goawayDelay);
+    // What the process installs on an http listener: HTTP/1.1, or h2c when the preface says so.
+    var initializer = protocol == ListenerProtocol.HTTP ? new CleartextHttpInitializer(context) : new TcpRelayInitializer(context);
     socket = ServingSocket.bind("web", listener.address(), protocol.wireName(), loops.group(), initializer, ConnectionObserver.NONE);
     socket.startAccepting();
   }
 
   public static ProxyUnderTest http(Duration requestTimeout, HostPort... endpoints) throws Exception {
     return new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(endpoints));
+  }
+
+  /** An http listener (HTTP/1.1 and h2c) whose cluster speaks {@code upstream}. */
+  public static ProxyUnderTest http(Duration requestTimeout, UpstreamProtocol upstream, Duration goawayDelay,
+      HostPort... endpoints) throws Exception {
+    return new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(endpoints), System::nanoTime, upstream, goawayDelay);
   }
 
   public static ProxyUnderTest tcp(HostPort... endpoints) throws Exception {
