@@ -62,8 +62,10 @@ class Http2GoawayTest {
     List<Frame> read = new ArrayList<>();
     try (RawH2Connection c = RawH2Connection.connect(web)) {
       c.handshake(WAIT);
-      // Stream 1 stays in flight at the upstream through the whole drain.
-      send(c, sent, 1, authority, "?delay=6000");
+      // Stream 1 stays in flight at the upstream through the whole drain, until released below.
+      c.sendGet(1, authority, "/hold/ga-1");
+      sent.add(1);
+      org.awaitility.Awaitility.await().atMost(WAIT).until(() -> upstream.heldRequests() == 1);
 
       BatonProcess first = generations.handOffWhilePredecessorDrains();
 
@@ -102,8 +104,12 @@ class Http2GoawayTest {
       assertThat(finalGoaway.errorCode()).isEqualTo(RawH2Connection.NO_ERROR);
 
       // Still ignoring it: two streams surely above the final id.
+      int lastSent = next + 2;
       send(c, sent, next, authority, "");
-      send(c, sent, next + 2, authority, "");
+      send(c, sent, lastSent, authority, "");
+      // Their refusals arrive while stream 1 still holds the connection open.
+      read.addAll(c.readUntil(f -> f.type() == RawH2Connection.RST_STREAM && f.streamId() == lastSent, WAIT));
+      upstream.releaseHeld();
       read.addAll(c.readToEnd(WAIT));
 
       Map<Integer, String> outcome = outcomes(read);

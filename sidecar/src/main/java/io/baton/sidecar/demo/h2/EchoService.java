@@ -23,6 +23,7 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
 
   private final ConcurrentHashMap<String, Integer> callIds = new ConcurrentHashMap<>();
   private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean streamsReleased;
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("echo-timer", true));
 
@@ -32,6 +33,11 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
 
   int callsInFlight() {
     return inFlight.get();
+  }
+
+  /** Server streams asked to run until released end now (after their count). */
+  void releaseStreams() {
+    streamsReleased = true;
   }
 
   private void record(String callId) {
@@ -76,7 +82,7 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
       if (call.isCancelled()) {
         return;
       }
-      if (seq >= request.getCount()) {
+      if (seq >= request.getCount() && (!request.getUntilReleased() || streamsReleased)) {
         if (ended.getAndIncrement() == 0) {
           inFlight.decrementAndGet();
         }

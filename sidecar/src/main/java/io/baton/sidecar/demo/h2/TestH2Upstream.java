@@ -47,6 +47,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code /load/<id>[?delay=<ms>]} — records {@code <id>} in {@link #idCounts()} when the
  *       request arrives, answers 200 {@code ok <id>} (after {@code ms} milliseconds if given: a stream
  *       kept in flight across a GOAWAY).
+ *   <li>{@code /hold/<id>} — records {@code <id>} like {@code /load/}, answers only when the test
+ *       calls {@link #releaseHeld()}: a stream in flight for exactly as long as a test needs,
+ *       whatever the machine's speed.
  *   <li>{@code /echo} — answers 200 with the request body.
  *   <li>{@code /status/<code>} — answers with that status.
  * </ul>
@@ -57,6 +60,7 @@ import java.util.concurrent.TimeUnit;
 public final class TestH2Upstream implements AutoCloseable {
 
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
+  private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final LoopbackServer server;
   private final EchoService echo;
@@ -110,6 +114,23 @@ public final class TestH2Upstream implements AutoCloseable {
   /** A snapshot: how many times each gRPC call id arrived (once per call), sorted by id. */
   public Map<String, Integer> callIdCounts() {
     return echo.callIdCounts();
+  }
+
+  /** Server-streaming calls made with {@code until_released} end after their next message. */
+  public void releaseStreams() {
+    echo.releaseStreams();
+  }
+
+  /** {@code /hold/} requests received and not yet released. */
+  public int heldRequests() {
+    return held.size();
+  }
+
+  /** Answers every {@code /hold/} request received so far. */
+  public void releaseHeld() {
+    for (Runnable answer = held.poll(); answer != null; answer = held.poll()) {
+      answer.run();
+    }
   }
 
   /** gRPC calls started and not yet ended (by completion, error or cancel). */
@@ -191,6 +212,11 @@ public final class TestH2Upstream implements AutoCloseable {
           } else {
             respond(ctx, 200, text);
           }
+        } else if (path.startsWith("/hold/") && path.length() > 6) {
+          String id = path.substring(6);
+          ids.merge(id, 1, Integer::sum);
+          byte[] text = ("held " + id + "\n").getBytes(StandardCharsets.US_ASCII);
+          held.add(() -> ctx.executor().execute(() -> respond(ctx, 200, text)));
         } else if (path.equals("/echo")) {
           respond(ctx, 200, ByteBufUtil.getBytes(received));
         } else if (path.startsWith("/status/")) {
