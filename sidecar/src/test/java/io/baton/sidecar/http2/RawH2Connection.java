@@ -50,7 +50,15 @@ final class RawH2Connection implements AutoCloseable {
   private final DefaultHttp2HeadersEncoder hpack = new DefaultHttp2HeadersEncoder();
 
   RawH2Connection(InetSocketAddress proxy) throws IOException {
+    this(proxy, 0);
+  }
+
+  /** @param receiveBuffer SO_RCVBUF before connecting (small: the server's writes back up at once), 0 for the default */
+  RawH2Connection(InetSocketAddress proxy, int receiveBuffer) throws IOException {
     socket = new Socket();
+    if (receiveBuffer > 0) {
+      socket.setReceiveBufferSize(receiveBuffer);
+    }
     socket.connect(proxy, 5000);
     socket.setSoTimeout(10_000);
     out = socket.getOutputStream();
@@ -130,6 +138,22 @@ final class RawH2Connection implements AutoCloseable {
     } catch (IOException e) {
       return true; // reset by the server: closed as well
     }
+  }
+
+  /** Reads every frame until the server closes; whether one of them was a GOAWAY with {@code errorCode}. */
+  boolean sawGoawayBeforeClose(long errorCode) throws IOException {
+    boolean seen = false;
+    try {
+      Frame f;
+      while ((f = read()) != null) {
+        seen |= f.type() == GOAWAY && f.goAwayErrorCode() == errorCode;
+      }
+    } catch (SocketTimeoutException e) {
+      throw e;
+    } catch (IOException e) {
+      // reset by the server: closed
+    }
+    return seen;
   }
 
   OutputStream output() {
