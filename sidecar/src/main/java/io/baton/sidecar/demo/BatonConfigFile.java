@@ -15,6 +15,7 @@ public final class BatonConfigFile {
   private String admin = "127.0.0.1:0";
   private boolean servingHeader;
   private String drainTimeout = "30s";
+  private String http2GoawayDelay;
   private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
@@ -51,6 +52,12 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /** {@code drain.http2GoawayDelay}; unset: the default (1s). */
+  public BatonConfigFile http2GoawayDelay(String value) {
+    http2GoawayDelay = value;
+    return this;
+  }
+
   /** {@code drain.migrate}; unset: the default (on). */
   public BatonConfigFile migrate(boolean value) {
     migrate = value;
@@ -83,6 +90,13 @@ public final class BatonConfigFile {
 
   public BatonConfigFile cluster(String name, String... endpoints) {
     return cluster(name, null, endpoints);
+  }
+
+  /** A cluster whose members speak h2c ({@code protocol: h2c}). */
+  public BatonConfigFile h2cCluster(String name, String... endpoints) {
+    cluster(name, null, endpoints);
+    clusters.set(clusters.size() - 1, clusters.get(clusters.size() - 1) + "    protocol: h2c\n");
+    return this;
   }
 
   /** A cluster whose upstream must start each response within {@code requestTimeout}. */
@@ -122,6 +136,9 @@ public final class BatonConfigFile {
     y.append("drain:\n  timeout: ").append(drainTimeout).append('\n');
     if (migrate != null) {
       y.append("  migrate: ").append(migrate).append('\n');
+    }
+    if (http2GoawayDelay != null) {
+      y.append("  http2GoawayDelay: ").append(http2GoawayDelay).append('\n');
     }
     if (stepTimeout != null || readyTimeout != null) {
       y.append("handoff:\n");

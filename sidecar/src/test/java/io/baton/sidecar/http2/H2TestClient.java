@@ -40,24 +40,24 @@ import java.util.concurrent.TimeUnit;
  * a stream per {@link #send}. The connection's own frames (GOAWAY, PING) land in {@link
  * #connectionFrames} for tests of the drain; Netty acks PINGs itself.
  */
-final class H2TestClient implements AutoCloseable {
+public final class H2TestClient implements AutoCloseable {
 
   /** A stream's outcome: the response, or the RST_STREAM code that ended it. */
-  record Response(Http2Headers headers, byte[] body, Http2Headers trailers, long resetCode) {
-    String status() {
+  public record Response(Http2Headers headers, byte[] body, Http2Headers trailers, long resetCode) {
+    public String status() {
       return headers == null ? null : String.valueOf(headers.status());
     }
 
-    String bodyText() {
+    public String bodyText() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
 
-  final BlockingQueue<String> connectionFrames = new LinkedBlockingQueue<>();
+  public final BlockingQueue<String> connectionFrames = new LinkedBlockingQueue<>();
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Channel channel;
 
-  H2TestClient(InetSocketAddress proxy) {
+  public H2TestClient(InetSocketAddress proxy) {
     channel = new Bootstrap()
         .group(group)
         .channel(EpollSocketChannel.class)
@@ -82,20 +82,20 @@ final class H2TestClient implements AutoCloseable {
         .channel();
   }
 
-  Channel channel() {
+  public Channel channel() {
     return channel;
   }
 
-  static Http2Headers get(String path) {
+  public static Http2Headers get(String path) {
     return new DefaultHttp2Headers().method("GET").path(path).scheme("http").authority("test");
   }
 
-  static Http2Headers post(String path) {
+  public static Http2Headers post(String path) {
     return new DefaultHttp2Headers().method("POST").path(path).scheme("http").authority("test");
   }
 
   /** Sends a request with {@code body} in pieces and optional {@code trailers}. */
-  CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers) {
+  public CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers) {
     CompletableFuture<Response> result = new CompletableFuture<>();
     Collector collector = new Collector(result);
     new Http2StreamChannelBootstrap(channel).handler(collector).open().addListener(f -> {
@@ -118,7 +118,7 @@ final class H2TestClient implements AutoCloseable {
     return result;
   }
 
-  CompletableFuture<Response> get(String path, Http2Headers extra) {
+  public CompletableFuture<Response> get(String path, Http2Headers extra) {
     Http2Headers h = get(path);
     if (extra != null) {
       h.add(extra);
@@ -126,7 +126,7 @@ final class H2TestClient implements AutoCloseable {
     return send(h, List.of(), null);
   }
 
-  boolean awaitClosed(long seconds) throws InterruptedException {
+  public boolean awaitClosed(long seconds) throws InterruptedException {
     return channel.closeFuture().await(seconds, TimeUnit.SECONDS);
   }
 

@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Path {@code /hold} answers its headers only when the test calls {@link #releaseHeld()}. Path
  * {@code /reset} resets the stream with INTERNAL_ERROR.
  */
-final class H2cEchoUpstream implements AutoCloseable {
+public final class H2cEchoUpstream implements AutoCloseable {
 
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Channel server;
@@ -51,7 +51,7 @@ final class H2cEchoUpstream implements AutoCloseable {
   private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
   private volatile boolean goAwayOnSecondStreamOfFirstConnection;
 
-  H2cEchoUpstream(int maxConcurrentStreams) {
+  public H2cEchoUpstream(int maxConcurrentStreams) {
     server = new ServerBootstrap()
         .group(group)
         .channel(EpollServerSocketChannel.class)
@@ -77,33 +77,33 @@ final class H2cEchoUpstream implements AutoCloseable {
         .channel();
   }
 
-  HostPort endpoint() {
+  public HostPort endpoint() {
     return new HostPort("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort());
   }
 
   /** The first connection answers its second stream with GOAWAY(last stream: the first): never processed. */
-  H2cEchoUpstream goAwayOnSecondStream() {
+  public H2cEchoUpstream goAwayOnSecondStream() {
     goAwayOnSecondStreamOfFirstConnection = true;
     return this;
   }
 
-  int connectionsAccepted() {
+  public int connectionsAccepted() {
     return connections.get();
   }
 
-  int streamsReceived() {
+  public int streamsReceived() {
     return streams.get();
   }
 
-  int maxConcurrentStreamsSeen() {
+  public int maxConcurrentStreamsSeen() {
     return maxActive.get();
   }
 
-  int heldStreams() {
+  public int heldStreams() {
     return held.size();
   }
 
-  void releaseHeld() {
+  public void releaseHeld() {
     Runnable r;
     while ((r = held.poll()) != null) {
       r.run();

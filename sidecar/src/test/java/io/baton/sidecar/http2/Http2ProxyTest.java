@@ -65,6 +65,19 @@ class Http2ProxyTest {
   }
 
   @Test
+  void anHttp11ClientOfAnH2cClusterGetsA502ThatSaysWhy() throws Exception {
+    try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
+        ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
+        RawHttp http = new RawHttp(proxy.address())) {
+      http.send("GET /load HTTP/1.1\r\nHost: t\r\n\r\n");
+      RawHttp.Response r = http.read();
+      assertThat(r.status()).isEqualTo(502);
+      assertThat(r.bodyText()).contains("speaks h2c");
+      assertThat(upstream.connectionsAccepted()).as("no HTTP/1.1 bytes sent to an HTTP/2 member").isZero();
+    }
+  }
+
+  @Test
   void streamsBodyAndTrailersToAnH2cUpstreamAndBack() throws Exception {
     try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
         ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
