@@ -15,10 +15,10 @@ public final class BatonConfigFile {
   private String admin = "127.0.0.1:0";
   private boolean servingHeader;
   private String drainTimeout = "30s";
+  private String http2GoawayDelay;
   private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
-  private String http2GoawayDelay;
   private final List<String> listeners = new ArrayList<>();
   private final List<String> clusters = new ArrayList<>();
 
@@ -52,15 +52,15 @@ public final class BatonConfigFile {
     return this;
   }
 
-  /** {@code drain.migrate}; unset: the default (on). */
-  public BatonConfigFile migrate(boolean value) {
-    migrate = value;
+  /** {@code drain.http2GoawayDelay}; unset: the default (1s). */
+  public BatonConfigFile http2GoawayDelay(String value) {
+    http2GoawayDelay = value;
     return this;
   }
 
-  /** {@code drain.http2GoawayDelay}: the wait between the first (2^31-1) and the final GOAWAY; unset: the default. */
-  public BatonConfigFile http2GoawayDelay(String value) {
-    http2GoawayDelay = value;
+  /** {@code drain.migrate}; unset: the default (on). */
+  public BatonConfigFile migrate(boolean value) {
+    migrate = value;
     return this;
   }
 
@@ -95,9 +95,13 @@ public final class BatonConfigFile {
   /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1 or h2c). */
   public BatonConfigFile clusterOfProtocol(String name, String protocol, String... endpoints) {
     cluster(name, null, endpoints);
-    int last = clusters.size() - 1;
-    clusters.set(last, clusters.get(last) + "    protocol: " + protocol + "\n");
+    clusters.set(clusters.size() - 1, clusters.get(clusters.size() - 1) + "    protocol: " + protocol + "\n");
     return this;
+  }
+
+  /** A cluster whose members speak h2c ({@code protocol: h2c}). */
+  public BatonConfigFile h2cCluster(String name, String... endpoints) {
+    return clusterOfProtocol(name, "h2c", endpoints);
   }
 
   /** A cluster whose upstream must start each response within {@code requestTimeout}. */

@@ -1,6 +1,7 @@
 package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
+import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
@@ -175,6 +176,14 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
     exchange.requestComplete = request instanceof LastHttpContent;
     prepareForUpstream(request);
+    if (context.clusterConfig().protocol() == UpstreamProtocol.H2C) {
+      // Only HTTP/2 clients are proxied to an h2c cluster (the HTTP/2 frontend); translating an
+      // HTTP/1.1 exchange into an upstream stream is not built. Say so rather than send HTTP/1.1
+      // bytes to a member that speaks HTTP/2.
+      exchange.failBeforeResponse(UpstreamErrorReason.PROTOCOL_ERROR, HttpResponseStatus.BAD_GATEWAY,
+          "cluster " + context.cluster().name() + " speaks h2c (expected an HTTP/2 client, or a cluster with protocol http1)");
+      return;
+    }
     HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
     if (endpoint == null) {
       exchange.failBeforeResponse(UpstreamErrorReason.NO_ENDPOINT, HttpResponseStatus.SERVICE_UNAVAILABLE,

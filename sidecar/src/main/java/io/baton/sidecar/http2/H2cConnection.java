@@ -81,6 +81,11 @@ final class H2cConnection {
   }
 
   boolean takesNewStream() {
+    if (state == State.READY && codec.connection().goAwayReceived()) {
+      // Netty knows of the member's GOAWAY before the frame reaches the watcher (streams above
+      // its last stream id hear of it first): a stream given now would be refused at once.
+      goingAway("GOAWAY received");
+    }
     if (state == State.CONNECTING) {
       return streams < STREAMS_BEFORE_SETTINGS && cluster.isMember(endpoint);
     }
@@ -140,8 +145,17 @@ final class H2cConnection {
     state = State.READY;
     List<Waiter> now = new ArrayList<>(waiting);
     waiting.clear();
-    for (Waiter w : now) {
-      doOpen(w.handler(), w.then());
+    // The member's SETTINGS may allow fewer streams than were given while connecting: those
+    // above its limit go back to the pool, which finds them another connection.
+    int limit = codec.connection().local().maxActiveStreams();
+    for (int i = 0; i < now.size(); i++) {
+      Waiter w = now.get(i);
+      if (i < limit) {
+        doOpen(w.handler(), w.then());
+      } else {
+        streams--;
+        pool.openStream(endpoint, w.handler(), w.then());
+      }
     }
   }
 

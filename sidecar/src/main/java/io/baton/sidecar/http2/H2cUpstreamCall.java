@@ -195,7 +195,7 @@ final class H2cUpstreamCall implements UpstreamCall {
       if (evt instanceof Http2GoAwayFrame goAway) {
         // Above the member's last stream id: it never processed this stream (RFC 9113 §6.8).
         goAway.release();
-        refused("sent GOAWAY(last stream " + goAway.lastStreamId() + ") below this stream");
+        refused("sent GOAWAY with a last stream id below stream " + ((Http2StreamChannel) ctx.channel()).stream().id());
         return;
       }
       if (evt instanceof Http2ResetFrame reset) {

@@ -29,6 +29,25 @@ public final class Http2Frontend {
 
   private Http2Frontend() {}
 
+  /**
+   * The end of the connection's pipeline: the codec has already answered a connection error
+   * (GOAWAY with its code, logged by {@link Http2FrameMeter}) and closes the connection itself;
+   * what reaches here only needs noting.
+   */
+  private static final class ConnectionErrors extends io.netty.channel.ChannelInboundHandlerAdapter {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Http2Frontend.class);
+    private final ListenerContext context;
+
+    ConnectionErrors(ListenerContext context) {
+      this.context = context;
+    }
+
+    @Override
+    public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+      log.debug("listener {}: HTTP/2 connection from {}: {}", context.name(), ctx.channel().remoteAddress(), cause.toString());
+    }
+  }
+
   /** Adds the HTTP/2 server handlers at the end of {@code pipeline}. Call on the channel's event loop. */
   public static void install(ChannelPipeline pipeline, ListenerContext context) {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
@@ -52,5 +71,6 @@ public final class Http2Frontend {
     pipeline.addLast("h2-codec", codec);
     pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
+    pipeline.addLast("h2-errors", new ConnectionErrors(context));
   }
 }

@@ -23,6 +23,8 @@ import io.netty.util.ReferenceCountUtil;
 final class PriorKnowledgeSniffer extends ChannelInboundHandlerAdapter {
 
   private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+  /** "PRI * HTTP/2.0\r\n": no HTTP/1.1 request starts so; what follows it decides nothing more. */
+  private static final int PREFACE_LINE = 16;
 
   private final ListenerContext context;
   private ByteBuf seen;
@@ -45,7 +47,9 @@ final class PriorKnowledgeSniffer extends ChannelInboundHandlerAdapter {
     int compared = Math.min(seen.readableBytes(), PREFACE.readableBytes());
     boolean prefix = seen.slice(seen.readerIndex(), compared).equals(PREFACE.slice(0, compared));
     if (!prefix) {
-      install(ctx, false);
+      // A client that announced HTTP/2 and then sent a corrupt preface gets HTTP/2's answer to it
+      // (GOAWAY(PROTOCOL_ERROR) from the codec's preface check), not an HTTP/1.1 "PRI *" request.
+      install(ctx, compared > PREFACE_LINE && seen.slice(seen.readerIndex(), PREFACE_LINE).equals(PREFACE.slice(0, PREFACE_LINE)));
     } else if (compared == PREFACE.readableBytes()) {
       install(ctx, true);
     }

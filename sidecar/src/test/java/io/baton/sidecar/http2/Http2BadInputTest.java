@@ -1,0 +1,151 @@
+package io.baton.sidecar.http2;
+
+import static io.baton.sidecar.http2.RawH2Connection.GOAWAY;
+import static io.baton.sidecar.http2.RawH2Connection.HEADERS;
+import static io.baton.sidecar.http2.RawH2Connection.PING;
+import static io.baton.sidecar.http2.RawH2Connection.RST_STREAM;
+import static io.baton.sidecar.http2.RawH2Connection.SETTINGS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.baton.sidecar.config.DrainConfig;
+import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.netty.handler.codec.http2.Http2Error;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client that breaks HTTP/2 loses its own connection, with the GOAWAY error code Netty's codec
+ * picks and a log line naming it; the other clients of the listener go on.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class Http2BadInputTest {
+
+  private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  private final Logger meterLog = (Logger) LoggerFactory.getLogger(Http2FrameMeter.class);
+  private H2cEchoUpstream upstream;
+  private ProxyUnderTest proxy;
+  private H2TestClient bystander;
+
+  @BeforeEach
+  void start() throws Exception {
+    logs.start();
+    meterLog.addAppender(logs);
+    upstream = new H2cEchoUpstream(100);
+    proxy = ProxyUnderTest.http(Duration.ofSeconds(10), UpstreamProtocol.H2C, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY,
+        upstream.endpoint());
+    bystander = new H2TestClient(proxy.address());
+    assertThat(bystander.get("/load", null).get(10, TimeUnit.SECONDS).status()).isEqualTo("200");
+  }
+
+  @AfterEach
+  void stop() {
+    meterLog.detachAppender(logs);
+    bystander.close();
+    proxy.close();
+    upstream.close();
+  }
+
+  /** The GOAWAY the server ended the connection with, after which it closed; null if none came. */
+  private static RawH2Connection.Frame goawayThenEof(RawH2Connection raw) throws Exception {
+    RawH2Connection.Frame goaway = raw.readUntil(GOAWAY);
+    assertThat(raw.readsToEof()).as("the server closes the connection after its GOAWAY").isTrue();
+    return goaway;
+  }
+
+  private void assertLoggedWithPeer(String errorName) {
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(logs.list)
+        .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("GOAWAY(" + errorName).contains("/127.0.0.1:")));
+  }
+
+  private void assertBystanderUnaffected() throws Exception {
+    assertThat(bystander.get("/load", null).get(10, TimeUnit.SECONDS).status()).as("another client's connection").isEqualTo("200");
+  }
+
+  @Test
+  void aFrameThatBreaksTheProtocolEndsTheConnectionWithProtocolError() throws Exception {
+    try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
+      raw.frame(RawH2Connection.DATA, 0, 0, "on stream 0".getBytes(StandardCharsets.US_ASCII));
+      RawH2Connection.Frame goaway = goawayThenEof(raw);
+      assertThat(goaway.goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+    }
+    assertLoggedWithPeer("PROTOCOL_ERROR");
+    assertBystanderUnaffected();
+  }
+
+  @Test
+  void aCorruptPrefaceAfterPriIsAnHttp2ProtocolError() throws Exception {
+    try (RawH2Connection raw = new RawH2Connection(proxy.address())) {
+      raw.output().write("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      raw.output().flush();
+      RawH2Connection.Frame goaway = goawayThenEof(raw);
+      assertThat(goaway.goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+    }
+    assertLoggedWithPeer("PROTOCOL_ERROR");
+    assertBystanderUnaffected();
+  }
+
+  @Test
+  void aFirstFrameOtherThanSettingsIsAProtocolError() throws Exception {
+    try (RawH2Connection raw = new RawH2Connection(proxy.address())) {
+      raw.output().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      raw.frame(PING, 0, 0, new byte[8]);
+      assertThat(goawayThenEof(raw).goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+    }
+    assertBystanderUnaffected();
+  }
+
+  @Test
+  void aSettingsFloodFromAClientThatReadsNothingIsEnhanceYourCalm() throws Exception {
+    try (RawH2Connection raw = new RawH2Connection(proxy.address(), 4096).start()) {
+      // Each SETTINGS makes the server queue an ACK; the client reads none, so they pile up in the
+      // server (CVE-2019-9515) until Netty's queued-control-frame limit ends the connection.
+      byte[] settings = RawH2Connection.frameBytes(SETTINGS, 0, 0, new byte[0]);
+      ByteArrayOutputStream flood = new ByteArrayOutputStream();
+      for (int i = 0; i < 20_000; i++) {
+        flood.writeBytes(settings);
+      }
+      byte[] batch = flood.toByteArray();
+      try {
+        // Enough acks to fill the kernel's buffers on both sides of loopback (megabytes), then
+        // Netty's queue of 10,000.
+        for (int i = 0; i < 200; i++) {
+          raw.output().write(batch);
+        }
+        raw.output().flush();
+      } catch (java.io.IOException e) {
+        // The server closed before it read all of them: what this test wants.
+      }
+      // The GOAWAY itself may be lost behind the acks the server drops as it closes; the log is not.
+      raw.sawGoawayBeforeClose(Http2Error.ENHANCE_YOUR_CALM.code());
+    }
+    assertLoggedWithPeer("ENHANCE_YOUR_CALM");
+    assertBystanderUnaffected();
+  }
+
+  @Test
+  void headersOverTheListSizeLimitEndTheStreamNotTheListener() throws Exception {
+    try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
+      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Frontend.MAX_HEADER_LIST_SIZE + 1024)), true);
+      RawH2Connection.Frame f;
+      do {
+        f = raw.read();
+      } while (f != null && !((f.type() == HEADERS || f.type() == RST_STREAM) && f.streamId() == 1) && f.type() != GOAWAY);
+      assertThat(f).as("the oversized stream gets an answer").isNotNull();
+      assertThat(f.type()).as("431 or a reset of that stream, frame %s", f).isIn(HEADERS, RST_STREAM, GOAWAY);
+      assertThat(upstream.streamsReceived()).as("nothing of it reached the upstream").isEqualTo(1);
+    }
+    assertBystanderUnaffected();
+  }
+}
