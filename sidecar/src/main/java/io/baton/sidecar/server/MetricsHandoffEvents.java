@@ -4,6 +4,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffResult;
+import io.baton.handoff.PredecessorDrain;
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.metrics.BatonMetrics;
@@ -47,6 +48,19 @@ final class MetricsHandoffEvents implements HandoffEvents {
         .setRequestsLeft(progress.requestsActive())
         .setConnectionsMigrated(progress.connectionsMigrated())
         .build());
+  }
+
+  @Override
+  public void predecessorsDraining(List<PredecessorDrain> chain) {
+    // The sums over the whole chain: one scrape of the active process shows everything older.
+    metrics.setPredecessorsDraining(chain.size(),
+        chain.stream().mapToLong(p -> p.progress().connectionsActive()).sum(),
+        chain.stream().mapToLong(p -> p.progress().requestsActive()).sum());
+  }
+
+  @Override
+  public void handedOn(String detail) {
+    feed.publish("handed_on", detail, null);
   }
 
   @Override
