@@ -18,6 +18,7 @@ public final class BatonConfigFile {
   private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
+  private Integer maxDraining;
   private final List<String> listeners = new ArrayList<>();
   private final List<String> clusters = new ArrayList<>();
 
@@ -64,6 +65,12 @@ public final class BatonConfigFile {
 
   public BatonConfigFile readyTimeout(String value) {
     readyTimeout = value;
+    return this;
+  }
+
+  /** {@code handoff.maxDraining}; unset: the default. */
+  public BatonConfigFile maxDraining(int value) {
+    maxDraining = value;
     return this;
   }
 
@@ -123,8 +130,11 @@ public final class BatonConfigFile {
     if (migrate != null) {
       y.append("  migrate: ").append(migrate).append('\n');
     }
-    if (stepTimeout != null || readyTimeout != null) {
+    if (stepTimeout != null || readyTimeout != null || maxDraining != null) {
       y.append("handoff:\n");
+      if (maxDraining != null) {
+        y.append("  maxDraining: ").append(maxDraining).append('\n');
+      }
       if (stepTimeout != null) {
         y.append("  stepTimeout: ").append(stepTimeout).append('\n');
       }
