@@ -70,7 +70,8 @@ class ChainedDrainTest {
     InetSocketAddress web = first.listener("web");
     InetSocketAddress admin = first.admin(); // handed over with the rest: the same address throughout
 
-    try (RawHttp slow = new RawHttp(web)) {
+    RawHttp slow = new RawHttp(web);
+    try {
       slow.send("GET /hold/long-on-generation-1 HTTP/1.1\r\nHost: t\r\n\r\n");
       await().atMost(WAIT).until(() -> upstream.heldRequests() == 1);
 
@@ -114,7 +115,7 @@ class ChainedDrainTest {
         assertThat(held.status()).isEqualTo(200);
         assertThat(held.bodyText()).isEqualTo("held long-on-generation-1\n");
         assertThat(held.header("x-baton-generation")).as("answered by the generation that read it").isEqualTo("1");
-        slow.close(); // its last connection: generation 1's drain ends
+        slow.close(); // its last connection: generation 1's drain ends (closed again in finally: harmless)
 
         for (int g = 0; g < 3; g++) {
           assertThat(generations.get(g).awaitExit(WAIT)).as("exit code of generation %d", g + 1).isZero();
@@ -149,7 +150,51 @@ class ChainedDrainTest {
       assertThat(requestsTotal).as("baton_requests_total, scraped before and after each handoff: never a reset").isSorted();
       System.out.println("chained drains: 3 handoffs during one held request; " + result
           + "; baton_requests_total scraped: " + requestsTotal);
+    } finally {
+      slow.close();
     }
+  }
+
+  /**
+   * SIGTERM to the active generation while its predecessor drains stops the service: the
+   * predecessor is told HandedOn(STOPPING) and, when the active one has exited, drains on instead of
+   * rolling back (before chained drains it resumed accepting). Without {@code handoff.stopping} in
+   * {@code SidecarServer.drainAndStop}, generation 1 logs "rolling back" and serves again.
+   */
+  @Test
+  void sigtermToTheActiveGenerationWhileItsPredecessorDrainsStopsBothWithoutARollback() throws Exception {
+    upstream = TestUpstream.start(0);
+    Path config = fixture.config()
+        .servingHeader(true)
+        .drainTimeout("120s")
+        .httpListener("web", "127.0.0.1:0", "backend")
+        .cluster("backend", "127.0.0.1:" + upstream.port())
+        .write();
+    BatonProcess first = fixture.start(config);
+    InetSocketAddress web = first.awaitServing(WAIT).listener("web");
+    try (RawHttp slow = new RawHttp(web)) {
+      slow.send("GET /hold/slow-across-sigterm HTTP/1.1\r\nHost: t\r\n\r\n");
+      await().atMost(WAIT).until(() -> upstream.heldRequests() == 1);
+      BatonProcess second = fixture.start(config);
+      assertThat(second.awaitServing(WAIT).generation()).isEqualTo(2);
+      first.awaitLogLine("phase SERVING -> DRAINING", WAIT);
+
+      second.signal("TERM");
+
+      first.awaitLogLine("the successor said STOPPING", WAIT);
+      assertThat(second.awaitExit(WAIT)).as("exit code of the SIGTERMed generation").isZero();
+      first.awaitLogLine("closed reconfig.sock after HandedOn; no rollback", WAIT);
+      assertThat(first.isAlive()).as("generation 1 still drains the held request").isTrue();
+      upstream.releaseHeld();
+      RawHttp.Response held = slow.read();
+      assertThat(held.status()).isEqualTo(200);
+      assertThat(held.header("x-baton-generation")).isEqualTo("1");
+    }
+    assertThat(first.awaitExit(WAIT)).isZero();
+    assertThat(first.stderrText()).doesNotContain("rolling back").doesNotContain("phase DRAINING -> SERVING");
+    assertThat(upstream.idCounts()).containsExactly(Map.entry("slow-across-sigterm", 1));
+    // Nobody serves the run directory any more: the next start is a cold start.
+    assertThat(fixture.start(config).awaitServing(WAIT).generation()).isEqualTo(1);
   }
 
   /** The sum of {@code baton_requests_total} over its series, as a Prometheus reader sees it. */

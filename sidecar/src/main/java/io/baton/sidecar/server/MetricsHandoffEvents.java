@@ -16,6 +16,8 @@ final class MetricsHandoffEvents implements HandoffEvents {
 
   private final BatonMetrics metrics;
   private final HandoffEventFeed feed;
+  /** The generations in the chain last published to {@code baton watch}: a line when it changes, not every second. */
+  private List<Long> lastChain = List.of();
 
   MetricsHandoffEvents(BatonMetrics metrics, HandoffEventFeed feed) {
     this.metrics = metrics;
@@ -53,9 +55,20 @@ final class MetricsHandoffEvents implements HandoffEvents {
   @Override
   public void predecessorsDraining(List<PredecessorDrain> chain) {
     // The sums over the whole chain: one scrape of the active process shows everything older.
-    metrics.setPredecessorsDraining(chain.size(),
-        chain.stream().mapToLong(p -> p.progress().connectionsActive()).sum(),
-        chain.stream().mapToLong(p -> p.progress().requestsActive()).sum());
+    long connections = chain.stream().mapToLong(p -> p.progress().connectionsActive()).sum();
+    long requests = chain.stream().mapToLong(p -> p.progress().requestsActive()).sum();
+    metrics.setPredecessorsDraining(chain.size(), connections, requests);
+    List<Long> generations = chain.stream().map(PredecessorDrain::generation).toList();
+    synchronized (this) {
+      if (generations.equals(lastChain)) {
+        return;
+      }
+      lastChain = generations;
+    }
+    feed.publish("predecessors_draining", generations.isEmpty()
+        ? "none"
+        : "generations " + generations + ": " + connections + " connection(s), " + requests + " request(s) left",
+        DrainStatus.newBuilder().setConnectionsLeft(connections).setRequestsLeft(requests).build());
   }
 
   @Override
