@@ -50,5 +50,26 @@
  *   <li>Only {@code io.baton.handoff.os} calls junixsocket; every fd handed to the application is a
  *       plain int it owns.
  * </ul>
+ *
+ * <h2>Design notes: handing off during a drain</h2>
+ *
+ * <p>Why a chain and not a star (every draining generation reporting to the active one): the
+ * only connection a draining generation has is the one its successor opened to its {@code
+ * reconfig.sock}; EOF on it is already the failure signal. Keeping that one link, and having
+ * each generation wait for its predecessor before saying DrainFinished, needs no new socket, no
+ * new peer check and no reconnect, and keeps "who counted what" a one-hop question. The cost: a
+ * generation whose own connections are done lives on (idle, not accepting) until its predecessor
+ * has finished — bounded by that predecessor's drain deadline plus the step timeout.
+ *
+ * <p>Why HandedOn and not "never roll back once chained": a rollback is still right for the
+ * newest draining generation (its successor died: nobody else accepts); it is wrong for every
+ * older one (a newer generation serves). Only the successor knows which is the case, so it says
+ * so, once, before it stops accepting in turn. The same message covers SIGTERM of the active
+ * process: the service is stopping, and a predecessor must not come back to life when it exits.
+ *
+ * <p>Known limits: a generation that dies takes with it the counts it had not passed on
+ * (its own and those its predecessors reported to it). A live connection its predecessor sent in
+ * the instant before HandedOn arrived is adopted while it drains: it is served (and moved on, or
+ * closed at a request boundary) as any connection of a draining generation.
  */
 package io.baton.handoff;
