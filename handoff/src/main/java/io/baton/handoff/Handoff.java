@@ -97,7 +97,7 @@ public final class Handoff implements AutoCloseable {
         control.publishAs(runDir.reconfigSocket());
       }
       OutgoingHandoff serving =
-          new OutgoingHandoff(runDir, settings, events, source, incoming::predecessorDraining, successorTookOver);
+          new OutgoingHandoff(runDir, settings, events, source, incoming, successorTookOver);
       serving.start(control);
       outgoing = serving;
     } catch (HandoffException | RuntimeException e) {
@@ -143,6 +143,23 @@ public final class Handoff implements AutoCloseable {
   /** While this process's predecessor drains: its last reported progress. */
   public Optional<DrainProgress> predecessorProgress() {
     return incoming.predecessorProgress();
+  }
+
+  /**
+   * Every older generation that still drains, newest first: this process's predecessor, then
+   * those it relays (chained drains). Empty when none does.
+   */
+  public java.util.List<PredecessorDrain> drainingPredecessors() {
+    return incoming.draining();
+  }
+
+  /**
+   * This process, active, drains for good without a successor (SIGTERM, {@code baton drain}): its
+   * draining predecessor, if any, is told HandedOn(STOPPING) so that it does not roll back when
+   * this process exits. A no-op when no predecessor drains.
+   */
+  public void stopping(String why) {
+    incoming.handOn(io.baton.proto.handoff.v1.HandedOn.Why.STOPPING, 0, why);
   }
 
   /**

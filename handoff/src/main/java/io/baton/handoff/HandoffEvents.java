@@ -23,6 +23,20 @@ public interface HandoffEvents {
   default void predecessorProgress(DrainProgress progress) {}
 
   /**
+   * Every older generation that still drains, newest first (incoming side): the predecessor and
+   * those it relays. Reported with each progress report, and once with an empty list when the
+   * predecessor is gone.
+   */
+  default void predecessorsDraining(java.util.List<PredecessorDrain> chain) {}
+
+  /**
+   * This draining process was told by its successor that it will never be the active process
+   * again (outgoing side): the successor handed over in turn, or stops for good. No rollback from
+   * now on; this process drains on to its own deadline.
+   */
+  default void handedOn(String detail) {}
+
+  /**
    * The predecessor finished its drain (incoming side): {@code finalCounters} are its counters at
    * the end, to be added as far as they grew since they were last reported.
    */

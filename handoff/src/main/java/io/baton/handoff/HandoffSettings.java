@@ -15,6 +15,9 @@ import java.util.Objects;
  * @param stepObserver told of each step of the incoming side; tests use it to pause at a step
  * @param hold whether this process, taking over, asks to be held after Ready, and for how long at
  *     most; as the outgoing process, how long it holds a successor that asks
+ * @param maxDraining how many generations may drain at once behind the active one: this process
+ *     hands over only while fewer than this many older generations still drain (it would be one
+ *     more). 1 means never while its predecessor drains (as before chained drains).
  */
 public record HandoffSettings(
     Path runDir,
@@ -22,7 +25,14 @@ public record HandoffSettings(
     Duration readyTimeout,
     String buildVersion,
     IncomingStepObserver stepObserver,
-    Hold hold) {
+    Hold hold,
+    int maxDraining) {
+
+  /**
+   * Enough for a long stream to outlive three handoffs (generations 1, 2 and 3 drain while 4
+   * serves), few enough that a reload loop cannot pile up JVMs: each draining one holds its heap.
+   */
+  public static final int DEFAULT_MAX_DRAINING = 3;
 
   /**
    * Holding after Ready, as after nginx's USR2: both generations accept until a commit or an abort.
@@ -46,12 +56,21 @@ public record HandoffSettings(
     Objects.requireNonNull(buildVersion, "buildVersion");
     Objects.requireNonNull(stepObserver, "stepObserver");
     Objects.requireNonNull(hold, "hold");
+    if (maxDraining < 1) {
+      throw new IllegalArgumentException("maxDraining: " + maxDraining + " (expected: >= 1)");
+    }
+  }
+
+  /** With the default {@link #DEFAULT_MAX_DRAINING}. */
+  public HandoffSettings(Path runDir, Duration stepTimeout, Duration readyTimeout, String buildVersion,
+      IncomingStepObserver stepObserver, Hold hold) {
+    this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, hold, DEFAULT_MAX_DRAINING);
   }
 
   /** Without hold. */
   public HandoffSettings(Path runDir, Duration stepTimeout, Duration readyTimeout, String buildVersion,
       IncomingStepObserver stepObserver) {
-    this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, Hold.NONE);
+    this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, Hold.NONE, DEFAULT_MAX_DRAINING);
   }
 
   private static void requirePositive(String name, Duration value) {

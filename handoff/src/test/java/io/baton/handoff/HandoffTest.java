@@ -572,12 +572,14 @@ class HandoffTest {
   @Test
   void reconfigSockPointsAtNewProcessAfterHandoff() throws Exception {
     Generation first = coldStart(1);
-    Generation second = successor();
+    // maxDraining 1: no chained drain (ChainedHandoffTest covers those), so a refusal shows who answers.
+    Generation second = successor(new HandoffSettings(runDir, STEP, READY, "test-1.0", IncomingStepObserver.NONE,
+        HandoffSettings.Hold.NONE, 1), true);
     first.source().drainBegun.get(5, TimeUnit.SECONDS);
 
     Handoff early = open(new RecordingEvents(), settings(STEP, READY, IncomingStepObserver.NONE));
     assertThatThrownBy(early::arrive)
-        .as("the second generation serves reconfig.sock and refuses while the first still drains")
+        .as("the second generation serves reconfig.sock and, with maxDraining 1, refuses while the first still drains")
         .isInstanceOfSatisfying(HandoffRefusedException.class, e -> assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING));
     assertThat(second.events().nextEnded().result()).isEqualTo(HandoffResult.REFUSED);
     assertThat(first.events().ended).as("the first generation never saw that peer").isEmpty();

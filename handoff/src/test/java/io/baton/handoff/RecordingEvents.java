@@ -17,10 +17,26 @@ final class RecordingEvents implements HandoffEvents {
   final BlockingQueue<List<CarriedCounter>> finalCounters = new LinkedBlockingQueue<>();
   final BlockingQueue<List<CarriedCounter>> stoppedAcceptingCounters = new LinkedBlockingQueue<>();
   final BlockingQueue<Long> migrationsEnded = new LinkedBlockingQueue<>();
+  final BlockingQueue<String> handedOn = new LinkedBlockingQueue<>();
+  /** The last chain of draining predecessors reported. */
+  volatile List<PredecessorDrain> chain = List.of();
+  /** Runs on the handoff thread when the predecessor's final counters arrive, before anything else happens. */
+  volatile java.util.function.Consumer<List<CarriedCounter>> whenPredecessorDrained = c -> {};
 
   @Override
   public void predecessorDrained(List<CarriedCounter> counters, long connectionsMigrated, Duration drainTook) {
+    whenPredecessorDrained.accept(counters);
     finalCounters.add(counters);
+  }
+
+  @Override
+  public void predecessorsDraining(List<PredecessorDrain> reported) {
+    chain = reported;
+  }
+
+  @Override
+  public void handedOn(String detail) {
+    handedOn.add(detail);
   }
 
   @Override

@@ -8,8 +8,11 @@ import io.baton.it.support.ControlProbe;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.proto.handoff.v1.Envelope;
 import io.baton.proto.handoff.v1.RefusalReason;
+import io.baton.sidecar.demo.BatonConfigFile;
 import io.baton.sidecar.demo.BatonProcess;
+import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.ServingLine;
+import io.baton.sidecar.demo.TestUpstream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,10 +39,13 @@ class HandoffRefusalTest {
   private Path config;
   private BatonProcess active;
   private ServingLine serving;
+  private TestUpstream upstream;
 
   @BeforeEach
   void startFirstGeneration() {
-    config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:9").write();
+    upstream = TestUpstream.start(0);
+    config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:" + upstream.port())
+        .write();
     active = fixture.start(config);
     serving = active.awaitServing(START);
   }
@@ -47,6 +53,7 @@ class HandoffRefusalTest {
   @AfterEach
   void cleanUp() {
     fixture.close();
+    upstream.close();
   }
 
   @Test
@@ -89,6 +96,45 @@ class HandoffRefusalTest {
         .until(() -> Admin.sample(serving.admin(), "baton_handoffs_total{result=\"failed\"}") == 1.0);
     assertThat(Admin.readyStatus(serving.admin())).isEqualTo(200);
     assertAProperHandoffStillWorks();
+  }
+
+  /**
+   * A handoff during a drain is allowed only while fewer than {@code handoff.maxDraining} older
+   * generations drain (ChainedDrainTest covers the allowed case). Beyond it: PREDECESSOR_DRAINING,
+   * counted, and nothing changes; once the drain is over the same handoff works.
+   */
+  @Test
+  void aHandoffDuringADrainBeyondHandoffMaxDrainingIsRefusedUntilTheDrainIsOver() throws Exception {
+    // Generation 2 and the ones started after it allow no handoff while an older generation drains.
+    Path strict = BatonConfigFile.builder(fixture.dir().resolve("strict"))
+        .runDir(fixture.runDir()).maxDraining(1)
+        .httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:" + upstream.port()).write();
+    // A request in flight that the upstream holds: generation 1 can neither finish nor move it.
+    try (RawHttp slow = new RawHttp(serving.listener("web"))) {
+      slow.send("GET /hold/slow HTTP/1.1\r\nHost: t\r\n\r\n");
+      org.awaitility.Awaitility.await().atMost(START).until(() -> upstream.heldRequests() == 1);
+      BatonProcess second = fixture.start(strict);
+      ServingLine secondServing = second.awaitServing(START);
+      active.awaitLogLine("phase SERVING -> DRAINING", START);
+
+      BatonProcess third = fixture.start(strict);
+      assertThat(third.awaitExit(START)).as("exit code of the refused generation").isEqualTo(1);
+      assertThat(third.stderrText()).contains("PREDECESSOR_DRAINING").contains("handoff.maxDraining 1").contains("[1]");
+      assertThat(Admin.sample(secondServing.admin(), "baton_handoffs_total{result=\"refused\"}")).isEqualTo(1.0);
+      assertThat(Admin.readyStatus(secondServing.admin())).isEqualTo(200);
+      assertThat(active.isAlive()).as("generation 1 still drains the request").isTrue();
+      assertThat(active.stderrText()).doesNotContain("HandedOn").doesNotContain("SUCCESSOR_TOOK_OVER");
+
+      upstream.releaseHeld();
+      RawHttp.Response answer = slow.read();
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.bodyText()).isEqualTo("held slow\n"); // then the connection moves to generation 2
+    }
+    assertThat(active.awaitExit(START)).isZero();
+    org.awaitility.Awaitility.await().atMost(START)
+        .until(() -> Admin.sample(serving.admin(), "baton_predecessors_draining") == 0.0);
+    BatonProcess thirdAgain = fixture.start(strict);
+    assertThat(thirdAgain.awaitServing(START).generation()).isEqualTo(3);
   }
 
   @Test

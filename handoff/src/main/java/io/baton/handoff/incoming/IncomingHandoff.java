@@ -12,6 +12,8 @@ import io.baton.handoff.HandoffRefusedException;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.IncomingStep;
 import io.baton.handoff.InheritedListener;
+import io.baton.handoff.PredecessorDrain;
+import io.baton.handoff.outgoing.PredecessorChain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
@@ -29,6 +31,7 @@ import io.baton.handoff.wire.ReceivedFrame;
 import io.baton.proto.handoff.v1.Abort;
 import io.baton.proto.handoff.v1.DrainFinished;
 import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.HandedOn;
 import io.baton.proto.handoff.v1.Hello;
 import io.baton.proto.handoff.v1.ListenSocketReady;
 import io.baton.proto.handoff.v1.ListenerDescriptor;
@@ -43,6 +46,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,13 +58,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The connection to the predecessor's {@code reconfig.sock} stays open until it has finished
  * draining: its EOF is how each side sees the other die.
+ *
+ * <p>As a {@link PredecessorChain} it tells this process's outgoing side which older generations
+ * still drain (the predecessor, and those it relays), and carries {@code HandedOn} to the
+ * predecessor when this process hands over in turn (or stops) while it drains.
  */
-public final class IncomingHandoff implements AutoCloseable {
+public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
 
   private static final Logger log = LoggerFactory.getLogger(IncomingHandoff.class);
 
   /** After Draining the predecessor only streams progress; this bounds each wait, not the drain. */
   static final Duration FOLLOW_WAKEUP = Duration.ofMinutes(1);
+  /**
+   * How long a process that handed over waits for its predecessor to finish when that one did not
+   * say its drain deadline (Draining.deadline_unix_millis unset).
+   */
+  static final Duration UNKNOWN_DEADLINE_WAIT = Duration.ofMinutes(10);
 
   private final RunDirectory runDir;
   private final HandoffSettings settings;
@@ -75,6 +89,13 @@ public final class IncomingHandoff implements AutoCloseable {
   private long stepStarted;
   private volatile boolean predecessorDraining;
   private final AtomicReference<DrainProgress> predecessorProgress = new AtomicReference<>();
+  /** What the predecessor relayed about the generations older than itself that still drain. */
+  private final AtomicReference<List<PredecessorDrain>> olderDraining = new AtomicReference<>(List.of());
+  /** The predecessor's Welcome.protocol_revision (1 when unset). */
+  private int predecessorRevision = 1;
+  /** When the predecessor's drain deadline passes (unix millis), 0 if it did not say. */
+  private volatile long predecessorDeadlineMillis;
+  private final AtomicBoolean handedOnSent = new AtomicBoolean();
   private final CompletableFuture<Void> predecessorGone = new CompletableFuture<>();
   private volatile boolean closed;
   /** Set while this process waits, held, for the predecessor's commit or abort. */
@@ -126,7 +147,8 @@ public final class IncomingHandoff implements AutoCloseable {
             .setHello(Hello.newBuilder()
                 .setPid((int) ProcessHandle.current().pid())
                 .setBuildVersion(settings.buildVersion())
-                .setHold(settings.hold().requested()))
+                .setHold(settings.hold().requested())
+                .setProtocolRevision(ProtocolVersion.REVISION))
             .build());
     Envelope answer = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.WELCOME, "Welcome");
     Welcome welcome = answer.getWelcome();
@@ -135,6 +157,7 @@ public final class IncomingHandoff implements AutoCloseable {
           "handoff: Welcome.pid: " + welcome.getPid() + " (expected: the pid of the process serving " + reconfig.path() + ", " + peer.pid() + ")");
     }
     predecessorPid = welcome.getPid();
+    predecessorRevision = ProtocolVersion.revisionOf(welcome.getProtocolRevision());
     generation = welcome.getGeneration() + 1;
     step("welcomed", "by pid " + welcome.getPid() + " build " + welcome.getBuildVersion() + " generation " + welcome.getGeneration());
     settings.stepObserver().reached(IncomingStep.WELCOMED);
@@ -235,7 +258,14 @@ public final class IncomingHandoff implements AutoCloseable {
         held = false;
       }
       step("draining_acknowledged", "predecessor pid " + predecessorPid + " stopped accepting");
+      predecessorDeadlineMillis = draining.getDraining().getDeadlineUnixMillis();
+      olderDraining.set(fromWire(draining.getDraining().getPredecessorsList()));
+      if (!olderDraining.get().isEmpty()) {
+        log.info("handoff (generation {}): {} older generation(s) still drain behind the predecessor: {}", generation,
+            olderDraining.get().size(), olderDraining.get());
+      }
       events.predecessorStoppedAccepting(CounterValues.fromWire(draining.getDraining().getCountersList()));
+      events.predecessorsDraining(draining());
       following = true;
     } catch (HandoffAbortedException e) {
       // Never published, never followed: the caller drains what this process accepted and stops.
@@ -277,8 +307,10 @@ public final class IncomingHandoff implements AutoCloseable {
           case DRAIN_PROGRESS -> {
             io.baton.proto.handoff.v1.DrainProgress p = envelope.getDrainProgress();
             DrainProgress progress = new DrainProgress(p.getConnectionsActive(), p.getRequestsActive(), p.getConnectionsMigrated());
+            olderDraining.set(fromWire(p.getPredecessorsList()));
             predecessorProgress.set(progress);
             events.predecessorProgress(progress);
+            events.predecessorsDraining(draining());
           }
           case DRAIN_FINISHED -> {
             DrainFinished finished = envelope.getDrainFinished();
@@ -312,7 +344,12 @@ public final class IncomingHandoff implements AutoCloseable {
   }
 
   private void predecessorDone() {
+    boolean wasDraining = predecessorDraining;
     predecessorDraining = false;
+    olderDraining.set(List.of());
+    if (wasDraining) {
+      events.predecessorsDraining(List.of());
+    }
     ConnectionReceiver receiver = connReceiver;
     if (receiver != null) {
       receiver.predecessorGone();
@@ -363,9 +400,73 @@ public final class IncomingHandoff implements AutoCloseable {
     closeQuietly();
   }
 
-  /** While the predecessor drains, this process must not hand over: it would make three. */
+  /** Whether this process's predecessor still drains (it said Ready and the predecessor has not finished). */
   public boolean predecessorDraining() {
     return predecessorDraining;
+  }
+
+  @Override
+  public List<PredecessorDrain> draining() {
+    if (!predecessorDraining) {
+      return List.of();
+    }
+    DrainProgress own = predecessorProgress.get();
+    List<PredecessorDrain> chain = new ArrayList<>();
+    chain.add(new PredecessorDrain(generation - 1, predecessorPid, own == null ? new DrainProgress(0, 0) : own));
+    chain.addAll(olderDraining.get());
+    return List.copyOf(chain);
+  }
+
+  @Override
+  public boolean understandsHandedOn() {
+    return predecessorRevision >= ProtocolVersion.HANDED_ON_REVISION;
+  }
+
+  @Override
+  public void handOn(HandedOn.Why why, long activeGeneration, String detail) {
+    ControlChannel channel = reconfig;
+    if (!predecessorDraining || channel == null || channel.isClosed()) {
+      return;
+    }
+    if (!understandsHandedOn()) {
+      // Never sent to a reader that would ignore it: the outgoing side refuses to hand over then.
+      log.warn("handoff (generation {}): predecessor pid {} speaks revision {} and cannot be told {} (expected: >= {})",
+          generation, predecessorPid, predecessorRevision, why, ProtocolVersion.HANDED_ON_REVISION);
+      return;
+    }
+    if (!handedOnSent.compareAndSet(false, true)) {
+      return; // it already knows it will never be the active process again
+    }
+    try {
+      channel.send(ProtocolVersion.envelope()
+          .setHandedOn(HandedOn.newBuilder().setWhy(why).setActiveGeneration(activeGeneration).setDetail(detail))
+          .build());
+      step("handed_on", "told predecessor pid " + predecessorPid + " (generation " + (generation - 1) + ") " + why
+          + ": it never accepts again and drains on");
+    } catch (OsException | ControlProtocolException e) {
+      // It is dying or gone: its EOF handling applies (a gone one needs no word).
+      log.warn("handoff (generation {}): HandedOn not delivered to predecessor pid {} on {}: {}", generation, predecessorPid,
+          channel.path(), e.getMessage());
+    }
+  }
+
+  @Override
+  public CompletableFuture<Boolean> gone() {
+    if (!predecessorDraining) {
+      return CompletableFuture.completedFuture(true);
+    }
+    long deadline = predecessorDeadlineMillis;
+    Duration wait = deadline == 0
+        ? UNKNOWN_DEADLINE_WAIT
+        : Duration.ofMillis(Math.max(0, deadline - System.currentTimeMillis())).plus(settings.stepTimeout());
+    return predecessorGone.thenApply(v -> true).completeOnTimeout(false, wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static List<PredecessorDrain> fromWire(List<io.baton.proto.handoff.v1.PredecessorDrain> wire) {
+    return wire.stream()
+        .map(p -> new PredecessorDrain(p.getGeneration(), p.getPid(),
+            new DrainProgress(p.getConnectionsActive(), p.getRequestsActive(), p.getConnectionsMigrated())))
+        .toList();
   }
 
   public Optional<DrainProgress> predecessorProgress() {

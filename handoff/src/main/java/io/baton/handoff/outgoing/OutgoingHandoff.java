@@ -10,6 +10,7 @@ import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.HandoffSource;
 import io.baton.handoff.PassableListener;
+import io.baton.handoff.PredecessorDrain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
@@ -28,6 +29,7 @@ import io.baton.proto.handoff.v1.Abort;
 import io.baton.proto.handoff.v1.Draining;
 import io.baton.proto.handoff.v1.DrainFinished;
 import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.HandedOn;
 import io.baton.proto.handoff.v1.Hello;
 import io.baton.proto.handoff.v1.ListenerDescriptor;
 import io.baton.proto.handoff.v1.Listeners;
@@ -43,7 +45,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +55,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Until Ready this process changes nothing: every failure leaves it serving as before. After
  * Ready it drains, and the connection to the successor is held open: EOF on it before the drain
- * finished means the successor died, and this process rolls back.
+ * finished means the successor died, and this process rolls back — unless the successor said
+ * HandedOn first (it handed over in turn, or stops for good): then this process only drains on.
+ *
+ * <p>Chained drains: this process may hand over while its own predecessors still drain (fewer than
+ * {@link HandoffSettings#maxDraining()}, each able to be told HandedOn). It then tells its
+ * predecessor HandedOn, relays the chain's progress to its successor, and sends DrainFinished only
+ * once its predecessor is gone too, so that the predecessor's final counters, added to this
+ * process's, travel on in it.
  */
 public final class OutgoingHandoff implements AutoCloseable {
 
@@ -79,7 +87,7 @@ public final class OutgoingHandoff implements AutoCloseable {
   private final HandoffSettings settings;
   private final HandoffEvents events;
   private final HandoffSource source;
-  private final BooleanSupplier predecessorDraining;
+  private final PredecessorChain predecessors;
   private final CompletableFuture<DrainOutcome> successorTookOver;
   private final long ownUid;
   private final AtomicReference<Session> active = new AtomicReference<>();
@@ -94,14 +102,14 @@ public final class OutgoingHandoff implements AutoCloseable {
       HandoffSettings settings,
       HandoffEvents events,
       HandoffSource source,
-      BooleanSupplier predecessorDraining,
+      PredecessorChain predecessors,
       CompletableFuture<DrainOutcome> successorTookOver)
       throws OsException {
     this.runDir = runDir;
     this.settings = settings;
     this.events = events;
     this.source = source;
-    this.predecessorDraining = predecessorDraining;
+    this.predecessors = predecessors;
     this.successorTookOver = successorTookOver;
     this.ownUid = Fds.ownUid();
     this.ticker =
@@ -340,10 +348,9 @@ public final class OutgoingHandoff implements AutoCloseable {
             "Hello.pid: " + hello.getPid() + " (expected: the connecting process's pid " + peer.pid() + ")");
         return null;
       }
-      if (predecessorDraining.getAsBoolean()) {
-        refuse(
-            RefusalReason.PREDECESSOR_DRAINING,
-            "this process (generation " + source.generation() + ") still waits for its predecessor to drain; retry later");
+      String chainProblem = chainProblem();
+      if (chainProblem != null) {
+        refuse(RefusalReason.PREDECESSOR_DRAINING, chainProblem);
         return null;
       }
       if (!active.compareAndSet(null, this)) {
@@ -356,6 +363,26 @@ public final class OutgoingHandoff implements AutoCloseable {
       return hello;
     }
 
+    /** Null if the older generations still draining allow one more; else why not. */
+    private String chainProblem() {
+      List<PredecessorDrain> draining = predecessors.draining();
+      if (draining.isEmpty()) {
+        return null;
+      }
+      List<Long> generations = draining.stream().map(PredecessorDrain::generation).toList();
+      if (!predecessors.understandsHandedOn()) {
+        return "this process (generation " + source.generation() + ") waits for its predecessor (generation "
+            + generations.get(0) + ") to drain: it speaks handoff protocol revision 1 and could not be told HandedOn "
+            + "(expected: >= " + ProtocolVersion.HANDED_ON_REVISION + "); retry once it has drained";
+      }
+      if (draining.size() >= settings.maxDraining()) {
+        return "generations " + generations + " still drain behind this process (generation " + source.generation()
+            + "): handing over would make " + (draining.size() + 1) + " draining (expected: at most handoff.maxDraining "
+            + settings.maxDraining() + "); retry once one has drained";
+      }
+      return null;
+    }
+
     private void handOver(Hello hello) {
       long generation = source.generation();
       successorGeneration = generation + 1;
@@ -366,7 +393,8 @@ public final class OutgoingHandoff implements AutoCloseable {
                     Welcome.newBuilder()
                         .setPid((int) ProcessHandle.current().pid())
                         .setBuildVersion(settings.buildVersion())
-                        .setGeneration(generation))
+                        .setGeneration(generation)
+                        .setProtocolRevision(ProtocolVersion.REVISION))
                 .build());
         step("welcome", "welcomed peer " + peer + " build " + hello.getBuildVersion());
         moveTo(SessionState.AWAITING_LISTEN_SOCKET);
@@ -575,11 +603,18 @@ public final class OutgoingHandoff implements AutoCloseable {
           && !transition(SessionState.HELD, SessionState.DRAINING)) {
         return;
       }
+      // Before this process stops accepting: the predecessor stops sending live connections here
+      // (this process would only pass them on) and never rolls back, whatever happens to us now.
+      predecessors.handOn(HandedOn.Why.SUCCESSOR_TOOK_OVER, successorGeneration,
+          "generation " + source.generation() + " handed over to generation " + successorGeneration);
       drain = source.beginDrain(adoptedListeners, connectToSuccessor());
       try {
         // Counted after accepting stopped: what the successor adds before its admin listener opens.
         send(ProtocolVersion.envelope()
-            .setDraining(Draining.newBuilder().addAllCounters(CounterValues.toWire(source.counters())))
+            .setDraining(Draining.newBuilder()
+                .addAllCounters(CounterValues.toWire(source.counters()))
+                .setDeadlineUnixMillis(drain.deadlineUnixMillis())
+                .addAllPredecessors(toWire(predecessors.draining())))
             .build());
       } catch (OsException | ControlProtocolException e) {
         // The reads below see the EOF and roll back.
@@ -588,8 +623,28 @@ public final class OutgoingHandoff implements AutoCloseable {
       step("draining", "stopped accepting, draining");
       progressTask =
           ticker.scheduleAtFixedRate(this::sendProgress, 0, PROGRESS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-      drain.completion().whenComplete((outcome, error) -> finishDrain(outcome, error));
+      drain.completion().whenComplete((outcome, error) -> ownDrainEnded(outcome, error));
       watchForSuccessorDeath();
+    }
+
+    /**
+     * This process's own connections are done. DrainFinished waits for the predecessor (if it still
+     * drains) so that its final counters, reported here and added to ours, travel on in ours.
+     */
+    private void ownDrainEnded(DrainOutcome outcome, Throwable error) {
+      CompletableFuture<Boolean> gone = predecessors.gone();
+      if (!gone.isDone()) {
+        log.info("handoff to generation {}: own drain finished; waiting for the older generations {} to finish theirs "
+                + "before DrainFinished (their final counters travel on in ours)",
+            successorGeneration, predecessors.draining().stream().map(PredecessorDrain::generation).toList());
+      }
+      gone.whenComplete((finished, ignored) -> {
+        if (Boolean.FALSE.equals(finished)) {
+          log.warn("handoff to generation {}: the predecessor outlived its drain deadline; saying DrainFinished without "
+              + "its final counters", successorGeneration);
+        }
+        finishDrain(outcome, error);
+      });
     }
 
     /**
@@ -617,7 +672,8 @@ public final class OutgoingHandoff implements AutoCloseable {
     }
 
     private void sendProgress() {
-      if (state() != SessionState.DRAINING) {
+      SessionState now = state();
+      if (now != SessionState.DRAINING && now != SessionState.HANDED_ON) {
         return;
       }
       ConnectionSender sender = connections;
@@ -632,26 +688,41 @@ public final class OutgoingHandoff implements AutoCloseable {
                     io.baton.proto.handoff.v1.DrainProgress.newBuilder()
                         .setConnectionsActive(progress.connectionsActive())
                         .setRequestsActive(progress.requestsActive())
-                        .setConnectionsMigrated(connectionsSent()))
+                        .setConnectionsMigrated(connectionsSent())
+                        .addAllPredecessors(toWire(predecessors.draining())))
                 .build());
       } catch (OsException | ControlProtocolException | RuntimeException e) {
         log.debug("handoff: drain progress not sent on {}: {}", channel.path(), e.getMessage());
       }
     }
 
+    /**
+     * DRAINING / HANDED_ON: the successor sends at most one HandedOn; otherwise this thread waits
+     * for EOF, which before HandedOn means the successor died (roll back) and after it means only
+     * that it is gone (drain on).
+     */
     private void watchForSuccessorDeath() {
       while (true) {
         try {
           ReceivedFrame frame = channel.receive(POST_READY_WAKEUP);
           frame.closeFds();
+          if (frame.bodyCase() == Envelope.BodyCase.HANDED_ON) {
+            handedOn(frame.envelope().getHandedOn());
+            continue;
+          }
           log.warn(
-              "handoff to generation {}: ignoring {} from peer {} on {} in {} (expected: nothing)",
+              "handoff to generation {}: ignoring {} from peer {} on {} in {} (expected: nothing, or HANDED_ON)",
               successorGeneration, frame.bodyCase(), peer, channel.path(), state());
         } catch (PeerClosedException e) {
+          if (state() == SessionState.HANDED_ON) {
+            log.info("handoff to generation {}: the successor (peer {}) closed reconfig.sock after HandedOn; no rollback, "
+                + "draining on to this process's own deadline", successorGeneration, peer);
+            return;
+          }
           rollBack("successor (peer " + peer + ") closed reconfig.sock while this process drained: it exited or died");
           return;
         } catch (OsException e) {
-          if (e.isTimeout() && state() == SessionState.DRAINING) {
+          if (e.isTimeout() && isDraining(state())) {
             continue;
           }
           if (!e.isTimeout() && state() == SessionState.DRAINING) {
@@ -661,10 +732,31 @@ public final class OutgoingHandoff implements AutoCloseable {
         } catch (ControlProtocolException e) {
           // The stream is out of step; the handoff is committed, so only EOF can still matter.
           log.warn("handoff to generation {}: garbage from peer {} on {} in {}: {}", successorGeneration, peer, channel.path(), state(), e.getMessage());
-          if (state() != SessionState.DRAINING) {
+          if (!isDraining(state())) {
             return;
           }
         }
+      }
+    }
+
+    private boolean isDraining(SessionState s) {
+      return s == SessionState.DRAINING || s == SessionState.HANDED_ON;
+    }
+
+    /** DRAINING to HANDED_ON: never roll back from now on, and send no more live connections. */
+    private void handedOn(HandedOn handedOn) {
+      String detail = handedOn.getWhy() + " (" + handedOn.getDetail() + ")";
+      if (!transition(SessionState.DRAINING, SessionState.HANDED_ON)) {
+        log.warn("handoff to generation {}: ignoring HandedOn {} from peer {} on {} in {} (expected: DRAINING, once)",
+            successorGeneration, detail, peer, channel.path(), state());
+        return;
+      }
+      step("handed_on", "the successor said " + detail + ": this process never accepts again; no rollback");
+      events.handedOn(detail);
+      ConnectionSender sender = connections;
+      if (sender != null) {
+        // The rest drains here: the successor would only have to pass them on, or it is stopping.
+        sender.finish();
       }
     }
 
@@ -693,7 +785,8 @@ public final class OutgoingHandoff implements AutoCloseable {
     }
 
     private void finishDrain(DrainOutcome outcome, Throwable error) {
-      if (!transition(SessionState.DRAINING, SessionState.SUCCEEDED)) {
+      if (!transition(SessionState.DRAINING, SessionState.SUCCEEDED)
+          && !transition(SessionState.HANDED_ON, SessionState.SUCCEEDED)) {
         return; // rolled back meanwhile
       }
       cancelProgress();
@@ -804,6 +897,18 @@ public final class OutgoingHandoff implements AutoCloseable {
       runDir.removeQuietly(runDir.connSocket());
       events.handoffEnded(HandoffResult.FAILED, reason);
     }
+  }
+
+  private static List<io.baton.proto.handoff.v1.PredecessorDrain> toWire(List<PredecessorDrain> chain) {
+    return chain.stream()
+        .map(p -> io.baton.proto.handoff.v1.PredecessorDrain.newBuilder()
+            .setGeneration(p.generation())
+            .setPid((int) p.pid())
+            .setConnectionsActive(p.progress().connectionsActive())
+            .setRequestsActive(p.progress().requestsActive())
+            .setConnectionsMigrated(p.progress().connectionsMigrated())
+            .build())
+        .toList();
   }
 
   @Override

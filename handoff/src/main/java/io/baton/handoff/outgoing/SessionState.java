@@ -21,6 +21,12 @@ public enum SessionState {
   HELD,
   /** Ready received (and committed, if held): we stopped accepting and drain; EOF on reconfig.sock now means roll back. */
   DRAINING,
+  /**
+   * Draining, and the successor said HandedOn (it handed over in turn, or stops for good): we will
+   * never accept again; EOF now means only that it is gone, and we drain on to our own deadline.
+   * No more live connections go to it.
+   */
+  HANDED_ON,
   /** Terminal: the drain finished and DrainFinished was sent. */
   SUCCEEDED,
   /** Terminal: refused after Hello (or bad first frame); nothing changed. */

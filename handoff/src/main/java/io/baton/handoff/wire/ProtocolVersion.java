@@ -15,6 +15,31 @@ public final class ProtocolVersion {
   /** Version 1: Hello/Welcome/Refusal, ListenSocketReady, Listeners, Ready/Abort, Draining, DrainProgress, DrainFinished. */
   public static final int CURRENT = 1;
 
+  /**
+   * Additions within version 1 that an older peer must not be sent, announced in Hello and Welcome
+   * ({@code protocol_revision}; unset means 1).
+   *
+   * <ul>
+   *   <li>1: everything up to MovedConnection/MigrationFinished.
+   *   <li>2: chained drains: HandedOn, DrainProgress.predecessors, Draining.predecessors. A
+   *       successor hands over while this process drains only if this process announced 2.
+   * </ul>
+   */
+  public static final int REVISION = 2;
+
+  /** The first revision whose readers understand HandedOn. */
+  public static final int HANDED_ON_REVISION = 2;
+
+  /** A peer's announced revision: the field unset (an older binary) means 1. */
+  public static int revisionOf(int announced) {
+    return announced == 0 ? 1 : announced;
+  }
+
+  /** What {@code baton version --protocol} prints: MAJOR.REVISION. */
+  public static String printable() {
+    return CURRENT + "." + REVISION;
+  }
+
   private ProtocolVersion() {}
 
   public static boolean compatible(int peerVersion) {

@@ -63,7 +63,8 @@ final class RunCommand implements Callable<Integer> {
     try {
       HandoffSettings.Hold holdSettings = new HandoffSettings.Hold(hold || cfg.handoff().hold(), cfg.handoff().holdTimeout());
       HandoffSettings settings = new HandoffSettings(cfg.runDir(), cfg.handoff().stepTimeout(),
-          cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment(), holdSettings);
+          cfg.handoff().readyTimeout(), BuildInfo.version(), TestPausePoint.fromEnvironment(), holdSettings,
+          cfg.handoff().maxDraining());
       server = SidecarServer.create(cfg, settings,
           new SidecarServer.Invocation(config, NextGenerationLauncher.ownCommandLine(), supervisor()));
       // Before start: a held takeover blocks in start, and SIGTERM must then give it up, not kill it.

@@ -9,12 +9,13 @@ import picocli.CommandLine.Option;
 @Command(name = "version", mixinStandardHelpOptions = true, description = "Print the version of this binary.")
 final class VersionCommand implements Callable<Integer> {
 
-  @Option(names = "--protocol", description = "Print only the handoff protocol version; two binaries hand off only if it matches.")
+  @Option(names = "--protocol", description = "Print only the handoff protocol version as VERSION.REVISION; two binaries "
+      + "hand off only if VERSION matches; a lower REVISION lacks newer messages (revision 2: handing over during a drain).")
   boolean protocol;
 
   @Override
   public Integer call() {
-    System.out.println(protocol ? String.valueOf(ProtocolVersion.CURRENT) : new BuildInfo().getVersion()[0]);
+    System.out.println(protocol ? ProtocolVersion.printable() : new BuildInfo().getVersion()[0]);
     return 0;
   }
 }

@@ -98,11 +98,13 @@ public final class ConfigLoader {
         DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
-    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout"));
+    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout", "maxDraining"));
     Duration step = duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
     Duration ready = duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
     boolean hold = bool("handoff.hold", handoffNode.get("hold"), false);
     Duration holdTimeout = duration("handoff.holdTimeout", handoffNode.get("holdTimeout"), DEFAULT_HOLD_TIMEOUT);
+    int maxDraining = positiveInt("handoff.maxDraining", handoffNode.get("maxDraining"),
+        io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING);
 
     List<ClusterConfig> clusters = clusters(root.get("clusters"));
     Set<String> clusterNames = new HashSet<>();
@@ -113,7 +115,7 @@ public final class ConfigLoader {
         runDir,
         new AdminConfig(adminAddress, servingHeader),
         new DrainConfig(drainTimeout, migrate, goawayDelay),
-        new HandoffConfig(step, ready, hold, holdTimeout),
+        new HandoffConfig(step, ready, hold, holdTimeout, maxDraining),
         listeners,
         clusters);
   }
@@ -335,6 +337,17 @@ public final class ConfigLoader {
       return fallback;
     }
     return node.asBoolean();
+  }
+
+  private int positiveInt(String key, JsonNode node, int fallback) {
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 1) {
+      problem(key, node, "a whole number >= 1");
+      return fallback;
+    }
+    return node.asInt();
   }
 
   private Duration duration(String key, JsonNode node, Duration fallback) {

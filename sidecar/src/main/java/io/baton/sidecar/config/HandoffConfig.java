@@ -11,5 +11,7 @@ import java.time.Duration;
  * @param hold whether this process, taking over, asks to be held after Ready: both generations
  *     accept until the operator commits or aborts
  * @param holdTimeout the longest a hold lasts, then it is aborted (the old generation serves on)
+ * @param maxDraining how many older generations may drain at once: the active process hands over
+ *     only while fewer than this many drain (1: never while its predecessor drains)
  */
-public record HandoffConfig(Duration stepTimeout, Duration readyTimeout, boolean hold, Duration holdTimeout) {}
+public record HandoffConfig(Duration stepTimeout, Duration readyTimeout, boolean hold, Duration holdTimeout, int maxDraining) {}

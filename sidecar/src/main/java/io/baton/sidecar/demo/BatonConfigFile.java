@@ -19,6 +19,7 @@ public final class BatonConfigFile {
   private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
+  private Integer maxDraining;
   private final List<String> listeners = new ArrayList<>();
   private final List<String> clusters = new ArrayList<>();
 
@@ -71,6 +72,12 @@ public final class BatonConfigFile {
 
   public BatonConfigFile readyTimeout(String value) {
     readyTimeout = value;
+    return this;
+  }
+
+  /** {@code handoff.maxDraining}; unset: the default. */
+  public BatonConfigFile maxDraining(int value) {
+    maxDraining = value;
     return this;
   }
 
@@ -145,8 +152,11 @@ public final class BatonConfigFile {
     if (http2GoawayDelay != null) {
       y.append("  http2GoawayDelay: ").append(http2GoawayDelay).append('\n');
     }
-    if (stepTimeout != null || readyTimeout != null) {
+    if (stepTimeout != null || readyTimeout != null || maxDraining != null) {
       y.append("handoff:\n");
+      if (maxDraining != null) {
+        y.append("  maxDraining: ").append(maxDraining).append('\n');
+      }
       if (stepTimeout != null) {
         y.append("  stepTimeout: ").append(stepTimeout).append('\n');
       }

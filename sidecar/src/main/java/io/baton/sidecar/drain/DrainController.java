@@ -43,6 +43,7 @@ public final class DrainController implements Drain {
   private final List<Consumer<DrainOutcome>> finishing = new ArrayList<>();
   private State state = State.NOT_STARTED;
   private long startNanos;
+  private long deadlineUnixMillis;
   private DeadlineScheduler.Cancellable deadline;
 
   public DrainController(DrainTarget target, Duration timeout, LongSupplier nanos, DeadlineScheduler scheduler) {
@@ -59,6 +60,7 @@ public final class DrainController implements Drain {
     }
     state = State.DRAINING;
     startNanos = nanos.getAsLong();
+    deadlineUnixMillis = System.currentTimeMillis() + timeout.toMillis();
     log.info("drain started: {} connections open, {} requests in flight, deadline in {}",
         target.openConnections(), target.activeRequests(), timeout);
     target.announceDrain();
@@ -129,6 +131,12 @@ public final class DrainController implements Drain {
 
   public synchronized boolean isDraining() {
     return state == State.DRAINING;
+  }
+
+  /** Wall-clock time of the deadline, for the successor (it waits at most that long for our final counters). */
+  @Override
+  public synchronized long deadlineUnixMillis() {
+    return deadlineUnixMillis;
   }
 
   @Override

@@ -29,6 +29,7 @@ public final class BatonMetrics {
   private final AtomicLong ready = new AtomicLong();
   private final AtomicLong parentConnections = new AtomicLong();
   private final AtomicLong parentRequests = new AtomicLong();
+  private final AtomicLong predecessorsDraining = new AtomicLong();
   private final AtomicLong migrationNanos = new AtomicLong();
   private final CounterCarrier carrier = new CounterCarrier(registry);
 
@@ -46,10 +47,14 @@ public final class BatonMetrics {
         .description("1 while this process accepts connections, else 0")
         .register(registry);
     Gauge.builder("baton.parent.connections.active", parentConnections, AtomicLong::get)
-        .description("Connections the previous generation still has open while it drains")
+        .description("Connections the older generations still have open while they drain (the previous one and, "
+            + "after chained handoffs, those before it)")
         .register(registry);
     Gauge.builder("baton.parent.requests.active", parentRequests, AtomicLong::get)
-        .description("Requests the previous generation still has in flight while it drains")
+        .description("Requests the older generations still have in flight while they drain")
+        .register(registry);
+    Gauge.builder("baton.predecessors.draining", predecessorsDraining, AtomicLong::get)
+        .description("Older generations that still drain: 0 or 1, more after a handoff during a drain")
         .register(registry);
     Gauge.builder("baton.migration", migrationNanos, n -> n.get() / 1e9)
         .description("How long the last migration of live connections from the predecessor took, first to last")
@@ -89,6 +94,12 @@ public final class BatonMetrics {
   public void setParentProgress(long connections, long requests) {
     parentConnections.set(connections);
     parentRequests.set(requests);
+  }
+
+  /** How many older generations still drain, and what they have open in all. */
+  public void setPredecessorsDraining(int generations, long connections, long requests) {
+    predecessorsDraining.set(generations);
+    setParentProgress(connections, requests);
   }
 
   public void setMigrationTook(Duration took) {

@@ -27,6 +27,16 @@ final class FanOutHandoffEvents implements HandoffEvents {
   }
 
   @Override
+  public void predecessorsDraining(List<io.baton.handoff.PredecessorDrain> chain) {
+    targets.forEach(t -> t.predecessorsDraining(chain));
+  }
+
+  @Override
+  public void handedOn(String detail) {
+    targets.forEach(t -> t.handedOn(detail));
+  }
+
+  @Override
   public void predecessorStoppedAccepting(List<CarriedCounter> counters) {
     targets.forEach(t -> t.predecessorStoppedAccepting(counters));
   }

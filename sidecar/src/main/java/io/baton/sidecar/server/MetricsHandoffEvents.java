@@ -4,6 +4,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffResult;
+import io.baton.handoff.PredecessorDrain;
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.metrics.BatonMetrics;
@@ -15,6 +16,8 @@ final class MetricsHandoffEvents implements HandoffEvents {
 
   private final BatonMetrics metrics;
   private final HandoffEventFeed feed;
+  /** The generations in the chain last published to {@code baton watch}: a line when it changes, not every second. */
+  private List<Long> lastChain = List.of();
 
   MetricsHandoffEvents(BatonMetrics metrics, HandoffEventFeed feed) {
     this.metrics = metrics;
@@ -47,6 +50,30 @@ final class MetricsHandoffEvents implements HandoffEvents {
         .setRequestsLeft(progress.requestsActive())
         .setConnectionsMigrated(progress.connectionsMigrated())
         .build());
+  }
+
+  @Override
+  public void predecessorsDraining(List<PredecessorDrain> chain) {
+    // The sums over the whole chain: one scrape of the active process shows everything older.
+    long connections = chain.stream().mapToLong(p -> p.progress().connectionsActive()).sum();
+    long requests = chain.stream().mapToLong(p -> p.progress().requestsActive()).sum();
+    metrics.setPredecessorsDraining(chain.size(), connections, requests);
+    List<Long> generations = chain.stream().map(PredecessorDrain::generation).toList();
+    synchronized (this) {
+      if (generations.equals(lastChain)) {
+        return;
+      }
+      lastChain = generations;
+    }
+    feed.publish("predecessors_draining", generations.isEmpty()
+        ? "none"
+        : "generations " + generations + ": " + connections + " connection(s), " + requests + " request(s) left",
+        DrainStatus.newBuilder().setConnectionsLeft(connections).setRequestsLeft(requests).build());
+  }
+
+  @Override
+  public void handedOn(String detail) {
+    feed.publish("handed_on", detail, null);
   }
 
   @Override

@@ -96,6 +96,8 @@ public final class SidecarServer {
   private Discoveries discoveries;
   private long generation;
   private DrainController drain;
+  /** Set while this process drains because a successor took over (not for SIGTERM). */
+  private volatile boolean drainingForSuccessor;
 
   private SidecarServer(BatonConfig config, Handoff handoff, BatonMetrics metrics, HandoffEventFeed feed) {
     this.config = config;
@@ -348,6 +350,7 @@ public final class SidecarServer {
             ? "idle HTTP/1.1 connections move to generation " + (generation + 1) + " at their next request boundary"
             : config.drain().migrate() ? "the successor takes no live connections: draining them all here"
                 : "drain.migrate is off: draining every connection here");
+        drainingForSuccessor = true;
         lifecycle.moveTo(Phase.DRAINING, "generation " + (generation + 1) + " accepts now");
         // Admin moves only when the successor adopted it (same address); otherwise this process
         // keeps answering /metrics and /ready (503) at its own address until it exits.
@@ -361,6 +364,7 @@ public final class SidecarServer {
         if (drain != null) {
           drain.cancel();
         }
+        drainingForSuccessor = false;
         drainState.set(DrainState.Mode.SERVING);
         drainState.setMover(ConnectionMover.OFF);
         listeners.resumeAccepting();
@@ -416,14 +420,24 @@ public final class SidecarServer {
       DrainController current;
       synchronized (this) {
         if (lifecycle.tryMoveTo(Phase.DRAINING, why)) {
+          // The service stops: a predecessor still draining must not roll back when we exit.
+          handoff.stopping(why);
           // Keep admin up: an orchestrator watching /ready must see 503, not a refused connection.
           startDrain(false);
         }
         current = drain;
       }
       if (current != null) {
-        current.completion().toCompletableFuture()
-            .completeOnTimeout(null, config.drain().timeout().toMillis() + 5000, TimeUnit.MILLISECONDS)
+        CompletableFuture<?> done = current.completion().toCompletableFuture();
+        long waitMillis = config.drain().timeout().toMillis() + 5000;
+        if (drainingForSuccessor) {
+          // Already handed over: the handoff ends once our drain is done and our own predecessor
+          // (if it still drains) is gone, so that its final counters reach the successor through us.
+          done = done.thenCompose(outcome -> handoff.successorTookOver());
+          waitMillis += config.handoff().stepTimeout().toMillis();
+        }
+        done.handle((result, failure) -> null)
+            .completeOnTimeout(null, waitMillis, TimeUnit.MILLISECONDS)
             .join();
       }
     } catch (RuntimeException e) {
@@ -507,6 +521,7 @@ public final class SidecarServer {
           .setPid(ProcessHandle.current().pid())
           .setBuildVersion(buildVersion)
           .setHandoffProtocolVersion(Handoff.protocolVersion())
+          .setHandoffProtocolRevision(io.baton.handoff.wire.ProtocolVersion.REVISION)
           .setConnectionsActive(listeners.openConnections())
           .setRequestsActive(listeners.activeRequests())
           .setRunDir(config.runDir().toString())
@@ -526,6 +541,15 @@ public final class SidecarServer {
           .setConnectionsLeft(p.connectionsActive())
           .setRequestsLeft(p.requestsActive())
           .setConnectionsMigrated(p.connectionsMigrated())));
+      for (io.baton.handoff.PredecessorDrain p : handoff.drainingPredecessors()) {
+        reply.addDrainingPredecessors(io.baton.proto.admin.v1.PredecessorDrainStatus.newBuilder()
+            .setGeneration(p.generation())
+            .setPid(p.pid())
+            .setDrain(DrainStatus.newBuilder()
+                .setConnectionsLeft(p.progress().connectionsActive())
+                .setRequestsLeft(p.progress().requestsActive())
+                .setConnectionsMigrated(p.progress().connectionsMigrated())));
+      }
       return reply.build();
     }
 

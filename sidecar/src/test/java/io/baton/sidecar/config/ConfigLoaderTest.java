@@ -71,6 +71,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void maxDrainingDefaultsToThreeAndMustBeAWholeNumberOfAtLeastOne() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").handoff().maxDraining()).isEqualTo(3);
+    String withMax = VALID.replace("listeners:", "handoff:\n  maxDraining: %s\nlisteners:");
+    assertThat(ConfigLoader.parse(withMax.formatted("1"), "test").handoff().maxDraining()).isEqualTo(1);
+    assertThatThrownBy(() -> ConfigLoader.parse(withMax.formatted("0"), "test"))
+        .hasMessageContaining("handoff.maxDraining: 0 (expected a whole number >= 1)");
+    assertThatThrownBy(() -> ConfigLoader.parse(withMax.formatted("\"two\""), "test"))
+        .hasMessageContaining("handoff.maxDraining: \"two\" (expected a whole number >= 1)");
+    assertThatThrownBy(() -> ConfigLoader.parse(withMax.formatted("1.5"), "test"))
+        .hasMessageContaining("handoff.maxDraining: 1.5 (expected a whole number >= 1)");
+  }
+
+  @Test
   void unknownKeyIsNamedWithTheKeysThatAreAllowed() {
     assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  grace: 5s"), "test"))
         .isInstanceOf(ConfigException.class)

@@ -64,6 +64,40 @@ class CounterCarrierTest {
     assertThat(requests2xx(next)).isEqualTo(32);
   }
 
+  /**
+   * Chained drains: generation 1 still drains when generation 2 hands over to 3. Its late requests
+   * reach 2 (when it finishes) and travel on inside 2's final counters to 3, each counted once.
+   */
+  @Test
+  void aChainOfThreeGenerationsCountsEveryRequestOnceWhenTheOldestFinishesLast() {
+    BatonMetrics first = new BatonMetrics();
+    ListenerMetrics firstWeb = first.listener("web");
+    serve(firstWeb, 10);
+    BatonMetrics second = new BatonMetrics();
+    second.carrier().continueFrom(first.carrier().snapshot());
+    second.carrier().predecessorStoppedAccepting(first.carrier().snapshot());
+    serve(second.listener("web"), 5);
+
+    BatonMetrics third = new BatonMetrics();
+    third.carrier().continueFrom(second.carrier().snapshot());
+    third.carrier().predecessorStoppedAccepting(second.carrier().snapshot());
+    assertThat(requests2xx(third)).isEqualTo(15);
+    serve(third.listener("web"), 7);
+    serve(firstWeb, 3); // the long request(s) on generation 1 end during the chain
+
+    second.carrier().predecessorFinished(first.carrier().snapshot()); // 1 -> 2
+    third.carrier().predecessorFinished(second.carrier().snapshot()); // then 2 -> 3, carrying 1's
+
+    assertThat(requests2xx(third)).as("10 + 5 + 7 + 3: none lost, none twice").isEqualTo(25);
+  }
+
+  private static void serve(ListenerMetrics web, int requests) {
+    for (int i = 0; i < requests; i++) {
+      web.requestStarted();
+      web.requestFinished(200);
+    }
+  }
+
   @Test
   void aCounterOnlyThePredecessorHadIsCreatedWithItsTagsAndDescription() {
     BatonMetrics next = new BatonMetrics();
