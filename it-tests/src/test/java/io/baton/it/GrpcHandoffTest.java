@@ -49,10 +49,10 @@ class GrpcHandoffTest {
 
   private static final int HANDOFFS = 10;
   /**
-   * Handoffs a long stream spans. One until chained drains (a handoff while the predecessor still
-   * drains, branch handoff-chain) land; then three.
+   * Handoffs a long stream spans: generation 1 keeps draining it while generations 2 and 3 hand on
+   * to 4 (chained drains, within the default handoff.maxDraining of 3).
    */
-  private static final int STREAM_HANDOFFS = 1;
+  private static final int STREAM_HANDOFFS = 3;
 
   private final BatonFixture fixture = new BatonFixture();
   private TestH2Upstream upstream;
@@ -122,6 +122,7 @@ class GrpcHandoffTest {
 
     List<BatonProcess> draining = handOffWhileTheStreamRuns();
     assertThat(end).as("the stream still runs after %d handoff(s): it spans them", STREAM_HANDOFFS).isNotDone();
+    assertThat(draining.get(0).isAlive()).as("generation 1 still drains the stream").isTrue();
     int beforeRelease = replies.size();
     // More messages flow after the handoffs, from the drained generation's connection.
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> replies.size() > beforeRelease + 10);
@@ -135,6 +136,7 @@ class GrpcHandoffTest {
     assertThat(seqs.size()).as("messages").isGreaterThan(count);
     assertThat(seqs).as("every message, in order").isEqualTo(IntStream.range(0, seqs.size()).boxed().toList());
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("stream-1", 1));
+    System.out.println("server stream across " + STREAM_HANDOFFS + " handoffs: " + seqs.size() + " messages, " + status);
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
@@ -162,10 +164,12 @@ class GrpcHandoffTest {
       }
     }
     assertThat(end).isNotDone();
+    assertThat(draining.get(0).isAlive()).as("generation 1 still drains the stream").isTrue();
     out.onCompleted();
     Status status = end.get(30, TimeUnit.SECONDS);
     assertThat(status.getCode()).as("%s", status).isEqualTo(Status.Code.OK);
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("bidi-1", 1));
+    System.out.println("bidi stream across " + STREAM_HANDOFFS + " handoffs: " + sent + " messages answered, " + status);
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
