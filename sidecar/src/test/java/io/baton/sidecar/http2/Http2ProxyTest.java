@@ -114,6 +114,31 @@ class Http2ProxyTest {
   }
 
   @Test
+  void megabytesStreamBothWaysUnderFlowControlToEitherUpstream() throws Exception {
+    // 4 MiB in 64 KiB pieces: far beyond the 64 KiB stream windows on both hops, so the echo
+    // only completes if WINDOW_UPDATEs flow as the proxy consumes and the client reads.
+    List<String> pieces = new ArrayList<>();
+    StringBuilder expected = new StringBuilder();
+    for (int i = 0; i < 64; i++) {
+      String piece = Integer.toString(i % 10).repeat(64 * 1024);
+      pieces.add(piece);
+      expected.append(piece);
+    }
+    try (H2cEchoUpstream h2c = new H2cEchoUpstream(100);
+        TestUpstream h1 = TestUpstream.start(0);
+        ProxyUnderTest toH2c = proxy(UpstreamProtocol.H2C, h2c.endpoint());
+        ProxyUnderTest toH1 = proxy(UpstreamProtocol.HTTP1, new HostPort("127.0.0.1", h1.port()));
+        H2TestClient a = new H2TestClient(toH2c.address());
+        H2TestClient b = new H2TestClient(toH1.address())) {
+      H2TestClient.Response viaH2c = a.send(H2TestClient.post("/echo"), pieces, null).get(30, TimeUnit.SECONDS);
+      H2TestClient.Response viaH1 = b.send(H2TestClient.post("/echo"), pieces, null).get(30, TimeUnit.SECONDS);
+      assertThat(viaH2c.body().length).isEqualTo(expected.length());
+      assertThat(viaH2c.bodyText()).isEqualTo(expected.toString());
+      assertThat(viaH1.bodyText()).isEqualTo(expected.toString());
+    }
+  }
+
+  @Test
   void concurrentStreamsShareUpstreamConnections() throws Exception {
     int streams = 20;
     try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
