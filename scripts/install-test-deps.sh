@@ -15,6 +15,8 @@ command -v systemd-socket-activate >/dev/null || need+=(systemd)
 # etcd (server) and etcdctl: the etcd discovery tests run a real single-member etcd (EtcdProcess).
 command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
+# openssl: the TLS tests make their certificates at test time and resume sessions with s_client.
+command -v openssl >/dev/null || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

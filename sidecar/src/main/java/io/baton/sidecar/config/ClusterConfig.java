@@ -11,6 +11,7 @@ import java.util.Optional;
  * @param connectTimeout how long a connection attempt to one endpoint may take (then 502)
  * @param requestTimeout how long an HTTP upstream may take to start its response (then 504)
  * @param idleTimeout how long a pooled keep-alive upstream connection may stay unused
+ * @param tls present: every upstream connection is TLS
  */
 public record ClusterConfig(
     String name,
@@ -18,15 +19,22 @@ public record ClusterConfig(
     Duration connectTimeout,
     Duration requestTimeout,
     Duration idleTimeout,
-    Optional<DiscoveryConfig> discovery) {
+    Optional<DiscoveryConfig> discovery,
+    Optional<ClusterTlsConfig> tls) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
   }
 
+  /** A plain-text cluster. */
+  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
+      Duration idleTimeout, Optional<DiscoveryConfig> discovery) {
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, Optional.empty());
+  }
+
   /** A cluster of static endpoints. */
   public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
       Duration idleTimeout) {
-    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty());
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty(), Optional.empty());
   }
 }
