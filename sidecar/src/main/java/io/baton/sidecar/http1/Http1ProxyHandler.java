@@ -28,6 +28,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -132,7 +133,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     if (!context.drain().isDraining()) {
       return Persistence.KEEP_ALIVE; // rolled back
     }
-    return context.drain().mover().canMove() ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
+    // A TLS connection never moves (its state is in this process): it takes the drain path.
+    return context.drain().mover().canMove() && ConnectionMover.canCarry(ctx.channel())
+        ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
   }
 
   @Override
@@ -449,7 +452,13 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
   private void closeGracefully() {
     state = State.CLOSING;
     Channel ch = ctx.channel();
-    if (ch instanceof DuplexChannel duplex) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    if (tls != null && ch instanceof DuplexChannel duplex) {
+      // TLS: close_notify first, so that the client reads a clean end (OpenSSL 3 calls a FIN
+      // without it an "unexpected eof"), then the FIN.
+      tls.closeOutbound().addListener(f -> duplex.shutdownOutput().addListener(g -> setReading(true)));
+      ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+    } else if (ch instanceof DuplexChannel duplex) {
       duplex.shutdownOutput().addListener(f -> setReading(true));
       ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
     } else {
