@@ -243,4 +243,18 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test"))
         .hasMessageContaining("listeners[0].cluster: \"backend\" (expected a cluster without tls for a tcp listener");
   }
+
+  @Test
+  void theTlsExampleInDeployLoadsWithItsFilesInPlace(@TempDir Path dir) throws Exception {
+    TestCertificates.Pair web = TestCertificates.selfSigned(dir, "web", "localhost");
+    TestCertificates.Pair ca = TestCertificates.selfSigned(dir, "backend-ca", "backend.internal");
+    String yaml = Files.readString(Path.of("../deploy/examples/baton-tls.yaml"))
+        .replace("/etc/baton/tls/web.crt", web.certificate().toString())
+        .replace("/etc/baton/tls/web.key", web.privateKey().toString())
+        .replace("/etc/baton/tls/backend-ca.crt", ca.certificate().toString());
+    BatonConfig c = ConfigLoader.parse(yaml, "baton-tls.yaml");
+    assertThat(c.listeners().get(0).tls()).contains(new ListenerTlsConfig(web.certificate(), web.privateKey()));
+    assertThat(c.clusters().get(0).tls())
+        .contains(new ClusterTlsConfig(Optional.of(ca.certificate()), Optional.of("backend.internal"), false));
+  }
 }
