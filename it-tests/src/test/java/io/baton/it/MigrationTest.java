@@ -266,7 +266,7 @@ class MigrationTest {
         .isEmpty();
     // A request is counted when its response's write completes, a moment after the client may have
     // read it: the count catches up with the load's, it is never behind for good.
-    String answered = "baton_requests_total{code_class=\"2xx\",listener=\"web\"}";
+    String answered = "baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"}";
     await().atMost(WAIT).untilAsserted(() -> assertThat(Admin.sample(admin, answered))
         .as("a scrape after the load counts every request answered").isGreaterThanOrEqualTo(result.ok()));
     System.out.println("counters across 5 handoffs: " + scraper.scrapes() + " scrapes, no decrease; " + result);

@@ -91,9 +91,11 @@ public final class ConfigLoader {
     boolean servingHeader = bool("admin.servingHeader", adminNode.get("servingHeader"), false);
 
     JsonNode drainNode = section("drain", root.get("drain"));
-    onlyKeys("drain.", drainNode, Set.of("timeout", "migrate"));
+    onlyKeys("drain.", drainNode, Set.of("timeout", "migrate", "http2GoawayDelay"));
     Duration drainTimeout = duration("drain.timeout", drainNode.get("timeout"), DEFAULT_DRAIN_TIMEOUT);
     boolean migrate = bool("drain.migrate", drainNode.get("migrate"), true);
+    Duration goawayDelay = duration("drain.http2GoawayDelay", drainNode.get("http2GoawayDelay"),
+        DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
     onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout"));
@@ -108,7 +110,7 @@ public final class ConfigLoader {
     return new BatonConfig(
         runDir,
         new AdminConfig(adminAddress, servingHeader),
-        new DrainConfig(drainTimeout, migrate),
+        new DrainConfig(drainTimeout, migrate, goawayDelay),
         new HandoffConfig(step, ready, hold, holdTimeout),
         listeners,
         clusters);
@@ -184,7 +186,8 @@ public final class ConfigLoader {
         problem(at, c, "a mapping with name and endpoints");
         continue;
       }
-      onlyKeys(at + ".", c, Set.of("name", "endpoints", "discovery", "connectTimeout", "requestTimeout", "idleTimeout", "tls"));
+      onlyKeys(at + ".", c, Set.of("name", "endpoints", "discovery", "protocol", "connectTimeout", "requestTimeout",
+          "idleTimeout", "tls"));
       String name = requiredName(at + ".name", c.get("name"));
       if (name != null && !names.add(name)) {
         problem(at + ".name", c.get("name"), "a name no other cluster has");
@@ -207,12 +210,17 @@ public final class ConfigLoader {
       Duration request = duration(at + ".requestTimeout", c.get("requestTimeout"), DEFAULT_REQUEST_TIMEOUT);
       Duration idle = duration(at + ".idleTimeout", c.get("idleTimeout"), DEFAULT_IDLE_TIMEOUT);
       Optional<DiscoveryConfig> discovery = discovery(at + ".discovery", c.get("discovery"));
+      UpstreamProtocol upstreamProtocol = upstreamProtocol(at + ".protocol", c.get("protocol"));
       if (discovery.isPresent() && !endpoints.isEmpty()) {
         problem(at + ".endpoints", eps, "no endpoints when the cluster has discovery: its members come from etcd");
       }
       Optional<ClusterTlsConfig> tls = clusterTls(at + ".tls", c.get("tls"));
+      if (tls.isPresent() && upstreamProtocol == UpstreamProtocol.H2C) {
+        // h2 over TLS to a member needs ALPN h2 on the upstream side, which UpstreamTls does not offer yet.
+        problem(at + ".tls", c.get("tls"), "no tls with protocol h2c (h2c is cleartext HTTP/2; TLS to members is for http1 clusters)");
+      }
       if (name != null) {
-        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, tls));
+        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, upstreamProtocol, tls));
       }
     }
     return result;
@@ -473,6 +481,17 @@ public final class ConfigLoader {
     }
     problem(key, node, "http or tcp");
     return null;
+  }
+
+  private UpstreamProtocol upstreamProtocol(String key, JsonNode node) {
+    String value = text(key, node, UpstreamProtocol.HTTP1.wireName());
+    for (UpstreamProtocol p : UpstreamProtocol.values()) {
+      if (p.wireName().equals(value)) {
+        return p;
+      }
+    }
+    problem(key, node, "http1 or h2c");
+    return UpstreamProtocol.HTTP1;
   }
 
   private void problem(String key, JsonNode value, String expected) {

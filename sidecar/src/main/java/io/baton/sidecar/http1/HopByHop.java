@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they concern one connection and are never forwarded. */
-final class HopByHop {
+public final class HopByHop {
 
   private static final List<AsciiString> ALWAYS = List.of(
       HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
@@ -22,7 +22,7 @@ final class HopByHop {
    * Removes every hop-by-hop header, including those the Connection header names. Returns whether
    * the message was chunked, so that the caller can frame it again on the next hop.
    */
-  static boolean strip(HttpHeaders headers) {
+  public static boolean strip(HttpHeaders headers) {
     // Most messages carry none of them: one pass over the names, without allocating, finds out.
     // Headers named by Connection matter only when Connection itself is present.
     if (!containsAny(headers)) {

@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * drains with migration on, the connection moves to the successor at its next request boundary,
  * with those bytes. Everything runs on the connection's event loop.
  */
-final class Http1ProxyHandler extends ChannelDuplexHandler {
+final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1UpstreamHandler.Owner {
 
   private static final Logger log = LoggerFactory.getLogger(Http1ProxyHandler.class);
   private static final long CLOSE_GRACE_SECONDS = 5;
@@ -286,7 +286,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
 
   // ---- from the upstream connection (same event loop) ----
 
-  void upstreamRead(Channel upstream, Object msg) {
+  @Override
+  public void upstreamRead(Channel upstream, Object msg) {
     Exchange current = exchange;
     if (current == null || current.upstream != upstream) {
       ReferenceCountUtil.release(msg);
@@ -314,7 +315,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     }
   }
 
-  void upstreamClosed(Channel upstream) {
+  @Override
+  public void upstreamClosed(Channel upstream) {
     Exchange current = exchange;
     if (current == null || current.upstream != upstream || current.responseComplete) {
       return;
@@ -327,7 +329,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler {
     current.upstreamLost("upstream " + current.endpoint + " closed the connection");
   }
 
-  void upstreamWritabilityChanged(Channel upstream) {
+  @Override
+  public void upstreamWritabilityChanged(Channel upstream) {
     Exchange current = exchange;
     if (current != null && current.upstream == upstream && state == State.STREAMING_REQUEST) {
       setReading(upstream.isWritable());

@@ -12,18 +12,27 @@ import io.netty.util.ReferenceCountUtil;
  * owns it ({@code owner}, set and cleared on the shared event loop), or closes a pooled connection
  * that went idle or that the upstream closed.
  */
-final class Http1UpstreamHandler extends ChannelInboundHandlerAdapter {
+public final class Http1UpstreamHandler extends ChannelInboundHandlerAdapter {
+
+  /** The exchange that currently uses the connection: an HTTP/1.1 client's, or an HTTP/2 stream's. */
+  public interface Owner {
+    void upstreamRead(io.netty.channel.Channel upstream, Object msg);
+
+    void upstreamClosed(io.netty.channel.Channel upstream);
+
+    void upstreamWritabilityChanged(io.netty.channel.Channel upstream);
+  }
 
   private final Cluster cluster;
   private final HostPort endpoint;
-  private Http1ProxyHandler owner;
+  private Owner owner;
 
   Http1UpstreamHandler(Cluster cluster, HostPort endpoint) {
     this.cluster = cluster;
     this.endpoint = endpoint;
   }
 
-  void owner(Http1ProxyHandler value) {
+  public void owner(Owner value) {
     owner = value;
   }
 

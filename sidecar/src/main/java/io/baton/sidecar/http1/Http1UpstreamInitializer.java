@@ -9,12 +9,12 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /** The pipeline of one upstream HTTP/1.1 connection. */
-final class Http1UpstreamInitializer extends ChannelInitializer<Channel> {
+public final class Http1UpstreamInitializer extends ChannelInitializer<Channel> {
 
   private final Cluster cluster;
   private final HostPort endpoint;
 
-  Http1UpstreamInitializer(Cluster cluster, HostPort endpoint) {
+  public Http1UpstreamInitializer(Cluster cluster, HostPort endpoint) {
     this.cluster = cluster;
     this.endpoint = endpoint;
   }

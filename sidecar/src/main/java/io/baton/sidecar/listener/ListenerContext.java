@@ -12,6 +12,8 @@ import io.baton.sidecar.upstream.Cluster;
  *
  * @param generation this process's generation, for the optional {@code X-Baton-Generation} header
  * @param servingHeader whether to add that header to proxied responses
+ * @param http2GoawayDelay how long a draining HTTP/2 connection waits for the PING ack between its
+ *     first and final GOAWAY
  */
 public record ListenerContext(
     ListenerConfig listener,
@@ -19,7 +21,14 @@ public record ListenerContext(
     ListenerMetrics metrics,
     DrainState drain,
     long generation,
-    boolean servingHeader) {
+    boolean servingHeader,
+    java.time.Duration http2GoawayDelay) {
+
+  public ListenerContext(ListenerConfig listener, Cluster cluster, ListenerMetrics metrics, DrainState drain,
+      long generation, boolean servingHeader) {
+    this(listener, cluster, metrics, drain, generation, servingHeader,
+        io.baton.sidecar.config.DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
+  }
 
   public String name() {
     return listener.name();

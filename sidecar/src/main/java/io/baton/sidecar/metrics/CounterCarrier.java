@@ -87,11 +87,11 @@ public final class CounterCarrier {
 
   private Counter counter(CarriedCounter c) {
     Counter.Builder builder = Counter.builder(c.name()).description(c.description().isEmpty() ? null : c.description());
-    c.tags().forEach(builder::tag);
+    ListenerMetrics.upgradeCarriedTags(c.name(), c.tags()).forEach(builder::tag);
     return builder.register(registry);
   }
 
   private static String key(CarriedCounter c) {
-    return c.name() + new TreeMap<>(c.tags());
+    return c.name() + new TreeMap<>(ListenerMetrics.upgradeCarriedTags(c.name(), c.tags()));
   }
 }

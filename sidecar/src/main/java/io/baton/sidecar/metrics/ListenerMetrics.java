@@ -10,12 +10,21 @@ import java.util.concurrent.atomic.AtomicLong;
 /** The metrics of one listener; all methods are safe from any event loop. */
 public final class ListenerMetrics {
 
+  /** The {@code protocol} label of requests: HTTP/1.1 exchanges and HTTP/2 streams. */
+  public static final String HTTP1 = "http1";
+  public static final String H2 = "h2";
+  private static final String[] CLASSES = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+
   private final AtomicLong connectionsActive = new AtomicLong();
-  private final AtomicLong requestsActive = new AtomicLong();
   private final AtomicLong drainConnections = new AtomicLong();
   private final Counter accepted;
-  /** Indexed by status / 100 (1..5); index 0 counts anything outside 100..599. */
-  private final Counter[] requestsByClass = new Counter[6];
+  private final RequestSeries http1;
+  /** Registered at the first HTTP/2 stream: a listener no HTTP/2 client uses exports no h2 series. */
+  private volatile RequestSeries h2;
+  private Counter goawayFirst;
+  private Counter goawayFinal;
+  private Counter streamsRefused;
+  private Counter streamsCompletedDuringDrain;
 
   /** By protocol; registered on first use (building a Counter per moved connection cost 10,000 registry lookups). */
   private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
@@ -31,10 +40,6 @@ public final class ListenerMetrics {
         .description("Client connections open on this listener")
         .tag("listener", listener)
         .register(registry);
-    Gauge.builder("baton.requests.active", requestsActive, AtomicLong::get)
-        .description("HTTP requests received and not yet fully answered")
-        .tag("listener", listener)
-        .register(registry);
     Gauge.builder("baton.drain.connections", drainConnections, AtomicLong::get)
         .description("Connections still open on this listener while the process drains")
         .tag("listener", listener)
@@ -44,15 +49,64 @@ public final class ListenerMetrics {
             .description("Client connections accepted on this listener")
             .tag("listener", listener)
             .register(registry);
-    String[] classes = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    for (int i = 0; i < classes.length; i++) {
-      requestsByClass[i] =
-          Counter.builder("baton.requests")
-              .description("HTTP requests answered, by status class")
-              .tag("listener", listener)
-              .tag("code_class", classes[i])
-              .register(registry);
+    http1 = new RequestSeries(HTTP1);
+  }
+
+  /** The requests of one protocol: answered by status class, and in flight. */
+  private final class RequestSeries {
+    final AtomicLong active = new AtomicLong();
+    /** Indexed by status / 100 (1..5); index 0 counts anything outside 100..599. */
+    final Counter[] byClass = new Counter[6];
+
+    RequestSeries(String protocol) {
+      Gauge.builder("baton.requests.active", active, AtomicLong::get)
+          .description("HTTP requests (HTTP/2 streams) received and not yet fully answered")
+          .tag("listener", listener)
+          .tag("protocol", protocol)
+          .register(registry);
+      for (int i = 0; i < CLASSES.length; i++) {
+        byClass[i] =
+            Counter.builder("baton.requests")
+                .description("HTTP requests (HTTP/2 streams) answered, by status class")
+                .tag("listener", listener)
+                .tag("code_class", CLASSES[i])
+                .tag("protocol", protocol)
+                .register(registry);
+      }
     }
+
+    void finished(int status) {
+      active.decrementAndGet();
+      int cls = status / 100;
+      byClass[cls >= 1 && cls <= 5 ? cls : 0].increment();
+    }
+  }
+
+  private RequestSeries h2() {
+    RequestSeries s = h2;
+    if (s == null) {
+      synchronized (this) {
+        if (h2 == null) {
+          h2 = new RequestSeries(H2);
+        }
+        s = h2;
+      }
+    }
+    return s;
+  }
+
+  /**
+   * The tags a counter carried from a predecessor gets here: a predecessor older than the {@code
+   * protocol} label counted HTTP/1.1 only (roll-forward; a roll-back drops the label, and the
+   * older carrier registers it as a new series).
+   */
+  public static Map<String, String> upgradeCarriedTags(String name, Map<String, String> tags) {
+    if ("baton.requests".equals(name) && !tags.containsKey("protocol")) {
+      Map<String, String> upgraded = new java.util.HashMap<>(tags);
+      upgraded.put("protocol", HTTP1);
+      return upgraded;
+    }
+    return tags;
   }
 
   public void connectionOpened() {
@@ -73,19 +127,77 @@ public final class ListenerMetrics {
     return connectionsActive.get();
   }
 
+  /** An HTTP/1.1 request arrived. */
   public void requestStarted() {
-    requestsActive.incrementAndGet();
+    http1.active.incrementAndGet();
   }
 
-  /** A request ended with {@code status} sent to the client (or 0 if it ended without a response). */
+  /** An HTTP/1.1 request ended with {@code status} sent to the client (or 0 if it ended without a response). */
   public void requestFinished(int status) {
-    requestsActive.decrementAndGet();
-    int cls = status / 100;
-    requestsByClass[cls >= 1 && cls <= 5 ? cls : 0].increment();
+    http1.finished(status);
   }
 
+  /** An HTTP/2 stream opened by a client arrived. */
+  public void streamStarted() {
+    h2().active.incrementAndGet();
+  }
+
+  /** An HTTP/2 stream ended with {@code status} sent (0: reset or failed without a response). */
+  public void streamFinished(int status) {
+    h2().finished(status);
+  }
+
+  /** HTTP/1.1 requests and HTTP/2 streams in flight: what a drain waits for. */
   public long requestsActive() {
-    return requestsActive.get();
+    RequestSeries s = h2;
+    return http1.active.get() + (s == null ? 0 : s.active.get());
+  }
+
+  /** A draining HTTP/2 connection sent its {@code first} (last stream 2^31-1) or {@code final} GOAWAY. */
+  public void http2GoawaySent(String phase) {
+    Counter c;
+    synchronized (this) {
+      if (goawayFirst == null) {
+        goawayFirst = goawayCounter("first");
+        goawayFinal = goawayCounter("final");
+      }
+      c = "first".equals(phase) ? goawayFirst : goawayFinal;
+    }
+    c.increment();
+  }
+
+  /** An HTTP/2 stream was refused with RST_STREAM(REFUSED_STREAM): never processed. */
+  public void http2StreamRefused() {
+    Counter c;
+    synchronized (this) {
+      if (streamsRefused == null) {
+        streamsRefused = Counter.builder("baton.http2.streams.refused")
+            .description("HTTP/2 client streams refused with REFUSED_STREAM (above the final GOAWAY or the stream limit)")
+            .tag("listener", listener).register(registry);
+      }
+      c = streamsRefused;
+    }
+    c.increment();
+  }
+
+  /** An HTTP/2 stream accepted before the drain completed while the process drained. */
+  public void http2StreamCompletedDuringDrain() {
+    Counter c;
+    synchronized (this) {
+      if (streamsCompletedDuringDrain == null) {
+        streamsCompletedDuringDrain = Counter.builder("baton.http2.drain.streams.completed")
+            .description("HTTP/2 streams that completed while the process drained")
+            .tag("listener", listener).register(registry);
+      }
+      c = streamsCompletedDuringDrain;
+    }
+    c.increment();
+  }
+
+  private Counter goawayCounter(String phase) {
+    return Counter.builder("baton.http2.goaway.sent")
+        .description("GOAWAY frames sent by draining HTTP/2 connections, by phase (first: last stream 2^31-1; final)")
+        .tag("listener", listener).tag("phase", phase).register(registry);
   }
 
   public void setDrainConnections(long value) {

@@ -23,7 +23,7 @@ import io.baton.sidecar.discovery.DiscoveryUnavailableException;
 import io.baton.sidecar.drain.DeadlineScheduler;
 import io.baton.sidecar.drain.DrainController;
 import io.baton.sidecar.drain.DrainState;
-import io.baton.sidecar.http1.Http1ProxyInitializer;
+import io.baton.sidecar.http2.CleartextHttpInitializer;
 import io.baton.sidecar.lifecycle.Lifecycle;
 import io.baton.sidecar.lifecycle.Phase;
 import io.baton.sidecar.listener.ConnectionObserver;
@@ -276,14 +276,14 @@ public final class SidecarServer {
     try {
       for (ListenerConfig lc : config.listeners()) {
         ListenerContext ctx = new ListenerContext(lc, clusters.get(lc.cluster()), metrics.listener(lc.name()),
-            drainState, generation, config.admin().servingHeader());
+            drainState, generation, config.admin().servingHeader(), config.drain().http2GoawayDelay());
         contexts.put(lc.name(), ctx);
         ChannelHandler initializer = switch (lc.protocol()) {
           case HTTP -> lc.tls().isPresent()
               // Certificate and key read now: a handoff is how they are rotated.
               ? new TlsListenerInitializer(ctx, ServerTls.build(lc.name(), lc.tls().get(), tickets.ring(lc.name())),
                   metrics.tls(lc.name()))
-              : new Http1ProxyInitializer(ctx);
+              : new CleartextHttpInitializer(ctx);
           case TCP -> new TcpRelayInitializer(ctx);
         };
         data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting, adopted));

@@ -53,10 +53,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterProtocolIsHttp1UnlessTheConfigSaysH2c() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.HTTP1);
+    String h2c = VALID.replace("    endpoints: [127.0.0.1:9000]", "    endpoints: [127.0.0.1:9000]\n    protocol: h2c");
+    assertThat(ConfigLoader.parse(h2c, "test").clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.H2C);
+    assertThatThrownBy(() -> ConfigLoader.parse(h2c.replace("protocol: h2c", "protocol: h2"), "test"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters[0].protocol: \"h2\" (expected http1 or h2c)");
+  }
+
+  @Test
+  void http2GoawayDelayDefaultsToOneSecond() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(1));
+    String custom = VALID.replace("  timeout: 30s", "  timeout: 30s\n  http2GoawayDelay: 250ms");
+    assertThat(ConfigLoader.parse(custom, "test").drain().http2GoawayDelay()).isEqualTo(Duration.ofMillis(250));
+    assertThatThrownBy(() -> ConfigLoader.parse(custom.replace("250ms", "\"1\""), "test"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("drain.http2GoawayDelay: \"1\" (expected a duration");
+  }
+
+  @Test
   void unknownKeyIsNamedWithTheKeysThatAreAllowed() {
     assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("  timeout: 30s", "  timeout: 30s\n  grace: 5s"), "test"))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("drain.grace: unknown key (expected one of: migrate, timeout)");
+        .hasMessageContaining("drain.grace: unknown key (expected one of: http2GoawayDelay, migrate, timeout)");
   }
 
   @Test

@@ -188,9 +188,9 @@ class Http1ProxyTest {
     }
     // Counted when the proxy's write completes, which may be just after the client read the bytes.
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(proxy.metrics.scrape())
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"web\"} 1.0")
-        .contains("baton_requests_total{code_class=\"4xx\",listener=\"web\"} 1.0")
-        .contains("baton_requests_active{listener=\"web\"} 0.0"));
+        .contains("baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"} 1.0")
+        .contains("baton_requests_total{code_class=\"4xx\",listener=\"web\",protocol=\"http1\"} 1.0")
+        .contains("baton_requests_active{listener=\"web\",protocol=\"http1\"} 0.0"));
   }
 
   @Test

@@ -82,4 +82,16 @@ class CounterCarrierTest {
 
     assertThat(next.registry().get("baton.handoffs").tags("result", "success").counter().count()).isEqualTo(4);
   }
+
+  @Test
+  void requestsOfAPredecessorWithoutTheProtocolLabelContinueTheHttp1Series() {
+    BatonMetrics next = new BatonMetrics();
+    next.listener("web").requestStarted();
+    next.listener("web").requestFinished(200);
+    // What a generation older than the protocol label sends (roll-forward across the change).
+    next.carrier().continueFrom(List.of(new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 5, "")));
+
+    assertThat(next.registry().get("baton.requests").tags("listener", "web", "code_class", "2xx", "protocol", "http1")
+        .counter().count()).isEqualTo(6);
+  }
 }

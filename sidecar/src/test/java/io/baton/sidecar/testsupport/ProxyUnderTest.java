@@ -17,7 +17,9 @@ import io.baton.sidecar.config.ListenerConfig;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.drain.DrainState;
-import io.baton.sidecar.http1.Http1ProxyInitializer;
+import io.baton.sidecar.config.DrainConfig;
+import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.http2.CleartextHttpInitializer;
 import io.baton.sidecar.listener.ConnectionObserver;
 import io.baton.sidecar.listener.EventLoops;
 import io.baton.sidecar.listener.ListenerContext;
@@ -50,16 +52,23 @@ public final class ProxyUnderTest implements AutoCloseable {
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime)
       throws Exception {
-    this(protocol, requestTimeout, endpoints, nanoTime, Optional.empty(), Optional.empty(), List.of());
+    this(protocol, requestTimeout, endpoints, nanoTime, UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY,
+        Optional.empty(), Optional.empty(), List.of());
   }
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime,
-      Optional<ClusterTlsConfig> clusterTls, Optional<ListenerTlsConfig> listenerTls, List<TicketKeyRing> rings) throws Exception {
+      UpstreamProtocol upstreamProtocol, Duration goawayDelay) throws Exception {
+    this(protocol, requestTimeout, endpoints, nanoTime, upstreamProtocol, goawayDelay, Optional.empty(), Optional.empty(), List.of());
+  }
+
+  private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime,
+      UpstreamProtocol upstreamProtocol, Duration goawayDelay, Optional<ClusterTlsConfig> clusterTls,
+      Optional<ListenerTlsConfig> listenerTls, List<TicketKeyRing> rings) throws Exception {
     ClusterConfig clusterConfig = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60),
-        Optional.empty(), clusterTls);
+        Optional.empty(), upstreamProtocol, clusterTls);
     cluster = new Cluster(clusterConfig, metrics.cluster("backend"), nanoTime, Clock.systemUTC());
     ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), protocol, "backend", listenerTls);
-    ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true);
+    ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true, goawayDelay);
     ChannelHandler initializer;
     if (listenerTls.isPresent()) {
       List<ChannelHandler> generations = new ArrayList<>();
@@ -68,7 +77,8 @@ public final class ProxyUnderTest implements AutoCloseable {
       }
       initializer = inTurn(generations);
     } else {
-      initializer = protocol == ListenerProtocol.HTTP ? new Http1ProxyInitializer(context) : new TcpRelayInitializer(context);
+      // What the process installs on an http listener: HTTP/1.1, or h2c when the preface says so.
+      initializer = protocol == ListenerProtocol.HTTP ? new CleartextHttpInitializer(context) : new TcpRelayInitializer(context);
     }
     socket = ServingSocket.bind("web", listener.address(), protocol.wireName(), loops.group(), initializer, ConnectionObserver.NONE);
     socket.startAccepting();
@@ -91,18 +101,24 @@ public final class ProxyUnderTest implements AutoCloseable {
    * as consecutive generations on one listening socket would be.
    */
   public static ProxyUnderTest https(ListenerTlsConfig tls, List<TicketKeyRing> rings, HostPort... endpoints) throws Exception {
-    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime, Optional.empty(),
-        Optional.of(tls), rings);
+    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime,
+        UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.empty(), Optional.of(tls), rings);
   }
 
   /** A plain-text HTTP listener proxying to members over TLS. */
   public static ProxyUnderTest httpToTls(ClusterTlsConfig tls, HostPort... endpoints) throws Exception {
-    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime, Optional.of(tls),
-        Optional.empty(), List.of());
+    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime,
+        UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.of(tls), Optional.empty(), List.of());
   }
 
   public static ProxyUnderTest http(Duration requestTimeout, HostPort... endpoints) throws Exception {
     return new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(endpoints));
+  }
+
+  /** An http listener (HTTP/1.1 and h2c) whose cluster speaks {@code upstream}. */
+  public static ProxyUnderTest http(Duration requestTimeout, UpstreamProtocol upstream, Duration goawayDelay,
+      HostPort... endpoints) throws Exception {
+    return new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(endpoints), System::nanoTime, upstream, goawayDelay);
   }
 
   public static ProxyUnderTest tcp(HostPort... endpoints) throws Exception {

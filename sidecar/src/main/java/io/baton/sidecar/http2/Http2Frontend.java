@@ -1,0 +1,56 @@
+package io.baton.sidecar.http2;
+
+import io.baton.sidecar.listener.ListenerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+
+/**
+ * The server side of an HTTP/2 client connection, installed on a pipeline that carries the
+ * connection's cleartext bytes from the client preface on.
+ *
+ * <p><b>The seam other transports call:</b> {@link #install(ChannelPipeline, ListenerContext)}.
+ * The cleartext listener calls it when it sniffs the prior-knowledge preface; TLS calls it after
+ * ALPN chose {@code h2} (the TLS handler stays in front, this adds behind it). Keep its name and
+ * signature stable.
+ *
+ * <p>What it installs: Netty's frame codec with Baton's limits and flood protections, the drain
+ * handler (two-phase GOAWAY, {@link Http2ConnectionDrain}) and a multiplexer that gives every
+ * client stream its own child channel served by {@link Http2StreamProxy}.
+ */
+public final class Http2Frontend {
+
+  /** Headers larger than this (HPACK-decoded, RFC 9113 §6.5.2) end the stream with 431 or the connection. */
+  static final int MAX_HEADER_LIST_SIZE = 16 * 1024;
+  /** Streams one client may have open at once; more are refused by the codec (REFUSED_STREAM). */
+  static final int MAX_CONCURRENT_STREAMS = 256;
+
+  private Http2Frontend() {}
+
+  /** Adds the HTTP/2 server handlers at the end of {@code pipeline}. Call on the channel's event loop. */
+  public static void install(ChannelPipeline pipeline, ListenerContext context) {
+    Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        .initialSettings(Http2Settings.defaultSettings()
+            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+            .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+        // Counts GOAWAY and REFUSED_STREAM as they are written, and logs the connection errors Netty raises.
+        .frameLogger(new Http2FrameMeter(context))
+        // Flood protections (CVE-2019-9512..9518, CVE-2023-44487 "rapid reset", CVE-2024-27316):
+        // a peer that makes us queue control frames, sends empty DATA, resets streams in a loop or
+        // drips CONTINUATION gets GOAWAY(ENHANCE_YOUR_CALM) instead of our memory or CPU.
+        .encoderEnforceMaxQueuedControlFrames(10_000)
+        .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
+        .decoderEnforceMaxRstFramesPerWindow(200, 30)
+        .decoderEnforceMaxSmallContinuationFrames(16)
+        // Baton decides when GOAWAYs go out and when the connection closes (two-phase drain): a
+        // close must close, not start Netty's own graceful shutdown.
+        .decoupleCloseAndGoAway(true)
+        .validateHeaders(true)
+        .build();
+    pipeline.addLast("h2-codec", codec);
+    pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
+    pipeline.addLast("h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
+  }
+}
