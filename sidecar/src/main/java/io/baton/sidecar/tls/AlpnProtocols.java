@@ -5,8 +5,9 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import java.util.List;
 
 /**
- * What a TLS listener offers in ALPN, in the server's order of preference. The one place where
- * {@code h2} is added once the HTTP/2 frontend serves it ({@link AlpnSeam} installs it).
+ * What a TLS listener offers in ALPN, in the server's order of preference: {@code h2} (the HTTP/2
+ * frontend, {@code io.baton.sidecar.http2.Http2Frontend}), then {@code http/1.1}. {@link AlpnSeam}
+ * installs the pipeline of what was chosen; a protocol added here needs a case there.
  */
 public final class AlpnProtocols {
 
@@ -17,9 +18,7 @@ public final class AlpnProtocols {
 
   /** The protocols a TLS listener advertises, preferred first. */
   public static List<String> advertised() {
-    // h2 goes first here once io.baton.sidecar.http2 serves it (branch http2): then AlpnSeam
-    // installs the HTTP/2 frontend for it.
-    return List.of(ApplicationProtocolNames.HTTP_1_1);
+    return List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
   }
 
   /**

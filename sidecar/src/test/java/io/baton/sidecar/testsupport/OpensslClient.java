@@ -80,9 +80,9 @@ public final class OpensslClient {
       }
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException(cmd + ": did not finish within 30 s: " + java.nio.file.Files.readString(output));
+        throw new IllegalStateException(cmd + ": did not finish within 30 s: " + java.nio.file.Files.readString(output, StandardCharsets.ISO_8859_1));
       }
-      return new Result(java.nio.file.Files.readString(output));
+      return new Result(java.nio.file.Files.readString(output, StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
       throw new IllegalStateException("openssl: cannot run (expected it on PATH: scripts/install-test-deps.sh installs Debian "
           + "package openssl): " + e.getMessage(), e);

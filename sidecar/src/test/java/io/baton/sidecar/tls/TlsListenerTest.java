@@ -73,26 +73,29 @@ class TlsListenerTest {
   }
 
   @Test
-  void alpnChoosesHttp11WhateverTheClientOffersAndTheRequestIsProxied() throws Exception {
+  void alpnPrefersH2AndFallsBackToHttp11() throws Exception {
     proxy = ProxyUnderTest.https(tls, List.of(generation(List.of()).ring("web")), upstreamAddress());
     int port = proxy.address().getPort();
 
+    // s_client speaks HTTP/1.1 text: on h2 only the ALPN answer is of interest.
     OpensslClient.Result both = OpensslClient.get(port, "/load/alpn-both", null, null, "h2,http/1.1");
-    assertThat(both.alpn()).as(both.output()).isEqualTo("http/1.1");
-    assertThat(both.statusLine()).startsWith("HTTP/1.1 200");
+    assertThat(both.alpn()).as(both.output()).isEqualTo("h2");
+
+    OpensslClient.Result http11 = OpensslClient.get(port, "/load/alpn-http11", null, null, "http/1.1");
+    assertThat(http11.alpn()).as(http11.output()).isEqualTo("http/1.1");
+    assertThat(http11.statusLine()).startsWith("HTTP/1.1 200");
 
     OpensslClient.Result none = OpensslClient.get(port, "/load/alpn-none", null, null, null);
-    assertThat(none.alpn()).as("no ALPN offered: the HTTP/1.1 pipeline all the same").isNull();
+    assertThat(none.alpn()).as("no ALPN offered: HTTP/1.1").isNull();
     assertThat(none.statusLine()).startsWith("HTTP/1.1 200");
 
-    // Until the HTTP/2 frontend is wired (AlpnProtocols), a client that offers only h2 gets no
-    // ALPN answer and HTTP/1.1, not a failed handshake.
-    OpensslClient.Result h2Only = OpensslClient.get(port, "/load/alpn-h2", null, null, "h2");
-    assertThat(h2Only.alpn()).as(h2Only.output()).isNull();
-    assertThat(h2Only.statusLine()).startsWith("HTTP/1.1 200");
+    // Nothing in common: no ALPN answer and HTTP/1.1, not a failed handshake.
+    OpensslClient.Result other = OpensslClient.get(port, "/load/alpn-other", null, null, "spdy/3");
+    assertThat(other.alpn()).as(other.output()).isNull();
+    assertThat(other.statusLine()).startsWith("HTTP/1.1 200");
 
-    assertThat(upstream.idCounts()).containsOnlyKeys("alpn-both", "alpn-none", "alpn-h2");
-    assertThat(scrape()).contains("baton_tls_handshakes_total{listener=\"web\",result=\"ok\"} 3.0")
+    assertThat(upstream.idCounts()).containsOnlyKeys("alpn-http11", "alpn-none", "alpn-other");
+    assertThat(scrape()).contains("baton_tls_handshakes_total{listener=\"web\",result=\"ok\"} 4.0")
         .contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 0.0");
   }
 
