@@ -17,6 +17,8 @@ command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
 # openssl: the TLS tests make their certificates at test time and resume sessions with s_client.
 command -v openssl >/dev/null || need+=(openssl)
+# h2load (nghttp2-client): bench/h2-bench.sh measures h2c throughput through Baton with it.
+command -v h2load >/dev/null || need+=(nghttp2-client)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

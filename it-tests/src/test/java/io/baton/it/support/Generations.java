@@ -47,6 +47,22 @@ public final class Generations {
     return line;
   }
 
+  /**
+   * Starts the next generation and waits for it to serve, but not for its predecessor to exit: a
+   * stream on the predecessor can outlive the handoff. Returns the predecessor, still draining; the
+   * caller awaits its exit.
+   */
+  public BatonProcess handOffWhilePredecessorDrains() {
+    BatonProcess previous = active;
+    BatonProcess next = fixture.start(config);
+    ServingLine line = next.awaitServing(WAIT);
+    assertThat(line.generation()).isEqualTo(serving.generation() + 1);
+    assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());
+    active = next;
+    serving = line;
+    return previous;
+  }
+
   public BatonProcess active() {
     return active;
   }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.",
     subcommands = {RunCommand.class, LaunchCommand.class, StatusCommand.class, UpgradeCommand.class, HoldCommands.Commit.class,
         HoldCommands.Abort.class, DrainCommand.class, WatchCommand.class,
-        ValidateCommand.class, VersionCommand.class, DemoCommand.class, UpstreamCommand.class, CommandLine.HelpCommand.class})
+        ValidateCommand.class, VersionCommand.class, DemoCommand.class, UpstreamCommand.class, H2LoadCommand.class, CommandLine.HelpCommand.class})
 public final class BatonCommand implements Runnable {
 
   @CommandLine.Spec

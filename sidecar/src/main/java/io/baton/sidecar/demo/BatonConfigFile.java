@@ -18,6 +18,7 @@ public final class BatonConfigFile {
   private Boolean migrate;
   private String stepTimeout;
   private String readyTimeout;
+  private String http2GoawayDelay;
   private final List<String> listeners = new ArrayList<>();
   private final List<String> clusters = new ArrayList<>();
 
@@ -54,6 +55,12 @@ public final class BatonConfigFile {
   /** {@code drain.migrate}; unset: the default (on). */
   public BatonConfigFile migrate(boolean value) {
     migrate = value;
+    return this;
+  }
+
+  /** {@code drain.http2GoawayDelay}: the wait between the first (2^31-1) and the final GOAWAY; unset: the default. */
+  public BatonConfigFile http2GoawayDelay(String value) {
+    http2GoawayDelay = value;
     return this;
   }
 
@@ -99,6 +106,14 @@ public final class BatonConfigFile {
     return cluster(name, null, endpoints);
   }
 
+  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1 or h2c). */
+  public BatonConfigFile clusterOfProtocol(String name, String protocol, String... endpoints) {
+    cluster(name, null, endpoints);
+    int last = clusters.size() - 1;
+    clusters.set(last, clusters.get(last) + "    protocol: " + protocol + "\n");
+    return this;
+  }
+
   /** A cluster whose upstream must start each response within {@code requestTimeout}. */
   public BatonConfigFile clusterWithRequestTimeout(String name, String requestTimeout, String... endpoints) {
     return cluster(name, requestTimeout, endpoints);
@@ -136,6 +151,9 @@ public final class BatonConfigFile {
     y.append("drain:\n  timeout: ").append(drainTimeout).append('\n');
     if (migrate != null) {
       y.append("  migrate: ").append(migrate).append('\n');
+    }
+    if (http2GoawayDelay != null) {
+      y.append("  http2GoawayDelay: ").append(http2GoawayDelay).append('\n');
     }
     if (stepTimeout != null || readyTimeout != null) {
       y.append("handoff:\n");

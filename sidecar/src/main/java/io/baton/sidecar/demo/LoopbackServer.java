@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /** An epoll server on 127.0.0.1 for the test upstreams: its event loops, its socket, its accept count. */
-final class LoopbackServer implements AutoCloseable {
+public final class LoopbackServer implements AutoCloseable {
 
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
@@ -30,7 +30,7 @@ final class LoopbackServer implements AutoCloseable {
    * @param halfClosure whether accepted connections see the peer's EOF as half-close
    * @param pipeline sets up each accepted connection
    */
-  LoopbackServer(String name, int port, int workerThreads, boolean halfClosure, Consumer<SocketChannel> pipeline) {
+  public LoopbackServer(String name, int port, int workerThreads, boolean halfClosure, Consumer<SocketChannel> pipeline) {
     boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-boss", true), EpollIoHandler.newFactory());
     workers = new MultiThreadIoEventLoopGroup(workerThreads, new DefaultThreadFactory(name + "-io", true), EpollIoHandler.newFactory());
     try {
@@ -60,15 +60,15 @@ final class LoopbackServer implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
-  long connectionsAccepted() {
+  public long connectionsAccepted() {
     return accepted.get();
   }
 
-  long connectionsOpen() {
+  public long connectionsOpen() {
     return open.get();
   }
 

@@ -35,8 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Endpoints:
  *
  * <ul>
- *   <li>{@code /load/<id>} — records {@code <id>} in {@link #idCounts()} (thread-safe) and answers
- *       200 with a small body. Count here, at the upstream, that every request id arrived exactly
+ *   <li>{@code /load/<id>[?delay=<ms>]} — records {@code <id>} in {@link #idCounts()} (thread-safe)
+ *       and answers 200 with a small body (after {@code ms} milliseconds if given). Count here, at the upstream, that every request id arrived exactly
  *       once: test clients can hide failures.
  *   <li>{@code /echo} — streams the request body back as it arrives (chunked), with backpressure.
  *   <li>{@code /bytes/<n>} — streams {@code n} bytes of {@link #patternByte(long) deterministic
@@ -154,6 +154,7 @@ public final class TestUpstream implements AutoCloseable {
     private boolean keepAlive;
     private long arg;
     private String id;
+    private long loadDelay;
     // /bytes state
     private long bytesTotal;
     private long bytesSent;
@@ -199,7 +200,16 @@ public final class TestUpstream implements AutoCloseable {
       keepAlive = HttpUtil.isKeepAlive(req);
       String path = req.uri();
       int q = path.indexOf('?');
+      loadDelay = 0;
       if (q >= 0) {
+        String query = path.substring(q + 1);
+        if (query.startsWith("delay=")) {
+          try {
+            loadDelay = Math.max(0, Long.parseLong(query.substring(6)));
+          } catch (NumberFormatException e) {
+            loadDelay = 0;
+          }
+        }
         path = path.substring(0, q);
       }
       kind = Kind.NOT_FOUND;
@@ -239,7 +249,12 @@ public final class TestUpstream implements AutoCloseable {
         case LOAD -> {
           ids.merge(id, 1, Integer::sum);
           // The id in the body lets a client check that pipelined answers come back in order.
-          respond(ctx, HttpResponseStatus.OK, ("ok " + id + "\n").getBytes(StandardCharsets.US_ASCII));
+          byte[] text = ("ok " + id + "\n").getBytes(StandardCharsets.US_ASCII);
+          if (loadDelay > 0) {
+            ctx.executor().schedule(() -> respond(ctx, HttpResponseStatus.OK, text), loadDelay, TimeUnit.MILLISECONDS);
+          } else {
+            respond(ctx, HttpResponseStatus.OK, text);
+          }
         }
         case HOLD -> {
           ids.merge(id, 1, Integer::sum);
