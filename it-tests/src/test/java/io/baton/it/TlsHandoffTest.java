@@ -12,6 +12,8 @@ import io.baton.sidecar.demo.LoadResult;
 import io.baton.sidecar.demo.ServingLine;
 import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.demo.TlsClient;
+import io.baton.sidecar.demo.h2.H2LoadClient;
+import io.baton.sidecar.demo.h2.H2LoadResult;
 import io.baton.sidecar.testsupport.OpensslClient;
 import io.baton.sidecar.testsupport.TestCertificates;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -26,6 +28,7 @@ import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -33,8 +36,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * TLS listeners across handoffs, with the packaged jar: a TLS keep-alive load loses nothing (TLS
- * connections are drained, never moved), a session from one generation resumes on the next
+ * TLS listeners across handoffs, with the packaged jar: HTTP/1.1 and HTTP/2 loads over TLS lose
+ * nothing (TLS connections are drained, never moved), a session from one generation resumes on the next
  * (carried ticket keys), and a handoff is how a certificate is rotated.
  */
 @Timeout(300)
@@ -42,7 +45,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TlsHandoffTest {
 
   private static final int HANDOFFS = 10;
-  private static final int CLIENTS = 16;
+  private static final int HTTP11_CLIENTS = 8;
+  private static final int H2_CONNECTIONS = 4;
+  private static final int H2_STREAMS = 8;
 
   private final BatonFixture fixture = new BatonFixture();
   private TestUpstream upstream;
@@ -59,8 +64,13 @@ class TlsHandoffTest {
     return TestCertificates.selfSigned(fixture.dir(), name, name + ".localhost");
   }
 
+  /**
+   * One TLS listener, two loads at once: HTTP/1.1 keep-alive clients (ALPN http/1.1; the JDK's TLS)
+   * and HTTP/2 clients (ALPN h2; Netty's OpenSSL) whose streams become HTTP/1.1 requests to a TLS
+   * upstream. Neither retries what the server may have processed; the upstream counts every id.
+   */
   @Test
-  void tlsKeepAliveLoadToATlsUpstreamLosesNothingAcrossTenHandoffs() throws Exception {
+  void http11AndH2OverTlsToATlsUpstreamLoseNothingAcrossTenHandoffs() throws Exception {
     TestCertificates.Pair web = certificate("web");
     TestCertificates.Pair backend = certificate("backend");
     upstream = TestUpstream.startTls(0,
@@ -69,43 +79,62 @@ class TlsHandoffTest {
     Path config = fixture.config()
         .servingHeader(true)
         .drainTimeout("30s")
+        .http2GoawayDelay("200ms")
         .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
         .tlsCluster("backend", backend.certificate(), "127.0.0.1:" + upstream.port())
         .write();
     Generations generations = new Generations(fixture, config);
     InetSocketAddress address = generations.start().listener("web");
 
-    LoadClient load = LoadClient.builder(address.getHostString(), address.getPort())
-        .workers(CLIENTS).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3))
+    LoadClient http11 = LoadClient.builder(address.getHostString(), address.getPort())
+        .workers(HTTP11_CLIENTS).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3))
         .tls(TlsClient.trusting(web.certificate()), "localhost")
         .build();
-    load.start();
+    // Each stream is kept 20 ms at the upstream, so every drain finds streams in flight.
+    H2LoadClient h2 = H2LoadClient.builder(address.getHostString(), address.getPort())
+        .connections(H2_CONNECTIONS).streams(H2_STREAMS).query("?delay=20")
+        .tls(web.certificate(), "localhost")
+        .maxDuration(Duration.ofMinutes(3)).build();
+    http11.start();
+    h2.start();
     try {
       for (int i = 1; i <= HANDOFFS; i++) {
-        long before = load.result().ok();
+        long http11Before = http11.result().ok();
+        long h2Before = h2.result().completed();
         generations.handOff();
-        // Requests keep succeeding between handoffs, so each handoff happens under load.
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> load.result().ok() > before + CLIENTS);
+        // Both loads keep succeeding between handoffs, so each handoff happens under both.
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+            http11.result().ok() > http11Before + HTTP11_CLIENTS && h2.result().completed() > h2Before + H2_CONNECTIONS * H2_STREAMS);
       }
     } finally {
-      load.stop();
+      http11.stop();
+      h2.stop();
     }
-    LoadResult result = load.awaitResult(Duration.ofSeconds(60));
+    LoadResult http11Result = http11.awaitResult(Duration.ofSeconds(60));
+    H2LoadResult h2Result = h2.awaitResult(Duration.ofSeconds(60));
+    System.out.println("TLS loads across " + HANDOFFS + " handoffs: http/1.1 " + http11Result + "; h2 " + h2Result);
 
-    assertThat(result.failed()).as("failed requests across %d handoffs: %s", HANDOFFS, result).isZero();
-    assertThat(result.ok()).isEqualTo(load.idsSent().size());
+    assertThat(http11Result.failed()).as("failed HTTP/1.1 requests across %d handoffs: %s", HANDOFFS, http11Result).isZero();
+    assertThat(http11Result.ok()).isEqualTo(http11.idsSent().size());
+    assertThat(h2Result.finished()).as("every stream ended: %s", h2Result).isTrue();
+    assertThat(h2Result.failed()).as("failed h2 streams across %d handoffs: %s", HANDOFFS, h2Result).isZero();
+    assertThat(h2Result.completed()).isEqualTo(h2Result.attempted());
+    assertThat(h2Result.goawaysReceived()).as("each drain sent GOAWAY on every h2 connection").isGreaterThanOrEqualTo(HANDOFFS);
+
+    Set<String> sent = new HashSet<>(http11.idsSent());
+    sent.addAll(h2.idsSent());
     Map<String, Integer> arrived = upstream.idCounts();
-    assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else").isEqualTo(new HashSet<>(load.idsSent()));
+    assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else").isEqualTo(sent);
     assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
-    assertThat(result.connectionCloseResponses())
-        .as("each drain tells its TLS clients Connection: close; they reconnect to the next generation").isPositive();
-    assertThat(result.perGeneration().keySet()).contains("1", String.valueOf(HANDOFFS + 1));
+    assertThat(http11Result.connectionCloseResponses())
+        .as("each drain tells its HTTP/1.1 TLS clients Connection: close; they reconnect to the next generation").isPositive();
+    assertThat(http11Result.perGeneration().keySet()).contains("1", String.valueOf(HANDOFFS + 1));
+    assertThat(h2Result.perGeneration().keySet()).contains("1", String.valueOf(HANDOFFS + 1));
     String metrics = Admin.metrics(generations.serving().admin());
     assertThat(metrics).as("no TLS connection was moved, in any generation (counters carry over)")
         .doesNotContain("baton_connections_migrated_total{listener=\"web\"");
     assertThat(metrics).contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 0.0");
-    System.out.println("TLS keep-alive load across " + HANDOFFS + " handoffs: " + result + "; "
-        + metrics.lines().filter(l -> l.startsWith("baton_tls_")).toList());
+    System.out.println(metrics.lines().filter(l -> l.startsWith("baton_tls_")).toList());
   }
 
   @Test
