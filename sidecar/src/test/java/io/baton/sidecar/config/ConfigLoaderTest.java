@@ -277,4 +277,11 @@ class ConfigLoaderTest {
     assertThat(c.clusters().get(0).tls())
         .contains(new ClusterTlsConfig(Optional.of(ca.certificate()), Optional.of("backend.internal"), false));
   }
+
+  @Test
+  void tlsToMembersIsForHttp1Clusters() {
+    String yaml = VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    protocol: h2c\n    tls: {}");
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test"))
+        .hasMessageContaining("clusters[0].tls: {} (expected no tls with protocol h2c");
+  }
 }
