@@ -139,3 +139,8 @@ for m in ka close; do
 done
 echo
 echo "$HANDSHAKES"
+echo
+echo "wrk's own error lines (timeouts are requests slower than its 2 s timeout):"
+for f in "$WORK"/wrk-*.txt; do
+  grep -H -E "Socket errors|Non-2xx" "$f" | sed "s|$WORK/||" || true
+done
