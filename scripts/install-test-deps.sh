@@ -15,6 +15,8 @@ command -v systemd-socket-activate >/dev/null || need+=(systemd)
 # etcd (server) and etcdctl: the etcd discovery tests run a real single-member etcd (EtcdProcess).
 command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
+# openssl: the TLS tests make their certificates at test time and resume sessions with s_client.
+command -v openssl >/dev/null || need+=(openssl)
 # h2load (nghttp2-client): bench/h2-bench.sh measures h2c throughput through Baton with it.
 command -v h2load >/dev/null || need+=(nghttp2-client)
 

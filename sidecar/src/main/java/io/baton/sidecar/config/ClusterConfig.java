@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param requestTimeout how long an HTTP upstream may take to start its response (then 504)
  * @param idleTimeout how long a pooled keep-alive upstream connection may stay unused
  * @param protocol what the members speak: HTTP/1.1 (the default) or h2c
+ * @param tls present: every upstream connection is TLS (HTTP/1.1 clusters only)
  */
 public record ClusterConfig(
     String name,
@@ -20,19 +21,26 @@ public record ClusterConfig(
     Duration requestTimeout,
     Duration idleTimeout,
     Optional<DiscoveryConfig> discovery,
-    UpstreamProtocol protocol) {
+    UpstreamProtocol protocol,
+    Optional<ClusterTlsConfig> tls) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
   }
 
-  /** A cluster whose members speak HTTP/1.1. */
+  /** A plain-text cluster whose members speak {@code protocol}. */
+  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
+      Duration idleTimeout, Optional<DiscoveryConfig> discovery, UpstreamProtocol protocol) {
+    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, protocol, Optional.empty());
+  }
+
+  /** A plain-text cluster whose members speak HTTP/1.1. */
   public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
       Duration idleTimeout, Optional<DiscoveryConfig> discovery) {
     this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, UpstreamProtocol.HTTP1);
   }
 
-  /** A cluster of static HTTP/1.1 endpoints. */
+  /** A cluster of static plain-text HTTP/1.1 endpoints. */
   public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
       Duration idleTimeout) {
     this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty(), UpstreamProtocol.HTTP1);

@@ -107,9 +107,7 @@ public final class ConfigLoader {
         io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING);
 
     List<ClusterConfig> clusters = clusters(root.get("clusters"));
-    Set<String> clusterNames = new HashSet<>();
-    clusters.forEach(c -> clusterNames.add(c.name()));
-    List<ListenerConfig> listeners = listeners(root.get("listeners"), clusterNames);
+    List<ListenerConfig> listeners = listeners(root.get("listeners"), clusters);
 
     return new BatonConfig(
         runDir,
@@ -120,7 +118,9 @@ public final class ConfigLoader {
         clusters);
   }
 
-  private List<ListenerConfig> listeners(JsonNode node, Set<String> clusterNames) {
+  private List<ListenerConfig> listeners(JsonNode node, List<ClusterConfig> clusters) {
+    Set<String> clusterNames = new java.util.LinkedHashSet<>();
+    clusters.forEach(c -> clusterNames.add(c.name()));
     List<ListenerConfig> result = new ArrayList<>();
     if (node == null || node.isNull()) {
       return result;
@@ -138,7 +138,7 @@ public final class ConfigLoader {
         problem(at, l, "a mapping with name, address, protocol, cluster");
         continue;
       }
-      onlyKeys(at + ".", l, Set.of("name", "address", "protocol", "cluster"));
+      onlyKeys(at + ".", l, Set.of("name", "address", "protocol", "cluster", "tls"));
       String name = requiredName(at + ".name", l.get("name"));
       if (name != null && ADMIN_LISTENER_NAME.equals(name)) {
         problem(at + ".name", l.get("name"), "a name other than \"admin\", which the admin listener uses");
@@ -154,8 +154,18 @@ public final class ConfigLoader {
       if (cluster != null && !clusterNames.contains(cluster)) {
         problem(at + ".cluster", l.get("cluster"), "the name of a cluster under clusters: " + clusterNames);
       }
+      Optional<ListenerTlsConfig> tls = listenerTls(at + ".tls", l.get("tls"));
+      if (tls.isPresent() && protocol == ListenerProtocol.TCP) {
+        problem(at + ".tls", l.get("tls"), "no tls on a tcp listener (it relays bytes; TLS is terminated on http listeners)");
+      }
+      if (protocol == ListenerProtocol.TCP && cluster != null) {
+        // A TCP relay moves to the successor together with its upstream socket; a TLS upstream
+        // connection's state is in this process's memory and cannot move with it.
+        clusters.stream().filter(c -> c.name().equals(cluster) && c.tls().isPresent()).findFirst().ifPresent(c ->
+            problem(at + ".cluster", l.get("cluster"), "a cluster without tls for a tcp listener (TLS to upstreams is for http listeners)"));
+      }
       if (name != null && address != null && protocol != null && cluster != null) {
-        result.add(new ListenerConfig(name, address, protocol, cluster));
+        result.add(new ListenerConfig(name, address, protocol, cluster, tls));
       }
     }
     return result;
@@ -179,7 +189,7 @@ public final class ConfigLoader {
         continue;
       }
       onlyKeys(at + ".", c, Set.of("name", "endpoints", "discovery", "protocol", "connectTimeout", "requestTimeout",
-          "idleTimeout"));
+          "idleTimeout", "tls"));
       String name = requiredName(at + ".name", c.get("name"));
       if (name != null && !names.add(name)) {
         problem(at + ".name", c.get("name"), "a name no other cluster has");
@@ -206,8 +216,13 @@ public final class ConfigLoader {
       if (discovery.isPresent() && !endpoints.isEmpty()) {
         problem(at + ".endpoints", eps, "no endpoints when the cluster has discovery: its members come from etcd");
       }
+      Optional<ClusterTlsConfig> tls = clusterTls(at + ".tls", c.get("tls"));
+      if (tls.isPresent() && upstreamProtocol == UpstreamProtocol.H2C) {
+        // h2 over TLS to a member needs ALPN h2 on the upstream side, which UpstreamTls does not offer yet.
+        problem(at + ".tls", c.get("tls"), "no tls with protocol h2c (h2c is cleartext HTTP/2; TLS to members is for http1 clusters)");
+      }
       if (name != null) {
-        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, upstreamProtocol));
+        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, upstreamProtocol, tls));
       }
     }
     return result;
@@ -263,6 +278,94 @@ public final class ConfigLoader {
       return Optional.empty();
     }
     return Optional.of(new DiscoveryConfig(new DiscoveryConfig.Etcd(etcdEndpoints, prefix, timeout), dumpPath, strong));
+  }
+
+  /**
+   * {@code tls: {certificate, privateKey}}: both PEM files are read now, so a missing, unreadable or
+   * broken file (or a key that is not the certificate's) stops start-up here, naming the file.
+   */
+  private Optional<ListenerTlsConfig> listenerTls(String at, JsonNode node) {
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    if (!node.isObject()) {
+      problem(at, node, "a mapping with certificate and privateKey");
+      return Optional.empty();
+    }
+    onlyKeys(at + ".", node, Set.of("certificate", "privateKey"));
+    Path certificate = absolutePath(at + ".certificate", node.get("certificate"), "a PEM certificate file");
+    Path privateKey = absolutePath(at + ".privateKey", node.get("privateKey"), "a PEM private key file");
+    java.util.List<java.security.cert.X509Certificate> chain = null;
+    java.security.PrivateKey key = null;
+    if (certificate != null) {
+      try {
+        chain = PemFiles.certificates(certificate);
+      } catch (PemFiles.PemException e) {
+        problem(at + ".certificate", node.get("certificate"), "a readable PEM certificate file", e.getMessage());
+      }
+    }
+    if (privateKey != null) {
+      try {
+        key = PemFiles.privateKey(privateKey);
+      } catch (PemFiles.PemException e) {
+        problem(at + ".privateKey", node.get("privateKey"), "a readable PEM private key file", e.getMessage());
+      }
+    }
+    if (chain != null && key != null && !PemFiles.matches(key, chain.get(0))) {
+      problem(at + ".privateKey", node.get("privateKey"), "the private key of the first certificate in " + certificate,
+          "it belongs to another certificate");
+    }
+    if (certificate == null || privateKey == null) {
+      return Optional.empty();
+    }
+    return Optional.of(new ListenerTlsConfig(certificate, privateKey));
+  }
+
+  /** {@code tls: {trustedCertificates, serverName, insecureSkipVerify}}, all optional: {@code tls: {}} is TLS checked against the JVM's trust store. */
+  private Optional<ClusterTlsConfig> clusterTls(String at, JsonNode node) {
+    if (node == null || node.isNull()) {
+      return Optional.empty();
+    }
+    if (!node.isObject()) {
+      problem(at, node, "a mapping with trustedCertificates, serverName, insecureSkipVerify (each optional)");
+      return Optional.empty();
+    }
+    onlyKeys(at + ".", node, Set.of("trustedCertificates", "serverName", "insecureSkipVerify"));
+    Optional<Path> trusted = Optional.empty();
+    if (node.get("trustedCertificates") != null && !node.get("trustedCertificates").isNull()) {
+      Path file = absolutePath(at + ".trustedCertificates", node.get("trustedCertificates"), "a PEM file of CA certificates");
+      if (file != null) {
+        try {
+          PemFiles.certificates(file);
+          trusted = Optional.of(file);
+        } catch (PemFiles.PemException e) {
+          problem(at + ".trustedCertificates", node.get("trustedCertificates"), "a readable PEM certificate file", e.getMessage());
+        }
+      }
+    }
+    String serverName = text(at + ".serverName", node.get("serverName"), null);
+    if (serverName != null && !serverName.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")) {
+      problem(at + ".serverName", node.get("serverName"), "a DNS name such as backend.internal");
+      serverName = null;
+    }
+    boolean insecure = bool(at + ".insecureSkipVerify", node.get("insecureSkipVerify"), false);
+    if (insecure && node.get("trustedCertificates") != null) {
+      problem(at + ".insecureSkipVerify", node.get("insecureSkipVerify"),
+          "false when trustedCertificates is set (one says check against them, the other says check nothing)");
+    }
+    return Optional.of(new ClusterTlsConfig(trusted, Optional.ofNullable(serverName), insecure));
+  }
+
+  private Path absolutePath(String key, JsonNode node, String what) {
+    if (node == null || node.isNull()) {
+      problems.add(key + ": missing (expected the absolute path of " + what + ")");
+      return null;
+    }
+    if (!node.isTextual() || !Path.of(node.asText()).isAbsolute()) {
+      problem(key, node, "the absolute path of " + what);
+      return null;
+    }
+    return Path.of(node.asText());
   }
 
   /** etcd's own tools write client URLs ({@code http://127.0.0.1:2379}); plain host:port is accepted too. */
@@ -405,7 +508,15 @@ public final class ConfigLoader {
   }
 
   private void problem(String key, JsonNode value, String expected) {
-    String shown = value == null ? "missing" : value.isTextual() ? "\"" + value.asText() + "\"" : value.toString();
-    problems.add(key + ": " + shown + " (expected " + expected + ")");
+    problems.add(key + ": " + shown(value) + " (expected " + expected + ")");
+  }
+
+  /** {@code key: "value" (expected ...): what is wrong with it}, for a value that names a file. */
+  private void problem(String key, JsonNode value, String expected, String detail) {
+    problems.add(key + ": " + shown(value) + " (expected " + expected + "): " + detail);
+  }
+
+  private static String shown(JsonNode value) {
+    return value == null ? "missing" : value.isTextual() ? "\"" + value.asText() + "\"" : value.toString();
   }
 }

@@ -95,6 +95,20 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /** An HTTP listener terminating TLS with the PEM files {@code certificate} and {@code privateKey}. */
+  public BatonConfigFile httpsListener(String name, String hostPort, String cluster, Path certificate, Path privateKey) {
+    listener(name, hostPort, "http", cluster);
+    listeners.add("    tls:\n      certificate: \"" + certificate + "\"\n      privateKey: \"" + privateKey + "\"\n");
+    return this;
+  }
+
+  /** A cluster whose members speak TLS, checked against {@code trustedCertificates} (PEM). */
+  public BatonConfigFile tlsCluster(String name, Path trustedCertificates, String... endpoints) {
+    cluster(name, null, endpoints);
+    clusters.add("    tls:\n      trustedCertificates: \"" + trustedCertificates + "\"\n");
+    return this;
+  }
+
   public BatonConfigFile cluster(String name, String... endpoints) {
     return cluster(name, null, endpoints);
   }

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLContext;
 
 /**
  * HTTP/1.1 load over plain {@link Socket}s, written to <b>never hide a failure</b>: no client
@@ -36,7 +37,8 @@ import java.util.concurrent.atomic.LongAdder;
  * close} it reads that response fully and opens a new connection for the <i>next</i> request
  * (honouring the server; the request that got the response is not sent again). After an I/O failure
  * the connection is dropped and the next request (a new id) opens a new one. {@link Mode#CLOSE}
- * sends {@code Connection: close} on every request.
+ * sends {@code Connection: close} on every request. With {@link Builder#tls} every connection is
+ * TLS (the JDK's engine), its handshake part of the request that opened it.
  *
  * <p>The run is bounded: it stops after {@link Builder#maxRequests(long)} requests in total or
  * {@link Builder#maxDuration(Duration)}, whichever comes first, or at {@link #stop()}; a request in
@@ -74,6 +76,8 @@ public final class LoadClient {
   private final Duration connectTimeout;
   private final String idPrefix;
   private final String path;
+  private final SSLContext tls;
+  private final String tlsServerName;
 
   private final AtomicLong claimed = new AtomicLong();
   private final LongAdder attempted = new LongAdder();
@@ -105,6 +109,8 @@ public final class LoadClient {
     idPrefix = b.idPrefix != null ? b.idPrefix
         : "lc" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
     path = b.path;
+    tls = b.tls;
+    tlsServerName = b.tlsServerName;
   }
 
   /** A builder for load against {@code host:port}. */
@@ -253,7 +259,10 @@ public final class LoadClient {
       s.setTcpNoDelay(true);
       s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
       s.connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-    } catch (IOException e) {
+      if (tls != null) {
+        s = TlsClient.wrap(tls, s, tlsServerName);
+      }
+    } catch (IOException | RuntimeException e) {
       s.close();
       throw e;
     }
@@ -406,6 +415,8 @@ public final class LoadClient {
     private Duration connectTimeout = Duration.ofSeconds(5);
     private String idPrefix;
     private String path = "/load/";
+    private SSLContext tls;
+    private String tlsServerName;
 
     private Builder(String host, int port) {
       this.host = Objects.requireNonNull(host);
@@ -463,6 +474,16 @@ public final class LoadClient {
     /** The path the id is appended to (default {@code /load/}). */
     public Builder path(String p) {
       path = Objects.requireNonNull(p);
+      return this;
+    }
+
+    /**
+     * Every connection TLS with {@code context} (e.g. {@link TlsClient#trusting}), sending {@code
+     * serverName} as SNI and checking the server's certificate names it.
+     */
+    public Builder tls(SSLContext context, String serverName) {
+      tls = Objects.requireNonNull(context);
+      tlsServerName = Objects.requireNonNull(serverName);
       return this;
     }
 

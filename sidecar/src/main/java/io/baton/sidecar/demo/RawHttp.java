@@ -45,11 +45,26 @@ public final class RawHttp implements AutoCloseable {
 
   /** With a read buffer of {@code bufferBytes}: small for tests that hold thousands of connections. */
   public RawHttp(InetSocketAddress address, int bufferBytes) throws IOException {
-    socket = new Socket();
-    socket.connect(address, 5000);
+    this(connected(address), bufferBytes);
+  }
+
+  /** Over a socket already connected, e.g. a TLS one from {@link TlsClient#connect}. */
+  public RawHttp(Socket connected, int bufferBytes) throws IOException {
+    socket = connected;
     socket.setSoTimeout(30_000);
     in = new BufferedInputStream(socket.getInputStream(), bufferBytes);
     out = socket.getOutputStream();
+  }
+
+  private static Socket connected(InetSocketAddress address) throws IOException {
+    Socket s = new Socket();
+    try {
+      s.connect(address, 5000);
+    } catch (IOException e) {
+      s.close();
+      throw e;
+    }
+    return s;
   }
 
   public void send(String text) throws IOException {

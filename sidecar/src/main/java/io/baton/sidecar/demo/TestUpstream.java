@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.TreeMap;
@@ -61,13 +62,23 @@ public final class TestUpstream implements AutoCloseable {
   private final AtomicLong delayedInFlight = new AtomicLong();
   private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  private TestUpstream(int port) {
-    server = new LoopbackServer("upstream", port, 0, false, ch -> ch.pipeline().addLast(new HttpServerCodec(), new Handler()));
+  private TestUpstream(int port, SslContext tls) {
+    server = new LoopbackServer("upstream", port, 0, false, ch -> {
+      if (tls != null) {
+        ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+      }
+      ch.pipeline().addLast(new HttpServerCodec(), new Handler());
+    });
   }
 
   /** Starts an upstream on 127.0.0.1:{@code port}; 0 picks a free port (see {@link #port()}). */
   public static TestUpstream start(int port) {
-    return new TestUpstream(port);
+    return new TestUpstream(port, null);
+  }
+
+  /** The same upstream speaking HTTPS: every connection is TLS with {@code tls} (a server context). */
+  public static TestUpstream startTls(int port, SslContext tls) {
+    return new TestUpstream(port, tls);
   }
 
   /** The bound port. */

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -133,7 +134,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     if (!context.drain().isDraining()) {
       return Persistence.KEEP_ALIVE; // rolled back
     }
-    return context.drain().mover().canMove() ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
+    // A TLS connection never moves (its state is in this process): it takes the drain path.
+    return context.drain().mover().canMove() && ConnectionMover.canCarry(ctx.channel())
+        ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
   }
 
   @Override
@@ -461,7 +464,13 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   private void closeGracefully() {
     state = State.CLOSING;
     Channel ch = ctx.channel();
-    if (ch instanceof DuplexChannel duplex) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    if (tls != null && ch instanceof DuplexChannel duplex) {
+      // TLS: close_notify first, so that the client reads a clean end (OpenSSL 3 calls a FIN
+      // without it an "unexpected eof"), then the FIN.
+      tls.closeOutbound().addListener(f -> duplex.shutdownOutput().addListener(g -> setReading(true)));
+      ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
+    } else if (ch instanceof DuplexChannel duplex) {
       duplex.shutdownOutput().addListener(f -> setReading(true));
       ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
     } else {

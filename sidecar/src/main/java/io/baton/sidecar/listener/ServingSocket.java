@@ -144,6 +144,11 @@ public final class ServingSocket {
    * before anything read from the socket. Takes ownership of {@code fd}.
    */
   public void adoptConnection(int fd, byte[] unconsumed) {
+    adoptConnection(fd, unconsumed, protocolInitializer);
+  }
+
+  /** As {@link #adoptConnection(int, byte[])}, served by {@code initializer} instead of this socket's own. */
+  public void adoptConnection(int fd, byte[] unconsumed, ChannelHandler initializer) {
     // Built on the event loop that will serve it: the handoff thread that received the fd only
     // reads the next one, and the event loops share the work of thousands of arrivals.
     EventLoop loop = loops.next();
@@ -159,7 +164,7 @@ public final class ServingSocket {
       if (unconsumed.length > 0) {
         child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
       }
-      adoptChannel(child, loop, protocolInitializer).addListener(f -> {
+      adoptChannel(child, loop, initializer).addListener(f -> {
         if (!f.isSuccess()) {
           child.unsafe().closeForcibly();
           log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,

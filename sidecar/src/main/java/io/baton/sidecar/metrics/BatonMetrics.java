@@ -23,6 +23,7 @@ public final class BatonMetrics {
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
   private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
   private final Map<String, DiscoveryMetrics> discoveries = new ConcurrentHashMap<>();
+  private final Map<String, TlsMetrics> tls = new ConcurrentHashMap<>();
   private final AtomicLong generation = new AtomicLong();
   private final AtomicLong listenersInherited = new AtomicLong();
   private final AtomicLong draining = new AtomicLong();
@@ -113,6 +114,11 @@ public final class BatonMetrics {
 
   public ListenerMetrics listener(String name) {
     return listeners.computeIfAbsent(name, n -> new ListenerMetrics(registry, n));
+  }
+
+  /** The TLS metrics of a listener that terminates TLS. */
+  public TlsMetrics tls(String listener) {
+    return tls.computeIfAbsent(listener, n -> new TlsMetrics(registry, n));
   }
 
   public ClusterMetrics cluster(String name) {

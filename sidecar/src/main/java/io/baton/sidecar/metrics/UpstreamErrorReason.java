@@ -6,6 +6,8 @@ public enum UpstreamErrorReason {
   CONNECT_FAILED("connect_failed"),
   /** The connection attempt took longer than the cluster's connect timeout. */
   CONNECT_TIMEOUT("connect_timeout"),
+  /** The TLS handshake with the upstream failed (its certificate, its name, or no TLS at all). */
+  TLS_HANDSHAKE_FAILED("tls_handshake_failed"),
   /** The upstream did not start its response within the cluster's request timeout. */
   RESPONSE_TIMEOUT("response_timeout"),
   /** The upstream closed or reset the connection before its response was complete. */

@@ -5,6 +5,7 @@ import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.Fds;
 import io.baton.sidecar.config.ListenerProtocol;
+import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
@@ -46,10 +47,24 @@ public final class ConnectionAdopter implements ConnectionArrivals {
     }
     int[] fds = connection.fds();
     switch (connection.kind()) {
-      case HTTP1 -> socket.adoptConnection(fds[0], connection.unconsumed());
+      case HTTP1 -> adoptHttp1(socket, fds[0], connection.unconsumed());
       case TCP_PAIR -> MovedTcpPair.resume(socket, contexts.get(socket.name()), fds[0], fds[1], connection.upstreamEndpoint());
     }
     metrics.listener(socket.name()).connectionMigratedIn(connection.kind() == ConnectionKind.HTTP1 ? "http1" : "tcp");
+  }
+
+  /**
+   * A moved HTTP/1.1 connection is plain text whatever this generation's listener is (TLS
+   * connections never move): if the listener turned TLS in this generation's config, the
+   * connection is still served as the plain text its client speaks.
+   */
+  private void adoptHttp1(ServingSocket socket, int fd, byte[] unconsumed) {
+    ListenerContext context = contexts.get(socket.name());
+    if (context != null && context.listener().isTls()) {
+      socket.adoptConnection(fd, unconsumed, new Http1ProxyInitializer(context));
+    } else {
+      socket.adoptConnection(fd, unconsumed);
+    }
   }
 
   private static String problemWith(LiveConnection connection, ServingSocket socket) {

@@ -7,6 +7,7 @@ import io.baton.sidecar.metrics.ListenerMetrics;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.unix.UnixChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.PromiseCombiner;
@@ -59,10 +60,22 @@ public final class ConnectionMover {
   }
 
   /**
+   * Whether {@code ch} can be moved at all: not a TLS connection, whose keys and record state live
+   * in this process's memory (OpenSSL's), not in the socket. A TLS connection is drained here.
+   */
+  public static boolean canCarry(Channel ch) {
+    return ch.pipeline().get(SslHandler.class) == null;
+  }
+
+  /**
    * Moves {@code ch} (an HTTP/1.1 client connection at a request boundary, nothing unsent) with
    * {@code unconsumed}, the bytes read from it and not served. Call on {@code ch}'s event loop.
    */
   public void moveHttp1(Channel ch, String listener, ListenerMetrics metrics, byte[] unconsumed, Outcome outcome) {
+    if (!canCarry(ch)) {
+      keep(List.of(ch), ch.eventLoop(), outcome, new IllegalStateException("a TLS connection is drained, never moved"));
+      return;
+    }
     move(List.of(ch), ConnectionKind.HTTP1, listener, metrics, unconsumed, "", outcome);
   }
 

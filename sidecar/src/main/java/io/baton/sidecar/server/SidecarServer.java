@@ -37,6 +37,10 @@ import io.baton.sidecar.systemd.SocketActivation;
 import io.baton.sidecar.systemd.SystemdNotifier;
 import io.baton.sidecar.systemd.SystemdStatus;
 import io.baton.sidecar.tcp.TcpRelayInitializer;
+import io.baton.sidecar.tls.ServerTls;
+import io.baton.sidecar.tls.SessionTickets;
+import io.baton.sidecar.tls.TlsListenerInitializer;
+import java.security.SecureRandom;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.unix.FileDescriptor;
@@ -94,6 +98,8 @@ public final class SidecarServer {
   private Invocation invocation;
   private ListenerSet listeners;
   private Discoveries discoveries;
+  /** Built before the listeners; read by the handoff thread when a successor asks. */
+  private volatile SessionTickets tickets = SessionTickets.none();
   private long generation;
   private DrainController drain;
   /** Set while this process drains because a successor took over (not for SIGTERM). */
@@ -183,6 +189,8 @@ public final class SidecarServer {
       config.clusters().forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
       discoveries = Discoveries.of(config.clusters(), clusters, metrics, Clock.systemUTC());
       discoveries.start(carriedState);
+      tickets = SessionTickets.start(carriedState,
+          config.listeners().stream().filter(ListenerConfig::isTls).map(ListenerConfig::name).toList(), new SecureRandom());
       listeners = openListeners(clusters, inherited, adopted);
       launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
           this::isServing, metrics, invocation.supervisor());
@@ -273,7 +281,11 @@ public final class SidecarServer {
             drainState, generation, config.admin().servingHeader(), config.drain().http2GoawayDelay());
         contexts.put(lc.name(), ctx);
         ChannelHandler initializer = switch (lc.protocol()) {
-          case HTTP -> new CleartextHttpInitializer(ctx);
+          case HTTP -> lc.tls().isPresent()
+              // Certificate and key read now: a handoff is how they are rotated.
+              ? new TlsListenerInitializer(ctx, ServerTls.build(lc.name(), lc.tls().get(), tickets.ring(lc.name())),
+                  metrics.tls(lc.name()))
+              : new CleartextHttpInitializer(ctx);
           case TCP -> new TcpRelayInitializer(ctx);
         };
         data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting, adopted));
@@ -338,7 +350,10 @@ public final class SidecarServer {
 
     @Override
     public List<Any> carriedState() {
-      return discoveries.carriedState();
+      // Each kind of state is its own message type; the successor picks its own by Any.is.
+      List<Any> state = new ArrayList<>(discoveries.carriedState());
+      state.addAll(tickets.carriedState());
+      return state;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.baton.sidecar.config.ClusterConfig;
 import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.metrics.ClusterMetrics;
+import io.baton.sidecar.tls.UpstreamTls;
 import io.netty.channel.EventLoop;
 import java.time.Clock;
 import java.time.Instant;
@@ -42,6 +43,7 @@ public final class Cluster {
   private final LongSupplier nanoTime;
   private final Clock wallClock;
   private final Map<EventLoop, UpstreamPool> pools = new ConcurrentHashMap<>();
+  private final UpstreamTls tls;
 
   private final Object lock = new Object();
   /** Guarded by {@link #lock}. */
@@ -58,12 +60,14 @@ public final class Cluster {
   /**
    * @param nanoTime the clock of passive health ({@code failTimeout}); tests pass their own
    * @param wallClock turns a FAILED member's monotonic deadline into {@link MemberStatus#failedUntil}
+   * @throws io.baton.sidecar.tls.TlsSetupException when the cluster's TLS context cannot be built
    */
   public Cluster(ClusterConfig config, ClusterMetrics metrics, LongSupplier nanoTime, Clock wallClock) {
     this.config = Objects.requireNonNull(config, "config");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
+    this.tls = UpstreamTls.of(config.name(), config.tls());
     install(initialMembers(config.endpoints()));
     metrics.members(Arrays.stream(MemberStatus.State.values()).map(MemberStatus.State::label).toList(), this::countInState);
   }
@@ -83,6 +87,11 @@ public final class Cluster {
 
   public ClusterConfig config() {
     return config;
+  }
+
+  /** TLS to the members, or {@link UpstreamTls#NONE}. */
+  public UpstreamTls tls() {
+    return tls;
   }
 
   public ClusterMetrics metrics() {

@@ -1,14 +1,20 @@
 package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.HostPort;
+import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.tls.UpstreamTls;
+import io.baton.sidecar.tls.UpstreamTlsException;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.netty.handler.ssl.SslHandler;
 
 /** Opens upstream connections on the client connection's own event loop (no thread hop). */
 public final class UpstreamConnector {
@@ -17,23 +23,61 @@ public final class UpstreamConnector {
 
   /**
    * Connects to {@code endpoint} with the cluster's connect timeout; {@code handler} sets up the
-   * pipeline. Reading starts only when {@code autoRead} is true.
+   * pipeline. Reading starts only when {@code autoRead} is true. For a TLS cluster the future
+   * completes once the TLS handshake is done too (it may take the connect timeout again); a
+   * failed handshake fails it with {@link UpstreamTlsException} and closes the connection.
    */
   public static ChannelFuture connect(Cluster cluster, EventLoop loop, HostPort endpoint, ChannelHandler handler,
       boolean autoRead, boolean allowHalfClosure) {
-    return new Bootstrap()
+    UpstreamTls tls = cluster.tls();
+    long timeoutMillis = cluster.config().connectTimeout().toMillis();
+    ChannelFuture connect = new Bootstrap()
         .group(loop)
         .channel(EpollSocketChannel.class)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, cluster.config().connectTimeout().toMillis()))
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.AUTO_READ, autoRead)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, allowHalfClosure)
-        .handler(handler)
+        .handler(tls.enabled() ? withTls(tls, endpoint, timeoutMillis, handler) : handler)
         .connect(endpoint.toSocketAddress());
+    if (!tls.enabled()) {
+      return connect;
+    }
+    Channel channel = connect.channel();
+    ChannelPromise ready = channel.newPromise();
+    connect.addListener(f -> {
+      if (!f.isSuccess()) {
+        ready.setFailure(f.cause());
+        return;
+      }
+      channel.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
+        if (h.isSuccess()) {
+          ready.setSuccess();
+        } else {
+          channel.close();
+          ready.setFailure(new UpstreamTlsException(endpoint, h.cause()));
+        }
+      });
+    });
+    return ready;
+  }
+
+  private static ChannelHandler withTls(UpstreamTls tls, HostPort endpoint, long timeoutMillis, ChannelHandler handler) {
+    return new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        SslHandler ssl = tls.newHandler(ch.alloc(), endpoint);
+        ssl.setHandshakeTimeoutMillis(timeoutMillis);
+        ch.pipeline().addLast(ssl, handler);
+      }
+    };
   }
 
   /** The metrics reason of a failed connect. */
   public static UpstreamErrorReason reasonOf(Throwable connectFailure) {
+    if (connectFailure instanceof UpstreamTlsException) {
+      return UpstreamErrorReason.TLS_HANDSHAKE_FAILED;
+    }
     return connectFailure instanceof ConnectTimeoutException
         ? UpstreamErrorReason.CONNECT_TIMEOUT
         : UpstreamErrorReason.CONNECT_FAILED;

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.baton.sidecar.testsupport.TestCertificates;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -189,5 +191,112 @@ class ConfigLoaderTest {
     assertThat(c.clusters().get(2).discovery().orElseThrow().etcd().prefix()).isEqualTo("/baton/clusters/catalog/");
     assertThat(c.clusters().get(3).protocol()).isEqualTo(UpstreamProtocol.H2C);
     assertThat(c.drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  // ---- TLS ----
+
+  private static String withListenerTls(String certificate, String privateKey) {
+    return VALID.replace("    cluster: backend\n", "    cluster: backend\n    tls:\n      certificate: \"" + certificate
+        + "\"\n      privateKey: \"" + privateKey + "\"\n");
+  }
+
+  @Test
+  void listenerTlsReadsBothPemFilesAtLoadTime(@TempDir Path dir) throws Exception {
+    TestCertificates.Pair pair = TestCertificates.selfSigned(dir, "web", "localhost");
+    BatonConfig c = ConfigLoader.parse(withListenerTls(pair.certificate().toString(), pair.privateKey().toString()), "test");
+    assertThat(c.listeners().get(0).tls()).contains(new ListenerTlsConfig(pair.certificate(), pair.privateKey()));
+  }
+
+  @Test
+  void listenerTlsFileProblemsNameTheKeyTheFileAndWhy(@TempDir Path dir) throws Exception {
+    TestCertificates.Pair pair = TestCertificates.selfSigned(dir, "web", "localhost");
+    Path missing = dir.resolve("nope.pem");
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls(missing.toString(), pair.privateKey().toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.certificate: \"" + missing + "\" (expected a readable PEM certificate file): does not exist");
+
+    Path garbage = Files.writeString(dir.resolve("garbage.pem"), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls(garbage.toString(), pair.privateKey().toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.certificate: \"" + garbage + "\" (expected a readable PEM certificate file): not a valid certificate");
+
+    // The certificate given as the key, and a key that is another certificate's.
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls(pair.certificate().toString(), pair.certificate().toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.privateKey: \"" + pair.certificate()
+            + "\" (expected a readable PEM private key file): no \"BEGIN PRIVATE KEY\" block found");
+    TestCertificates.Pair other = TestCertificates.selfSigned(dir, "other", "other");
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls(pair.certificate().toString(), other.privateKey().toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.privateKey: \"" + other.privateKey() + "\" (expected the private key of the first "
+            + "certificate in " + pair.certificate() + "): it belongs to another certificate");
+
+    Path pkcs1 = Files.writeString(dir.resolve("rsa.key"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls(pair.certificate().toString(), pkcs1.toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.privateKey: \"" + pkcs1 + "\" (expected a readable PEM private key file): "
+            + "\"BEGIN RSA PRIVATE KEY\" is not PKCS#8");
+
+    assertThatThrownBy(() -> ConfigLoader.parse(withListenerTls("web.crt", pair.privateKey().toString()), "test"))
+        .hasMessageContaining("listeners[0].tls.certificate: \"web.crt\" (expected the absolute path of a PEM certificate file)");
+    assertThatThrownBy(() -> ConfigLoader.parse(
+            VALID.replace("    cluster: backend\n", "    cluster: backend\n    tls: {certificate: \"" + pair.certificate() + "\"}\n"), "test"))
+        .hasMessageContaining("listeners[0].tls.privateKey: missing (expected the absolute path of a PEM private key file)");
+  }
+
+  @Test
+  void tlsIsForHttpListenersOnly(@TempDir Path dir) {
+    TestCertificates.Pair pair = TestCertificates.selfSigned(dir, "web", "localhost");
+    String tcp = withListenerTls(pair.certificate().toString(), pair.privateKey().toString()).replace("protocol: http", "protocol: tcp");
+    assertThatThrownBy(() -> ConfigLoader.parse(tcp, "test"))
+        .hasMessageContaining("listeners[0].tls: ")
+        .hasMessageContaining("(expected no tls on a tcp listener");
+  }
+
+  @Test
+  void clusterTlsHasDefaultsAndChecksItsFile(@TempDir Path dir) throws Exception {
+    BatonConfig plain = ConfigLoader.parse(VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    tls: {}"), "test");
+    assertThat(plain.clusters().get(0).tls()).contains(ClusterTlsConfig.verifyingDefaults());
+
+    TestCertificates.Pair ca = TestCertificates.selfSigned(dir, "ca", "localhost");
+    BatonConfig full = ConfigLoader.parse(VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n"
+        + "    tls: {trustedCertificates: \"" + ca.certificate() + "\", serverName: backend.internal}"), "test");
+    assertThat(full.clusters().get(0).tls())
+        .contains(new ClusterTlsConfig(Optional.of(ca.certificate()), Optional.of("backend.internal"), false));
+
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n"
+        + "    tls: {trustedCertificates: \"" + ca.privateKey() + "\", serverName: \"bad name\", verify: true}"), "test"))
+        .hasMessageContaining("clusters[0].tls.trustedCertificates: \"" + ca.privateKey()
+            + "\" (expected a readable PEM certificate file): no \"BEGIN CERTIFICATE\" block found")
+        .hasMessageContaining("clusters[0].tls.serverName: \"bad name\" (expected a DNS name such as backend.internal)")
+        .hasMessageContaining("clusters[0].tls.verify: unknown key (expected one of: insecureSkipVerify, serverName, trustedCertificates)");
+
+    assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n"
+        + "    tls: {trustedCertificates: \"" + ca.certificate() + "\", insecureSkipVerify: true}"), "test"))
+        .hasMessageContaining("clusters[0].tls.insecureSkipVerify: true (expected false when trustedCertificates is set");
+  }
+
+  @Test
+  void aTcpListenerCannotUseATlsCluster() {
+    String yaml = VALID.replace("protocol: http", "protocol: tcp")
+        .replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    tls: {}");
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test"))
+        .hasMessageContaining("listeners[0].cluster: \"backend\" (expected a cluster without tls for a tcp listener");
+  }
+
+  @Test
+  void theTlsExampleInDeployLoadsWithItsFilesInPlace(@TempDir Path dir) throws Exception {
+    TestCertificates.Pair web = TestCertificates.selfSigned(dir, "web", "localhost");
+    TestCertificates.Pair ca = TestCertificates.selfSigned(dir, "backend-ca", "backend.internal");
+    String yaml = Files.readString(Path.of("../deploy/examples/baton-tls.yaml"))
+        .replace("/etc/baton/tls/web.crt", web.certificate().toString())
+        .replace("/etc/baton/tls/web.key", web.privateKey().toString())
+        .replace("/etc/baton/tls/backend-ca.crt", ca.certificate().toString());
+    BatonConfig c = ConfigLoader.parse(yaml, "baton-tls.yaml");
+    assertThat(c.listeners().get(0).tls()).contains(new ListenerTlsConfig(web.certificate(), web.privateKey()));
+    assertThat(c.clusters().get(0).tls())
+        .contains(new ClusterTlsConfig(Optional.of(ca.certificate()), Optional.of("backend.internal"), false));
+  }
+
+  @Test
+  void tlsToMembersIsForHttp1Clusters() {
+    String yaml = VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    protocol: h2c\n    tls: {}");
+    assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test"))
+        .hasMessageContaining("clusters[0].tls: {} (expected no tls with protocol h2c");
   }
 }

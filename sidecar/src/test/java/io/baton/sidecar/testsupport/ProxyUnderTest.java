@@ -1,6 +1,17 @@
 package io.baton.sidecar.testsupport;
 
 import io.baton.sidecar.config.ClusterConfig;
+import io.baton.sidecar.config.ClusterTlsConfig;
+import io.baton.sidecar.config.ListenerTlsConfig;
+import io.baton.sidecar.tls.ServerTls;
+import io.baton.sidecar.tls.TicketKeyRing;
+import io.baton.sidecar.tls.TlsListenerInitializer;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import java.util.ArrayList;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerConfig;
 import io.baton.sidecar.config.ListenerProtocol;
@@ -41,20 +52,63 @@ public final class ProxyUnderTest implements AutoCloseable {
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime)
       throws Exception {
-    this(protocol, requestTimeout, endpoints, nanoTime, UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
+    this(protocol, requestTimeout, endpoints, nanoTime, UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY,
+        Optional.empty(), Optional.empty(), List.of());
   }
 
   private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime,
       UpstreamProtocol upstreamProtocol, Duration goawayDelay) throws Exception {
+    this(protocol, requestTimeout, endpoints, nanoTime, upstreamProtocol, goawayDelay, Optional.empty(), Optional.empty(), List.of());
+  }
+
+  private ProxyUnderTest(ListenerProtocol protocol, Duration requestTimeout, List<HostPort> endpoints, LongSupplier nanoTime,
+      UpstreamProtocol upstreamProtocol, Duration goawayDelay, Optional<ClusterTlsConfig> clusterTls,
+      Optional<ListenerTlsConfig> listenerTls, List<TicketKeyRing> rings) throws Exception {
     ClusterConfig clusterConfig = new ClusterConfig("backend", endpoints, Duration.ofSeconds(2), requestTimeout, Duration.ofSeconds(60),
-        java.util.Optional.empty(), upstreamProtocol);
+        Optional.empty(), upstreamProtocol, clusterTls);
     cluster = new Cluster(clusterConfig, metrics.cluster("backend"), nanoTime, Clock.systemUTC());
-    ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), protocol, "backend");
+    ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), protocol, "backend", listenerTls);
     ListenerContext context = new ListenerContext(listener, cluster, metrics.listener("web"), drain, 7, true, goawayDelay);
-    // What the process installs on an http listener: HTTP/1.1, or h2c when the preface says so.
-    var initializer = protocol == ListenerProtocol.HTTP ? new CleartextHttpInitializer(context) : new TcpRelayInitializer(context);
+    ChannelHandler initializer;
+    if (listenerTls.isPresent()) {
+      List<ChannelHandler> generations = new ArrayList<>();
+      for (TicketKeyRing ring : rings) {
+        generations.add(new TlsListenerInitializer(context, ServerTls.build("web", listenerTls.get(), ring), metrics.tls("web")));
+      }
+      initializer = inTurn(generations);
+    } else {
+      // What the process installs on an http listener: HTTP/1.1, or h2c when the preface says so.
+      initializer = protocol == ListenerProtocol.HTTP ? new CleartextHttpInitializer(context) : new TcpRelayInitializer(context);
+    }
     socket = ServingSocket.bind("web", listener.address(), protocol.wireName(), loops.group(), initializer, ConnectionObserver.NONE);
     socket.startAccepting();
+  }
+
+  /** Each new connection gets the next of {@code initializers}, round the list. */
+  private static ChannelHandler inTurn(List<ChannelHandler> initializers) {
+    AtomicInteger next = new AtomicInteger();
+    return new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(initializers.get(next.getAndIncrement() % initializers.size()));
+      }
+    };
+  }
+
+  /**
+   * An HTTP listener terminating TLS with {@code tls}. Each new connection is served with the TLS
+   * context of the next of {@code rings} in turn (connection 1 with rings[0], 2 with rings[1], ...),
+   * as consecutive generations on one listening socket would be.
+   */
+  public static ProxyUnderTest https(ListenerTlsConfig tls, List<TicketKeyRing> rings, HostPort... endpoints) throws Exception {
+    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime,
+        UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.empty(), Optional.of(tls), rings);
+  }
+
+  /** A plain-text HTTP listener proxying to members over TLS. */
+  public static ProxyUnderTest httpToTls(ClusterTlsConfig tls, HostPort... endpoints) throws Exception {
+    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime,
+        UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.of(tls), Optional.empty(), List.of());
   }
 
   public static ProxyUnderTest http(Duration requestTimeout, HostPort... endpoints) throws Exception {

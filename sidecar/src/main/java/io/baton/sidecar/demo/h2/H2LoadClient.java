@@ -18,6 +18,10 @@ import io.netty.handler.codec.http2.Http2ConnectionHandlerBuilder;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +74,9 @@ public final class H2LoadClient {
   private final String path;
   private final String query;
   private final String idPrefix;
+  /** TLS with ALPN h2 instead of h2c, when set. */
+  private final SslContext tls;
+  private final String tlsServerName;
 
   private final EventLoopGroup group;
   private final AtomicLong claimed = new AtomicLong();
@@ -109,6 +116,8 @@ public final class H2LoadClient {
     streamTimeout = b.streamTimeout;
     path = b.path;
     query = b.query;
+    tls = b.tls;
+    tlsServerName = b.tlsServerName;
     idPrefix = b.idPrefix != null ? b.idPrefix : "h2" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 35), 36);
     group = new MultiThreadIoEventLoopGroup(Math.min(connections, 2), new DefaultThreadFactory("h2-load", true),
         EpollIoHandler.newFactory());
@@ -309,6 +318,10 @@ public final class H2LoadClient {
             @Override
             protected void initChannel(Channel ch) {
               handler = new Http2ConnectionHandlerBuilder().server(false).frameListener(self).build();
+              if (tls != null) {
+                // The preface and the first streams wait in the TLS handler until its handshake is done.
+                ch.pipeline().addLast(tls.newHandler(ch.alloc(), tlsServerName, port));
+              }
               ch.pipeline().addLast(handler, new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelActive(ChannelHandlerContext c) {
@@ -551,6 +564,8 @@ public final class H2LoadClient {
     private String path = "/load/";
     private String query = "";
     private String idPrefix;
+    private SslContext tls;
+    private String tlsServerName;
 
     private Builder(String host, int port) {
       this.host = Objects.requireNonNull(host);
@@ -611,6 +626,25 @@ public final class H2LoadClient {
     /** Request ids are {@code <prefix>-<n>}; default a random {@code h2XXXXXX}. */
     public Builder idPrefix(String prefix) {
       idPrefix = Objects.requireNonNull(prefix);
+      return this;
+    }
+
+    /**
+     * HTTP/2 over TLS (ALPN {@code h2}) instead of h2c: the server's certificate must chain to the
+     * PEM certificates in {@code trusted} and name {@code serverName} (also sent as SNI).
+     */
+    public Builder tls(java.nio.file.Path trusted, String serverName) {
+      try {
+        tls = SslContextBuilder.forClient()
+            .trustManager(trusted.toFile())
+            .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2))
+            .build();
+      } catch (javax.net.ssl.SSLException e) {
+        throw new IllegalArgumentException("tls trusted: \"" + trusted + "\" (expected PEM certificates): " + e.getMessage(), e);
+      }
+      tlsServerName = Objects.requireNonNull(serverName);
       return this;
     }
 
