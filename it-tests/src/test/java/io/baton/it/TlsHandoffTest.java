@@ -186,6 +186,8 @@ class TlsHandoffTest {
     Files.copy(rotated.privateKey(), key, StandardCopyOption.REPLACE_EXISTING);
     generations.handOff();
     assertThat(peerCertificate(port)).as("generation 2 serves the rotated certificate").isEqualTo(fileCertificate(rotated.certificate()));
+    assertThat(generations.active().stderrText()).as("its log names the certificate it read")
+        .contains("listener web: TLS with CN=rotated.localhost from " + cert);
 
     // A broken certificate: the next generation refuses to start, naming the file; generation 2 serves on.
     Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
