@@ -133,10 +133,16 @@ start_baton
 # request: start µs, status, duration µs; h2load prints no percentiles, the log gives the p99).
 # --warm-up-time: each run's connections are warm before the measured time (and h2load 1.52 with
 # -D and no warm-up sent its first requests and then nothing, here).
+# With CLUSTER=http1 the upstream speaks HTTP/1.1 only and answers one request at a time per
+# connection: direct runs are h2load --h1 with CONNS x STREAMS connections of one request each, the
+# same number of requests in flight as through Baton.
+DIRECT_SHAPE=(-c"$CONNS" -m"$STREAMS")
+[[ "$CLUSTER" == http1 ]] && DIRECT_SHAPE=(--h1 -c"$((CONNS * STREAMS))" -m1)
 run_h2load() {
-  local name="$1" port="$2"
-  log "h2load $name: -t$THREADS -c$CONNS -m$STREAMS -D$DURATION --warm-up-time=$WARMUP"
-  timeout $((DURATION + WARMUP + 60)) h2load -t"$THREADS" -c"$CONNS" -m"$STREAMS" -D"$DURATION" --warm-up-time="$WARMUP" \
+  local name="$1" port="$2" shape=(-c"$CONNS" -m"$STREAMS")
+  [[ "$name" == direct-* ]] && shape=("${DIRECT_SHAPE[@]}")
+  log "h2load $name: -t$THREADS ${shape[*]} -D$DURATION --warm-up-time=$WARMUP"
+  timeout $((DURATION + WARMUP + 60)) h2load -t"$THREADS" "${shape[@]}" -D"$DURATION" --warm-up-time="$WARMUP" \
     --log-file="$WORK/h2load-$name.log" "http://127.0.0.1:$port/load/bench" >"$WORK/h2load-$name.txt" 2>&1 \
     || die "h2load $name failed: $(tail -5 "$WORK/h2load-$name.txt")"
 }
@@ -200,11 +206,12 @@ REPORT="$OUT_DIR/h2-bench-$(date +%Y%m%d-%H%M%S).md"
   echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, java $JAVA_SPEC," \
        "$(h2load --version 2>/dev/null | head -1), h2load -t$THREADS -c$CONNS -m$STREAMS -D$DURATION" \
        "--warm-up-time=$WARMUP x $ROUNDS rounds, 127.0.0.1, client h2c prior knowledge, cluster $CLUSTER," \
-       "upstream = $( [[ $CLUSTER == h2c ]] && echo 'TestH2Upstream' || echo 'TestUpstream') /load"
+       "upstream = $( [[ $CLUSTER == h2c ]] && echo 'TestH2Upstream' || echo 'TestUpstream') /load," \
+       "direct = h2load ${DIRECT_SHAPE[*]}"
   echo
   echo "| | direct req/s | Baton req/s | Baton/direct (each round) | direct p99 ms | Baton p99 ms | Baton failed + non-2xx |"
   echo "|---|---:|---:|---|---:|---:|---:|"
-  echo "| h2c | $(over_rounds rps direct) | $(over_rounds rps baton) |" \
+  echo "| h2c client, cluster $CLUSTER | $(over_rounds rps direct) | $(over_rounds rps baton) |" \
        "**$(for r in $(seq 1 "$ROUNDS"); do ratio "$(rps "baton-$r")" "$(rps "direct-$r")"; echo; done | median)**" \
        "($(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "$(ratio "$(rps "baton-$r")" "$(rps "direct-$r")")"; done | sed 's/ $//')) |" \
        "$(over_rounds p99 direct) | $(over_rounds p99 baton) |" \
