@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>GOAWAY(last stream 2^31-1, NO_ERROR) and a PING: the client learns it should open no new
- *       streams, while streams already on the wire are still accepted (a single GOAWAY with the
- *       current last stream id would race with them and fail requests a client cannot know were
- *       never processed... it can, but only if it honours the id; most retry, some do not).
+ *       streams, while streams already on the wire are still accepted. A single GOAWAY with the
+ *       current last stream id would refuse the streams the client sent before it read the
+ *       GOAWAY: safe to retry, but only clients that honour the id do, and each is a retry.
  *   <li>On the PING's ack (every stream the client sent before it has arrived) or after {@code
  *       drain.http2GoawayDelay}: GOAWAY(the last stream id actually opened). Netty refuses any
  *       stream above it with RST_STREAM(REFUSED_STREAM), which a client may retry elsewhere.

@@ -185,7 +185,9 @@ class ConfigLoaderTest {
   @Test
   void theExampleConfigInDeployLoads() throws Exception {
     BatonConfig c = ConfigLoader.load(Path.of("../deploy/examples/baton.yaml"));
-    assertThat(c.clusters()).extracting(ClusterConfig::name).containsExactly("backend", "postgres", "catalog");
+    assertThat(c.clusters()).extracting(ClusterConfig::name).containsExactly("backend", "postgres", "catalog", "grpc-backend");
     assertThat(c.clusters().get(2).discovery().orElseThrow().etcd().prefix()).isEqualTo("/baton/clusters/catalog/");
+    assertThat(c.clusters().get(3).protocol()).isEqualTo(UpstreamProtocol.H2C);
+    assertThat(c.drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(1));
   }
 }
