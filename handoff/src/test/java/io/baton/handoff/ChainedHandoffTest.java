@@ -184,6 +184,24 @@ class ChainedHandoffTest {
   }
 
   @Test
+  void aPredecessorThatOutlivesItsDrainDeadlineIsNotWaitedForBeyondItPlusTheStepTimeout() throws Exception {
+    Generation first = coldStart(3);
+    first.source().deadlineUnixMillis = System.currentTimeMillis(); // it should be gone by now: it hangs
+    Generation second = next(first);
+    second.source().counters = List.of(requests(7));
+    Generation third = next(second);
+
+    second.source().finishDrain(0, Duration.ofMillis(5));
+
+    assertThat(requestsIn(third.events().finalCounters.poll(STEP.toSeconds() + 5, TimeUnit.SECONDS)))
+        .as("generation 2 says DrainFinished with its own counters once generation 1's deadline + the step timeout passed")
+        .isEqualTo(7);
+    awaitLogLine("the predecessor outlived its drain deadline");
+    assertThat(second.handoff().successorTookOver()).isDone();
+    assertThat(first.source().rollBacks).isEmpty();
+  }
+
+  @Test
   void whenTheActiveGenerationDiesOnlyTheNewestDrainingOneRollsBack() throws Exception {
     Generation first = coldStart(3);
     Generation second = next(first);

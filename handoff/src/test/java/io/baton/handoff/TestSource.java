@@ -21,6 +21,8 @@ final class TestSource implements HandoffSource {
   volatile List<com.google.protobuf.Any> carriedState = List.of();
   /** Replaces {@link #counters} when the drain begins, as counting goes on until accepting stops. */
   volatile List<CarriedCounter> countersOnceDraining;
+  /** What the drain says its deadline is (unix millis); 0: none. */
+  volatile long deadlineUnixMillis;
 
   TestSource(long generation, List<PassableListener> listeners) {
     this.generation = generation;
@@ -54,6 +56,11 @@ final class TestSource implements HandoffSource {
       @Override
       public CompletionStage<DrainOutcome> completion() {
         return drainDone;
+      }
+
+      @Override
+      public long deadlineUnixMillis() {
+        return deadlineUnixMillis;
       }
     };
   }

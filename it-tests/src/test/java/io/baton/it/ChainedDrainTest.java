@@ -62,7 +62,8 @@ class ChainedDrainTest {
         .servingHeader(true)
         .drainTimeout("120s")
         .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
+        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
+        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
         .write();
     List<BatonProcess> generations = new ArrayList<>();
     generations.add(fixture.start(config));
@@ -168,7 +169,8 @@ class ChainedDrainTest {
         .servingHeader(true)
         .drainTimeout("120s")
         .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
+        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
+        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
         .write();
     BatonProcess first = fixture.start(config);
     InetSocketAddress web = first.awaitServing(WAIT).listener("web");

@@ -44,8 +44,9 @@ class HandoffRefusalTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = TestUpstream.start(0);
-    config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    // A request held at the upstream lasts as long as a test needs, beyond the default request timeout.
+    config = fixture.config().httpListener("web", "127.0.0.1:0", "backend")
+        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port()).write();
     active = fixture.start(config);
     serving = active.awaitServing(START);
   }
@@ -108,7 +109,8 @@ class HandoffRefusalTest {
     // Generation 2 and the ones started after it allow no handoff while an older generation drains.
     Path strict = BatonConfigFile.builder(fixture.dir().resolve("strict"))
         .runDir(fixture.runDir()).maxDraining(1)
-        .httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:" + upstream.port()).write();
+        .httpListener("web", "127.0.0.1:0", "backend")
+        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port()).write();
     // A request in flight that the upstream holds: generation 1 can neither finish nor move it.
     try (RawHttp slow = new RawHttp(serving.listener("web"))) {
       slow.send("GET /hold/slow HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -27,7 +27,7 @@ public final class Supervisor {
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
   private enum State {
-    /** A generation runs (or two, during a handoff). */
+    /** A generation runs (or more: one taking over, older ones draining). */
     RUNNING,
     /** {@code --standby}: the last generation handed over to a process outside; waiting for SIGTERM. */
     STANDING_BY,
@@ -100,8 +100,11 @@ public final class Supervisor {
       log.warn("launch: {}: not starting a generation while {}", next.why(), state.name().toLowerCase());
       return;
     }
-    if (running.size() > 1) {
-      log.warn("launch: {}: a handoff is under way (pids {}): no other generation started", next.why(), pids());
+    int maxDraining = maxDraining();
+    if (running.size() > maxDraining) {
+      // The handoff would refuse it anyway (PREDECESSOR_DRAINING or HANDOFF_IN_PROGRESS): no JVM for nothing.
+      log.warn("launch: {}: {} generations run (pids {}), as many as handoff.maxDraining {} draining plus the active one "
+          + "allow: no other generation started", next.why(), running.size(), pids(), maxDraining);
       return;
     }
     if (next.checkConfig()) {
@@ -113,6 +116,15 @@ public final class Supervisor {
       }
     }
     start("the next generation, for " + next.why());
+  }
+
+  /** The config's handoff.maxDraining; the default if the file does not load (a SIGHUP checks it first). */
+  private int maxDraining() {
+    try {
+      return ConfigLoader.load(configFile).handoff().maxDraining();
+    } catch (ConfigException e) {
+      return io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING;
+    }
   }
 
   private boolean start(String what) {
