@@ -8,6 +8,7 @@ import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.Generations;
 import io.baton.sidecar.demo.BatonProcess;
+import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.ServingLine;
 import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.http2.H2TestClient;
@@ -80,7 +81,15 @@ class Http2ThroughJarTest {
       for (CompletableFuture<H2TestClient.Response> r : held) {
         assertThat(r.get(30, TimeUnit.SECONDS).status()).isEqualTo("200");
       }
-      assertThat(h2c.connectionsAccepted()).as("11 streams, one upstream connection").isEqualTo(1);
+      assertThat(h2c.connectionsAccepted()).as("11 streams of one client connection, one upstream connection").isEqualTo(1);
+
+      // An HTTP/1.1 client of the h2c cluster: one stream of the same pooled connections.
+      try (RawHttp http = new RawHttp(serving.listener("grpc"))) {
+        http.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+        RawHttp.Response r = http.read();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.bodyText()).isEqualTo("hello");
+      }
 
       H2TestClient.Response viaH1 = toH1.get("/load/h2-through-jar", null).get(30, TimeUnit.SECONDS);
       assertThat(viaH1.status()).isEqualTo("200");
@@ -89,6 +98,7 @@ class Http2ThroughJarTest {
     }
     await().atMost(Generations.WAIT).untilAsserted(() -> assertThat(Admin.metrics(serving.admin()))
         .contains("baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"h2\"} 11.0")
+        .contains("baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"http1\"} 1.0")
         .contains("baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"h2\"} 1.0"));
   }
 

@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         + " for --duration or --requests; print the counts.",
         "Failed = the server may have processed the stream (reset, connection lost, non-2xx, timeout); refused = provably"
             + " never processed (above GOAWAY last-stream-id or REFUSED_STREAM), sent again and counted apart.",
+        "SIGTERM or Ctrl-C ends it early: no new streams, the ones in flight finish, the counts are printed.",
         "Exit code: 0 when no stream failed, 1 otherwise."})
 final class H2LoadCommand implements Callable<Integer> {
 
@@ -62,11 +63,25 @@ final class H2LoadCommand implements Callable<Integer> {
       b.maxRequests(requests);
     }
     H2LoadClient client = b.build().start();
+    // A script that cannot know how long its handoffs take stops the load with SIGTERM: the JVM
+    // runs this hook, which lets the streams in flight finish and waits until the counts are out.
+    java.util.concurrent.CountDownLatch printed = new java.util.concurrent.CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      client.stop();
+      try {
+        printed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "h2-load-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
     H2LoadResult r = client.awaitResult(Duration.ofDays(1));
     // One line of key=value for scripts, then the readable summary.
     System.out.printf("h2-load: attempted=%d completed=%d failed=%d refused=%d goaways=%d connections=%d rate=%.0f%n",
         r.attempted(), r.completed(), r.failed(), r.refused(), r.goawaysReceived(), r.connectionsOpened(), r.completedPerSecond());
     System.out.println(r);
+    System.out.flush();
+    printed.countDown();
     return r.failed() == 0 ? 0 : 1;
   }
 

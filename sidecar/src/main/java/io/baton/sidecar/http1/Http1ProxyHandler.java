@@ -2,6 +2,9 @@ package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.http2.H2cStreams;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
@@ -179,14 +182,6 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
     exchange.requestComplete = request instanceof LastHttpContent;
     prepareForUpstream(request);
-    if (context.clusterConfig().protocol() == UpstreamProtocol.H2C) {
-      // Only HTTP/2 clients are proxied to an h2c cluster (the HTTP/2 frontend); translating an
-      // HTTP/1.1 exchange into an upstream stream is not built. Say so rather than send HTTP/1.1
-      // bytes to a member that speaks HTTP/2.
-      exchange.failBeforeResponse(UpstreamErrorReason.PROTOCOL_ERROR, HttpResponseStatus.BAD_GATEWAY,
-          "cluster " + context.cluster().name() + " speaks h2c (expected an HTTP/2 client, or a cluster with protocol http1)");
-      return;
-    }
     HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
     if (endpoint == null) {
       exchange.failBeforeResponse(UpstreamErrorReason.NO_ENDPOINT, HttpResponseStatus.SERVICE_UNAVAILABLE,
@@ -199,6 +194,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   /** Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new one. */
   private void sendTo(HostPort endpoint) {
     exchange.endpoint = endpoint;
+    if (context.clusterConfig().protocol() == UpstreamProtocol.H2C) {
+      sendOnStream(endpoint);
+      return;
+    }
     UpstreamPool pool = context.cluster().pool(ctx.channel().eventLoop());
     Channel pooled = pool.poll(endpoint);
     if (pooled != null) {
@@ -225,14 +224,62 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   }
 
   /**
+   * An {@code h2c} cluster: the exchange runs on one stream of the h2c pool, translated to and
+   * from HTTP/1.1 objects by Netty's codec, so the rest of this handler sees an upstream
+   * connection that is never reused. A stream refused after it opened is not sent again (the body
+   * is streamed, not kept): the client gets 502.
+   */
+  private void sendOnStream(HostPort endpoint) {
+    state = State.CONNECTING;
+    setReading(false);
+    Exchange connecting = exchange;
+    connecting.singleUse = true;
+    ChannelInitializer<Channel> streamPipeline = new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new Http1UpstreamHandler(context.cluster(), endpoint));
+      }
+    };
+    H2cStreams.open(context.cluster(), ctx.channel().eventLoop(), endpoint, streamPipeline, new H2cStreams.Opened() {
+      @Override
+      public void opened(Channel stream) {
+        if (connecting != exchange) {
+          stream.close(); // the client went away meanwhile
+        } else {
+          connecting.attach(stream);
+        }
+      }
+
+      @Override
+      public void failed(UpstreamErrorReason reason, String detail, boolean connectFailure) {
+        if (connecting != exchange) {
+          return;
+        }
+        if (connectFailure) {
+          connectFailed(connecting, endpoint, reason, detail, false);
+        } else {
+          connecting.failBeforeResponse(reason, HttpResponseStatus.BAD_GATEWAY, detail);
+        }
+      }
+    });
+  }
+
+  /**
    * Nothing of the request was sent: another member that this request has not tried takes it
    * (nginx's {@code proxy_next_upstream error timeout}); when none is left, 502. A cluster of one
    * member answers 502 at once, as before members could change.
    */
   private void connectFailed(Exchange connecting, HostPort endpoint, Throwable cause) {
-    context.cluster().recordFailure(endpoint);
-    UpstreamErrorReason reason = UpstreamConnector.reasonOf(cause);
-    String detail = "cannot connect to " + endpoint + ": " + cause.getMessage();
+    connectFailed(connecting, endpoint, UpstreamConnector.reasonOf(cause),
+        "cannot connect to " + endpoint + ": " + cause.getMessage(), true);
+  }
+
+  /** @param record whether to count the failure against the member (the h2c pool counted it already) */
+  private void connectFailed(Exchange connecting, HostPort endpoint, UpstreamErrorReason reason, String detail,
+      boolean record) {
+    if (record) {
+      context.cluster().recordFailure(endpoint);
+    }
     if (connecting.tried.isEmpty()) {
       connecting.tried = new ArrayList<>(2);
     }
@@ -332,7 +379,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     }
     // A pooled connection the upstream closed while reusing it (its idle timeout was shorter than
     // ours) says nothing bad about the member: counting it would skip a healthy member.
-    if (!current.responseStarted && !current.reusedConnection) {
+    // An h2c stream that ends early is the stream's matter (a refusal, a reset), and the h2c pool
+    // counts the member's connect failures itself.
+    if (!current.responseStarted && !current.reusedConnection && !current.singleUse) {
       context.cluster().recordFailure(current.endpoint);
     }
     current.upstreamLost("upstream " + current.endpoint + " closed the connection");
@@ -511,6 +560,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     HostPort endpoint;
     /** Whether {@link #upstream} came from the keep-alive pool rather than a connect of its own. */
     boolean reusedConnection;
+    /** An h2c stream, not a connection: never returned to the keep-alive pool. */
+    boolean singleUse;
     Channel upstream;
     boolean requestComplete;
     boolean responseStarted;
@@ -595,7 +646,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     void startResponse(HttpResponse response) {
       responseStarted = true;
       status = response.status().code();
-      upstreamReusable = HttpUtil.isKeepAlive(response);
+      upstreamReusable = !singleUse && HttpUtil.isKeepAlive(response);
       boolean chunked = HopByHop.strip(response.headers());
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
       closeAfter = mustCloseAfterResponse();

@@ -120,7 +120,11 @@ final class RawH2Connection implements AutoCloseable {
     Frame f;
     while ((f = read()) != null && f.type() != type) {
       if (f.type() == SETTINGS && (f.flags() & ACK) == 0) {
-        settingsAck();
+        try {
+          settingsAck();
+        } catch (IOException e) {
+          // The server may have closed already (its GOAWAY is still to be read): the ack is moot.
+        }
       }
     }
     return f;

@@ -78,6 +78,29 @@ public final class RawH2Connection implements AutoCloseable {
     return connect(address, 0);
   }
 
+  /** The server side of an accepted socket (a fake server in a test); read the client preface first. */
+  public static RawH2Connection accepted(Socket socket) {
+    try {
+      return new RawH2Connection(socket);
+    } catch (IOException e) {
+      throw new UncheckedIOException("accepted " + socket.getRemoteSocketAddress(), e);
+    }
+  }
+
+  /** Reads the 24 bytes of the client preface and checks them (server side). */
+  public void readPreface(Duration timeout) {
+    try {
+      socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
+      byte[] got = new byte[PREFACE.length];
+      in.readFully(got);
+      if (!java.util.Arrays.equals(got, PREFACE)) {
+        throw new IllegalStateException("client preface: " + new String(got, StandardCharsets.ISO_8859_1) + " (expected the HTTP/2 preface)");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("read the preface from " + socket.getRemoteSocketAddress(), e);
+    }
+  }
+
   /**
    * Connects with a receive buffer of {@code receiveBuffer} bytes (0: the system's): a small one
    * makes the server's writes back up while this side does not read, as a flooding client would.

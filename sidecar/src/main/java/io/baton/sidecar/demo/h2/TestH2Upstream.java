@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -61,6 +62,7 @@ public final class TestH2Upstream implements AutoCloseable {
 
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
   private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicInteger toRefuse = new java.util.concurrent.atomic.AtomicInteger();
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final LoopbackServer server;
   private final EchoService echo;
@@ -114,6 +116,14 @@ public final class TestH2Upstream implements AutoCloseable {
   /** A snapshot: how many times each gRPC call id arrived (once per call), sorted by id. */
   public Map<String, Integer> callIdCounts() {
     return echo.callIdCounts();
+  }
+
+  /**
+   * The next {@code n} plain-port streams are reset with REFUSED_STREAM as soon as their headers
+   * arrive, before anything is recorded: streams provably never processed, for testing a client.
+   */
+  public void refuseNextStreams(int n) {
+    toRefuse.addAndGet(n);
   }
 
   /** Server-streaming calls made with {@code until_released} end after their next message. */
@@ -174,6 +184,10 @@ public final class TestH2Upstream implements AutoCloseable {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
       if (frame instanceof Http2HeadersFrame headers) {
+        if (request == null && toRefuse.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+          ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+          return;
+        }
         if (request == null) {
           request = headers.headers();
           body = ctx.alloc().compositeBuffer();

@@ -34,6 +34,17 @@ class H2LoadClientTest {
   }
 
   @Test
+  void refusedStreamsAreSentAgainAndCountedApart() throws Exception {
+    upstream.refuseNextStreams(25);
+    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(2).streams(4).maxRequests(200).build().start();
+    H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
+    assertThat(r.refusedStream()).as("%s", r).isEqualTo(25);
+    assertThat(r.completed()).as("every id completed once, refused ones on their second try").isEqualTo(200);
+    assertThat(r.failed()).isZero();
+    assertIdsArrivedOnce(load);
+  }
+
+  @Test
   void nonSuccessStatusIsAFailure() throws Exception {
     H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(1).streams(2).maxRequests(10)
         .path("/status/503?").build().start();
