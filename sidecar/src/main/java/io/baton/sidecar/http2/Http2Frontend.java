@@ -59,7 +59,11 @@ public final class Http2Frontend {
     }
   }
 
-  /** Adds the HTTP/2 server handlers at the end of {@code pipeline}. Call on the channel's event loop. */
+  /**
+   * Adds the HTTP/2 server handlers at the end of {@code pipeline}, on an active channel whose
+   * next inbound bytes are the client preface (bytes already read may be fired through the
+   * pipeline right after). Call on the channel's event loop.
+   */
   public static void install(ChannelPipeline pipeline, ListenerContext context) {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
         .initialSettings(Http2Settings.defaultSettings()
@@ -84,7 +88,9 @@ public final class Http2Frontend {
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
     pipeline.addLast("h2-errors", new ConnectionErrors(context));
     // After the codec's SETTINGS (written as it was added): the connection window, see above.
-    pipeline.context("h2-drain").writeAndFlush(
-        new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+    if (pipeline.channel().isActive()) { // the codec writes its SETTINGS only on an active channel
+      pipeline.context("h2-drain").writeAndFlush(
+          new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+    }
   }
 }
