@@ -9,6 +9,7 @@ import io.baton.it.support.Generations;
 import io.baton.sidecar.demo.BatonProcess;
 import io.baton.sidecar.demo.LoadClient;
 import io.baton.sidecar.demo.LoadResult;
+import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.demo.ServingLine;
 import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.demo.TlsClient;
@@ -199,6 +200,19 @@ class TlsHandoffTest {
     OpensslClient.Result still = OpensslClient.get(port, "/load/still-served", null, null, null);
     assertThat(still.statusLine()).as(still.output()).startsWith("HTTP/1.1 200");
     assertThat(certificateIn(still.serverCertificate())).isEqualTo(fileCertificate(rotated.certificate()));
+
+    // Plain text on the TLS listener: that connection's handshake fails, is logged with the peer
+    // and counted; the generation serves on.
+    try (RawHttp plaintext = new RawHttp(new InetSocketAddress("127.0.0.1", port))) {
+      plaintext.send("GET /load/plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+      assertThat(plaintext.awaitEof()).as("closed without an answer").isTrue();
+    }
+    generations.active().awaitLogLine("listener web: TLS handshake with /127.0.0.1:", Generations.WAIT);
+    assertThat(generations.active().stderrText()).contains("failed: not a TLS record (a plaintext client, or garbage)");
+    assertThat(Admin.metrics(generations.serving().admin()))
+        .contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 1.0");
+    assertThat(OpensslClient.get(port, "/load/after-plaintext", null, null, null).statusLine()).startsWith("HTTP/1.1 200");
+    assertThat(upstream.idCounts()).doesNotContainKey("plaintext");
   }
 
   private static Certificate peerCertificate(int port) throws Exception {
