@@ -10,6 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -89,7 +90,16 @@ final class H2cConnection {
     if (state == State.CONNECTING) {
       return streams < STREAMS_BEFORE_SETTINGS && cluster.isMember(endpoint);
     }
-    return state == State.READY && streams < codec.connection().local().maxActiveStreams() && cluster.isMember(endpoint);
+    return state == State.READY && streams < streamLimit() && cluster.isMember(endpoint);
+  }
+
+  /**
+   * The member's MAX_CONCURRENT_STREAMS, but no more than the connection window covers (see
+   * {@link Http2Frontend#CONNECTION_WINDOW}): a member that allows unlimited streams gets more
+   * connections instead.
+   */
+  private int streamLimit() {
+    return Math.min(codec.connection().local().maxActiveStreams(), Http2Frontend.MAX_CONCURRENT_STREAMS);
   }
 
   void open(ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {
@@ -147,7 +157,7 @@ final class H2cConnection {
     waiting.clear();
     // The member's SETTINGS may allow fewer streams than were given while connecting: those
     // above its limit go back to the pool, which finds them another connection.
-    int limit = codec.connection().local().maxActiveStreams();
+    int limit = streamLimit();
     for (int i = 0; i < now.size(); i++) {
       Waiter w = now.get(i);
       if (i < limit) {
@@ -200,6 +210,15 @@ final class H2cConnection {
 
   /** Watches the connection's own frames and events: SETTINGS, GOAWAY, idleness, the close. */
   private final class Watcher extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+      // The codec wrote the preface as the connection became active; then the connection window
+      // (why: Http2Frontend.CONNECTION_WINDOW).
+      ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(
+          Http2Frontend.CONNECTION_WINDOW - io.netty.handler.codec.http2.Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+      super.channelActive(ctx);
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Http2SettingsFrame && state == State.CONNECTING) {

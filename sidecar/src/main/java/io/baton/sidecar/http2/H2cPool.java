@@ -49,10 +49,15 @@ final class H2cPool {
    */
   void openStream(HostPort endpoint, ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {
     List<H2cConnection> list = connections.computeIfAbsent(endpoint, e -> new ArrayList<>(2));
-    for (H2cConnection c : list) {
+    // By index: asking a connection may make it leave the list (it learned of a GOAWAY).
+    for (int i = 0; i < list.size(); ) {
+      H2cConnection c = list.get(i);
       if (c.takesNewStream()) {
         c.open(handler, then);
         return;
+      }
+      if (i < list.size() && list.get(i) == c) {
+        i++;
       }
     }
     H2cConnection fresh = new H2cConnection(this, cluster, loop, endpoint);

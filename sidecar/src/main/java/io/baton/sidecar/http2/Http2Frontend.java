@@ -2,6 +2,8 @@ package io.baton.sidecar.http2;
 
 import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -26,6 +28,15 @@ public final class Http2Frontend {
   static final int MAX_HEADER_LIST_SIZE = 16 * 1024;
   /** Streams one client may have open at once; more are refused by the codec (REFUSED_STREAM). */
   static final int MAX_CONCURRENT_STREAMS = 256;
+  /**
+   * The connection-level flow-control window Baton grants, on both hops: every stream's window
+   * (64 KiB, the default) times the streams a connection may carry. A stream whose other side is
+   * slow stops being read and holds its window's worth unconsumed; with the default connection
+   * window of 64 KiB one such stream would stall every other stream of the connection (on an
+   * upstream connection: the streams of other clients). This size makes that impossible, and
+   * costs nothing more: each stream still buffers at most its own window.
+   */
+  static final int CONNECTION_WINDOW = MAX_CONCURRENT_STREAMS * Http2CodecUtil.DEFAULT_WINDOW_SIZE;
 
   private Http2Frontend() {}
 
@@ -48,7 +59,11 @@ public final class Http2Frontend {
     }
   }
 
-  /** Adds the HTTP/2 server handlers at the end of {@code pipeline}. Call on the channel's event loop. */
+  /**
+   * Adds the HTTP/2 server handlers at the end of {@code pipeline}, on an active channel whose
+   * next inbound bytes are the client preface (bytes already read may be fired through the
+   * pipeline right after). Call on the channel's event loop.
+   */
   public static void install(ChannelPipeline pipeline, ListenerContext context) {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
         .initialSettings(Http2Settings.defaultSettings()
@@ -72,5 +87,10 @@ public final class Http2Frontend {
     pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
     pipeline.addLast("h2-errors", new ConnectionErrors(context));
+    // After the codec's SETTINGS (written as it was added): the connection window, see above.
+    if (pipeline.channel().isActive()) { // the codec writes its SETTINGS only on an active channel
+      pipeline.context("h2-drain").writeAndFlush(
+          new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+    }
   }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Frame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -66,6 +67,14 @@ public final class H2TestClient implements AutoCloseable {
           protected void initChannel(Channel ch) {
             ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new ChannelInboundHandlerAdapter() {
               @Override
+              public void channelActive(ChannelHandlerContext ctx) {
+                // As real clients do (grpc-java, browsers): a connection window far above one
+                // stream's, so a stream this client stops reading holds up only itself.
+                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
+                ctx.fireChannelActive();
+              }
+
+              @Override
               public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 if (msg instanceof Http2GoAwayFrame g) {
                   connectionFrames.add("GOAWAY " + g.lastStreamId() + " " + g.errorCode());
@@ -96,6 +105,14 @@ public final class H2TestClient implements AutoCloseable {
 
   /** Sends a request with {@code body} in pieces and optional {@code trailers}. */
   public CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers) {
+    return send(headers, body, trailers, true);
+  }
+
+  /**
+   * Sends a request; with {@code reading} false its stream reads nothing of the response (a
+   * client that stalls: its window fills and stays full).
+   */
+  public CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers, boolean reading) {
     CompletableFuture<Response> result = new CompletableFuture<>();
     Collector collector = new Collector(result);
     new Http2StreamChannelBootstrap(channel).handler(collector).open().addListener(f -> {
@@ -104,6 +121,7 @@ public final class H2TestClient implements AutoCloseable {
         return;
       }
       Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+      stream.config().setAutoRead(reading);
       boolean headersOnly = body.isEmpty() && trailers == null;
       stream.write(new DefaultHttp2HeadersFrame(headers, headersOnly));
       for (int i = 0; i < body.size(); i++) {

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -38,7 +39,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answered {@code :status 200} with the request body streamed back as it arrives and trailers
  * {@code x-echo-trailer} (the request's trailer of that name, or "none") and {@code grpc-status 0}.
  * Path {@code /hold} answers its headers only when the test calls {@link #releaseHeld()}. Path
- * {@code /reset} resets the stream with INTERNAL_ERROR.
+ * {@code /reset} resets the stream with INTERNAL_ERROR, {@code /reset-mid-response} does so after
+ * its headers and some DATA. Path {@code /stall} answers its headers
+ * and never reads the request body.
  */
 public final class H2cEchoUpstream implements AutoCloseable {
 
@@ -64,7 +67,14 @@ public final class H2cEchoUpstream implements AutoCloseable {
                 .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams))
                 .build();
             AtomicInteger streamsHere = new AtomicInteger();
-            ch.pipeline().addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            ch.pipeline().addLast(codec, new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelActive(ChannelHandlerContext ctx) {
+                // As real servers do: a connection window far above one stream's (see /stall).
+                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
+                ctx.fireChannelActive();
+              }
+            }, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
               @Override
               protected void initChannel(Http2StreamChannel stream) {
                 stream.pipeline().addLast(new Echo(codec, connection, streamsHere.incrementAndGet()));
@@ -146,6 +156,19 @@ public final class H2cEchoUpstream implements AutoCloseable {
         maxActive.accumulateAndGet(active.incrementAndGet(), Math::max);
         ctx.channel().closeFuture().addListener(f -> active.decrementAndGet());
         String path = String.valueOf(h.headers().path());
+        if (path.equals("/stall")) {
+          // Answers at once and then reads nothing: the request body stops at the stream's window.
+          sendHeaders(ctx);
+          ctx.channel().config().setAutoRead(false);
+          return;
+        }
+        if (path.equals("/reset-mid-response")) {
+          sendHeaders(ctx);
+          // The reset after the DATA has left (a reset written at once would cancel the queued DATA).
+          ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("partial", java.nio.charset.StandardCharsets.UTF_8), false))
+              .addListener(f -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)));
+          return;
+        }
         if (path.equals("/reset")) {
           ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR));
           return;

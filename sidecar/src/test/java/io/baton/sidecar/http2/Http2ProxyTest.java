@@ -159,6 +159,56 @@ class Http2ProxyTest {
   }
 
   @Test
+  void aStalledStreamDoesNotStallTheOtherStreamsOfItsConnections() throws Exception {
+    try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
+        ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
+        H2TestClient client = new H2TestClient(proxy.address())) {
+      // 512 KiB echoed to a stream that reads nothing: its 64 KiB window fills at the client, the
+      // proxy stops reading its upstream stream, which holds another 64 KiB unconsumed there: with
+      // 64 KiB connection windows the upstream connection (shared with the next stream) and the
+      // client connection would both be stuck. (Fails without the WINDOW_UPDATE that
+      // H2cConnection.Watcher.channelActive sends.)
+      List<String> big = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        big.add("s".repeat(64 * 1024));
+      }
+      CompletableFuture<H2TestClient.Response> stalled = client.send(H2TestClient.post("/echo"), big, null, false);
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.streamsReceived() == 1);
+      for (int i = 0; i < 5; i++) {
+        H2TestClient.Response r = client.send(H2TestClient.post("/echo"), List.of("x".repeat(100_000)), null)
+            .get(10, TimeUnit.SECONDS);
+        assertThat(r.bodyText()).as("stream %d beside a stalled one", i).hasSize(100_000);
+      }
+      assertThat(upstream.connectionsAccepted()).as("all on one upstream connection").isEqualTo(1);
+      assertThat(stalled).isNotDone();
+    }
+  }
+
+  @Test
+  void anUploadTheUpstreamStopsReadingDoesNotStallTheClientsOtherStreams() throws Exception {
+    try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
+        ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
+        H2TestClient client = new H2TestClient(proxy.address())) {
+      // 512 KiB to a member that reads none of it: the proxy stops reading the client's stream
+      // once the member's stream window is full, and holds up to 64 KiB of it unconsumed. With a
+      // 64 KiB connection window toward the client, that would stop every other stream of the
+      // client's connection. (Fails without the WINDOW_UPDATE in Http2Frontend.install.)
+      List<String> big = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        big.add("u".repeat(64 * 1024));
+      }
+      CompletableFuture<H2TestClient.Response> stalled = client.send(H2TestClient.post("/stall"), big, null);
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.streamsReceived() == 1);
+      for (int i = 0; i < 5; i++) {
+        H2TestClient.Response r = client.send(H2TestClient.post("/echo"), List.of("y".repeat(100_000)), null)
+            .get(10, TimeUnit.SECONDS);
+        assertThat(r.bodyText()).as("upload %d beside a stalled one", i).hasSize(100_000);
+      }
+      assertThat(stalled).isNotDone();
+    }
+  }
+
+  @Test
   void concurrentStreamsShareUpstreamConnections() throws Exception {
     int streams = 20;
     try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
@@ -245,6 +295,25 @@ class Http2ProxyTest {
       assertThat(String.valueOf(r.headers().get("grpc-status"))).as("RST_STREAM(INTERNAL_ERROR) is INTERNAL in grpc-java")
           .isEqualTo("13");
       assertThat(client.get("/reset", null).get(10, TimeUnit.SECONDS).status()).isEqualTo("502");
+    }
+  }
+
+  @Test
+  void anUpstreamResetMidResponseEndsAGrpcCallWithTrailersAndResetsAPlainStream() throws Exception {
+    try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
+        ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
+        H2TestClient client = new H2TestClient(proxy.address())) {
+      H2TestClient.Response grpc = client.send(grpcHeaders().path("/reset-mid-response"), List.of(), null)
+          .get(10, TimeUnit.SECONDS);
+      assertThat(grpc.resetCode()).as("a gRPC call is ended, not reset").isEqualTo(-1);
+      assertThat(grpc.status()).isEqualTo("200");
+      assertThat(grpc.bodyText()).isEqualTo("partial");
+      assertThat(grpc.trailers()).isNotNull();
+      assertThat(String.valueOf(grpc.trailers().get("grpc-status"))).as("INTERNAL_ERROR maps to INTERNAL").isEqualTo("13");
+
+      H2TestClient.Response plain = client.get("/reset-mid-response", null).get(10, TimeUnit.SECONDS);
+      assertThat(plain.resetCode()).as("the only way to tell an HTTP client its body is cut short")
+          .isEqualTo(Http2Error.INTERNAL_ERROR.code());
     }
   }
 
