@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answered {@code :status 200} with the request body streamed back as it arrives and trailers
  * {@code x-echo-trailer} (the request's trailer of that name, or "none") and {@code grpc-status 0}.
  * Path {@code /hold} answers its headers only when the test calls {@link #releaseHeld()}. Path
- * {@code /reset} resets the stream with INTERNAL_ERROR. Path {@code /stall} answers its headers
+ * {@code /reset} resets the stream with INTERNAL_ERROR, {@code /reset-mid-response} does so after
+ * its headers and some DATA. Path {@code /stall} answers its headers
  * and never reads the request body.
  */
 public final class H2cEchoUpstream implements AutoCloseable {
@@ -159,6 +160,13 @@ public final class H2cEchoUpstream implements AutoCloseable {
           // Answers at once and then reads nothing: the request body stops at the stream's window.
           sendHeaders(ctx);
           ctx.channel().config().setAutoRead(false);
+          return;
+        }
+        if (path.equals("/reset-mid-response")) {
+          sendHeaders(ctx);
+          // The reset after the DATA has left (a reset written at once would cancel the queued DATA).
+          ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("partial", java.nio.charset.StandardCharsets.UTF_8), false))
+              .addListener(f -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)));
           return;
         }
         if (path.equals("/reset")) {

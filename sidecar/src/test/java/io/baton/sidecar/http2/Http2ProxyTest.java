@@ -299,6 +299,25 @@ class Http2ProxyTest {
   }
 
   @Test
+  void anUpstreamResetMidResponseEndsAGrpcCallWithTrailersAndResetsAPlainStream() throws Exception {
+    try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
+        ProxyUnderTest proxy = proxy(UpstreamProtocol.H2C, upstream.endpoint());
+        H2TestClient client = new H2TestClient(proxy.address())) {
+      H2TestClient.Response grpc = client.send(grpcHeaders().path("/reset-mid-response"), List.of(), null)
+          .get(10, TimeUnit.SECONDS);
+      assertThat(grpc.resetCode()).as("a gRPC call is ended, not reset").isEqualTo(-1);
+      assertThat(grpc.status()).isEqualTo("200");
+      assertThat(grpc.bodyText()).isEqualTo("partial");
+      assertThat(grpc.trailers()).isNotNull();
+      assertThat(String.valueOf(grpc.trailers().get("grpc-status"))).as("INTERNAL_ERROR maps to INTERNAL").isEqualTo("13");
+
+      H2TestClient.Response plain = client.get("/reset-mid-response", null).get(10, TimeUnit.SECONDS);
+      assertThat(plain.resetCode()).as("the only way to tell an HTTP client its body is cut short")
+          .isEqualTo(Http2Error.INTERNAL_ERROR.code());
+    }
+  }
+
+  @Test
   void aGrpcCallToAClusterWithoutMembersIsUnavailable() throws Exception {
     try (ProxyUnderTest proxy = proxy(UpstreamProtocol.HTTP1);
         H2TestClient client = new H2TestClient(proxy.address())) {
