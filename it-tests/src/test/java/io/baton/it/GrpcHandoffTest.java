@@ -1,6 +1,7 @@
 package io.baton.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
@@ -41,7 +42,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Unary calls under load across ten handoffs: all OK, each call id at the upstream once. A
  * server-streaming call and a bidirectional call opened on generation 1 outlive the handoff(s):
  * generation 1 keeps draining them (its GOAWAY lets in-flight streams finish), every message
- * arrives, the call ends OK.
+ * arrives, the call ends OK; a client-streaming call likewise delivers every message to the upstream.
+ * The caller's deadline and the upstream's status and message pass through unchanged.
  */
 @Timeout(300)
 @ExtendWith(DumpLogsOnFailure.class)
@@ -173,6 +175,70 @@ class GrpcHandoffTest {
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
+  }
+
+  @Test
+  void aClientStreamStartedOnGenerationOneArrivesWholeAcrossHandoffs() throws Exception {
+    LinkedBlockingQueue<EchoReply> replies = new LinkedBlockingQueue<>();
+    CompletableFuture<Status> end = new CompletableFuture<>();
+    StreamObserver<EchoRequest> out = EchoGrpc.newStub(channel).clientStream(observer(replies, end));
+    StringBuilder sentPayloads = new StringBuilder();
+    int sent = 0;
+    for (; sent < 3; sent++) {
+      out.onNext(EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
+      sentPayloads.append("m").append(sent).append(';');
+    }
+    // The call reached the upstream through generation 1 before any handoff.
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> upstream.callIdCounts().containsKey("client-1"));
+
+    List<BatonProcess> draining = new ArrayList<>();
+    for (int i = 0; i < STREAM_HANDOFFS; i++) {
+      draining.add(generations.handOffWhilePredecessorDrains());
+      for (int k = 0; k < 5; k++, sent++) {
+        out.onNext(EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
+        sentPayloads.append("m").append(sent).append(';');
+      }
+    }
+    assertThat(end).as("the call waits for the client to end it").isNotDone();
+    assertThat(draining.get(0).isAlive()).as("generation 1 still drains the call").isTrue();
+    out.onCompleted();
+
+    Status status = end.get(30, TimeUnit.SECONDS);
+    assertThat(status.getCode()).as("%s", status).isEqualTo(Status.Code.OK);
+    EchoReply reply = replies.poll(5, TimeUnit.SECONDS);
+    assertThat(reply).as("the one answer").isNotNull();
+    assertThat(reply.getReceived()).as("messages the upstream read").isEqualTo(sent);
+    assertThat(reply.getPayload()).as("every message, in order").isEqualTo(sentPayloads.toString());
+    assertThat(upstream.callIdCounts()).isEqualTo(Map.of("client-1", 1));
+    System.out.println("client stream across " + STREAM_HANDOFFS + " handoffs: " + sent + " messages, " + status);
+    for (BatonProcess p : draining) {
+      assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
+    }
+  }
+
+  @Test
+  void theCallersDeadlineAndTheUpstreamsStatusAndMessagePassThroughUnchanged() {
+    EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(channel);
+    // grpc-timeout travels to the upstream: it sees a deadline no later than the caller's.
+    EchoReply reply = stub.withDeadlineAfter(20, TimeUnit.SECONDS)
+        .unary(EchoRequest.newBuilder().setCallId("deadline-1").setPayload("p").build());
+    assertThat(reply.getDeadlineMillisLeft()).as("deadline the upstream saw, ms left").isBetween(1L, 20_000L);
+    EchoReply none = stub.unary(EchoRequest.newBuilder().setCallId("deadline-2").setPayload("p").build());
+    assertThat(none.getDeadlineMillisLeft()).as("no deadline, none invented").isZero();
+
+    // A status set by the upstream arrives in the trailers as it was sent, message included.
+    Status notFound = Status.fromThrowable(catchThrowable(() -> stub.unary(EchoRequest.newBuilder()
+        .setCallId("status-1").setFailWithStatus(Status.Code.NOT_FOUND.value()).setPayload("no such thing: 42").build())));
+    assertThat(notFound.getCode()).isEqualTo(Status.Code.NOT_FOUND);
+    assertThat(notFound.getDescription()).isEqualTo("no such thing: 42");
+
+    // A deadline shorter than the upstream's answer ends the call as DEADLINE_EXCEEDED, not as a
+    // reset or UNAVAILABLE made up by Baton.
+    Status late = Status.fromThrowable(catchThrowable(() -> stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+        .unary(EchoRequest.newBuilder().setCallId("late-1").setDelayMillis(3000).setPayload("p").build())));
+    assertThat(late.getCode()).as("%s", late).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    // Baton still serves the next call on the same connection.
+    assertThat(stub.unary(EchoRequest.newBuilder().setCallId("after-1").setPayload("ok").build()).getPayload()).isEqualTo("ok");
   }
 
   private List<BatonProcess> handOffWhileTheStreamRuns() {

@@ -4,6 +4,9 @@ import io.baton.proto.testing.v1.EchoGrpc;
 import io.baton.proto.testing.v1.EchoReply;
 import io.baton.proto.testing.v1.EchoRequest;
 import io.baton.proto.testing.v1.StreamRequest;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -48,13 +51,21 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
   public void unary(EchoRequest request, StreamObserver<EchoReply> out) {
     record(request.getCallId());
     inFlight.incrementAndGet();
-    EchoReply reply = EchoReply.newBuilder().setCallId(request.getCallId()).setPayload(request.getPayload()).build();
+    Deadline deadline = Context.current().getDeadline();
+    EchoReply reply = EchoReply.newBuilder().setCallId(request.getCallId()).setPayload(request.getPayload())
+        .setDeadlineMillisLeft(deadline == null ? 0 : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)))
+        .build();
     Runnable answer = () -> {
       inFlight.decrementAndGet();
-      if (!((ServerCallStreamObserver<EchoReply>) out).isCancelled()) {
-        out.onNext(reply);
-        out.onCompleted();
+      if (((ServerCallStreamObserver<EchoReply>) out).isCancelled()) {
+        return;
       }
+      if (request.getFailWithStatus() != 0) {
+        out.onError(Status.fromCodeValue(request.getFailWithStatus()).withDescription(request.getPayload()).asRuntimeException());
+        return;
+      }
+      out.onNext(reply);
+      out.onCompleted();
     };
     if (request.getDelayMillis() > 0) {
       timer.schedule(answer, request.getDelayMillis(), TimeUnit.MILLISECONDS);
