@@ -43,7 +43,7 @@ class BadConfigTest {
     Path config = validConfig();
     Files.writeString(config, Files.readString(config).replace("drain:\n", "drain:\n  grace: 5s\n"));
     BatonProcess p = runAndExit(config, 2);
-    assertThat(p.stderrText()).contains("drain.grace: unknown key (expected one of: migrate, timeout)");
+    assertThat(p.stderrText()).contains("drain.grace: unknown key (expected one of: http2GoawayDelay, migrate, timeout)");
   }
 
   @Test
