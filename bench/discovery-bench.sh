@@ -7,34 +7,15 @@
 # Knobs (environment): ROUNDS=20
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-JAR="$ROOT/sidecar/target/baton.jar"
+BENCH_NAME=discovery-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 ROUNDS="${ROUNDS:-20}"
 PREFIX=/baton/clusters/app/
 
-log() { echo "[discovery-bench] $*" >&2; }
-die() { echo "[discovery-bench] error: $*" >&2; exit 1; }
-
-[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
 for tool in etcd etcdctl curl python3; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is needed (scripts/install-test-deps.sh installs etcd and etcdctl)"
 done
-
-JAVA=(java -Xmx256m)
-JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
-  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
-fi
-
-WORK="$(mktemp -d /tmp/baton-discovery-bench.XXXXXX)"
-chmod 700 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_ms() { date +%s%3N; }

@@ -10,9 +10,10 @@
 #                      HANDOFFS=5 HANDOFF_INTERVAL=3 (s) CLUSTER=h2c (or http1)
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH_NAME=h2-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-JAR="$ROOT/sidecar/target/baton.jar"
 DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-3}"
@@ -22,59 +23,10 @@ STREAMS="${STREAMS:-8}"
 HANDOFFS="${HANDOFFS:-5}"
 HANDOFF_INTERVAL="${HANDOFF_INTERVAL:-3}"
 CLUSTER="${CLUSTER:-h2c}"
-OUT_DIR="$ROOT/bench/out"
 
-log() { echo "[h2-bench] $*" >&2; }
-die() { echo "[h2-bench] error: $*" >&2; exit 1; }
-
-[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
 [[ "$CLUSTER" == h2c || "$CLUSTER" == http1 ]] || die "CLUSTER: \"$CLUSTER\" (expected h2c or http1)"
 command -v h2load >/dev/null 2>&1 \
   || die "h2load not found (expected it: scripts/install-test-deps.sh installs Debian package nghttp2-client)"
-
-JAVA=(java -Xmx256m)
-JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
-  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
-fi
-
-WORK="$(mktemp -d /tmp/baton-h2-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
-  done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for_line FILE REGEX PID TIMEOUT_S -> prints the first matching line
-wait_for_line() {
-  local file="$1" re="$2" pid="$3" deadline=$((SECONDS + $4)) line
-  while (( SECONDS < deadline )); do
-    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
-    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file".err "$file" >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
-    sleep 0.05
-  done
-  die "no \"$re\" from pid $pid within $4 s"
-}
-
-# wait_exit PID TIMEOUT_S
-wait_exit() {
-  local pid="$1" deadline=$((SECONDS + $2))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
-    sleep 0.05
-  done
-  wait "$pid" 2>/dev/null || true
-}
 
 # --- upstream: h2c (and gRPC) test upstream; an HTTP/1.1 one for CLUSTER=http1 -----------------
 if [[ "$CLUSTER" == h2c ]]; then

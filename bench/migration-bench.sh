@@ -6,55 +6,20 @@
 # Knobs (environment): CONNECTIONS=10000 ROUNDS=3
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-JAR="$ROOT/sidecar/target/baton.jar"
+BENCH_NAME=migration-bench
+BENCH_HEAP=512m
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 CONNECTIONS="${CONNECTIONS:-10000}"
 ROUNDS="${ROUNDS:-3}"
-OUT_DIR="$ROOT/bench/out"
 
-log() { echo "[migration-bench] $*" >&2; }
-die() { echo "[migration-bench] error: $*" >&2; exit 1; }
-
-[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
 command -v curl >/dev/null 2>&1 || die "curl is needed to read /metrics"
 (( $(ulimit -n) > CONNECTIONS + 500 )) || ulimit -n $((CONNECTIONS + 1000)) 2>/dev/null \
   || die "open files limit $(ulimit -n) is below CONNECTIONS=$CONNECTIONS (raise it with ulimit -n)"
 
-JAVA=(java -Xmx512m)
-JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
-  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
-fi
 # Extra JVM options for the Baton processes only, e.g. a JFR recording: BATON_JAVA_OPTS="-XX:..."
 read -r -a EXTRA <<<"${BATON_JAVA_OPTS:-}"
 
-WORK="$(mktemp -d /tmp/baton-migration-bench.XXXXXX)"
-chmod 700 "$WORK"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-wait_for_line() { # FILE REGEX PID TIMEOUT_S
-  local file="$1" re="$2" pid="$3" deadline=$((SECONDS + $4)) line
-  while (( SECONDS < deadline )); do
-    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
-    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file" "$file".err >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
-    sleep 0.05
-  done
-  die "no \"$re\" from pid $pid within $4 s"
-}
-wait_exit() { # PID TIMEOUT_S
-  local pid="$1" deadline=$((SECONDS + $2))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
-    sleep 0.01
-  done
-}
 metric() { # ADMIN SERIES -> value or empty
   curl -fsS "http://$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { print $2 }'
 }

@@ -7,9 +7,10 @@
 # Knobs (environment): DURATION=10s ROUNDS=3 WARMUP=5s THREADS=2 CONNS=64 HANDOFFS=3 HANDOFF_INTERVAL=4
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-JAR="$ROOT/sidecar/target/baton.jar"
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-5s}"
@@ -17,12 +18,6 @@ THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 HANDOFFS="${HANDOFFS:-3}"
 HANDOFF_INTERVAL="${HANDOFF_INTERVAL:-4}"
-OUT_DIR="$ROOT/bench/out"
-
-log() { echo "[bench] $*" >&2; }
-die() { echo "[bench] error: $*" >&2; exit 1; }
-
-[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
 
 if ! command -v wrk >/dev/null 2>&1; then
   log "wrk not found: installing it with apt-get"
@@ -31,50 +26,6 @@ if ! command -v wrk >/dev/null 2>&1; then
   "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null
 fi
 command -v wrk >/dev/null 2>&1 || die "wrk is not available"
-
-JAVA=(java -Xmx256m)
-JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
-  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
-fi
-
-WORK="$(mktemp -d /tmp/baton-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
-  done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for_line FILE REGEX PID TIMEOUT_S -> prints the first matching line
-wait_for_line() {
-  local file="$1" re="$2" pid="$3" timeout="$4" line deadline=$((SECONDS + $4))
-  while (( SECONDS < deadline )); do
-    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
-    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
-    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file".err "$file" >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
-    sleep 0.05
-  done
-  die "no \"$re\" from pid $pid within ${timeout}s"
-}
-
-# wait_exit PID TIMEOUT_S
-wait_exit() {
-  local pid="$1" deadline=$((SECONDS + $2))
-  while kill -0 "$pid" 2>/dev/null; do
-    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
-    sleep 0.05
-  done
-  wait "$pid" 2>/dev/null || true
-}
 
 # --- upstream --------------------------------------------------------------------------------
 "${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &

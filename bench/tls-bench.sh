@@ -8,50 +8,17 @@
 # Knobs (environment): DURATION=10s ROUNDS=3 WARMUP=5s THREADS=2 CONNS=64
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-JAR="$ROOT/sidecar/target/baton.jar"
+BENCH_NAME=tls-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-5s}"
 THREADS="${THREADS:-2}"
 CONNS="${CONNS:-64}"
 
-log() { echo "[tls-bench] $*" >&2; }
-die() { echo "[tls-bench] error: $*" >&2; exit 1; }
-[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
-command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-command -v openssl >/dev/null || die "openssl is not installed (apt-get install openssl)"
-
-JAVA=(java -Xmx256m)
-JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
-if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
-  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
-fi
-
-WORK="$(mktemp -d /tmp/baton-tls-bench.XXXXXX)"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for_line() { # FILE REGEX PID TIMEOUT_S
-  local deadline=$((SECONDS + $4)) line
-  while (( SECONDS < deadline )); do
-    line="$(grep -m1 -E "$2" "$1" 2>/dev/null || true)"
-    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
-    kill -0 "$3" 2>/dev/null || { tail -n 30 "$1".err >&2 2>/dev/null || true; die "pid $3 exited before \"$2\""; }
-    sleep 0.05
-  done
-  die "no \"$2\" from pid $3 within $4 s"
-}
+need wrk "scripts/install-test-deps.sh installs Debian package wrk"
+need openssl "scripts/install-test-deps.sh installs Debian package openssl"
 
 # An EC P-256 certificate, as a deployment would most likely use.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/web.key" -out "$WORK/web.crt" \

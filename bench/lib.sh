@@ -1,0 +1,65 @@
+# Shared by the bench scripts: logging, the Java command line, a private work directory, the
+# processes a script started (ended by pid, and only those), and waiting on their output.
+# Source it after setting BENCH_NAME (and optionally BENCH_HEAP, default 256m).
+#
+# Every wait has a deadline; every process started goes into PIDS so that cleanup ends it.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$ROOT/sidecar/target/baton.jar"
+OUT_DIR="$ROOT/bench/out"
+
+log() { echo "[$BENCH_NAME] $*" >&2; }
+die() { echo "[$BENCH_NAME] error: $*" >&2; exit 1; }
+
+[[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
+
+# need TOOL HINT: dies naming the tool and where it comes from
+need() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is not installed (expected it: $2)"
+}
+
+JAVA=(java "-Xmx${BENCH_HEAP:-256m}")
+JAVA_SPEC="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
+  # Netty 4.2 on JDK 24+ (design.md, measured pitfalls).
+  JAVA+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
+fi
+
+WORK="$(mktemp -d "/tmp/baton-$BENCH_NAME.XXXXXX")"
+chmod 700 "$WORK" # a run directory under it must not be reachable by other users
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null || true; fi
+  done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
+  done
+  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for_line FILE REGEX PID TIMEOUT_S -> prints the first matching line
+wait_for_line() {
+  local file="$1" re="$2" pid="$3" deadline=$((SECONDS + $4)) line
+  while (( SECONDS < deadline )); do
+    line="$(grep -m1 -E "$re" "$file" 2>/dev/null || true)"
+    if [[ -n "$line" ]]; then echo "$line"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$file".err "$file" >&2 2>/dev/null || true; die "pid $pid exited before \"$re\""; }
+    sleep 0.05
+  done
+  die "no \"$re\" from pid $pid within $4 s"
+}
+
+# wait_exit PID TIMEOUT_S
+wait_exit() {
+  local pid="$1" deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    (( SECONDS < deadline )) || die "pid $pid still running after $2 s"
+    sleep 0.05
+  done
+  wait "$pid" 2>/dev/null || true
+}
