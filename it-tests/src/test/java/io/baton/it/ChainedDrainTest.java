@@ -57,14 +57,7 @@ class ChainedDrainTest {
 
   @Test
   void aRequestHeldOnGenerationOneOutlivesThreeHandoffsUnderLoadAndTheCountersAddUp() throws Exception {
-    upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
-        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config = upstreamAndConfig();
     List<BatonProcess> generations = new ArrayList<>();
     generations.add(fixture.start(config));
     ServingLine first = generations.get(0).awaitServing(WAIT);
@@ -164,14 +157,7 @@ class ChainedDrainTest {
    */
   @Test
   void sigtermToTheActiveGenerationWhileItsPredecessorDrainsStopsBothWithoutARollback() throws Exception {
-    upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("120s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
-        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config = upstreamAndConfig();
     BatonProcess first = fixture.start(config);
     InetSocketAddress web = first.awaitServing(WAIT).listener("web");
     try (RawHttp slow = new RawHttp(web)) {
@@ -205,5 +191,17 @@ class ChainedDrainTest {
         .filter(l -> l.startsWith("baton_requests_total{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
+  }
+
+  /** A test upstream and a config whose drain and request timeout outlast a request held across handoffs. */
+  private Path upstreamAndConfig() {
+    upstream = TestUpstream.start(0);
+    return fixture.config()
+        .servingHeader(true)
+        .drainTimeout("120s")
+        .httpListener("web", "127.0.0.1:0", "backend")
+        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
+        .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
+        .write();
   }
 }
