@@ -102,6 +102,10 @@ class DeployMetricsTest {
     }
     assertThat(fromRules).as("metrics the rules query").isPositive();
     assertThat(queried.size()).as("the dashboard queries more than the rules").isGreaterThan(fromRules);
+    assertThat(queried).as("the dashboard's panels on protocols, HTTP/2 drains, TLS and chained drains").contains(
+        "baton_requests_total", "baton_requests_active", "baton_http2_goaway_sent_total", "baton_http2_streams_refused_total",
+        "baton_http2_drain_streams_completed_total", "baton_tls_handshakes_total", "baton_tls_resumptions_total",
+        "baton_predecessors_draining", "baton_upstream_errors_total");
 
     Set<String> exported = new TreeSet<>();
     SAMPLE.matcher(metrics).results().forEach(m -> exported.add(m.group(1)));
