@@ -19,12 +19,12 @@ public final class ListenerMetrics {
   private final AtomicLong drainConnections = new AtomicLong();
   private final Counter accepted;
   private final RequestSeries http1;
-  /** Registered at the first HTTP/2 stream: a listener no HTTP/2 client uses exports no h2 series. */
-  private volatile RequestSeries h2;
-  private Counter goawayFirst;
-  private Counter goawayFinal;
-  private Counter streamsRefused;
-  private Counter streamsCompletedDuringDrain;
+  /**
+   * Registered by {@link #exportHttp2()} when an HTTP listener is created, so that a scrape has every
+   * h2 series at 0 before the first HTTP/2 client comes: a dashboard panel or alert on them then
+   * has data (and {@code rate()} a first sample) from the start, not from the first stream.
+   */
+  private volatile Http2Series http2;
 
   /** By protocol; registered on first use (building a Counter per moved connection cost 10,000 registry lookups). */
   private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
@@ -82,14 +82,37 @@ public final class ListenerMetrics {
     }
   }
 
-  private RequestSeries h2() {
-    RequestSeries s = h2;
+  /** The HTTP/2 series of this listener: streams by status class and in flight, and its drain counters. */
+  private final class Http2Series {
+    final RequestSeries streams = new RequestSeries(H2);
+    final Counter goawayFirst = goawayCounter("first");
+    final Counter goawayFinal = goawayCounter("final");
+    final Counter streamsRefused = Counter.builder("baton.http2.streams.refused")
+        .description("HTTP/2 client streams refused with REFUSED_STREAM (above the final GOAWAY or the stream limit)")
+        .tag("listener", listener).register(registry);
+    final Counter streamsCompletedDuringDrain = Counter.builder("baton.http2.drain.streams.completed")
+        .description("HTTP/2 streams that completed while the process drained")
+        .tag("listener", listener).register(registry);
+  }
+
+  /**
+   * Registers every HTTP/2 series of this listener at 0 (idempotent). Called for each listener of
+   * protocol {@code http} (cleartext or TLS: both speak h2) when it is created; a TCP listener has
+   * none. A counter carried from a predecessor registers the same series (same name and tags), so
+   * registering first or second returns one counter either way: nothing is counted twice.
+   */
+  public void exportHttp2() {
+    http2();
+  }
+
+  private Http2Series http2() {
+    Http2Series s = http2;
     if (s == null) {
       synchronized (this) {
-        if (h2 == null) {
-          h2 = new RequestSeries(H2);
+        if (http2 == null) {
+          http2 = new Http2Series();
         }
-        s = h2;
+        s = http2;
       }
     }
     return s;
@@ -139,59 +162,34 @@ public final class ListenerMetrics {
 
   /** An HTTP/2 stream opened by a client arrived. */
   public void streamStarted() {
-    h2().active.incrementAndGet();
+    http2().streams.active.incrementAndGet();
   }
 
   /** An HTTP/2 stream ended with {@code status} sent (0: reset or failed without a response). */
   public void streamFinished(int status) {
-    h2().finished(status);
+    http2().streams.finished(status);
   }
 
   /** HTTP/1.1 requests and HTTP/2 streams in flight: what a drain waits for. */
   public long requestsActive() {
-    RequestSeries s = h2;
-    return http1.active.get() + (s == null ? 0 : s.active.get());
+    Http2Series s = http2;
+    return http1.active.get() + (s == null ? 0 : s.streams.active.get());
   }
 
   /** A draining HTTP/2 connection sent its {@code first} (last stream 2^31-1) or {@code final} GOAWAY. */
   public void http2GoawaySent(String phase) {
-    Counter c;
-    synchronized (this) {
-      if (goawayFirst == null) {
-        goawayFirst = goawayCounter("first");
-        goawayFinal = goawayCounter("final");
-      }
-      c = "first".equals(phase) ? goawayFirst : goawayFinal;
-    }
-    c.increment();
+    Http2Series s = http2();
+    ("first".equals(phase) ? s.goawayFirst : s.goawayFinal).increment();
   }
 
   /** An HTTP/2 stream was refused with RST_STREAM(REFUSED_STREAM): never processed. */
   public void http2StreamRefused() {
-    Counter c;
-    synchronized (this) {
-      if (streamsRefused == null) {
-        streamsRefused = Counter.builder("baton.http2.streams.refused")
-            .description("HTTP/2 client streams refused with REFUSED_STREAM (above the final GOAWAY or the stream limit)")
-            .tag("listener", listener).register(registry);
-      }
-      c = streamsRefused;
-    }
-    c.increment();
+    http2().streamsRefused.increment();
   }
 
   /** An HTTP/2 stream accepted before the drain completed while the process drained. */
   public void http2StreamCompletedDuringDrain() {
-    Counter c;
-    synchronized (this) {
-      if (streamsCompletedDuringDrain == null) {
-        streamsCompletedDuringDrain = Counter.builder("baton.http2.drain.streams.completed")
-            .description("HTTP/2 streams that completed while the process drained")
-            .tag("listener", listener).register(registry);
-      }
-      c = streamsCompletedDuringDrain;
-    }
-    c.increment();
+    http2().streamsCompletedDuringDrain.increment();
   }
 
   private Counter goawayCounter(String phase) {

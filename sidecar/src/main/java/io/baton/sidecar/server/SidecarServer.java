@@ -17,6 +17,7 @@ import io.baton.sidecar.config.BatonConfig;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerConfig;
+import io.baton.sidecar.config.ListenerProtocol;
 import com.google.protobuf.Any;
 import io.baton.sidecar.discovery.Discoveries;
 import io.baton.sidecar.discovery.DiscoveryUnavailableException;
@@ -280,6 +281,11 @@ public final class SidecarServer {
         ListenerContext ctx = new ListenerContext(lc, clusters.get(lc.cluster()), metrics.listener(lc.name()),
             drainState, generation, config.admin().servingHeader(), config.drain().http2GoawayDelay());
         contexts.put(lc.name(), ctx);
+        if (lc.protocol() == ListenerProtocol.HTTP) {
+          // Every h2 series at 0 from the start (HTTP/1.1's always are): dashboards and alerts on
+          // them have data before the first HTTP/2 client, and rate() a first sample.
+          metrics.listener(lc.name()).exportHttp2();
+        }
         ChannelHandler initializer = switch (lc.protocol()) {
           case HTTP -> lc.tls().isPresent()
               // Certificate and key read now: a handoff is how they are rotated.

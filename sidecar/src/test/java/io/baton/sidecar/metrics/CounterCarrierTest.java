@@ -128,4 +128,91 @@ class CounterCarrierTest {
     assertThat(next.registry().get("baton.requests").tags("listener", "web", "code_class", "2xx", "protocol", "http1")
         .counter().count()).isEqualTo(6);
   }
+
+  private static double count(BatonMetrics m, String name, String... tags) {
+    return m.registry().get(name).tags(tags).counter().count();
+  }
+
+  /**
+   * Both generations register the h2 and TLS series at 0 when their listeners are created: the
+   * successor's (created after continueFrom, as SidecarServer does, or before) and the carried
+   * ones are one series, and the zeros the predecessor reports add nothing.
+   */
+  @Test
+  void seriesRegisteredAtZeroOnBothSidesContinueOnceAcrossAHandoff() {
+    BatonMetrics old = new BatonMetrics();
+    ListenerMetrics oldWeb = old.listener("web");
+    oldWeb.exportHttp2();
+    TlsMetrics oldTls = old.tls("secure");
+    old.listener("secure").exportHttp2();
+    for (int i = 0; i < 4; i++) {
+      oldWeb.streamStarted();
+      oldWeb.streamFinished(200);
+    }
+    oldTls.handshakeSucceeded(false);
+    oldTls.handshakeFailed();
+
+    BatonMetrics next = new BatonMetrics();
+    next.listener("secure").exportHttp2(); // registered before the carried counters arrive
+    next.tls("secure");
+    next.carrier().continueFrom(old.carrier().snapshot());
+    next.listener("web").exportHttp2(); // and after them, as SidecarServer does
+    next.carrier().predecessorStoppedAccepting(old.carrier().snapshot());
+    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx")).isEqualTo(4);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isZero();
+
+    // The old generation drains: GOAWAYs, a stream refused, two that complete; the new one serves.
+    oldWeb.http2GoawaySent("first");
+    oldWeb.http2GoawaySent("final");
+    oldWeb.http2StreamRefused();
+    for (int i = 0; i < 2; i++) {
+      oldWeb.streamStarted();
+      oldWeb.http2StreamCompletedDuringDrain();
+      oldWeb.streamFinished(200);
+    }
+    ListenerMetrics nextWeb = next.listener("web");
+    nextWeb.streamStarted();
+    nextWeb.streamFinished(200);
+    next.tls("secure").handshakeSucceeded(true);
+    next.carrier().predecessorFinished(old.carrier().snapshot());
+
+    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx")).as("4 + 2 + 1").isEqualTo(7);
+    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "5xx")).isZero();
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isEqualTo(1);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "final")).isEqualTo(1);
+    assertThat(count(next, "baton.http2.streams.refused", "listener", "web")).isEqualTo(1);
+    assertThat(count(next, "baton.http2.drain.streams.completed", "listener", "web")).isEqualTo(2);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "secure", "phase", "final")).isZero();
+    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "ok")).isEqualTo(2);
+    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "failed")).isEqualTo(1);
+    assertThat(count(next, "baton.tls.resumptions", "listener", "secure")).isEqualTo(1);
+    assertThat(next.scrape()).as("one series each, not a second one with the carried description")
+        .containsOnlyOnce("baton_http2_streams_refused_total{listener=\"web\"}")
+        .containsOnlyOnce("baton_tls_resumptions_total{listener=\"secure\"}");
+  }
+
+  /** Chained drains with the zero series: the oldest's late GOAWAYs reach the third generation once. */
+  @Test
+  void zeroSeriesInAChainOfThreeGenerationsCountEveryGoawayOnce() {
+    BatonMetrics first = new BatonMetrics();
+    first.listener("web").exportHttp2();
+    BatonMetrics second = new BatonMetrics();
+    second.carrier().continueFrom(first.carrier().snapshot());
+    second.listener("web").exportHttp2();
+    second.carrier().predecessorStoppedAccepting(first.carrier().snapshot());
+    first.listener("web").http2GoawaySent("first");
+    second.listener("web").http2GoawaySent("first"); // a handoff during the drain of 1
+
+    BatonMetrics third = new BatonMetrics();
+    third.carrier().continueFrom(second.carrier().snapshot());
+    third.listener("web").exportHttp2();
+    third.carrier().predecessorStoppedAccepting(second.carrier().snapshot());
+    first.listener("web").http2GoawaySent("final");
+    second.carrier().predecessorFinished(first.carrier().snapshot());
+    second.listener("web").http2GoawaySent("final");
+    third.carrier().predecessorFinished(second.carrier().snapshot());
+
+    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isEqualTo(2);
+    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "final")).isEqualTo(2);
+  }
 }
