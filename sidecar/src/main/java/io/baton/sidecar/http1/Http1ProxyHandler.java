@@ -2,7 +2,7 @@ package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.UpstreamProtocol;
-import io.baton.sidecar.http2.H2cStreams;
+import io.baton.sidecar.h2c.H2cStreams;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.baton.handoff.LiveConnection;

@@ -13,6 +13,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.baton.sidecar.config.DrainConfig;
 import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.h2c.Http2Limits;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
 import io.netty.handler.codec.http2.Http2Error;
 import java.io.ByteArrayOutputStream;
@@ -138,7 +139,7 @@ class Http2BadInputTest {
   void headersSlightlyOverTheListSizeLimitGet431AndTheConnectionGoesOn() throws Exception {
     try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
       // 17 KiB decoded, ~15 KiB as HPACK (Huffman): one frame under the 16 KiB frame size.
-      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Frontend.MAX_HEADER_LIST_SIZE + 1024)), true);
+      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Limits.MAX_HEADER_LIST_SIZE + 1024)), true);
       RawH2Connection.Frame answer = raw.readUntil(HEADERS);
       assertThat(answer.streamId()).isEqualTo(1);
       assertThat(answer.flags() & RawH2Connection.END_STREAM).as("a complete answer: 431 from the codec").isNotZero();
@@ -153,7 +154,7 @@ class Http2BadInputTest {
   void aHeadersFrameOverTheMaxFrameSizeIsAFrameSizeError() throws Exception {
     try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
       // One HEADERS frame of ~56 KiB: above SETTINGS_MAX_FRAME_SIZE (16 KiB), whatever it holds.
-      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Frontend.MAX_HEADER_LIST_SIZE)), true);
+      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Limits.MAX_HEADER_LIST_SIZE)), true);
       // The server closes with most of that frame unread, so the kernel may reset the connection
       // and the client lose the GOAWAY; the log line is the evidence either way.
       raw.sawGoawayBeforeClose(Http2Error.FRAME_SIZE_ERROR.code());
