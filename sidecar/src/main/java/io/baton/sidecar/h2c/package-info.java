@@ -5,7 +5,7 @@
  * limits Baton applies on both hops ({@link io.baton.sidecar.h2c.Http2Limits}).
  *
  * <p>Dependencies: the upstream side, below both proxies. It imports {@code upstream} (clusters,
- * connecting) and never {@code http1}, {@code http2} or {@code httpserver}. The HTTP/2 frontend
+ * connecting) and {@code metrics}, never {@code http1}, {@code http2} or {@code httpserver}. The HTTP/2 frontend
  * ({@code http2.H2cUpstreamCall}) opens streams with {@link io.baton.sidecar.h2c.H2cPool}; the
  * HTTP/1.1 proxy with {@link io.baton.sidecar.h2c.H2cStreams}, which hands it a stream to wrap in
  * HTTP/1.1 objects.
