@@ -2,7 +2,7 @@ package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.UpstreamProtocol;
-import io.baton.sidecar.http2.H2cStreams;
+import io.baton.sidecar.h2c.H2cStreams;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.baton.handoff.LiveConnection;
@@ -10,6 +10,9 @@ import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.migration.ConnectionMover;
+import io.baton.sidecar.upstream.HopByHop;
+import io.baton.sidecar.upstream.Http1UpstreamHandler;
+import io.baton.sidecar.upstream.Http1UpstreamInitializer;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.baton.sidecar.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
@@ -539,7 +542,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     if (context.servingHeader()) {
-      response.headers().set(Http1ProxyInitializer.GENERATION_HEADER, Long.toString(context.generation()));
+      response.headers().set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
     }
     current.status = status.code();
     current.responseStarted = true;
@@ -664,7 +667,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       }
       if (context.servingHeader()) {
-        response.headers().set(Http1ProxyInitializer.GENERATION_HEADER, Long.toString(context.generation()));
+        response.headers().set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
       }
       if (requestComplete) {
         state = State.STREAMING_RESPONSE;

@@ -10,9 +10,6 @@ import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 @ChannelHandler.Sharable
 public final class Http1ProxyInitializer extends ChannelInitializer<Channel> {
 
-  /** Names the generation that answered, when {@code admin.servingHeader} is on. */
-  public static final String GENERATION_HEADER = "X-Baton-Generation";
-
   private final ListenerContext context;
 
   public Http1ProxyInitializer(ListenerContext context) {

@@ -1,6 +1,8 @@
 package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
+import io.baton.sidecar.h2c.H2cPool;
+import io.baton.sidecar.h2c.H2cStreamFailure;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -51,7 +53,7 @@ final class H2cUpstreamCall implements UpstreamCall {
     H2cPool.of(cluster, loop).openStream(endpoint, new StreamHandler(), this::opened);
   }
 
-  private void opened(Http2StreamChannel channel, UpstreamFailure failure) {
+  private void opened(Http2StreamChannel channel, H2cStreamFailure failure) {
     if (state != State.OPENING) {
       if (channel != null) {
         channel.close(); // cancelled meanwhile
@@ -61,7 +63,9 @@ final class H2cUpstreamCall implements UpstreamCall {
     if (channel == null) {
       releasePending();
       state = State.DONE;
-      listener.unprocessed(failure);
+      listener.unprocessed(failure.connect()
+          ? UpstreamFailure.connect(failure.reason(), failure.detail())
+          : UpstreamFailure.lost(failure.detail()));
       return;
     }
     stream = channel;

@@ -1,10 +1,10 @@
 package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.http1.HopByHop;
-import io.baton.sidecar.http1.Http1UpstreamHandler;
-import io.baton.sidecar.http1.Http1UpstreamInitializer;
 import io.baton.sidecar.upstream.Cluster;
+import io.baton.sidecar.upstream.HopByHop;
+import io.baton.sidecar.upstream.Http1UpstreamHandler;
+import io.baton.sidecar.upstream.Http1UpstreamInitializer;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.baton.sidecar.upstream.UpstreamPool;
 import io.netty.buffer.ByteBuf;

@@ -1,5 +1,6 @@
 package io.baton.sidecar.http2;
 
+import io.baton.sidecar.h2c.Http2Limits;
 import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
@@ -23,20 +24,6 @@ import io.netty.handler.codec.http2.Http2Settings;
  * client stream its own child channel served by {@link Http2StreamProxy}.
  */
 public final class Http2Frontend {
-
-  /** Headers larger than this (HPACK-decoded, RFC 9113 §6.5.2) end the stream with 431 or the connection. */
-  static final int MAX_HEADER_LIST_SIZE = 16 * 1024;
-  /** Streams one client may have open at once; more are refused by the codec (REFUSED_STREAM). */
-  static final int MAX_CONCURRENT_STREAMS = 256;
-  /**
-   * The connection-level flow-control window Baton grants, on both hops: every stream's window
-   * (64 KiB, the default) times the streams a connection may carry. A stream whose other side is
-   * slow stops being read and holds its window's worth unconsumed; with the default connection
-   * window of 64 KiB one such stream would stall every other stream of the connection (on an
-   * upstream connection: the streams of other clients). This size makes that impossible, and
-   * costs nothing more: each stream still buffers at most its own window.
-   */
-  static final int CONNECTION_WINDOW = MAX_CONCURRENT_STREAMS * Http2CodecUtil.DEFAULT_WINDOW_SIZE;
 
   private Http2Frontend() {}
 
@@ -67,8 +54,8 @@ public final class Http2Frontend {
   public static void install(ChannelPipeline pipeline, ListenerContext context) {
     Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
         .initialSettings(Http2Settings.defaultSettings()
-            .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-            .maxHeaderListSize(MAX_HEADER_LIST_SIZE))
+            .maxConcurrentStreams(Http2Limits.MAX_CONCURRENT_STREAMS)
+            .maxHeaderListSize(Http2Limits.MAX_HEADER_LIST_SIZE))
         // Counts GOAWAY and REFUSED_STREAM as they are written, and logs the connection errors Netty raises.
         .frameLogger(new Http2FrameMeter(context))
         // Flood protections (CVE-2019-9512..9518, CVE-2023-44487 "rapid reset", CVE-2024-27316):
@@ -87,10 +74,10 @@ public final class Http2Frontend {
     pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
     pipeline.addLast("h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
     pipeline.addLast("h2-errors", new ConnectionErrors(context));
-    // After the codec's SETTINGS (written as it was added): the connection window, see above.
+    // After the codec's SETTINGS (written as it was added): the connection window (why: Http2Limits.CONNECTION_WINDOW).
     if (pipeline.channel().isActive()) { // the codec writes its SETTINGS only on an active channel
       pipeline.context("h2-drain").writeAndFlush(
-          new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+          new DefaultHttp2WindowUpdateFrame(Http2Limits.CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
     }
   }
 }

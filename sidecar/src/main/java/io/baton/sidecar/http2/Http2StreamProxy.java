@@ -2,7 +2,6 @@ package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.UpstreamProtocol;
-import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.netty.buffer.ByteBuf;
@@ -48,7 +47,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
 
   private static final Logger log = LoggerFactory.getLogger(Http2StreamProxy.class);
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-  private static final AsciiString GENERATION = AsciiString.of(Http1ProxyInitializer.GENERATION_HEADER.toLowerCase());
+  private static final AsciiString GENERATION = AsciiString.of(ListenerContext.GENERATION_HEADER.toLowerCase());
   /** Request body kept to send again if the upstream refuses the stream; above it, no retry. */
   static final int MAX_REPLAY_BYTES = 64 * 1024;
   /** Attempts for one request after the first (members refusing, connections going away). */

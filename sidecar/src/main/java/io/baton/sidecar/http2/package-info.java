@@ -3,6 +3,12 @@
  * with ALPN {@code h2} through {@link io.baton.sidecar.http2.Http2Frontend#install}), each stream
  * proxied to an {@code h2c} or {@code http1} cluster, and the two-phase GOAWAY drain.
  *
+ * <p>Dependencies: a sibling of {@code http1}; neither imports the other. {@code httpserver}
+ * (cleartext sniffing, TLS ALPN) installs this package's frontend through {@link
+ * io.baton.sidecar.http2.Http2Frontend#install}. It imports {@code h2c} (the h2c pool, the limits
+ * shared by both hops) and {@code upstream} (clusters, the HTTP/1.1 upstream connection and
+ * hop-by-hop rule for {@code http1} clusters), and {@code listener}.
+ *
  * <p>Invariants:
  *
  * <ul>

@@ -24,6 +24,9 @@ public record ListenerContext(
     boolean servingHeader,
     java.time.Duration http2GoawayDelay) {
 
+  /** Names the generation that answered, when {@code admin.servingHeader} is on (HTTP/1.1 and HTTP/2). */
+  public static final String GENERATION_HEADER = "X-Baton-Generation";
+
   public ListenerContext(ListenerConfig listener, Cluster cluster, ListenerMetrics metrics, DrainState drain,
       long generation, boolean servingHeader) {
     this(listener, cluster, metrics, drain, generation, servingHeader,

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * failed, resumed) and, for a failure, logs the peer and why, then closes the connection. A
  * plaintext client or garbage is one failed handshake of one connection; nobody else notices.
  */
-final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
+public final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(TlsHandshakeObserver.class);
   private static final int MAX_REASON = 200;
@@ -27,7 +27,7 @@ final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
   private final TlsMetrics metrics;
   private boolean failed;
 
-  TlsHandshakeObserver(String listener, TlsMetrics metrics) {
+  public TlsHandshakeObserver(String listener, TlsMetrics metrics) {
     this.listener = listener;
     this.metrics = metrics;
   }

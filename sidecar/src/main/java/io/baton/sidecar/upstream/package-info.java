@@ -1,7 +1,12 @@
 /**
  * Upstream clusters: their members (static, or replaced at run time by discovery), the choice
  * among them (nginx's smooth weighted round robin with passive health), connecting, and the
- * HTTP/1.1 keep-alive pools.
+ * HTTP/1.1 keep-alive pools with their connections' pipeline ({@code Http1UpstreamInitializer},
+ * {@code Http1UpstreamHandler}) and the hop-by-hop rule ({@code HopByHop}).
+ *
+ * <p>Dependencies: the bottom of the proxy path. Both proxies ({@code http1}, {@code http2}) and
+ * the h2c pool ({@code h2c}) import it; it imports none of them, only {@code config},
+ * {@code metrics} and {@code tls} (to originate TLS).
  *
  * <p>Invariants:
  *

@@ -1,18 +1,18 @@
 package io.baton.sidecar.http2;
 
-import static io.baton.sidecar.http2.RawH2Connection.DATA;
-import static io.baton.sidecar.http2.RawH2Connection.END_STREAM;
-import static io.baton.sidecar.http2.RawH2Connection.GOAWAY;
-import static io.baton.sidecar.http2.RawH2Connection.HEADERS;
-import static io.baton.sidecar.http2.RawH2Connection.PING;
-import static io.baton.sidecar.http2.RawH2Connection.RST_STREAM;
+import static io.baton.sidecar.testsupport.RawH2Connection.GOAWAY;
+import static io.baton.sidecar.testsupport.RawH2Connection.HEADERS;
+import static io.baton.sidecar.testsupport.RawH2Connection.PING;
+import static io.baton.sidecar.testsupport.RawH2Connection.RST_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.baton.sidecar.testsupport.RawH2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Timeout;
 class Http2DrainTest {
 
   private static final int MAX_STREAM_ID = Integer.MAX_VALUE;
+  private static final Duration READ = Duration.ofSeconds(10);
 
   private static ProxyUnderTest proxy(H2cEchoUpstream upstream, Duration goawayDelay) throws Exception {
     return ProxyUnderTest.http(Duration.ofSeconds(10), UpstreamProtocol.H2C, goawayDelay, upstream.endpoint());
@@ -65,35 +66,33 @@ class Http2DrainTest {
   void aClientThatIgnoresGoawaySeesOnlyRefusedStreamsAboveTheLastStreamId() throws Exception {
     try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
         ProxyUnderTest proxy = proxy(upstream, Duration.ofMillis(200));
-        RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
-      raw.headers(1, H2TestClient.get("/hold"), true);
+        RawH2Connection raw = RawH2Connection.connect(proxy.address()).answerPings(false)) {
+      raw.handshake(READ);
+      raw.sendHeaders(1, H2TestClient.get("/hold"), true);
       await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldStreams() == 1);
 
       proxy.startDrain();
 
-      RawH2Connection.Frame first = raw.readUntil(GOAWAY);
-      assertThat(first.goAwayLastStreamId()).isEqualTo(MAX_STREAM_ID);
-      assertThat(first.goAwayErrorCode()).isEqualTo(Http2Error.NO_ERROR.code());
-      assertThat(raw.readUntil(PING)).as("the PING that would end phase one early; this client never acks it").isNotNull();
-      RawH2Connection.Frame last = raw.readUntil(GOAWAY);
-      assertThat(last.goAwayLastStreamId()).as("after drain.http2GoawayDelay: the last stream it opened").isEqualTo(1);
+      RawH2Connection.Frame first = raw.readUntilType(GOAWAY, READ);
+      assertThat(first.lastStreamId()).isEqualTo(MAX_STREAM_ID);
+      assertThat(first.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+      assertThat(raw.readUntilType(PING, READ)).as("the PING that would end phase one early; this client never acks it").isNotNull();
+      RawH2Connection.Frame last = raw.readUntilType(GOAWAY, READ);
+      assertThat(last.lastStreamId()).as("after drain.http2GoawayDelay: the last stream it opened").isEqualTo(1);
 
-      raw.headers(3, H2TestClient.get("/load"), true);
-      RawH2Connection.Frame refused = raw.readUntil(RST_STREAM);
+      raw.sendHeaders(3, H2TestClient.get("/load"), true);
+      RawH2Connection.Frame refused = raw.readUntilType(RST_STREAM, READ);
       assertThat(refused.streamId()).isEqualTo(3);
-      assertThat(refused.rstErrorCode()).as("above the last stream id: never processed, safe to retry")
+      assertThat(refused.errorCode()).as("above the last stream id: never processed, safe to retry")
           .isEqualTo(Http2Error.REFUSED_STREAM.code());
       assertThat(upstream.streamsReceived()).as("the refused stream never reached the upstream").isEqualTo(1);
 
       upstream.releaseHeld();
-      RawH2Connection.Frame response = raw.readUntil(HEADERS);
+      RawH2Connection.Frame response = raw.readUntilType(HEADERS, READ);
       assertThat(response.streamId()).isEqualTo(1);
-      RawH2Connection.Frame end;
-      do {
-        end = raw.read();
-      } while (end != null && !((end.type() == HEADERS || end.type() == DATA) && (end.flags() & END_STREAM) != 0));
-      assertThat(end).as("stream 1 ends normally").isNotNull();
-      assertThat(raw.readsToEof()).as("the connection closes after its last stream").isTrue();
+      // Fails (EOF or deadline) unless stream 1 ends normally.
+      raw.readUntil(RawH2Connection.Frame::endStream, READ);
+      assertThat(raw.closedByPeer(READ)).as("the connection closes after its last stream").isTrue();
       assertThat(proxy.metrics.scrape()).contains("baton_http2_streams_refused_total{listener=\"web\"} 1.0");
     }
   }
@@ -120,10 +119,13 @@ class Http2DrainTest {
     try (H2cEchoUpstream upstream = new H2cEchoUpstream(100);
         ProxyUnderTest proxy = proxy(upstream, Duration.ofMillis(200))) {
       proxy.startDrain();
-      try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
-        assertThat(raw.readUntil(GOAWAY).goAwayLastStreamId()).isEqualTo(MAX_STREAM_ID);
-        assertThat(raw.readUntil(GOAWAY).goAwayLastStreamId()).isZero();
-        assertThat(raw.readsToEof()).isTrue();
+      try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+        // The preface only: what the server sends first (SETTINGS, then both GOAWAYs) is read below.
+        raw.sendRaw(RawH2Connection.PREFACE);
+        raw.sendSettings(Map.of());
+        assertThat(raw.readUntilType(GOAWAY, READ).lastStreamId()).isEqualTo(MAX_STREAM_ID);
+        assertThat(raw.readUntilType(GOAWAY, READ).lastStreamId()).isZero();
+        assertThat(raw.closedByPeer(READ)).isTrue();
       }
     }
   }

@@ -66,6 +66,7 @@ public final class RawH2Connection implements AutoCloseable {
   private final OutputStream out;
   private final DefaultHttp2HeadersEncoder encoder = new DefaultHttp2HeadersEncoder();
   private final DefaultHttp2HeadersDecoder decoder = new DefaultHttp2HeadersDecoder(false);
+  private boolean answerPings = true;
 
   private RawH2Connection(Socket socket) throws IOException {
     this.socket = socket;
@@ -134,6 +135,15 @@ public final class RawH2Connection implements AutoCloseable {
     List<Frame> read = readUntil(f -> f.type == SETTINGS && (f.flags & FLAG_ACK) == 0, timeout);
     sendFrame(SETTINGS, FLAG_ACK, 0, new byte[0]);
     return read;
+  }
+
+  /**
+   * Whether {@link #readUntil} answers the server's PINGs (yes by default, as a live client does).
+   * Off: a client that never acks the drain's PING, so phase one lasts its full delay.
+   */
+  public RawH2Connection answerPings(boolean answer) {
+    answerPings = answer;
+    return this;
   }
 
   public void sendRaw(byte[] bytes) {
@@ -327,13 +337,19 @@ public final class RawH2Connection implements AutoCloseable {
         continue;
       }
       read.add(f);
-      if (f.type == PING && (f.flags & FLAG_ACK) == 0) {
+      if (answerPings && f.type == PING && (f.flags & FLAG_ACK) == 0) {
         sendFrame(PING, FLAG_ACK, 0, f.payload);
       }
       if (match.test(f)) {
         return read;
       }
     }
+  }
+
+  /** Reads until a frame of {@code type} arrives (see {@link #readUntil}) and returns it. */
+  public Frame readUntilType(int type, Duration timeout) {
+    List<Frame> read = readUntil(f -> f.type == type, timeout);
+    return read.get(read.size() - 1);
   }
 
   /** Reads until the server closes the connection (or {@code timeout}); returns the frames read. */

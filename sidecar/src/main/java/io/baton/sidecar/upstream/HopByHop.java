@@ -1,4 +1,4 @@
-package io.baton.sidecar.http1;
+package io.baton.sidecar.upstream;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;

@@ -1,8 +1,9 @@
-package io.baton.sidecar.tls;
+package io.baton.sidecar.httpserver;
 
 import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.TlsMetrics;
+import io.baton.sidecar.tls.TlsHandshakeObserver;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;

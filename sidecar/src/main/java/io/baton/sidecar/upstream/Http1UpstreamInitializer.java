@@ -1,7 +1,6 @@
-package io.baton.sidecar.http1;
+package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpClientCodec;

@@ -1,7 +1,8 @@
-package io.baton.sidecar.http2;
+package io.baton.sidecar.httpserver;
 
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.http1.Http1ProxyInitializer;
+import io.baton.sidecar.http2.Http2Frontend;
 import io.baton.sidecar.listener.ListenerContext;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,4 +1,4 @@
-package io.baton.sidecar.http2;
+package io.baton.sidecar.h2c;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.metrics.UpstreamErrorReason;

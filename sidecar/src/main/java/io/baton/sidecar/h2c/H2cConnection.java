@@ -1,4 +1,4 @@
-package io.baton.sidecar.http2;
+package io.baton.sidecar.h2c;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.upstream.Cluster;
@@ -52,7 +52,7 @@ final class H2cConnection {
     CLOSED
   }
 
-  private record Waiter(ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {}
+  private record Waiter(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {}
 
   private final H2cPool pool;
   private final Cluster cluster;
@@ -95,14 +95,14 @@ final class H2cConnection {
 
   /**
    * The member's MAX_CONCURRENT_STREAMS, but no more than the connection window covers (see
-   * {@link Http2Frontend#CONNECTION_WINDOW}): a member that allows unlimited streams gets more
+   * {@link Http2Limits#CONNECTION_WINDOW}): a member that allows unlimited streams gets more
    * connections instead.
    */
   private int streamLimit() {
-    return Math.min(codec.connection().local().maxActiveStreams(), Http2Frontend.MAX_CONCURRENT_STREAMS);
+    return Math.min(codec.connection().local().maxActiveStreams(), Http2Limits.MAX_CONCURRENT_STREAMS);
   }
 
-  void open(ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {
+  void open(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
     streams++;
     if (state == State.CONNECTING) {
       waiting.add(new Waiter(handler, then));
@@ -111,10 +111,10 @@ final class H2cConnection {
     }
   }
 
-  private void doOpen(ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {
+  private void doOpen(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
     if (state != State.READY) {
       streamEnded();
-      then.accept(null, UpstreamFailure.lost("upstream " + endpoint + " connection went away before the stream opened"));
+      then.accept(null, H2cStreamFailure.lost("upstream " + endpoint + " connection went away before the stream opened"));
       return;
     }
     new Http2StreamChannelBootstrap(channel).handler(handler).open().addListener(f -> {
@@ -124,7 +124,7 @@ final class H2cConnection {
         then.accept(stream, null);
       } else {
         streamEnded();
-        then.accept(null, UpstreamFailure.lost("cannot open a stream to " + endpoint + ": " + f.cause()));
+        then.accept(null, H2cStreamFailure.lost("cannot open a stream to " + endpoint + ": " + f.cause()));
       }
     });
   }
@@ -138,11 +138,11 @@ final class H2cConnection {
 
   private void connectFailed(Throwable cause) {
     cluster.recordFailure(endpoint);
-    failWaiters(UpstreamFailure.connect(UpstreamConnector.reasonOf(cause), "cannot connect to " + endpoint + ": "
+    failWaiters(H2cStreamFailure.connect(UpstreamConnector.reasonOf(cause), "cannot connect to " + endpoint + ": "
         + cause.getMessage()));
   }
 
-  private void failWaiters(UpstreamFailure failure) {
+  private void failWaiters(H2cStreamFailure failure) {
     state = State.CLOSED;
     pool.closed(this);
     List<Waiter> failed = new ArrayList<>(waiting);
@@ -185,7 +185,7 @@ final class H2cConnection {
     protected void initChannel(Channel ch) {
       codec = Http2FrameCodecBuilder.forClient()
           .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
-              .maxHeaderListSize(Http2Frontend.MAX_HEADER_LIST_SIZE))
+              .maxHeaderListSize(Http2Limits.MAX_HEADER_LIST_SIZE))
           .decoupleCloseAndGoAway(true)
           .build();
       long idleMillis = cluster.config().idleTimeout().toMillis();
@@ -213,9 +213,9 @@ final class H2cConnection {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       // The codec wrote the preface as the connection became active; then the connection window
-      // (why: Http2Frontend.CONNECTION_WINDOW).
+      // (why: Http2Limits.CONNECTION_WINDOW).
       ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(
-          Http2Frontend.CONNECTION_WINDOW - io.netty.handler.codec.http2.Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+          Http2Limits.CONNECTION_WINDOW - io.netty.handler.codec.http2.Http2CodecUtil.DEFAULT_WINDOW_SIZE));
       super.channelActive(ctx);
     }
 
@@ -248,7 +248,7 @@ final class H2cConnection {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
       if (state == State.CONNECTING) {
-        failWaiters(UpstreamFailure.connect(io.baton.sidecar.metrics.UpstreamErrorReason.CONNECT_FAILED,
+        failWaiters(H2cStreamFailure.connect(io.baton.sidecar.metrics.UpstreamErrorReason.CONNECT_FAILED,
             "upstream " + endpoint + " closed the connection before its SETTINGS"));
       } else {
         state = State.CLOSED;

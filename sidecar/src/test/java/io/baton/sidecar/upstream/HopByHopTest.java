@@ -1,4 +1,4 @@
-package io.baton.sidecar.http1;
+package io.baton.sidecar.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

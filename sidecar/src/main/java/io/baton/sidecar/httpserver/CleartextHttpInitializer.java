@@ -1,4 +1,4 @@
-package io.baton.sidecar.http2;
+package io.baton.sidecar.httpserver;
 
 import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.Channel;

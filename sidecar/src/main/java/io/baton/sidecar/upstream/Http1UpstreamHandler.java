@@ -1,7 +1,6 @@
-package io.baton.sidecar.http1;
+package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -27,7 +26,7 @@ public final class Http1UpstreamHandler extends ChannelInboundHandlerAdapter {
   private final HostPort endpoint;
   private Owner owner;
 
-  Http1UpstreamHandler(Cluster cluster, HostPort endpoint) {
+  public Http1UpstreamHandler(Cluster cluster, HostPort endpoint) {
     this.cluster = cluster;
     this.endpoint = endpoint;
   }

@@ -1,10 +1,11 @@
 package io.baton.sidecar.http2;
 
-import static io.baton.sidecar.http2.RawH2Connection.GOAWAY;
-import static io.baton.sidecar.http2.RawH2Connection.HEADERS;
-import static io.baton.sidecar.http2.RawH2Connection.PING;
-import static io.baton.sidecar.http2.RawH2Connection.RST_STREAM;
-import static io.baton.sidecar.http2.RawH2Connection.SETTINGS;
+import static io.baton.sidecar.testsupport.RawH2Connection.DATA;
+import static io.baton.sidecar.testsupport.RawH2Connection.GOAWAY;
+import static io.baton.sidecar.testsupport.RawH2Connection.HEADERS;
+import static io.baton.sidecar.testsupport.RawH2Connection.PING;
+import static io.baton.sidecar.testsupport.RawH2Connection.PREFACE;
+import static io.baton.sidecar.testsupport.RawH2Connection.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,9 +14,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.baton.sidecar.config.DrainConfig;
 import io.baton.sidecar.config.UpstreamProtocol;
+import io.baton.sidecar.h2c.Http2Limits;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.baton.sidecar.testsupport.RawH2Connection;
 import io.netty.handler.codec.http2.Http2Error;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -27,10 +29,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A client that breaks HTTP/2 loses its own connection, with the GOAWAY error code Netty's codec
- * picks and a log line naming it; the other clients of the listener go on.
+ * picks and a log line naming it; the other clients of the listener go on. (The same bad input
+ * through the packaged jar: it-tests' {@code Http2BadInputTest}.)
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class Http2BadInputTest {
+class Http2FrontendBadInputTest {
+
+  private static final Duration READ = Duration.ofSeconds(10);
 
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final Logger meterLog = (Logger) LoggerFactory.getLogger(Http2FrameMeter.class);
@@ -58,9 +63,9 @@ class Http2BadInputTest {
   }
 
   /** The GOAWAY the server ended the connection with, after which it closed; null if none came. */
-  private static RawH2Connection.Frame goawayThenEof(RawH2Connection raw) throws Exception {
-    RawH2Connection.Frame goaway = raw.readUntil(GOAWAY);
-    assertThat(raw.readsToEof()).as("the server closes the connection after its GOAWAY").isTrue();
+  private static RawH2Connection.Frame goawayThenEof(RawH2Connection raw) {
+    RawH2Connection.Frame goaway = raw.readUntilType(GOAWAY, READ);
+    assertThat(raw.closedByPeer(READ)).as("the server closes the connection after its GOAWAY").isTrue();
     return goaway;
   }
 
@@ -75,10 +80,11 @@ class Http2BadInputTest {
 
   @Test
   void aFrameThatBreaksTheProtocolEndsTheConnectionWithProtocolError() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
-      raw.frame(RawH2Connection.DATA, 0, 0, "on stream 0".getBytes(StandardCharsets.US_ASCII));
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+      raw.handshake(READ);
+      raw.sendFrame(DATA, 0, 0, "on stream 0".getBytes(StandardCharsets.US_ASCII));
       RawH2Connection.Frame goaway = goawayThenEof(raw);
-      assertThat(goaway.goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+      assertThat(goaway.errorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
     }
     assertLoggedWithPeer("PROTOCOL_ERROR");
     assertBystanderUnaffected();
@@ -86,11 +92,10 @@ class Http2BadInputTest {
 
   @Test
   void aCorruptPrefaceAfterPriIsAnHttp2ProtocolError() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address())) {
-      raw.output().write("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      raw.output().flush();
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+      raw.sendRaw("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       RawH2Connection.Frame goaway = goawayThenEof(raw);
-      assertThat(goaway.goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+      assertThat(goaway.errorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
     }
     assertLoggedWithPeer("PROTOCOL_ERROR");
     assertBystanderUnaffected();
@@ -98,37 +103,25 @@ class Http2BadInputTest {
 
   @Test
   void aFirstFrameOtherThanSettingsIsAProtocolError() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address())) {
-      raw.output().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      raw.frame(PING, 0, 0, new byte[8]);
-      assertThat(goawayThenEof(raw).goAwayErrorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+      raw.sendRaw(PREFACE);
+      raw.sendFrame(PING, 0, 0, new byte[8]);
+      assertThat(goawayThenEof(raw).errorCode()).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
     }
     assertBystanderUnaffected();
   }
 
   @Test
   void aSettingsFloodFromAClientThatReadsNothingIsEnhanceYourCalm() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address(), 4096).start()) {
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address(), 4096)) {
+      raw.handshake(READ);
       // Each SETTINGS makes the server queue an ACK; the client reads none, so they pile up in the
       // server (CVE-2019-9515) until Netty's queued-control-frame limit ends the connection.
-      byte[] settings = RawH2Connection.frameBytes(SETTINGS, 0, 0, new byte[0]);
-      ByteArrayOutputStream flood = new ByteArrayOutputStream();
-      for (int i = 0; i < 20_000; i++) {
-        flood.writeBytes(settings);
-      }
-      byte[] batch = flood.toByteArray();
-      try {
-        // Enough acks to fill the kernel's buffers on both sides of loopback (megabytes), then
-        // Netty's queue of 10,000.
-        for (int i = 0; i < 200; i++) {
-          raw.output().write(batch);
-        }
-        raw.output().flush();
-      } catch (java.io.IOException e) {
-        // The server closed before it read all of them: what this test wants.
-      }
+      // Enough acks to fill the kernel's buffers on both sides of loopback (megabytes), then
+      // Netty's queue of 10,000; the server may close before it read all of them.
+      raw.flood(RawH2Connection.frame(SETTINGS, 0, 0, new byte[0]), 4_000_000);
       // The GOAWAY itself may be lost behind the acks the server drops as it closes; the log is not.
-      raw.sawGoawayBeforeClose(Http2Error.ENHANCE_YOUR_CALM.code());
+      raw.readToEnd(READ);
     }
     assertLoggedWithPeer("ENHANCE_YOUR_CALM");
     assertBystanderUnaffected();
@@ -136,14 +129,15 @@ class Http2BadInputTest {
 
   @Test
   void headersSlightlyOverTheListSizeLimitGet431AndTheConnectionGoesOn() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+      raw.handshake(READ);
       // 17 KiB decoded, ~15 KiB as HPACK (Huffman): one frame under the 16 KiB frame size.
-      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Frontend.MAX_HEADER_LIST_SIZE + 1024)), true);
-      RawH2Connection.Frame answer = raw.readUntil(HEADERS);
+      raw.sendHeaders(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Limits.MAX_HEADER_LIST_SIZE + 1024)), true);
+      RawH2Connection.Frame answer = raw.readUntilType(HEADERS, READ);
       assertThat(answer.streamId()).isEqualTo(1);
-      assertThat(answer.flags() & RawH2Connection.END_STREAM).as("a complete answer: 431 from the codec").isNotZero();
-      raw.headers(3, H2TestClient.get("/load"), true);
-      assertThat(raw.readUntil(HEADERS).streamId()).as("the next stream on the same connection is served").isEqualTo(3);
+      assertThat(answer.endStream()).as("a complete answer: 431 from the codec").isTrue();
+      raw.sendHeaders(3, H2TestClient.get("/load"), true);
+      assertThat(raw.readUntilType(HEADERS, READ).streamId()).as("the next stream on the same connection is served").isEqualTo(3);
       assertThat(upstream.streamsReceived()).as("only the second stream reached the upstream").isEqualTo(2);
     }
     assertBystanderUnaffected();
@@ -151,12 +145,13 @@ class Http2BadInputTest {
 
   @Test
   void aHeadersFrameOverTheMaxFrameSizeIsAFrameSizeError() throws Exception {
-    try (RawH2Connection raw = new RawH2Connection(proxy.address()).start()) {
+    try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
+      raw.handshake(READ);
       // One HEADERS frame of ~56 KiB: above SETTINGS_MAX_FRAME_SIZE (16 KiB), whatever it holds.
-      raw.headers(1, H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Frontend.MAX_HEADER_LIST_SIZE)), true);
+      raw.sendHeaders(1, H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Limits.MAX_HEADER_LIST_SIZE)), true);
       // The server closes with most of that frame unread, so the kernel may reset the connection
       // and the client lose the GOAWAY; the log line is the evidence either way.
-      raw.sawGoawayBeforeClose(Http2Error.FRAME_SIZE_ERROR.code());
+      raw.readToEnd(READ);
     }
     assertLoggedWithPeer("FRAME_SIZE_ERROR");
     assertBystanderUnaffected();

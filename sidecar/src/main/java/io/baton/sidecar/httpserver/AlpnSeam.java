@@ -1,8 +1,9 @@
-package io.baton.sidecar.tls;
+package io.baton.sidecar.httpserver;
 
 import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.http2.Http2Frontend;
 import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.tls.AlpnProtocols;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;

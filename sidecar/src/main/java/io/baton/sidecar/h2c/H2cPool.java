@@ -1,4 +1,4 @@
-package io.baton.sidecar.http2;
+package io.baton.sidecar.h2c;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.upstream.Cluster;
@@ -19,7 +19,7 @@ import java.util.function.BiConsumer;
  * member's MAX_CONCURRENT_STREAMS), else to a new connection. Used from its event loop only, like
  * the HTTP/1.1 pool; streams of client connections on other loops use their loop's own pool.
  */
-final class H2cPool {
+public final class H2cPool {
 
   private static final FastThreadLocal<Map<Cluster, H2cPool>> POOLS = new FastThreadLocal<>() {
     @Override
@@ -38,7 +38,7 @@ final class H2cPool {
   }
 
   /** The pool of {@code cluster} on {@code loop}; call on {@code loop}. */
-  static H2cPool of(Cluster cluster, EventLoop loop) {
+  public static H2cPool of(Cluster cluster, EventLoop loop) {
     return POOLS.get().computeIfAbsent(cluster, c -> new H2cPool(c, loop));
   }
 
@@ -47,7 +47,7 @@ final class H2cPool {
    * why there is none (a connect failure, or the connection went away before the stream opened:
    * either way never processed).
    */
-  void openStream(HostPort endpoint, ChannelHandler handler, BiConsumer<Http2StreamChannel, UpstreamFailure> then) {
+  public void openStream(HostPort endpoint, ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
     List<H2cConnection> list = connections.computeIfAbsent(endpoint, e -> new ArrayList<>(2));
     // By index: asking a connection may make it leave the list (it learned of a GOAWAY).
     for (int i = 0; i < list.size(); ) {
