@@ -1,7 +1,6 @@
 package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
@@ -195,7 +194,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   /** Starts the exchange with {@code to}, sending whatever of the request arrived so far. */
   private void send(HostPort to) {
     endpoint = to;
-    boolean h2c = context.clusterConfig().protocol() == UpstreamProtocol.H2C;
+    boolean h2c = context.clusterConfig().protocol().http2();
     // The headers are shared by every attempt: each call gets its own copy (the codec may change them).
     Http2Headers headers = new DefaultHttp2Headers(false).add(requestHeaders);
     call = h2c
