@@ -3,7 +3,7 @@ package io.baton.sidecar.http2;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
-import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -292,8 +292,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     call = null;
-    boolean connectFailure = failure.reason() == UpstreamErrorReason.CONNECT_FAILED
-        || failure.reason() == UpstreamErrorReason.CONNECT_TIMEOUT;
+    boolean connectFailure = UpstreamConnector.memberUnreachable(failure.reason());
     if (connectFailure) {
       if (tried.isEmpty()) {
         tried = new ArrayList<>(2);

@@ -79,6 +79,15 @@ public final class UpstreamConnector {
     };
   }
 
+  /**
+   * Whether {@code reason} says the member could not be reached (refused or timed-out connect, or a
+   * failed TLS handshake, already counted against it): the request goes to a member it has not tried.
+   */
+  public static boolean memberUnreachable(UpstreamErrorReason reason) {
+    return reason == UpstreamErrorReason.CONNECT_FAILED || reason == UpstreamErrorReason.CONNECT_TIMEOUT
+        || reason == UpstreamErrorReason.TLS_HANDSHAKE_FAILED;
+  }
+
   /** The metrics reason of a failed connect. */
   public static UpstreamErrorReason reasonOf(Throwable connectFailure) {
     if (connectFailure instanceof UpstreamTlsException) {
