@@ -109,6 +109,13 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /** A cluster whose members speak {@code protocol} (http1 or h2) over TLS, checked against {@code trustedCertificates}. */
+  public BatonConfigFile tlsClusterOfProtocol(String name, String protocol, Path trustedCertificates, String... endpoints) {
+    clusterOfProtocol(name, protocol, endpoints);
+    clusters.add("    tls:\n      trustedCertificates: \"" + trustedCertificates + "\"\n");
+    return this;
+  }
+
   public BatonConfigFile cluster(String name, String... endpoints) {
     return cluster(name, null, endpoints);
   }
