@@ -120,7 +120,7 @@ public final class BatonConfigFile {
     return cluster(name, null, endpoints);
   }
 
-  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1 or h2c). */
+  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1, h2c; h2 needs tls: {@link #tlsClusterOfProtocol}). */
   public BatonConfigFile clusterOfProtocol(String name, String protocol, String... endpoints) {
     cluster(name, null, endpoints);
     clusters.set(clusters.size() - 1, clusters.get(clusters.size() - 1) + "    protocol: " + protocol + "\n");
