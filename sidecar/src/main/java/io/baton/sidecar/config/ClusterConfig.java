@@ -11,8 +11,8 @@ import java.util.Optional;
  * @param connectTimeout how long a connection attempt to one endpoint may take (then 502)
  * @param requestTimeout how long an HTTP upstream may take to start its response (then 504)
  * @param idleTimeout how long a pooled keep-alive upstream connection may stay unused
- * @param protocol what the members speak: HTTP/1.1 (the default) or h2c
- * @param tls present: every upstream connection is TLS (HTTP/1.1 clusters only)
+ * @param protocol what the members speak: HTTP/1.1 (the default), h2c or h2 (HTTP/2 over TLS)
+ * @param tls present: every upstream connection is TLS (http1 and h2 clusters; required by h2)
  */
 public record ClusterConfig(
     String name,

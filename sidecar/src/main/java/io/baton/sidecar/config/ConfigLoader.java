@@ -218,8 +218,10 @@ public final class ConfigLoader {
       }
       Optional<ClusterTlsConfig> tls = clusterTls(at + ".tls", c.get("tls"));
       if (tls.isPresent() && upstreamProtocol == UpstreamProtocol.H2C) {
-        // h2 over TLS to a member needs ALPN h2 on the upstream side, which UpstreamTls does not offer yet.
-        problem(at + ".tls", c.get("tls"), "no tls with protocol h2c (h2c is cleartext HTTP/2; TLS to members is for http1 clusters)");
+        problem(at + ".tls", c.get("tls"), "no tls with protocol h2c (h2c is cleartext HTTP/2; use protocol h2 for HTTP/2 to members over TLS)");
+      }
+      if (tls.isEmpty() && upstreamProtocol == UpstreamProtocol.H2) {
+        problem(at + ".protocol", c.get("protocol"), "tls settings: HTTP/2 to members over TLS; protocol h2c for cleartext HTTP/2");
       }
       if (name != null) {
         result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, upstreamProtocol, tls));
@@ -503,7 +505,7 @@ public final class ConfigLoader {
         return p;
       }
     }
-    problem(key, node, "http1 or h2c");
+    problem(key, node, "http1, h2c or h2");
     return UpstreamProtocol.HTTP1;
   }
 

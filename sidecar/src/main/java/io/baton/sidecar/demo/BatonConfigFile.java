@@ -109,11 +109,18 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /** A cluster whose members speak {@code protocol} (http1 or h2) over TLS, checked against {@code trustedCertificates}. */
+  public BatonConfigFile tlsClusterOfProtocol(String name, String protocol, Path trustedCertificates, String... endpoints) {
+    clusterOfProtocol(name, protocol, endpoints);
+    clusters.add("    tls:\n      trustedCertificates: \"" + trustedCertificates + "\"\n");
+    return this;
+  }
+
   public BatonConfigFile cluster(String name, String... endpoints) {
     return cluster(name, null, endpoints);
   }
 
-  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1 or h2c). */
+  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1, h2c; h2 needs tls: {@link #tlsClusterOfProtocol}). */
   public BatonConfigFile clusterOfProtocol(String name, String protocol, String... endpoints) {
     cluster(name, null, endpoints);
     clusters.set(clusters.size() - 1, clusters.get(clusters.size() - 1) + "    protocol: " + protocol + "\n");

@@ -3,6 +3,7 @@ package io.baton.sidecar.h2c;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.upstream.Cluster;
+import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
@@ -34,8 +35,7 @@ public final class H2cStreams {
       if (stream != null) {
         then.opened(stream);
       } else {
-        boolean connect = failure.reason() == UpstreamErrorReason.CONNECT_FAILED
-            || failure.reason() == UpstreamErrorReason.CONNECT_TIMEOUT;
+        boolean connect = UpstreamConnector.memberUnreachable(failure.reason());
         then.failed(failure.reason(), failure.detail(), connect);
       }
     });

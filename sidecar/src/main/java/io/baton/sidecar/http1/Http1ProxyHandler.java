@@ -1,7 +1,6 @@
 package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.h2c.H2cStreams;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -197,7 +196,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   /** Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new one. */
   private void sendTo(HostPort endpoint) {
     exchange.endpoint = endpoint;
-    if (context.clusterConfig().protocol() == UpstreamProtocol.H2C) {
+    if (context.clusterConfig().protocol().http2()) {
       sendOnStream(endpoint);
       return;
     }

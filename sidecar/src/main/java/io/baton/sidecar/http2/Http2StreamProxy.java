@@ -1,9 +1,8 @@
 package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.listener.ListenerContext;
-import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -194,7 +193,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   /** Starts the exchange with {@code to}, sending whatever of the request arrived so far. */
   private void send(HostPort to) {
     endpoint = to;
-    boolean h2c = context.clusterConfig().protocol() == UpstreamProtocol.H2C;
+    boolean h2c = context.clusterConfig().protocol().http2();
     // The headers are shared by every attempt: each call gets its own copy (the codec may change them).
     Http2Headers headers = new DefaultHttp2Headers(false).add(requestHeaders);
     call = h2c
@@ -292,8 +291,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     call = null;
-    boolean connectFailure = failure.reason() == UpstreamErrorReason.CONNECT_FAILED
-        || failure.reason() == UpstreamErrorReason.CONNECT_TIMEOUT;
+    boolean connectFailure = UpstreamConnector.memberUnreachable(failure.reason());
     if (connectFailure) {
       if (tried.isEmpty()) {
         tried = new ArrayList<>(2);

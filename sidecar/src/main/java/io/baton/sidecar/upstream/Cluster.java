@@ -67,7 +67,7 @@ public final class Cluster {
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
-    this.tls = UpstreamTls.of(config.name(), config.tls());
+    this.tls = UpstreamTls.of(config.name(), config.tls(), config.protocol());
     install(initialMembers(config.endpoints()));
     metrics.members(Arrays.stream(MemberStatus.State.values()).map(MemberStatus.State::label).toList(), this::countInState);
   }

@@ -25,7 +25,8 @@ public final class UpstreamConnector {
    * Connects to {@code endpoint} with the cluster's connect timeout; {@code handler} sets up the
    * pipeline. Reading starts only when {@code autoRead} is true. For a TLS cluster the future
    * completes once the TLS handshake is done too (it may take the connect timeout again); a
-   * failed handshake fails it with {@link UpstreamTlsException} and closes the connection.
+   * failed handshake, or one without the ALPN protocol the cluster needs ({@link
+   * UpstreamTls#checkNegotiated}), fails it with {@link UpstreamTlsException} and closes the connection.
    */
   public static ChannelFuture connect(Cluster cluster, EventLoop loop, HostPort endpoint, ChannelHandler handler,
       boolean autoRead, boolean allowHalfClosure) {
@@ -50,9 +51,14 @@ public final class UpstreamConnector {
         ready.setFailure(f.cause());
         return;
       }
-      channel.pipeline().get(SslHandler.class).handshakeFuture().addListener(h -> {
-        if (h.isSuccess()) {
+      SslHandler ssl = channel.pipeline().get(SslHandler.class);
+      ssl.handshakeFuture().addListener(h -> {
+        Throwable refused = h.isSuccess() ? tls.checkNegotiated(ssl) : null;
+        if (h.isSuccess() && refused == null) {
           ready.setSuccess();
+        } else if (refused != null) {
+          channel.close();
+          ready.setFailure(new UpstreamTlsException(endpoint, refused));
         } else {
           channel.close();
           ready.setFailure(new UpstreamTlsException(endpoint, h.cause()));
@@ -71,6 +77,15 @@ public final class UpstreamConnector {
         ch.pipeline().addLast(ssl, handler);
       }
     };
+  }
+
+  /**
+   * Whether {@code reason} says the member could not be reached (refused or timed-out connect, or a
+   * failed TLS handshake, already counted against it): the request goes to a member it has not tried.
+   */
+  public static boolean memberUnreachable(UpstreamErrorReason reason) {
+    return reason == UpstreamErrorReason.CONNECT_FAILED || reason == UpstreamErrorReason.CONNECT_TIMEOUT
+        || reason == UpstreamErrorReason.TLS_HANDSHAKE_FAILED;
   }
 
   /** The metrics reason of a failed connect. */

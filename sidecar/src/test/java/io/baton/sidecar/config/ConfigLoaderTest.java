@@ -57,9 +57,9 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.parse(VALID, "test").clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.HTTP1);
     String h2c = VALID.replace("    endpoints: [127.0.0.1:9000]", "    endpoints: [127.0.0.1:9000]\n    protocol: h2c");
     assertThat(ConfigLoader.parse(h2c, "test").clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.H2C);
-    assertThatThrownBy(() -> ConfigLoader.parse(h2c.replace("protocol: h2c", "protocol: h2"), "test"))
+    assertThatThrownBy(() -> ConfigLoader.parse(h2c.replace("protocol: h2c", "protocol: http2"), "test"))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("clusters[0].protocol: \"h2\" (expected http1 or h2c)");
+        .hasMessageContaining("clusters[0].protocol: \"http2\" (expected http1, h2c or h2)");
   }
 
   @Test
@@ -294,9 +294,26 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void tlsToMembersIsForHttp1Clusters() {
+  void h2cIsCleartextAndPointsToH2ForTls() {
     String yaml = VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    protocol: h2c\n    tls: {}");
     assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test"))
-        .hasMessageContaining("clusters[0].tls: {} (expected no tls with protocol h2c");
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters[0].tls: {} (expected no tls with protocol h2c (h2c is cleartext HTTP/2; use protocol h2 "
+            + "for HTTP/2 to members over TLS))");
+  }
+
+  @Test
+  void h2IsHttp2OverTlsAndNeedsTlsSettings() throws Exception {
+    String h2 = VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    protocol: h2\n    tls: {serverName: backend.internal}");
+    ClusterConfig c = ConfigLoader.parse(h2, "test").clusters().get(0);
+    assertThat(c.protocol()).isEqualTo(UpstreamProtocol.H2);
+    assertThat(c.protocol().http2()).isTrue();
+    assertThat(c.tls()).contains(new ClusterTlsConfig(Optional.empty(), Optional.of("backend.internal"), false));
+
+    String noTls = VALID.replace("endpoints: [127.0.0.1:9000]", "endpoints: [127.0.0.1:9000]\n    protocol: h2");
+    assertThatThrownBy(() -> ConfigLoader.parse(noTls, "test"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters[0].protocol: \"h2\" (expected tls settings: HTTP/2 to members over TLS; protocol h2c for "
+            + "cleartext HTTP/2)");
   }
 }

@@ -111,6 +111,12 @@ public final class ProxyUnderTest implements AutoCloseable {
         UpstreamProtocol.HTTP1, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.of(tls), Optional.empty(), List.of());
   }
 
+  /** A plain-text HTTP listener (HTTP/1.1 and h2c) proxying to members that speak {@code upstream} over TLS. */
+  public static ProxyUnderTest httpToTls(UpstreamProtocol upstream, ClusterTlsConfig tls, HostPort... endpoints) throws Exception {
+    return new ProxyUnderTest(ListenerProtocol.HTTP, Duration.ofSeconds(15), List.of(endpoints), System::nanoTime,
+        upstream, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY, Optional.of(tls), Optional.empty(), List.of());
+  }
+
   public static ProxyUnderTest http(Duration requestTimeout, HostPort... endpoints) throws Exception {
     return new ProxyUnderTest(ListenerProtocol.HTTP, requestTimeout, List.of(endpoints));
   }
