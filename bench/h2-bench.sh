@@ -30,17 +30,9 @@ command -v h2load >/dev/null 2>&1 \
 
 # --- upstream: h2c (and gRPC) test upstream; an HTTP/1.1 one for CLUSTER=http1 -----------------
 if [[ "$CLUSTER" == h2c ]]; then
-  "${JAVA[@]}" -jar "$JAR" test-upstream --h2c --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
-  UPSTREAM_PID=$!
-  PIDS+=("$UPSTREAM_PID")
-  UP_LINE="$(wait_for_line "$WORK/upstream.out" '^h2c upstream listening ' "$UPSTREAM_PID" 60)"
-  UP_PORT="$(sed -E 's/^h2c upstream listening 127\.0\.0\.1:([0-9]+).*/\1/' <<<"$UP_LINE")"
+  start_test_upstream --h2c
 else
-  "${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
-  UPSTREAM_PID=$!
-  PIDS+=("$UPSTREAM_PID")
-  UP_LINE="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$UPSTREAM_PID" 60)"
-  UP_PORT="${UP_LINE##*:}"
+  start_test_upstream
 fi
 log "$CLUSTER upstream pid $UPSTREAM_PID on 127.0.0.1:$UP_PORT"
 

@@ -63,3 +63,14 @@ wait_exit() {
   done
   wait "$pid" 2>/dev/null || true
 }
+
+# start_test_upstream [--h2c]: starts `baton test-upstream` (HTTP/1.1, or h2c with --h2c) on a free
+# loopback port; sets UPSTREAM_PID and UP_PORT.
+start_test_upstream() {
+  local line
+  "${JAVA[@]}" -jar "$JAR" test-upstream "$@" --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
+  UPSTREAM_PID=$!
+  PIDS+=("$UPSTREAM_PID")
+  line="$(wait_for_line "$WORK/upstream.out" '^(h2c )?upstream listening ' "$UPSTREAM_PID" 60)"
+  UP_PORT="$(sed -E 's/^(h2c )?upstream listening [^ ]*:([0-9]+).*/\2/' <<<"$line")"
+}

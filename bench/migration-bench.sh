@@ -24,10 +24,7 @@ metric() { # ADMIN SERIES -> value or empty
   curl -fsS "http://$1/metrics" | awk -v s="$2" 'index($0, s " ") == 1 { print $2 }'
 }
 
-"${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
-PIDS+=($!)
-UP_PORT="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$!" 60)"
-UP_PORT="${UP_PORT##*:}"
+start_test_upstream
 
 cat >"$WORK/baton.yaml" <<YAML
 runDir: $WORK/run

@@ -28,11 +28,7 @@ fi
 command -v wrk >/dev/null 2>&1 || die "wrk is not available"
 
 # --- upstream --------------------------------------------------------------------------------
-"${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
-UPSTREAM_PID=$!
-PIDS+=("$UPSTREAM_PID")
-UP_LINE="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$UPSTREAM_PID" 60)"
-UP_PORT="${UP_LINE##*:}"
+start_test_upstream
 log "upstream pid $UPSTREAM_PID on 127.0.0.1:$UP_PORT"
 
 # --- Baton -----------------------------------------------------------------------------------

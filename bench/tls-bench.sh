@@ -24,11 +24,7 @@ need openssl "scripts/install-test-deps.sh installs Debian package openssl"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$WORK/web.key" -out "$WORK/web.crt" \
   -days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 
-"${JAVA[@]}" -jar "$JAR" test-upstream --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
-UPSTREAM_PID=$!
-PIDS+=("$UPSTREAM_PID")
-UP_PORT="$(wait_for_line "$WORK/upstream.out" '^upstream listening ' "$UPSTREAM_PID" 60)"
-UP_PORT="${UP_PORT##*:}"
+start_test_upstream
 
 cat >"$WORK/baton.yaml" <<YAML
 runDir: $WORK/run
