@@ -540,6 +540,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   private void closeQuietly() {
     closed = true;
     if (reconfig != null) {
+      reconfig.discardUnread(); // so that the predecessor reads a HandedOn just sent, then EOF
       reconfig.close();
     }
     closeListenServer(); // removes listen.sock if it is still the one we bound

@@ -353,7 +353,7 @@ public final class OutgoingHandoff implements AutoCloseable {
         refuse(RefusalReason.PREDECESSOR_DRAINING, chainProblem);
         return null;
       }
-      if (!active.compareAndSet(null, this)) {
+      if (!claimActive()) {
         Session other = active.get();
         refuse(
             RefusalReason.HANDOFF_IN_PROGRESS,
@@ -361,6 +361,28 @@ public final class OutgoingHandoff implements AutoCloseable {
         return null;
       }
       return hello;
+    }
+
+    /**
+     * Makes this the session under way, unless another one is. A session that ended without
+     * handing over counts as gone: it reports its end before its thread lets go of the slot, and
+     * a successor that retries on that report must not be refused HANDOFF_IN_PROGRESS.
+     */
+    private boolean claimActive() {
+      while (true) {
+        Session other = active.get();
+        if (other == null) {
+          if (active.compareAndSet(null, this)) {
+            return true;
+          }
+        } else if (other.state().isTerminal() && other.state() != SessionState.SUCCEEDED) {
+          if (active.compareAndSet(other, this)) {
+            return true;
+          }
+        } else {
+          return false;
+        }
+      }
     }
 
     /** Null if the older generations still draining allow one more; else why not. */
@@ -715,8 +737,7 @@ public final class OutgoingHandoff implements AutoCloseable {
               successorGeneration, frame.bodyCase(), peer, channel.path(), state());
         } catch (PeerClosedException e) {
           if (state() == SessionState.HANDED_ON) {
-            log.info("handoff to generation {}: the successor (peer {}) closed reconfig.sock after HandedOn; no rollback, "
-                + "draining on to this process's own deadline", successorGeneration, peer);
+            successorGoneAfterHandedOn("");
             return;
           }
           rollBack("successor (peer " + peer + ") closed reconfig.sock while this process drained: it exited or died");
@@ -725,8 +746,12 @@ public final class OutgoingHandoff implements AutoCloseable {
           if (e.isTimeout() && isDraining(state())) {
             continue;
           }
+          // A successor that closes with our drain progress still unread in its socket makes this
+          // read fail with ECONNRESET instead of EOF: the same end, said differently.
           if (!e.isTimeout() && state() == SessionState.DRAINING) {
             rollBack("reconfig.sock connection to the successor failed while draining: " + e.getMessage());
+          } else if (!e.isTimeout() && state() == SessionState.HANDED_ON) {
+            successorGoneAfterHandedOn(" (" + e.getMessage() + ")");
           }
           return;
         } catch (ControlProtocolException e) {
@@ -737,6 +762,11 @@ public final class OutgoingHandoff implements AutoCloseable {
           }
         }
       }
+    }
+
+    private void successorGoneAfterHandedOn(String how) {
+      log.info("handoff to generation {}: the successor (peer {}) closed reconfig.sock after HandedOn; no rollback, "
+          + "draining on to this process's own deadline{}", successorGeneration, peer, how);
     }
 
     private boolean isDraining(SessionState s) {

@@ -55,6 +55,25 @@ class ControlChannelTest {
         .hasMessageContaining("frame length: 1048577 (expected: <= 1048576)");
   }
 
+  /**
+   * A last frame sent right before closing reaches the peer, then EOF, even when the closing side
+   * had bytes from the peer it never read: without {@code discardUnread} the peer's read ends in
+   * ECONNRESET, not EOF (and, in the chained-drain race, before the frame was read).
+   */
+  @Test
+  void aFrameSentJustBeforeCloseArrivesThenEofWhenUnreadBytesAreDiscarded() throws Exception {
+    ControlChannel clientChannel = new ControlChannel(client);
+    accepted.send(Envelope.newBuilder().setProtocolVersion(7).build()); // never read by the client
+    clientChannel.send(Envelope.newBuilder().setProtocolVersion(9).build());
+
+    clientChannel.discardUnread();
+    clientChannel.close();
+
+    ReceivedFrame last = accepted.receive(WAIT);
+    assertThat(last.envelope().getProtocolVersion()).isEqualTo(9);
+    assertThatThrownBy(() -> accepted.receive(WAIT)).isInstanceOf(PeerClosedException.class);
+  }
+
   @Test
   void eofIsPeerClosedAtOnce() {
     client.close();
