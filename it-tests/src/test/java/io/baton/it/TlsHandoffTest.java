@@ -46,8 +46,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TlsHandoffTest {
 
   private static final int HANDOFFS = 10;
-  private static final int HTTP11_CLIENTS = 8;
-  private static final int H2_CONNECTIONS = 4;
+  // The load the h2c test runs (Http2HandoffUnderLoadTest): 16 connections x 8 concurrent streams;
+  // as many HTTP/1.1 keep-alive connections beside them.
+  private static final int HTTP11_CLIENTS = 16;
+  private static final int H2_CONNECTIONS = 16;
   private static final int H2_STREAMS = 8;
 
   private final BatonFixture fixture = new BatonFixture();
