@@ -57,19 +57,6 @@ clusters:
     protocol: $CLUSTER
 YAML
 
-GEN=0
-start_baton() { # sets BATON_PID, BATON_PORT, BATON_MS
-  GEN=$((GEN + 1))
-  local out="$WORK/baton-$GEN.out" t0 line
-  t0=$(date +%s%N)
-  "${JAVA[@]}" -jar "$JAR" run --config "$CFG" >"$out" 2>"$out.err" &
-  BATON_PID=$!
-  PIDS+=("$BATON_PID")
-  line="$(wait_for_line "$out" '^baton serving ' "$BATON_PID" 60)"
-  BATON_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-  BATON_PORT="$(sed -E 's/.*listeners=([^ ]*,)?web=[^ ,]*:([0-9]+).*/\2/' <<<"$line")"
-  log "baton generation $GEN pid $BATON_PID serving on 127.0.0.1:$BATON_PORT after $BATON_MS ms"
-}
 start_baton
 
 # --- h2load ----------------------------------------------------------------------------------
@@ -117,18 +104,7 @@ LOAD_T0=$SECONDS
   >"$WORK/h2-load.out" 2>"$WORK/h2-load.out.err" &
 LOAD_PID=$!
 PIDS+=("$LOAD_PID")
-HANDOFF_ROWS=""
-for i in $(seq 1 "$HANDOFFS"); do
-  sleep "$HANDOFF_INTERVAL"
-  OLD_PID="$BATON_PID"
-  OLD_PORT="$BATON_PORT"
-  start_baton
-  [[ "$BATON_PORT" == "$OLD_PORT" ]] || die "generation $GEN listens on $BATON_PORT, not $OLD_PORT"
-  t0=$(date +%s%N)
-  wait_exit "$OLD_PID" 60
-  EXIT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-  HANDOFF_ROWS+="| $i | $BATON_PID | $BATON_MS | $EXIT_MS |"$'\n'
-done
+hand_off_n_times
 sleep "$HANDOFF_INTERVAL"
 kill -TERM "$LOAD_PID"
 LOAD_STATUS=0

@@ -74,3 +74,38 @@ start_test_upstream() {
   line="$(wait_for_line "$WORK/upstream.out" '^(h2c )?upstream listening ' "$UPSTREAM_PID" 60)"
   UP_PORT="$(sed -E 's/^(h2c )?upstream listening [^ ]*:([0-9]+).*/\2/' <<<"$line")"
 }
+
+# start_baton: starts the next Baton generation on "$CFG" (its listener named web) and waits until
+# it serves; sets GEN, BATON_PID, BATON_PORT and BATON_MS (start to serving line).
+GEN=0
+start_baton() {
+  GEN=$((GEN + 1))
+  local out="$WORK/baton-$GEN.out" t0 line
+  t0=$(date +%s%N)
+  "${JAVA[@]}" -jar "$JAR" run --config "$CFG" >"$out" 2>"$out.err" &
+  BATON_PID=$!
+  PIDS+=("$BATON_PID")
+  line="$(wait_for_line "$out" '^baton serving ' "$BATON_PID" 60)"
+  BATON_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+  BATON_PORT="$(sed -E 's/.*listeners=([^ ]*,)?web=[^ ,]*:([0-9]+).*/\2/' <<<"$line")"
+  log "baton generation $GEN pid $BATON_PID serving on 127.0.0.1:$BATON_PORT after $BATON_MS ms"
+}
+
+# hand_off_n_times: HANDOFFS handoffs, HANDOFF_INTERVAL seconds apart, each by starting the next
+# generation and waiting for the old one to exit; sets HANDOFF_ROWS (a markdown row per handoff:
+# number, new pid, start to serving ms, serving to old exit ms).
+hand_off_n_times() {
+  local i old_pid old_port t0 exit_ms
+  HANDOFF_ROWS=""
+  for i in $(seq 1 "$HANDOFFS"); do
+    sleep "$HANDOFF_INTERVAL"
+    old_pid="$BATON_PID"
+    old_port="$BATON_PORT"
+    start_baton
+    [[ "$BATON_PORT" == "$old_port" ]] || die "generation $GEN listens on $BATON_PORT, not $old_port"
+    t0=$(date +%s%N)
+    wait_exit "$old_pid" 60
+    exit_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    HANDOFF_ROWS+="| $i | $BATON_PID | $BATON_MS | $exit_ms |"$'\n'
+  done
+}

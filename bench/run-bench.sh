@@ -50,19 +50,6 @@ clusters:
     endpoints: ["127.0.0.1:$UP_PORT"]
 YAML
 
-GEN=0
-start_baton() { # sets BATON_PID, BATON_PORT, BATON_MS
-  GEN=$((GEN + 1))
-  local out="$WORK/baton-$GEN.out" t0 line
-  t0=$(date +%s%N)
-  "${JAVA[@]}" -jar "$JAR" run --config "$CFG" >"$out" 2>"$out.err" &
-  BATON_PID=$!
-  PIDS+=("$BATON_PID")
-  line="$(wait_for_line "$out" '^baton serving ' "$BATON_PID" 60)"
-  BATON_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-  BATON_PORT="$(sed -E 's/.*listeners=([^ ]*,)?web=[^ ,]*:([0-9]+).*/\2/' <<<"$line")"
-  log "baton generation $GEN pid $BATON_PID serving on 127.0.0.1:$BATON_PORT after $BATON_MS ms"
-}
 start_baton
 
 # --- wrk helpers -----------------------------------------------------------------------------
@@ -125,18 +112,7 @@ timeout $((HO_SECS + 120)) wrk --latency -t"$THREADS" -c"$CONNS" -d"${HO_SECS}s"
   >"$WORK/wrk-handoff.txt" 2>&1 &
 WRK_PID=$!
 PIDS+=("$WRK_PID")
-HANDOFF_ROWS=""
-for i in $(seq 1 "$HANDOFFS"); do
-  sleep "$HANDOFF_INTERVAL"
-  OLD_PID="$BATON_PID"
-  OLD_PORT="$BATON_PORT"
-  start_baton
-  [[ "$BATON_PORT" == "$OLD_PORT" ]] || die "generation $GEN listens on $BATON_PORT, not $OLD_PORT"
-  t0=$(date +%s%N)
-  wait_exit "$OLD_PID" 60
-  EXIT_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-  HANDOFF_ROWS+="| $i | $BATON_PID | $BATON_MS | $EXIT_MS |"$'\n'
-done
+hand_off_n_times
 wait "$WRK_PID" || die "wrk (handoffs) failed: $(cat "$WORK/wrk-handoff.txt")"
 
 # --- report ----------------------------------------------------------------------------------
