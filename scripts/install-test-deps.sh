@@ -5,8 +5,10 @@ set -euo pipefail
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || need+=(maven)
-# setpriv (util-linux) runs a probe as uid "nobody" for the peer-uid refusal test.
+# setpriv (util-linux) runs a probe as uid "nobody" for the peer-uid refusal test; unshare (also
+# util-linux) runs each generation in pid and user namespaces of its own (NamespaceHandoffTest).
 command -v setpriv >/dev/null || need+=(util-linux)
+command -v unshare >/dev/null || need+=(util-linux)
 # prometheus + promtool: the deploy tests check the alert rules and scrape Baton across handoffs.
 # The package's postinst starts a prometheus service where systemd runs; the tests start their own.
 command -v promtool >/dev/null || need+=(prometheus)

@@ -2,6 +2,7 @@ package io.baton.handoff;
 
 import io.baton.handoff.incoming.IncomingHandoff;
 import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.outgoing.OutgoingHandoff;
 import io.baton.handoff.rundir.RunDirectory;
 import io.baton.handoff.wire.ProtocolVersion;
@@ -49,9 +50,31 @@ public final class Handoff implements AutoCloseable {
   public static Handoff open(HandoffSettings settings, HandoffEvents events) throws HandoffException {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(events, "events");
-    RunDirectory runDir = RunDirectory.open(settings.runDir());
-    runDir.removeStaleTempSockets();
-    return new Handoff(settings, events, runDir, new IncomingHandoff(runDir, settings, events));
+    RunDirectory runDir = RunDirectory.open(settings.runDir(), ProcessIdentity.ofThisProcess());
+    try {
+      runDir.removeFilesOfEndedInstances();
+      return new Handoff(settings, events, runDir, new IncomingHandoff(runDir, settings, events));
+    } catch (HandoffException | RuntimeException e) {
+      runDir.close();
+      throw e;
+    }
+  }
+
+  /**
+   * This process's instance id: random, never reused, it tells generations apart in logs and
+   * names where pids cannot (in a pod each may be pid 1).
+   */
+  public String instanceId() {
+    return runDir.self().instanceId();
+  }
+
+  /**
+   * This process's own path for a Unix socket it publishes under {@code sharedName} in the run
+   * directory (bind it there, then link it over the shared name): unique to this process, and
+   * removed by a later process once this one has ended if it could not remove it itself.
+   */
+  public java.nio.file.Path ownSocketPath(String sharedName) {
+    return runDir.ownSocket(sharedName);
   }
 
   /** The handoff protocol version of this binary (what {@code baton version --protocol} prints). */
@@ -173,5 +196,6 @@ public final class Handoff implements AutoCloseable {
       outgoing.close();
     }
     incoming.close();
+    runDir.close();
   }
 }

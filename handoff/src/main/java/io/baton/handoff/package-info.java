@@ -44,7 +44,12 @@
  *       protocol_revision} that has it (Hello/Welcome; unset = 1). Revision 2 adds HandedOn and
  *       the relayed chain progress.
  *   <li>Peers are checked by the kernel's word (SO_PEERCRED): same uid or root, and the pid from
- *       Hello where the pid is visible. The run directory is 0700 and owned by the process's uid.
+ *       Hello or Welcome where the peer says it lives in this process's own pid namespace ({@link
+ *       io.baton.handoff.peer.PeerCheck}). The run directory is 0700 and owned by the process's uid.
+ *   <li>Nothing in the run directory is named or judged by pid: in a pod every generation may be
+ *       pid 1. A file that belongs to one process carries its random instance id; whether that
+ *       process still lives is asked of the lock it holds on {@code instance.<id>.lock} ({@link
+ *       io.baton.handoff.rundir.RunDirectory}), which holds across pid, mount and user namespaces.
  *   <li>Bad input on a control socket is answered with a typed refusal and a log line naming the
  *       socket, the peer and the phase, and changes nothing.
  *   <li>Only {@code io.baton.handoff.os} calls junixsocket; every fd handed to the application is a

@@ -11,6 +11,7 @@ import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.outgoing.OutgoingHandoff;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.handoff.wire.ReceivedFrame;
@@ -308,6 +309,47 @@ class HandoffTest {
 
     ReceivedFrame answer = raw.receive(STEP);
     assertThat(answer.envelope().getRefusal().getReason()).isEqualTo(RefusalReason.PEER_PID_MISMATCH);
+    assertThat(old.events().nextEnded().result()).isEqualTo(HandoffResult.REFUSED);
+    assertAValidHandoffStillWorks(old);
+  }
+
+  /**
+   * A pod without a shared process namespace, or {@code unshare --pid}: the successor is pid 1 in a
+   * namespace of its own, and the kernel shows it here under another number. Comparing the two
+   * anyway refused every container-to-container handoff.
+   */
+  @Test
+  void welcomesAHelloFromAnotherPidNamespaceWhateverPidItSays() throws Exception {
+    Generation old = coldStart(1);
+    ControlChannel raw = rawClient();
+    long otherNamespace = ProcessIdentity.ofThisProcess().pidNamespace() + 1;
+
+    raw.send(
+        Envelope.newBuilder()
+            .setProtocolVersion(ProtocolVersion.CURRENT)
+            .setHello(Hello.newBuilder().setPid(1).setPidNamespace(otherNamespace).setInstanceId(ProcessIdentity.newInstanceId()).setBuildVersion("raw"))
+            .build());
+
+    assertThat(raw.receive(STEP).envelope().getBodyCase()).isEqualTo(Envelope.BodyCase.WELCOME);
+    raw.close();
+    assertThat(old.events().nextEnded().result()).as("the raw peer left after Welcome").isEqualTo(HandoffResult.FAILED);
+    assertAValidHandoffStillWorks(old);
+  }
+
+  @Test
+  void refusesHelloWhosePidDiffersInOurOwnPidNamespace() throws Exception {
+    Generation old = coldStart(1);
+    ControlChannel raw = rawClient();
+
+    raw.send(
+        Envelope.newBuilder()
+            .setProtocolVersion(ProtocolVersion.CURRENT)
+            .setHello(Hello.newBuilder().setPid((int) OWN_PID + 1).setPidNamespace(ProcessIdentity.ofThisProcess().pidNamespace()).setBuildVersion("raw"))
+            .build());
+
+    ReceivedFrame answer = raw.receive(STEP);
+    assertThat(answer.envelope().getRefusal().getReason()).isEqualTo(RefusalReason.PEER_PID_MISMATCH);
+    assertThat(answer.envelope().getRefusal().getDetail()).contains("pid " + OWN_PID + " (expected: " + (OWN_PID + 1));
     assertThat(old.events().nextEnded().result()).isEqualTo(HandoffResult.REFUSED);
     assertAValidHandoffStillWorks(old);
   }

@@ -51,9 +51,10 @@ class FdLeakTest {
       }
     }
     assertThat(current.openFds()).as("open fds of generation 21 vs generation 2").isEqualTo(fdsAfterFirstHandoff);
-    assertThat(runDirFiles()).as("only the active process's control and admin sockets, each with its published name")
-        .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + current.pid() + ".1", "admin.sock",
-            "admin-" + current.pid() + ".sock");
+    String instance = current.awaitServing(WAIT).instanceId();
+    assertThat(runDirFiles()).as("only the active process's instance lock, control and admin sockets, each with its published name")
+        .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + instance + ".1", "admin.sock",
+            "admin.sock." + instance, "instance." + instance + ".lock");
   }
 
   private List<String> runDirFiles() throws IOException {

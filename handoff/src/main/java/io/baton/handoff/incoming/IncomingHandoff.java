@@ -17,6 +17,8 @@ import io.baton.handoff.outgoing.PredecessorChain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.peer.PeerCheck;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.rundir.RunDirectory;
@@ -78,14 +80,15 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   private final RunDirectory runDir;
   private final HandoffSettings settings;
   private final HandoffEvents events;
-  private final long ownUid;
+  private final PeerCheck peers;
   private ControlChannel reconfig;
   private UnixServer listenServer;
   /** Bound with listen.sock; after Ready it receives the predecessor's live connections. */
   private UnixServer connServer;
   private ConnectionReceiver connReceiver;
   private long generation;
-  private long predecessorPid;
+  /** Who the predecessor said it is in Welcome. */
+  private ProcessIdentity predecessor = new ProcessIdentity(0, 0, "");
   private long stepStarted;
   private volatile boolean predecessorDraining;
   private final AtomicReference<DrainProgress> predecessorProgress = new AtomicReference<>();
@@ -107,7 +110,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     this.runDir = runDir;
     this.settings = settings;
     this.events = events;
-    this.ownUid = Fds.ownUid();
+    this.peers = new PeerCheck(Fds.ownUid(), runDir.self());
   }
 
   /** Steps 1 to 4 of the protocol: a cold start, or the predecessor's listeners. */
@@ -142,24 +145,28 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   private Arrival takeOver() throws HandoffException {
     PeerCredentials peer = reconfig.peer();
     checkUid(peer, reconfig);
+    ProcessIdentity self = peers.self();
     reconfig.send(
         ProtocolVersion.envelope()
             .setHello(Hello.newBuilder()
-                .setPid((int) ProcessHandle.current().pid())
+                .setPid((int) self.pid())
+                .setPidNamespace(self.pidNamespace())
+                .setInstanceId(self.instanceId())
                 .setBuildVersion(settings.buildVersion())
                 .setHold(settings.hold().requested())
                 .setProtocolRevision(ProtocolVersion.REVISION))
             .build());
     Envelope answer = expect(reconfig, settings.stepTimeout(), Envelope.BodyCase.WELCOME, "Welcome");
     Welcome welcome = answer.getWelcome();
-    if (peer.pidVisible() && peer.pid() != welcome.getPid()) {
-      throw new HandoffException(
-          "handoff: Welcome.pid: " + welcome.getPid() + " (expected: the pid of the process serving " + reconfig.path() + ", " + peer.pid() + ")");
+    ProcessIdentity claimed = new ProcessIdentity(welcome.getPid(), welcome.getPidNamespace(), welcome.getInstanceId());
+    Optional<String> pidProblem = peers.pidProblem("handoff: the process serving " + reconfig.path() + " (Welcome.pid)", peer, claimed);
+    if (pidProblem.isPresent()) {
+      throw new HandoffException(pidProblem.get());
     }
-    predecessorPid = welcome.getPid();
+    predecessor = claimed;
     predecessorRevision = ProtocolVersion.revisionOf(welcome.getProtocolRevision());
     generation = welcome.getGeneration() + 1;
-    step("welcomed", "by pid " + welcome.getPid() + " build " + welcome.getBuildVersion() + " generation " + welcome.getGeneration());
+    step("welcomed", "by " + predecessor + " build " + welcome.getBuildVersion() + " generation " + welcome.getGeneration());
     settings.stepObserver().reached(IncomingStep.WELCOMED);
 
     Path listenPath = runDir.listenSocket();
@@ -179,9 +186,9 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     try (ControlChannel listen = new ControlChannel(listenServer.accept(settings.stepTimeout()))) {
       PeerCredentials listenPeer = listen.peer();
       checkUid(listenPeer, listen);
-      if (listenPeer.pidVisible() && listenPeer.pid() != predecessorPid) {
-        throw new HandoffException(
-            "handoff: " + listenPath + " was connected by pid " + listenPeer.pid() + " (expected: the predecessor, pid " + predecessorPid + ")");
+      Optional<String> listenPidProblem = peers.pidProblem("handoff: the process that connected to " + listenPath, listenPeer, predecessor);
+      if (listenPidProblem.isPresent()) {
+        throw new HandoffException(listenPidProblem.get() + " (expected: the predecessor)");
       }
       ReceivedFrame frame = listen.receive(settings.stepTimeout());
       inherited = toInherited(frame, listenPath);
@@ -232,7 +239,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       throw new IllegalStateException("ready: no takeover in progress (expected: arrive() returned a Takeover)");
     }
     // Receiving before Ready: the predecessor may start sending as soon as it reads it.
-    connReceiver = new ConnectionReceiver(connServer, ownUid, predecessorPid, generation, arrivals, events, settings.stepObserver());
+    connReceiver = new ConnectionReceiver(connServer, peers, predecessor, generation, arrivals, events, settings.stepObserver());
     connReceiver.start();
     reconfig.send(ProtocolVersion.envelope().setReady(Ready.newBuilder().addAllAdoptedListeners(adoptedListeners)).build());
     step("ready_sent", "accepting on every listener");
@@ -257,7 +264,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       } finally {
         held = false;
       }
-      step("draining_acknowledged", "predecessor pid " + predecessorPid + " stopped accepting");
+      step("draining_acknowledged", "predecessor " + predecessor + " stopped accepting");
       predecessorDeadlineMillis = draining.getDraining().getDeadlineUnixMillis();
       olderDraining.set(fromWire(draining.getDraining().getPredecessorsList()));
       if (!olderDraining.get().isEmpty()) {
@@ -273,13 +280,13 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       reconfig.close();
       throw e;
     } catch (PeerClosedException e) {
-      log.warn("handoff (generation {}): predecessor pid {} closed {} instead of saying Draining (it died); serving anyway", generation, predecessorPid, reconfig.path());
+      log.warn("handoff (generation {}): predecessor {} closed {} instead of saying Draining (it died); serving anyway", generation, predecessor, reconfig.path());
     } catch (HandoffException e) {
-      log.warn("handoff (generation {}): no Draining from predecessor pid {}: {}; serving anyway", generation, predecessorPid, e.getMessage());
+      log.warn("handoff (generation {}): no Draining from predecessor {}: {}; serving anyway", generation, predecessor, e.getMessage());
       following = !reconfig.isClosed();
     }
     control.publishAs(runDir.reconfigSocket());
-    log.info("handoff (generation {}): {} is now served by this process (pid {})", generation, runDir.reconfigSocket(), ProcessHandle.current().pid());
+    log.info("handoff (generation {}): {} is now served by this process ({})", generation, runDir.reconfigSocket(), peers.self());
     if (following) {
       HandoffThreads.start("follow-predecessor", this::followDrain);
     } else {
@@ -316,7 +323,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
             DrainFinished finished = envelope.getDrainFinished();
             step(
                 "predecessor_drained",
-                "predecessor pid " + predecessorPid + " drained in " + finished.getDrainSeconds() + " s, "
+                "predecessor " + predecessor + " drained in " + finished.getDrainSeconds() + " s, "
                     + finished.getConnectionsMigrated() + " connection(s) moved here, "
                     + finished.getConnectionsClosedAtDeadline() + " closed at its deadline");
             events.predecessorDrained(
@@ -327,12 +334,12 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
           }
           default ->
               log.warn(
-                  "handoff (generation {}): ignoring {} from predecessor pid {} on {} (expected: DRAIN_PROGRESS or DRAIN_FINISHED)",
-                  generation, envelope.getBodyCase(), predecessorPid, channel.path());
+                  "handoff (generation {}): ignoring {} from predecessor {} on {} (expected: DRAIN_PROGRESS or DRAIN_FINISHED)",
+                  generation, envelope.getBodyCase(), predecessor, channel.path());
         }
       }
     } catch (PeerClosedException e) {
-      log.info("handoff (generation {}): predecessor pid {} closed {}: it exited", generation, predecessorPid, channel.path());
+      log.info("handoff (generation {}): predecessor {} closed {}: it exited", generation, predecessor, channel.path());
     } catch (HandoffException e) {
       if (!closed) {
         log.warn("handoff (generation {}): lost the predecessor's drain on {}: {}", generation, channel.path(), e.getMessage());
@@ -412,7 +419,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
     DrainProgress own = predecessorProgress.get();
     List<PredecessorDrain> chain = new ArrayList<>();
-    chain.add(new PredecessorDrain(generation - 1, predecessorPid, own == null ? new DrainProgress(0, 0) : own));
+    chain.add(new PredecessorDrain(generation - 1, predecessor.pid(), own == null ? new DrainProgress(0, 0) : own));
     chain.addAll(olderDraining.get());
     return List.copyOf(chain);
   }
@@ -430,8 +437,8 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
     if (!understandsHandedOn()) {
       // Never sent to a reader that would ignore it: the outgoing side refuses to hand over then.
-      log.warn("handoff (generation {}): predecessor pid {} speaks revision {} and cannot be told {} (expected: >= {})",
-          generation, predecessorPid, predecessorRevision, why, ProtocolVersion.HANDED_ON_REVISION);
+      log.warn("handoff (generation {}): predecessor {} speaks revision {} and cannot be told {} (expected: >= {})",
+          generation, predecessor, predecessorRevision, why, ProtocolVersion.HANDED_ON_REVISION);
       return;
     }
     if (!handedOnSent.compareAndSet(false, true)) {
@@ -441,11 +448,11 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       channel.send(ProtocolVersion.envelope()
           .setHandedOn(HandedOn.newBuilder().setWhy(why).setActiveGeneration(activeGeneration).setDetail(detail))
           .build());
-      step("handed_on", "told predecessor pid " + predecessorPid + " (generation " + (generation - 1) + ") " + why
+      step("handed_on", "told predecessor " + predecessor + " (generation " + (generation - 1) + ") " + why
           + ": it never accepts again and drains on");
     } catch (OsException | ControlProtocolException e) {
       // It is dying or gone: its EOF handling applies (a gone one needs no word).
-      log.warn("handoff (generation {}): HandedOn not delivered to predecessor pid {} on {}: {}", generation, predecessorPid,
+      log.warn("handoff (generation {}): HandedOn not delivered to predecessor {} on {}: {}", generation, predecessor,
           channel.path(), e.getMessage());
     }
   }
@@ -515,8 +522,9 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   }
 
   private void checkUid(PeerCredentials peer, ControlChannel channel) throws HandoffException {
-    if (peer.uid() != ownUid && peer.uid() != 0) {
-      throw new HandoffException("handoff: " + channel.path() + " peer uid: " + peer.uid() + " (expected: " + ownUid + " or 0)");
+    Optional<String> problem = peers.uidProblem("handoff: " + channel.path() + " peer", peer);
+    if (problem.isPresent()) {
+      throw new HandoffException(problem.get());
     }
   }
 

@@ -9,6 +9,8 @@ import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.peer.PeerCheck;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.wire.ControlChannel;
@@ -47,8 +49,8 @@ public final class ConnectionReceiver {
   }
 
   private final UnixServer server;
-  private final long ownUid;
-  private final long predecessorPid;
+  private final PeerCheck peers;
+  private final ProcessIdentity predecessor;
   private final long generation;
   private final ConnectionArrivals arrivals;
   private final HandoffEvents events;
@@ -60,15 +62,15 @@ public final class ConnectionReceiver {
 
   public ConnectionReceiver(
       UnixServer server,
-      long ownUid,
-      long predecessorPid,
+      PeerCheck peers,
+      ProcessIdentity predecessor,
       long generation,
       ConnectionArrivals arrivals,
       HandoffEvents events,
       IncomingStepObserver steps) {
     this.server = server;
-    this.ownUid = ownUid;
-    this.predecessorPid = predecessorPid;
+    this.peers = peers;
+    this.predecessor = predecessor;
     this.generation = generation;
     this.arrivals = arrivals;
     this.events = events;
@@ -143,13 +145,7 @@ public final class ConnectionReceiver {
   private String checkPeer(UnixConnection connection) {
     try {
       PeerCredentials peer = connection.peer();
-      if (peer.uid() != ownUid && peer.uid() != 0) {
-        return "peer uid " + peer.uid() + " (expected: " + ownUid + " or 0)";
-      }
-      if (peer.pidVisible() && peer.pid() != predecessorPid) {
-        return "peer pid " + peer.pid() + " (expected: the predecessor, pid " + predecessorPid + ")";
-      }
-      return null;
+      return peers.problem("peer", peer, predecessor).map(p -> p + " (expected: the predecessor)").orElse(null);
     } catch (OsException e) {
       return "cannot read its credentials: " + e.getMessage();
     }

@@ -4,6 +4,9 @@ import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.peer.PeerCheck;
+import io.baton.handoff.peer.ProcessIdentity;
+import io.baton.proto.handoff.v1.RefusalReason;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ControlProtocolException;
@@ -14,6 +17,7 @@ import io.baton.proto.handoff.v1.MovedConnection;
 import com.google.protobuf.ByteString;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -62,22 +66,20 @@ public final class ConnectionSender implements ConnectionSink {
 
   /**
    * Connects to the successor's {@code conn.sock} and checks it is served by the successor: same
-   * uid (or root) and, where visible, the successor's pid.
+   * uid (or root) and, where comparable, the successor's pid ({@link PeerCheck}).
    */
-  public static ConnectionSender connect(Path connPath, long ownUid, long successorPid, Duration timeout)
+  public static ConnectionSender connect(Path connPath, PeerCheck peers, ProcessIdentity successor, Duration timeout)
       throws OsException, ControlProtocolException {
     ControlChannel channel = new ControlChannel(UnixConnection.connect(connPath, timeout));
     try {
       PeerCredentials peer = channel.peer();
-      if (peer.uid() != ownUid && peer.uid() != 0) {
-        throw new ControlProtocolException(
-            io.baton.proto.handoff.v1.RefusalReason.PEER_UID_MISMATCH,
-            connPath + " is served by uid " + peer.uid() + " (expected: " + ownUid + " or 0)");
+      Optional<String> uidProblem = peers.uidProblem(connPath + " is served by a process with", peer);
+      if (uidProblem.isPresent()) {
+        throw new ControlProtocolException(RefusalReason.PEER_UID_MISMATCH, uidProblem.get());
       }
-      if (peer.pidVisible() && peer.pid() != successorPid) {
-        throw new ControlProtocolException(
-            io.baton.proto.handoff.v1.RefusalReason.PEER_PID_MISMATCH,
-            connPath + " is served by pid " + peer.pid() + " (expected: the successor, pid " + successorPid + ")");
+      Optional<String> pidProblem = peers.pidProblem(connPath + " is served by a process with", peer, successor);
+      if (pidProblem.isPresent()) {
+        throw new ControlProtocolException(RefusalReason.PEER_PID_MISMATCH, pidProblem.get() + " (expected: the successor)");
       }
       return new ConnectionSender(channel, timeout);
     } catch (OsException | ControlProtocolException | RuntimeException e) {

@@ -14,6 +14,8 @@ import io.baton.handoff.PredecessorDrain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.peer.PeerCheck;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.rundir.RunDirectory;
@@ -38,6 +40,7 @@ import io.baton.proto.handoff.v1.RefusalReason;
 import io.baton.proto.handoff.v1.Welcome;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -89,7 +92,7 @@ public final class OutgoingHandoff implements AutoCloseable {
   private final HandoffSource source;
   private final PredecessorChain predecessors;
   private final CompletableFuture<DrainOutcome> successorTookOver;
-  private final long ownUid;
+  private final PeerCheck peers;
   private final AtomicReference<Session> active = new AtomicReference<>();
   private final AtomicLong sessionIds = new AtomicLong();
   private final ScheduledExecutorService ticker;
@@ -111,7 +114,7 @@ public final class OutgoingHandoff implements AutoCloseable {
     this.source = source;
     this.predecessors = predecessors;
     this.successorTookOver = successorTookOver;
-    this.ownUid = Fds.ownUid();
+    this.peers = new PeerCheck(Fds.ownUid(), runDir.self());
     this.ticker =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -257,7 +260,8 @@ public final class OutgoingHandoff implements AutoCloseable {
     private long stepStarted = System.nanoTime();
     private Drain drain;
     private ScheduledFuture<?> progressTask;
-    private long successorPid;
+    /** Who the successor said it is in Hello. */
+    private ProcessIdentity successor;
     /** The successor's conn.sock, or null if it takes no live connections. */
     private java.nio.file.Path successorConnPath;
     private ConnectionSender connections;
@@ -338,14 +342,15 @@ public final class OutgoingHandoff implements AutoCloseable {
         return null;
       }
       Hello hello = envelope.getHello();
-      if (peer.uid() != ownUid && peer.uid() != 0) {
-        refuse(RefusalReason.PEER_UID_MISMATCH, "peer uid: " + peer.uid() + " (expected: " + ownUid + " or 0)");
+      Optional<String> uidProblem = peers.uidProblem("peer", peer);
+      if (uidProblem.isPresent()) {
+        refuse(RefusalReason.PEER_UID_MISMATCH, uidProblem.get());
         return null;
       }
-      if (peer.pidVisible() && peer.pid() != hello.getPid()) {
-        refuse(
-            RefusalReason.PEER_PID_MISMATCH,
-            "Hello.pid: " + hello.getPid() + " (expected: the connecting process's pid " + peer.pid() + ")");
+      ProcessIdentity claimed = new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
+      Optional<String> pidProblem = peers.pidProblem("the connecting process (Hello.pid " + hello.getPid() + ")", peer, claimed);
+      if (pidProblem.isPresent()) {
+        refuse(RefusalReason.PEER_PID_MISMATCH, pidProblem.get());
         return null;
       }
       String chainProblem = chainProblem();
@@ -408,17 +413,20 @@ public final class OutgoingHandoff implements AutoCloseable {
     private void handOver(Hello hello) {
       long generation = source.generation();
       successorGeneration = generation + 1;
+      successor = new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
       try {
         send(
             ProtocolVersion.envelope()
                 .setWelcome(
                     Welcome.newBuilder()
-                        .setPid((int) ProcessHandle.current().pid())
+                        .setPid((int) peers.self().pid())
+                        .setPidNamespace(peers.self().pidNamespace())
+                        .setInstanceId(peers.self().instanceId())
                         .setBuildVersion(settings.buildVersion())
                         .setGeneration(generation)
                         .setProtocolRevision(ProtocolVersion.REVISION))
                 .build());
-        step("welcome", "welcomed peer " + peer + " build " + hello.getBuildVersion());
+        step("welcome", "welcomed " + successor + " (kernel: " + peer + ") build " + hello.getBuildVersion());
         moveTo(SessionState.AWAITING_LISTEN_SOCKET);
 
         ReceivedFrame frame = receiveBeforeReady(settings.stepTimeout(), Envelope.BodyCase.LISTEN_SOCKET_READY);
@@ -439,7 +447,6 @@ public final class OutgoingHandoff implements AutoCloseable {
               "ListenSocketReady.conn_path: " + connPath + " (expected: empty or " + runDir.connSocket() + ")");
           return;
         }
-        successorPid = hello.getPid();
         successorConnPath = connPath.isEmpty() ? null : runDir.connSocket();
         moveTo(SessionState.SENDING_LISTENERS);
         if (!sendListeners(hello)) {
@@ -505,12 +512,9 @@ public final class OutgoingHandoff implements AutoCloseable {
     private boolean sendListeners(Hello hello) throws OsException, ControlProtocolException {
       try (ControlChannel listen = new ControlChannel(UnixConnection.connect(runDir.listenSocket(), settings.stepTimeout()))) {
         PeerCredentials listenPeer = listen.peer();
-        if (listenPeer.uid() != ownUid && listenPeer.uid() != 0) {
-          failAndClean("listen.sock is served by uid " + listenPeer.uid() + " (expected: " + ownUid + " or 0); not sending listeners");
-          return false;
-        }
-        if (listenPeer.pidVisible() && listenPeer.pid() != hello.getPid()) {
-          failAndClean("listen.sock is served by pid " + listenPeer.pid() + " (expected: " + hello.getPid() + "); not sending listeners");
+        Optional<String> problem = peers.problem("listen.sock is served by a process with", listenPeer, successor);
+        if (problem.isPresent()) {
+          failAndClean(problem.get() + "; not sending listeners");
           return false;
         }
         List<PassableListener> listeners = source.listeners();
@@ -679,7 +683,7 @@ public final class OutgoingHandoff implements AutoCloseable {
         return ConnectionSink.NONE;
       }
       try {
-        connections = ConnectionSender.connect(successorConnPath, ownUid, successorPid, settings.stepTimeout());
+        connections = ConnectionSender.connect(successorConnPath, peers, successor, settings.stepTimeout());
         return connections;
       } catch (OsException | ControlProtocolException e) {
         log.warn("handoff to generation {}: cannot send live connections to {}: {}; draining them all here",

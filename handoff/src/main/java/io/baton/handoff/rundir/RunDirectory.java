@@ -2,6 +2,7 @@ package io.baton.handoff.rundir;
 
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.os.Fds;
+import io.baton.handoff.peer.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -11,6 +12,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The directory of the control sockets, shared by consecutive generations.
@@ -18,26 +21,41 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>It must be 0700 (or at least not writable by group or others) and owned by this process's
  * uid: junixsocket creates socket files 0666, and whoever may write here could put their own
  * socket at {@code reconfig.sock} or {@code listen.sock} and receive our listeners.
+ *
+ * <p>Files here are named by role ({@code reconfig.sock}, {@code listen.sock}, {@code conn.sock},
+ * {@code admin.sock}) or, where one belongs to one process, by role and that process's instance id
+ * ({@code reconfig.sock.<instance>.<n>}, {@code admin.sock.<instance>}, {@code
+ * instance.<instance>.lock}); never by pid. Whether a process is still there is asked of the lock it
+ * holds on its {@code instance.<instance>.lock}, which the kernel releases when it dies: that
+ * answer holds across pid, mount and user namespaces sharing the directory, where pids collide or
+ * lie.
  */
-public final class RunDirectory {
+public final class RunDirectory implements AutoCloseable {
 
   public static final String RECONFIG_SOCK = "reconfig.sock";
   public static final String LISTEN_SOCK = "listen.sock";
   public static final String CONN_SOCK = "conn.sock";
 
-  private static final AtomicLong TEMP_SEQUENCE = new AtomicLong();
+  private static final Logger log = LoggerFactory.getLogger(RunDirectory.class);
 
   private final Path dir;
+  private final ProcessIdentity self;
+  private final InstanceLock lock;
+  private final AtomicLong tempSequence = new AtomicLong();
 
-  private RunDirectory(Path dir) {
+  private RunDirectory(Path dir, ProcessIdentity self, InstanceLock lock) {
     this.dir = dir;
+    this.self = self;
+    this.lock = lock;
   }
 
   /**
    * Creates {@code dir} 0700 if absent; refuses one writable by group or others, or owned by another
-   * uid, or that is not a directory (symlinks are not followed).
+   * uid, or that is not a directory (symlinks are not followed). Then takes {@code self}'s
+   * instance lock there, held until {@link #close()} or the process's end: it is how later
+   * processes tell that {@code self}'s files are still in use, whatever pid namespace they live in.
    */
-  public static RunDirectory open(Path dir) throws HandoffException {
+  public static RunDirectory open(Path dir, ProcessIdentity self) throws HandoffException {
     Path path = dir.toAbsolutePath().normalize();
     try {
       if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -63,7 +81,7 @@ public final class RunDirectory {
         throw new HandoffException(
             "runDir: " + path + " is owned by another user (" + described + ") (expected: owner uid " + ownUid + ", mode 0700)");
       }
-      return new RunDirectory(path);
+      return new RunDirectory(path, self, InstanceLock.take(path, self.instanceId()));
     } catch (IOException e) {
       throw new HandoffException("runDir: " + path + " cannot be checked: " + e, e);
     }
@@ -88,14 +106,27 @@ public final class RunDirectory {
     return dir.resolve(CONN_SOCK);
   }
 
+  /** This process as it tells its peers (its instance id names its files here). */
+  public ProcessIdentity self() {
+    return self;
+  }
+
   /**
    * A fresh path for a control socket that will be renamed over {@code reconfig.sock}: {@code
-   * reconfig.sock.<pid>.<n>}, unique within this process too (tests run two generations in one
-   * JVM).
+   * reconfig.sock.<instance>.<n>}. Never a pid: in a pod every generation may be pid 1, and one
+   * process binding another's name (bind removes the file first) then deletes that process's
+   * socket when it exits.
    */
   public Path newTempControlSocket() {
-    long pid = ProcessHandle.current().pid();
-    return dir.resolve(RECONFIG_SOCK + "." + pid + "." + TEMP_SEQUENCE.incrementAndGet());
+    return dir.resolve(RECONFIG_SOCK + "." + self.instanceId() + "." + tempSequence.incrementAndGet());
+  }
+
+  /**
+   * This process's own name for a socket published under {@code sharedName} (e.g. {@code
+   * admin.sock} is bound at {@code admin.sock.<instance>} and linked over {@code admin.sock}).
+   */
+  public Path ownSocket(String sharedName) {
+    return dir.resolve(sharedName + "." + self.instanceId());
   }
 
   /** Removes {@code path} if it is there; an error is a HandoffException naming the file. */
@@ -117,30 +148,41 @@ public final class RunDirectory {
   }
 
   /**
-   * Removes temporary control sockets ({@code reconfig.sock.<pid>.<n>} and their {@code .link})
-   * left behind by processes
-   * that no longer exist. Sockets of live processes are left alone.
+   * Removes the files of processes that are gone: every {@code NAME.<instance>[.…]} whose
+   * instance lock nobody holds any more (killed, or its lock file already removed). Files of live
+   * processes, and names not of this shape, are left alone.
    */
-  public void removeStaleTempSockets() {
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, RECONFIG_SOCK + ".*")) {
+  public void removeFilesOfEndedInstances() {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        String[] parts = entry.getFileName().toString().split("\\.");
-        // reconfig . sock . pid . n [. link]
-        if (parts.length != 4 && !(parts.length == 5 && parts[4].equals("link"))) {
-          continue;
-        }
-        try {
-          long pid = Long.parseLong(parts[2]);
-          if (ProcessHandle.of(pid).isEmpty()) {
-            removeQuietly(entry);
-          }
-        } catch (NumberFormatException e) {
-          // Not ours: leave it.
+        String owner = instanceOf(entry.getFileName().toString());
+        if (owner != null && !owner.equals(self.instanceId()) && InstanceLock.hasEnded(dir, owner)) {
+          removeQuietly(entry);
         }
       }
     } catch (IOException e) {
-      // Best effort.
+      log.warn("runDir: {} cannot be listed to remove the files of ended processes: {}", dir, e.toString());
     }
+  }
+
+  /** The instance id a file name carries ({@code reconfig.sock.ID.N}, {@code admin.sock.ID}, {@code instance.ID.lock}), or null. */
+  static String instanceOf(String fileName) {
+    for (String part : fileName.split("\\.")) {
+      if (ProcessIdentity.isInstanceId(part)) {
+        return part;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * This process leaves the run directory: its instance lock is released and removed. Its sockets
+   * are removed by their owners before (and by {@link #removeFilesOfEndedInstances} of a later
+   * process if it was killed).
+   */
+  @Override
+  public void close() {
+    lock.release();
   }
 
   @Override

@@ -80,6 +80,18 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   /**
+   * Runs {@code WRAPPER... java -jar baton.jar run --config CONFIG}, e.g. with {@code unshare
+   * --pid --fork --kill-child --mount-proc} in front: the process this fixture ends is the
+   * wrapper, which takes Baton with it.
+   */
+  public BatonProcess startWrapped(List<String> wrapper, Path config) {
+    BatonProcess p = BatonProcess.startWrapped(wrapper, JAR, dir.resolve("logs"), withLeakDetection(Map.of()), "run", "--config",
+        config.toString());
+    processes.add(p);
+    return p;
+  }
+
+  /**
    * Starts Baton as systemd would with a {@code baton.socket} unit, through {@code
    * systemd-socket-activate} (Debian package {@code systemd}): it binds {@code listen}, waits for the
    * first connection to it, then execs Baton (same pid) with that socket as fd 3, {@code

@@ -22,8 +22,13 @@ public final class ExternalTool {
   /** What a finished command printed (stdout and stderr, interleaved) and its exit code. */
   public record Result(int exitCode, String output) {}
 
-  /** The absolute path of {@code name} on the PATH; fails the test if there is none. */
+  /** The absolute path of {@code name} (from Debian's prometheus) on the PATH; fails the test if there is none. */
   public static Path require(String name) {
+    return require(name, "prometheus");
+  }
+
+  /** The absolute path of {@code name} on the PATH; fails the test, naming {@code debianPackage}, if there is none. */
+  public static Path require(String name, String debianPackage) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
       Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);
       if (Files.isExecutable(candidate)) {
@@ -31,7 +36,7 @@ public final class ExternalTool {
       }
     }
     throw new AssertionError(name + ": not on the PATH (expected: installed by scripts/install-test-deps.sh,"
-        + " Debian package prometheus); the deploy tests fail rather than skip without it");
+        + " Debian package " + debianPackage + "); the tests that need it fail rather than skip without it");
   }
 
   /** Runs {@code command} in {@code dir} with {@code stdin} as its input; kills it at {@code timeout}. */

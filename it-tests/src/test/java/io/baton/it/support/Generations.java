@@ -6,25 +6,29 @@ import io.baton.sidecar.demo.BatonProcess;
 import io.baton.sidecar.demo.ServingLine;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /** The chain of generations of one run directory: starts the next one and waits for the handoff. */
 public final class Generations {
 
   public static final Duration WAIT = Duration.ofSeconds(60);
 
-  private final BatonFixture fixture;
-  private final Path config;
+  private final Supplier<BatonProcess> starter;
   private BatonProcess active;
   private ServingLine serving;
 
   public Generations(BatonFixture fixture, Path config) {
-    this.fixture = fixture;
-    this.config = config;
+    this(() -> fixture.start(config));
+  }
+
+  /** Each generation started by {@code starter} (e.g. in a pid namespace of its own). */
+  public Generations(Supplier<BatonProcess> starter) {
+    this.starter = starter;
   }
 
   /** Cold-starts generation 1. */
   public ServingLine start() {
-    active = fixture.start(config);
+    active = starter.get();
     serving = active.awaitServing(WAIT);
     assertThat(serving.generation()).isEqualTo(1);
     return serving;
@@ -36,7 +40,7 @@ public final class Generations {
    */
   public ServingLine handOff() {
     BatonProcess previous = active;
-    BatonProcess next = fixture.start(config);
+    BatonProcess next = starter.get();
     ServingLine line = next.awaitServing(WAIT);
     assertThat(line.generation()).isEqualTo(serving.generation() + 1);
     assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());
@@ -54,7 +58,7 @@ public final class Generations {
    */
   public BatonProcess handOffWhilePredecessorDrains() {
     BatonProcess previous = active;
-    BatonProcess next = fixture.start(config);
+    BatonProcess next = starter.get();
     ServingLine line = next.awaitServing(WAIT);
     assertThat(line.generation()).isEqualTo(serving.generation() + 1);
     assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());

@@ -8,20 +8,18 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves the admin API on a socket of this process ({@code admin-PID.sock} in the run directory),
- * published as {@code admin.sock} while this process is the active one.
+ * Serves the admin API on a socket of this process ({@code admin.sock.<instance>} in the run
+ * directory), published as {@code admin.sock} while this process is the active one.
  */
 public final class AdminRpcServer implements AutoCloseable {
 
   public static final String SOCKET_NAME = "admin.sock";
-  private static final String PREFIX = "admin-";
   private static final Logger log = LoggerFactory.getLogger(AdminRpcServer.class);
 
   private final Server server;
@@ -34,11 +32,13 @@ public final class AdminRpcServer implements AutoCloseable {
     this.publishedName = publishedName;
   }
 
-  /** Binds and serves (not yet published); the caller's {@code loops} run it. */
-  public static AdminRpcServer start(Path runDir, AdminTarget target, PeerPolicy policy, EventLoopGroup loops)
+  /**
+   * Binds {@code bound} (this process's own name, from {@link
+   * io.baton.handoff.Handoff#ownSocketPath}) and serves; not yet published as {@code admin.sock}.
+   * The caller's {@code loops} run it.
+   */
+  public static AdminRpcServer start(Path bound, AdminTarget target, PeerPolicy policy, EventLoopGroup loops)
       throws IOException {
-    removeFilesOfDeadProcesses(runDir);
-    Path bound = runDir.resolve(PREFIX + ProcessHandle.current().pid() + ".sock");
     Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(bound.toString()))
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(loops)
@@ -50,30 +50,10 @@ public final class AdminRpcServer implements AutoCloseable {
         .build();
     try {
       server.start();
-      return new AdminRpcServer(server, SocketFile.bound(bound), runDir.resolve(SOCKET_NAME));
+      return new AdminRpcServer(server, SocketFile.bound(bound), bound.resolveSibling(SOCKET_NAME));
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
       throw new IOException(SOCKET_NAME + ": cannot serve the admin API at " + bound + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** {@code admin-PID.sock} of processes killed without a chance to remove theirs. */
-  private static void removeFilesOfDeadProcesses(Path runDir) throws IOException {
-    try (var files = Files.list(runDir)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        String name = f.getFileName().toString();
-        if (!name.startsWith(PREFIX) || !name.endsWith(".sock")) {
-          continue;
-        }
-        try {
-          long pid = Long.parseLong(name.substring(PREFIX.length(), name.length() - ".sock".length()));
-          if (pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isEmpty()) {
-            Files.deleteIfExists(f);
-          }
-        } catch (NumberFormatException e) {
-          // not one of ours
-        }
-      }
     }
   }
 

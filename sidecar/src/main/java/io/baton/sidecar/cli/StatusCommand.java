@@ -30,8 +30,9 @@ final class StatusCommand implements Callable<Integer> {
       out.println(AdminCall.json(status));
       return ExitCodes.OK;
     }
-    out.printf("generation %d  %s  pid %d  build %s  handoff protocol %d.%d%n", status.getGeneration(), status.getPhase(),
-        status.getPid(), status.getBuildVersion(), status.getHandoffProtocolVersion(),
+    out.printf("generation %d  %s  pid %d%s  build %s  handoff protocol %d.%d%n", status.getGeneration(), status.getPhase(),
+        status.getPid(), status.getInstanceId().isEmpty() ? "" : "  instance " + status.getInstanceId(),
+        status.getBuildVersion(), status.getHandoffProtocolVersion(),
         Math.max(1, status.getHandoffProtocolRevision()));
     out.printf("run dir %s  config %s%n", status.getRunDir(), status.getConfigFile());
     out.printf("connections %d  requests in flight %d%n", status.getConnectionsActive(), status.getRequestsActive());

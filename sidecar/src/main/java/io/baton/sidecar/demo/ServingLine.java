@@ -6,9 +6,13 @@ import java.util.Map;
 
 /**
  * The parsed {@code baton serving ...} line a generation prints when it serves, e.g. {@code baton
- * serving generation=2 pid=123 admin=127.0.0.1:9901 listeners=web=127.0.0.1:8080,raw=127.0.0.1:8081}.
+ * serving generation=2 pid=123 instance=k3xq7m2a9bcdefgh admin=127.0.0.1:9901
+ * listeners=web=127.0.0.1:8080,raw=127.0.0.1:8081}.
+ *
+ * @param instanceId empty from a binary older than the field
  */
-public record ServingLine(long generation, long pid, InetSocketAddress admin, Map<String, InetSocketAddress> listeners) {
+public record ServingLine(
+    long generation, long pid, String instanceId, InetSocketAddress admin, Map<String, InetSocketAddress> listeners) {
 
   public static final String PREFIX = "baton serving ";
 
@@ -30,7 +34,7 @@ public record ServingLine(long generation, long pid, InetSocketAddress admin, Ma
       }
     }
     return new ServingLine(Long.parseLong(fields.get("generation")), Long.parseLong(fields.get("pid")),
-        address(fields.get("admin")), Map.copyOf(listeners));
+        fields.getOrDefault("instance", ""), address(fields.get("admin")), Map.copyOf(listeners));
   }
 
   /** The bound address of the listener {@code name}. */

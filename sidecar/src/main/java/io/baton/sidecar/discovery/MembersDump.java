@@ -75,10 +75,11 @@ public final class MembersDump {
 
   public void write(Contents contents) throws IOException {
     Files.createDirectories(path.toAbsolutePath().getParent());
-    Path temp = path.resolveSibling("." + path.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    // A name of its own, never one keyed by pid: the dump may be on a volume that two generations
+    // in two containers (both pid 1) write at once, draining and serving.
+    Path temp = Files.createTempFile(path.toAbsolutePath().getParent(), "." + path.getFileName() + ".tmp-", "");
     try {
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(contents)));
         ch.force(true);
       }

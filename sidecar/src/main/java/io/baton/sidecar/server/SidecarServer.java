@@ -195,7 +195,7 @@ public final class SidecarServer {
       listeners = openListeners(clusters, inherited, adopted);
       launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
           this::isServing, metrics, invocation.supervisor());
-      adminRpc = AdminRpcServer.start(config.runDir(), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
+      adminRpc = AdminRpcServer.start(handoff.ownSocketPath(AdminRpcServer.SOCKET_NAME), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
     } catch (IOException | DiscoveryUnavailableException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
       inherited.values().forEach(SidecarServer::closeFd);
@@ -240,7 +240,7 @@ public final class SidecarServer {
     handoff.successorTookOver().whenComplete((outcome, failure) ->
         new Thread(() -> stop("generation " + (generation + 1) + " took over and the drain finished"), "baton-stop").start());
     log.info("generation {} serving after {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    out.println(ServingLine.of(generation, ProcessHandle.current().pid(), listeners));
+    out.println(ServingLine.of(generation, ProcessHandle.current().pid(), handoff.instanceId(), listeners));
     out.flush();
   }
 
@@ -540,6 +540,7 @@ public final class SidecarServer {
           .setGeneration(generation)
           .setPhase(lifecycle.phase().name())
           .setPid(ProcessHandle.current().pid())
+          .setInstanceId(handoff.instanceId())
           .setBuildVersion(buildVersion)
           .setHandoffProtocolVersion(Handoff.protocolVersion())
           .setHandoffProtocolRevision(io.baton.handoff.wire.ProtocolVersion.REVISION)
