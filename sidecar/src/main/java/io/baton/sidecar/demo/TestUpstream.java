@@ -47,6 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       test calls {@link #releaseHeld()}: a request kept in flight for exactly as long as a test
  *       needs, whatever the machine's speed.
  *   <li>{@code /status/<code>} — answers with that status.
+ *   <li>{@code /ids} — {@link #idCounts()} as text, one {@code <id> <count>} line each, for a test
+ *       whose upstream runs in another process (a container): {@link #parseIdCounts} reads it.
  * </ul>
  *
  * Anything else is 404. A request with {@code Connection: close} (or HTTP/1.0 without
@@ -146,7 +148,23 @@ public final class TestUpstream implements AutoCloseable {
     }
   }
 
-  private enum Kind { LOAD, HOLD, ECHO, BYTES, DELAY, STATUS, NOT_FOUND }
+  /** Reads the body of {@code /ids} back into {@link #idCounts()}'s shape. */
+  public static Map<String, Integer> parseIdCounts(String body) {
+    Map<String, Integer> counts = new TreeMap<>();
+    for (String line : body.split("\n")) {
+      if (line.isBlank()) {
+        continue;
+      }
+      int space = line.indexOf(' ');
+      if (space < 0) {
+        throw new IllegalArgumentException("/ids line: \"" + line + "\" (expected: <id> <count>)");
+      }
+      counts.put(line.substring(0, space), Integer.parseInt(line.substring(space + 1)));
+    }
+    return counts;
+  }
+
+  private enum Kind { LOAD, HOLD, ECHO, BYTES, DELAY, STATUS, IDS, NOT_FOUND }
 
   /** One per connection. */
   private final class Handler extends SimpleChannelInboundHandler<HttpObject> {
@@ -220,6 +238,8 @@ public final class TestUpstream implements AutoCloseable {
         } else if (path.startsWith("/hold/") && path.length() > 6) {
           kind = Kind.HOLD;
           id = path.substring(6);
+        } else if (path.equals("/ids")) {
+          kind = Kind.IDS;
         } else if (path.equals("/echo")) {
           kind = Kind.ECHO;
           HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
@@ -268,6 +288,11 @@ public final class TestUpstream implements AutoCloseable {
             delayedInFlight.decrementAndGet();
             respond(ctx, HttpResponseStatus.OK, ("delayed " + arg + " ms\n").getBytes(StandardCharsets.US_ASCII));
           }, arg, TimeUnit.MILLISECONDS);
+        }
+        case IDS -> {
+          StringBuilder text = new StringBuilder();
+          idCounts().forEach((key, count) -> text.append(key).append(' ').append(count).append('\n'));
+          respond(ctx, HttpResponseStatus.OK, text.toString().getBytes(StandardCharsets.US_ASCII));
         }
         case STATUS -> respond(ctx, HttpResponseStatus.valueOf((int) arg), ("status " + arg + "\n").getBytes(StandardCharsets.US_ASCII));
         case BYTES -> {

@@ -233,6 +233,20 @@ class TestUpstreamLoadClientTest {
     }
   }
 
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void idsReportsEveryIdWithItsCountForATestInAnotherProcess() throws IOException {
+    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(4)
+        .mode(LoadClient.Mode.KEEP_ALIVE).maxRequests(200).build().start();
+    assertThat(c.awaitResult(Duration.ofSeconds(50)).ok()).isEqualTo(200);
+    try (Socket s = new Socket("127.0.0.1", upstream.port())) {
+      s.getOutputStream().write("GET /ids HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      String body = response.substring(response.indexOf("\r\n\r\n") + 4);
+      assertThat(TestUpstream.parseIdCounts(body)).isEqualTo(upstream.idCounts()).hasSize(200);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   private void assertExactlyOnce(List<String> sent, int n) {
