@@ -258,6 +258,25 @@ public final class Podman implements AutoCloseable {
   }
 
   /**
+   * Prints the logs of every container this instance started to stdout, for a failed test (see
+   * {@link DumpLogsOnFailure}, which calls it before {@code @AfterEach} removes them). Never throws.
+   */
+  public void printLogs() {
+    List<String> copy;
+    synchronized (containers) {
+      copy = new ArrayList<>(containers);
+    }
+    for (String name : copy) {
+      try {
+        Result r = tryPodman(DEFAULT_TIMEOUT, List.of("logs", name));
+        System.out.println("=== podman logs " + name + " (exit " + r.exitCode() + ")\n" + r.stdout() + r.stderr());
+      } catch (RuntimeException e) {
+        System.out.println("=== podman logs " + name + ": " + e.getMessage());
+      }
+    }
+  }
+
+  /**
    * Force-removes every container, pod and volume this instance created, each with a deadline,
    * and goes on past a failure to remove the rest; then throws the first failure, if any.
    */
