@@ -27,3 +27,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
 fi
+
+# podman (runc), debootstrap and their config: ContainerImageTest builds and runs the real image.
+"$(dirname "$0")/install-container-deps.sh"
