@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.baton.it.support.Admin;
 import io.baton.it.support.BatonFixture;
+import io.baton.it.support.CounterScraper;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.Generations;
 import io.baton.sidecar.demo.BatonProcess;
@@ -278,70 +279,5 @@ class MigrationTest {
         .filter(l -> l.startsWith("baton_requests_total{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
-  }
-
-  /**
-   * Reads {@code /metrics} back to back, as Prometheus would at a very short interval, and notes
-   * every series that is lower than in the previous scrape.
-   */
-  private static final class CounterScraper {
-    private final InetSocketAddress admin;
-    private final List<String> prefixes;
-    private final Map<String, Double> last = new java.util.concurrent.ConcurrentHashMap<>();
-    private final List<String> decreases = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.AtomicLong scrapes = new java.util.concurrent.atomic.AtomicLong();
-    private volatile boolean running = true;
-    private final Thread thread;
-
-    CounterScraper(InetSocketAddress admin, String... prefixes) {
-      this.admin = admin;
-      this.prefixes = List.of(prefixes);
-      this.thread = new Thread(this::run, "counter-scraper");
-    }
-
-    void start() {
-      thread.start();
-    }
-
-    void stop() throws InterruptedException {
-      running = false;
-      thread.join(Duration.ofSeconds(30).toMillis());
-    }
-
-    long scrapes() {
-      return scrapes.get();
-    }
-
-    List<String> decreases() {
-      return decreases;
-    }
-
-    List<String> errors() {
-      return errors;
-    }
-
-    private void run() {
-      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-      while (running && System.nanoTime() < deadline) {
-        String text;
-        try {
-          text = Admin.metrics(admin);
-        } catch (IOException e) {
-          errors.add(e.toString());
-          continue;
-        }
-        long n = scrapes.incrementAndGet();
-        text.lines().filter(l -> prefixes.stream().anyMatch(l::startsWith)).forEach(l -> {
-          int space = l.lastIndexOf(' ');
-          String series = l.substring(0, space);
-          double value = Double.parseDouble(l.substring(space + 1));
-          Double previous = last.put(series, value);
-          if (previous != null && value < previous) {
-            decreases.add("scrape " + n + ": " + series + " " + previous + " -> " + value);
-          }
-        });
-      }
-    }
   }
 }
