@@ -17,7 +17,7 @@ rebuild_base=false
 jdk=${BATON_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mirror=http://deb.debian.org/debian
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "build-local: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
