@@ -18,6 +18,10 @@ command -v runc >/dev/null || need+=(runc)
 command -v conmon >/dev/null || need+=(conmon)
 # catatonit is the init of the pause image `podman pod create` builds locally (no k8s.gcr.io here).
 [ -x /usr/libexec/podman/catatonit ] || command -v catatonit >/dev/null || need+=(catatonit)
+# netavark is podman's network stack (a pod's network namespace, published ports), and it programs
+# published ports with iptables, which podman only suggests.
+[ -x /usr/lib/podman/netavark ] || need+=(netavark)
+command -v iptables >/dev/null || need+=(iptables)
 # debootstrap + the archive keyring: the base image is a Debian minbase root file system.
 command -v debootstrap >/dev/null || need+=(debootstrap)
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)

@@ -17,7 +17,7 @@ rebuild_base=false
 jdk=${BATON_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mirror=http://deb.debian.org/debian
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "build-local: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -82,6 +82,7 @@ fi
 # image. About a minute, so kept: only --rebuild-base (or its absence) builds it again.
 if [ "$rebuild_base" = true ] || ! podman image exists "$base"; then
   t=$SECONDS
+  old_base=$(podman image inspect --format '{{.Id}}' "$base" 2>/dev/null || true)
   echo "build-local: building $base (debootstrap --variant=minbase bookworm from $mirror)"
   rootfs=$work/rootfs
   bounded 900 debootstrap --variant=minbase bookworm "$rootfs" "$mirror" > "$work/debootstrap.log" 2>&1 \
@@ -129,16 +130,30 @@ bounded 300 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pag
   --compress=zip-6 --output "$ctx/jre" || die "jlink of $modules from $jdk failed"
 echo "build-local: jlinked runtime ($modules) in $((SECONDS - t)) s"
 
+image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+# A rebuild leaves the image it replaced untagged; removed below, or every build would keep
+# another 200 MB.
+replaced=()
 t=$SECONDS
 for target in runtime empty; do
   image=$tag
   [ "$target" = empty ] && image=$empty_tag
+  old=$(image_id "$image")
   # --network none: the AOT training's fixed loopback ports stay inside the build container, and
-  # nothing reaches out. --pull never: every image is local.
+  # nothing reaches out. --pull never: every image is local. The label names the checkout the
+  # image came from: several checkouts on one machine share podman's images.
   bounded 900 podman build --pull=never --network none --layers \
       --build-arg "BASE_IMAGE=$base" -f "$ctx/deploy/docker/Containerfile.local" --target "$target" \
-      -t "$image" "$ctx" > "$work/build-$target.log" 2>&1 \
+      --label "io.baton.checkout=$repo" -t "$image" "$ctx" > "$work/build-$target.log" 2>&1 \
     || { tail -n 40 "$work/build-$target.log" >&2; die "podman build --target $target -t $image failed (log above)"; }
+  if [ -n "$old" ] && [ "$old" != "$(image_id "$image")" ]; then replaced+=("$old"); fi
+done
+[ -n "${old_base:-}" ] && [ "$old_base" != "$(image_id "$base")" ] && replaced+=("$old_base")
+for id in "${replaced[@]}"; do
+  # Only if no name is left on it: `podman rmi ID` would also remove every other tag of that image
+  # (identical builds under two tags share one id). A container still using it keeps it.
+  [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null || echo gone)" = 0 ] || continue
+  bounded 120 podman rmi "$id" > /dev/null 2>&1 || echo "build-local: kept the replaced image $id (still in use)"
 done
 grep -h '^aot-training: cache' "$work/build-runtime.log" || true
 echo "build-local: images built in $((SECONDS - t)) s"

@@ -1,13 +1,21 @@
 package io.baton.it.support;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * The container images the tests run, built on this machine by {@code
@@ -32,7 +40,8 @@ public final class ContainerImages {
 
   /**
    * Makes sure {@link #BATON} and {@link #EMPTY} exist and are not older than the jar, {@code
-   * bin/baton} and {@code deploy/docker/*}; otherwise runs build-local.sh (its output goes to
+   * bin/baton} and {@code deploy/docker/*} (or were built here from inputs of the same contents:
+   * {@code target/container-images.stamp}); otherwise runs build-local.sh (its output goes to
    * {@code target/build-local.log}). Fails, never skips, when podman is missing or the build fails.
    */
   public static synchronized void ensureBuilt() {
@@ -43,12 +52,89 @@ public final class ContainerImages {
     if (!Files.isRegularFile(BatonFixture.JAR)) {
       throw new IllegalStateException("baton.jar: " + BatonFixture.JAR + " (expected the packaged jar: run mvn verify, not mvn test)");
     }
+    String digest = inputsDigest();
     long inputs = newestInput();
-    boolean fresh = createdEpochSeconds(BATON) >= inputs && createdEpochSeconds(EMPTY) >= inputs;
+    String stamp = stampOfImages(digest);
+    boolean fresh = !stamp.isEmpty()
+        && (createdEpochSeconds(BATON) >= inputs && createdEpochSeconds(EMPTY) >= inputs
+            // Every `mvn package` rewrites the jar (new bytes, new mtime) even when no class
+            // changed; the stamp of the last check here says whether its contents did.
+            || stamp.equals(readStamp()));
     if (!fresh) {
       build();
+      stamp = stampOfImages(digest);
     }
+    writeStamp(stamp);
     checked = true;
+  }
+
+  private static final Path STAMP = Path.of("target", "container-images.stamp").toAbsolutePath();
+
+  /**
+   * The images' ids and the digest of the inputs they were built from; "" if an image is missing
+   * or was built from another checkout (several share podman's images on one machine).
+   */
+  private static String stampOfImages(String digest) {
+    if (!Podman.imageExists(BATON) || !Podman.imageExists(EMPTY)) {
+      return "";
+    }
+    Podman.Result r = new Podman("ContainerImages").podman(Podman.DEFAULT_TIMEOUT,
+        List.of("image", "inspect", "--format", "{{.Id}} {{index .Config.Labels \"io.baton.checkout\"}}", BATON, EMPTY));
+    String checkout = DEPLOY.getParent().toString();
+    List<String> lines = r.stdout().strip().lines().toList();
+    if (!lines.stream().allMatch(l -> l.endsWith(" " + checkout))) {
+      System.out.println("ContainerImages: " + BATON + " or " + EMPTY + " was not built from " + checkout + ": " + lines);
+      return "";
+    }
+    return String.join(" ", lines) + " inputs " + digest;
+  }
+
+  private static String readStamp() {
+    try {
+      return Files.isRegularFile(STAMP) ? Files.readString(STAMP).strip() : "none";
+    } catch (IOException e) {
+      return "unreadable";
+    }
+  }
+
+  private static void writeStamp(String stamp) {
+    try {
+      Files.writeString(STAMP, stamp + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + STAMP, e);
+    }
+  }
+
+  /**
+   * SHA-256 over what goes into the images: the jar's entries (names and contents, not their
+   * timestamps), bin/baton and deploy/docker/*.
+   */
+  private static String inputsDigest() {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      try (ZipFile jar = new ZipFile(BatonFixture.JAR.toFile())) {
+        List<? extends ZipEntry> entries = jar.stream().sorted(Comparator.comparing(ZipEntry::getName)).toList();
+        for (ZipEntry entry : entries) {
+          sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
+          try (InputStream in = jar.getInputStream(entry)) {
+            sha.update(in.readAllBytes());
+          }
+        }
+      }
+      List<Path> files;
+      try (Stream<Path> docker = Files.list(DEPLOY.resolve("docker"))) {
+        files = Stream.concat(Stream.of(DEPLOY.resolveSibling("bin").resolve("baton")), docker).sorted().toList();
+      }
+      for (Path f : files) {
+        sha.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+        sha.update(Files.readAllBytes(f));
+      }
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the inputs of the images (" + BatonFixture.JAR + ", " + DEPLOY + ")", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static void build() {
