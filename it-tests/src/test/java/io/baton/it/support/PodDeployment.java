@@ -111,6 +111,11 @@ public final class PodDeployment implements AutoCloseable {
     return admin;
   }
 
+  /** What {@code /ready} on the pod's admin port answers: 200 while a process of the pod accepts. */
+  public int readyStatus() throws IOException {
+    return Admin.readyStatus(admin);
+  }
+
   /** The podman options that put a container in this pod with the run directory and the config mounted. */
   public List<String> containerOptions() {
     return List.of("--pod", pod, "-v", volume + ":/run/baton", "-v", config + ":" + CONFIG + ":ro");
