@@ -3,12 +3,15 @@ package io.baton.handoff;
 import io.baton.handoff.incoming.IncomingHandoff;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.peer.ProcessIdentity;
+import io.baton.handoff.rundir.ArrivalLock;
 import io.baton.handoff.outgoing.OutgoingHandoff;
 import io.baton.handoff.rundir.RunDirectory;
 import io.baton.handoff.wire.ProtocolVersion;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The facade of one process's part in handoffs: incoming for generation N (it took over from its
@@ -32,12 +35,16 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Handoff implements AutoCloseable {
 
+  private static final Logger log = LoggerFactory.getLogger(Handoff.class);
+
   private final HandoffSettings settings;
   private final HandoffEvents events;
   private final RunDirectory runDir;
   private final IncomingHandoff incoming;
   private final CompletableFuture<DrainOutcome> successorTookOver = new CompletableFuture<>();
   private Arrival arrival;
+  /** Held from arrive() until a cold start has published reconfig.sock (or gave up). */
+  private ArrivalLock coldStartTurn;
   private volatile OutgoingHandoff outgoing;
 
   private Handoff(HandoffSettings settings, HandoffEvents events, RunDirectory runDir, IncomingHandoff incoming) {
@@ -86,7 +93,19 @@ public final class Handoff implements AutoCloseable {
     if (arrival != null) {
       throw new IllegalStateException("arrive: already called (expected: once per process)");
     }
-    arrival = incoming.arrive();
+    ArrivalLock turn = runDir.awaitArrivalTurn(settings.readyTimeout(),
+        () -> log.info("handoff: another process is starting in {}; waiting for it to serve (at most {})", runDir,
+            settings.readyTimeout()));
+    try {
+      // A takeover gives the turn up once connected: the active process refuses a second successor itself.
+      arrival = incoming.arrive(turn::close);
+    } catch (HandoffException | RuntimeException e) {
+      turn.close();
+      throw e;
+    }
+    if (arrival instanceof Arrival.ColdStart) {
+      coldStartTurn = turn; // until reconfig.sock is ours: a process starting meanwhile must take over, not cold-start
+    }
     return arrival;
   }
 
@@ -118,6 +137,7 @@ public final class Handoff implements AutoCloseable {
         incoming.ready(control, adoptedListeners, arrivals);
       } else {
         control.publishAs(runDir.reconfigSocket());
+        endColdStartTurn();
       }
       OutgoingHandoff serving =
           new OutgoingHandoff(runDir, settings, events, source, incoming, successorTookOver);
@@ -153,6 +173,14 @@ public final class Handoff implements AutoCloseable {
 
   public synchronized void abort(String reason) {
     incoming.abort(reason);
+    endColdStartTurn();
+  }
+
+  private void endColdStartTurn() {
+    if (coldStartTurn != null) {
+      coldStartTurn.close();
+      coldStartTurn = null;
+    }
   }
 
   /**
@@ -196,6 +224,7 @@ public final class Handoff implements AutoCloseable {
       outgoing.close();
     }
     incoming.close();
+    endColdStartTurn();
     runDir.close();
   }
 }

@@ -155,6 +155,54 @@ class HandoffTest {
 
   // ---------------------------------------------------------------- arrival
 
+  /**
+   * Two processes started at once (two slots of a pod without the postStart ordering): the second
+   * waits while the first decides and cold-starts, then takes over from it; before the arrival
+   * lock both found no reconfig.sock and both cold-started, and one failed to bind.
+   */
+  @Test
+  void aProcessArrivingWhileAnotherColdStartsWaitsAndTakesOverFromIt() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Handoff.class);
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    logger.addAppender(appender);
+    cleanup.push(() -> logger.detachAppender(appender));
+    RecordingEvents firstEvents = new RecordingEvents();
+    Handoff first = open(firstEvents, settings(STEP, READY, IncomingStepObserver.NONE));
+    assertThat(first.arrive()).isInstanceOf(Arrival.ColdStart.class);
+
+    CompletableFuture<Generation> second = CompletableFuture.supplyAsync(() -> {
+      try {
+        return successor(settings(STEP, READY, IncomingStepObserver.NONE), true);
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    await().atMost(STEP).until(() -> appender.list.stream().anyMatch(e -> e.getFormattedMessage().contains("another process is starting")));
+    assertThat(second).as("waits while the first has not published reconfig.sock").isNotDone();
+
+    TestSource source = new TestSource(1, ourListeners());
+    first.serve(source, java.util.Set.of());
+    Generation next = second.get(10, TimeUnit.SECONDS);
+    assertThat(((Arrival.Takeover) next.arrival()).generation()).isEqualTo(2);
+    source.drainBegun.get(5, TimeUnit.SECONDS);
+    source.finishDrain(0, Duration.ofMillis(10));
+    assertThat(firstEvents.nextEnded().result()).isEqualTo(HandoffResult.SUCCESS);
+  }
+
+  @Test
+  void aProcessWaitingForAnotherThatHoldsTheArrivalTurnTooLongFailsNamingTheLock() throws Exception {
+    Handoff first = open(new RecordingEvents(), settings(STEP, READY, IncomingStepObserver.NONE));
+    assertThat(first.arrive()).isInstanceOf(Arrival.ColdStart.class);
+    Handoff second = open(new RecordingEvents(), settings(STEP, Duration.ofMillis(300), IncomingStepObserver.NONE));
+
+    assertThatThrownBy(second::arrive).isInstanceOf(HandoffException.class)
+        .hasMessageContaining("arrival.lock is still held after PT0.3S by another process starting in");
+    first.abort("cannot bind");
+    Handoff third = open(new RecordingEvents(), settings(STEP, READY, IncomingStepObserver.NONE));
+    assertThat(third.arrive()).as("the turn is free once the first gave up").isInstanceOf(Arrival.ColdStart.class);
+  }
+
   @Test
   void coldStartWhenNoSocket() throws Exception {
     Generation first = coldStart(1);

@@ -54,7 +54,7 @@ class FdLeakTest {
     String instance = current.awaitServing(WAIT).instanceId();
     assertThat(runDirFiles()).as("only the active process's instance lock, control and admin sockets, each with its published name")
         .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + instance + ".1", "admin.sock",
-            "admin.sock." + instance, "instance." + instance + ".lock");
+            "admin.sock." + instance, "instance." + instance + ".lock", "arrival.lock");
   }
 
   private List<String> runDirFiles() throws IOException {

@@ -134,7 +134,7 @@ class NamespaceHandoffTest {
     String id = active.instanceId();
     Path run = fixture.runDir();
     Set<String> expected = new TreeSet<>(Set.of("reconfig.sock", "reconfig.sock." + id + ".1", "admin.sock", "admin.sock." + id,
-        "instance." + id + ".lock"));
+        "instance." + id + ".lock", "arrival.lock"));
     // conn.sock goes when the predecessor's last connection has arrived, just after it exited.
     await().atMost(WAIT).untilAsserted(() -> assertThat(files(run)).as("the run directory after generation %d took over",
         active.generation()).isEqualTo(expected));

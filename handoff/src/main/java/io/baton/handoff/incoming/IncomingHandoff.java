@@ -115,6 +115,15 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
 
   /** Steps 1 to 4 of the protocol: a cold start, or the predecessor's listeners. */
   public Arrival arrive() throws HandoffException {
+    return arrive(() -> {});
+  }
+
+  /**
+   * As {@link #arrive()}; {@code connected} runs as soon as an active process answered on {@code
+   * reconfig.sock} (from then on this is a takeover, and the active process refuses a second one
+   * itself).
+   */
+  public Arrival arrive(Runnable connected) throws HandoffException {
     Path reconfigPath = runDir.reconfigSocket();
     stepStarted = System.nanoTime();
     UnixConnection connection;
@@ -133,6 +142,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       }
       throw new HandoffException("handoff: cannot connect to the active process: " + e.getMessage(), e);
     }
+    connected.run();
     reconfig = new ControlChannel(connection);
     try {
       return takeOver();

@@ -129,6 +129,14 @@ public final class RunDirectory implements AutoCloseable {
     return dir.resolve(sharedName + "." + self.instanceId());
   }
 
+  /**
+   * Waits (at most {@code timeout}) until no other process is deciding whether to cold-start
+   * here, and takes that turn ({@link ArrivalLock}); {@code waiting} runs once if it has to wait.
+   */
+  public ArrivalLock awaitArrivalTurn(java.time.Duration timeout, Runnable waiting) throws HandoffException {
+    return ArrivalLock.take(dir, timeout, waiting);
+  }
+
   /** Removes {@code path} if it is there; an error is a HandoffException naming the file. */
   public void remove(Path path) throws HandoffException {
     try {

@@ -162,7 +162,7 @@ public final class PodDeployment implements AutoCloseable {
    */
   public void assertOnlyActiveFilesInRunDirectory(String instanceId, Duration timeout) {
     Set<String> expected = new TreeSet<>(Set.of("reconfig.sock", "reconfig.sock." + instanceId + ".1", "admin.sock",
-        "admin.sock." + instanceId, "instance." + instanceId + ".lock"));
+        "admin.sock." + instanceId, "instance." + instanceId + ".lock", "arrival.lock"));
     Path run = volume.resolve("control");
     await().atMost(timeout).untilAsserted(() -> assertThat(files(run)).as("files in %s", RUN_DIR).isEqualTo(expected));
   }
