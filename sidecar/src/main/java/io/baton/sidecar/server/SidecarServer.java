@@ -103,6 +103,11 @@ public final class SidecarServer {
   private volatile SessionTickets tickets = SessionTickets.none();
   private long generation;
   private DrainController drain;
+  /**
+   * systemd follows this process ({@code NOTIFY_SOCKET}): the next generation is started as
+   * systemd's child, so that systemd supervises its new main process as its own.
+   */
+  private boolean underSystemd;
   /** Set while this process drains because a successor took over (not for SIGTERM). */
   private volatile boolean drainingForSuccessor;
 
@@ -121,7 +126,8 @@ public final class SidecarServer {
       throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
     HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
-    SystemdStatus systemd = new SystemdStatus(SystemdNotifier.fromEnvironment(), config.listeners().size());
+    SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
+    SystemdStatus systemd = new SystemdStatus(notifier, config.listeners().size());
     Handoff handoff;
     try {
       handoff = Handoff.open(settings, new FanOutHandoffEvents(new MetricsHandoffEvents(metrics, feed), systemd));
@@ -132,6 +138,7 @@ public final class SidecarServer {
     systemd.follow(server.lifecycle, server::generation);
     server.buildVersion = settings.buildVersion();
     server.invocation = invocation;
+    server.underSystemd = notifier.isEnabled();
     return server;
   }
 
@@ -194,7 +201,7 @@ public final class SidecarServer {
           config.listeners().stream().filter(ListenerConfig::isTls).map(ListenerConfig::name).toList(), new SecureRandom());
       listeners = openListeners(clusters, inherited, adopted);
       launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
-          this::isServing, metrics, invocation.supervisor());
+          this::isServing, metrics, invocation.supervisor(), underSystemd);
       adminRpc = AdminRpcServer.start(config.runDir(), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
     } catch (IOException | DiscoveryUnavailableException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
