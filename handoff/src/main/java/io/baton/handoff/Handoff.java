@@ -205,6 +205,17 @@ public final class Handoff implements AutoCloseable {
   }
 
   /**
+   * Completes with true once this process's predecessor (and with it every older generation) has
+   * finished its drain or exited, at once if none drains; with false if it outlives its own drain
+   * deadline plus the step timeout. A process that stops without a successor waits for this
+   * before it exits: a service manager that waits for its main process only (systemd in a cgroup
+   * v1 container) would otherwise kill the older generations' drains when this one exits.
+   */
+  public CompletableFuture<Boolean> predecessorsGone() {
+    return incoming.gone();
+  }
+
+  /**
    * This process, active, drains for good without a successor (SIGTERM, {@code baton drain}): its
    * draining predecessor, if any, is told HandedOn(STOPPING) so that it does not roll back when
    * this process exits. A no-op when no predecessor drains.

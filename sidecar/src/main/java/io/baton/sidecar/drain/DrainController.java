@@ -45,6 +45,8 @@ public final class DrainController implements Drain {
   private long startNanos;
   private long deadlineUnixMillis;
   private DeadlineScheduler.Cancellable deadline;
+  /** The deadline passed and its closes are under way; guarded by {@code this}. */
+  private boolean closingAtDeadline;
 
   public DrainController(DrainTarget target, Duration timeout, LongSupplier nanos, DeadlineScheduler scheduler) {
     this.target = target;
@@ -71,7 +73,7 @@ public final class DrainController implements Drain {
 
   /** Call whenever a client connection closes; finishes the drain when none is left. */
   public synchronized void connectionClosed() {
-    if (state == State.DRAINING && target.openConnections() == 0) {
+    if (state == State.DRAINING && !closingAtDeadline && target.openConnections() == 0) {
       finish(0);
     }
   }
@@ -85,14 +87,28 @@ public final class DrainController implements Drain {
     }
   }
 
-  private synchronized void deadlinePassed() {
-    if (state != State.DRAINING) {
-      return;
+  /**
+   * Closes what is left, without holding this object's lock: closing waits for connections on
+   * every event loop, and each of them, as it closes, calls {@link #connectionClosed} or {@link
+   * #isDraining}, which take the lock. Holding it here deadlocked two event loops (one waiting for
+   * a close, the other for the lock), and the drain never finished.
+   */
+  private void deadlinePassed() {
+    int open;
+    synchronized (this) {
+      if (state != State.DRAINING) {
+        return;
+      }
+      open = target.openConnections();
+      closingAtDeadline = true; // the closes below must not finish the drain as if it ended by itself
+      log.warn("drain deadline of {} passed with {} connections open: closing them", timeout, open);
     }
-    int open = target.openConnections();
-    log.warn("drain deadline of {} passed with {} connections open: closing them", timeout, open);
     target.closeRemaining();
-    finish(open);
+    synchronized (this) {
+      if (state == State.DRAINING) { // not cancelled meanwhile
+        finish(open);
+      }
+    }
   }
 
   private void finish(int closedAtDeadline) {

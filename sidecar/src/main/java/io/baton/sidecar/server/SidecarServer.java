@@ -103,6 +103,13 @@ public final class SidecarServer {
   private volatile SessionTickets tickets = SessionTickets.none();
   private long generation;
   private DrainController drain;
+  /**
+   * systemd follows this process ({@code NOTIFY_SOCKET}): the next generation is started as
+   * systemd's child, so that systemd supervises its new main process as its own.
+   */
+  private boolean underSystemd;
+  /** The generation this one took over from (its pid as it said it), 0 after a cold start. */
+  private long predecessorPid;
   /** Set while this process drains because a successor took over (not for SIGTERM). */
   private volatile boolean drainingForSuccessor;
 
@@ -121,7 +128,8 @@ public final class SidecarServer {
       throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
     HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
-    SystemdStatus systemd = new SystemdStatus(SystemdNotifier.fromEnvironment(), config.listeners().size());
+    SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
+    SystemdStatus systemd = new SystemdStatus(notifier, config.listeners().size());
     Handoff handoff;
     try {
       handoff = Handoff.open(settings, new FanOutHandoffEvents(new MetricsHandoffEvents(metrics, feed), systemd));
@@ -132,6 +140,7 @@ public final class SidecarServer {
     systemd.follow(server.lifecycle, server::generation);
     server.buildVersion = settings.buildVersion();
     server.invocation = invocation;
+    server.underSystemd = notifier.isEnabled();
     return server;
   }
 
@@ -170,6 +179,7 @@ public final class SidecarServer {
     if (arrival instanceof Arrival.Takeover takeover) {
       carriedState = takeover.carriedState();
       generation = takeover.generation();
+      predecessorPid = takeover.predecessorPid();
       takeover.listeners().forEach(l -> inherited.put(l.name(), l));
       metrics.setListenersInherited(inherited.size());
       metrics.carrier().continueFrom(takeover.counters());
@@ -194,7 +204,7 @@ public final class SidecarServer {
           config.listeners().stream().filter(ListenerConfig::isTls).map(ListenerConfig::name).toList(), new SecureRandom());
       listeners = openListeners(clusters, inherited, adopted);
       launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
-          this::isServing, metrics, invocation.supervisor());
+          this::isServing, metrics, invocation.supervisor(), underSystemd);
       adminRpc = AdminRpcServer.start(handoff.ownSocketPath(AdminRpcServer.SOCKET_NAME), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
     } catch (IOException | DiscoveryUnavailableException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
@@ -455,8 +465,28 @@ public final class SidecarServer {
           // Already handed over: the handoff ends once our drain is done and our own predecessor
           // (if it still drains) is gone, so that its final counters reach the successor through us.
           done = done.thenCompose(outcome -> handoff.successorTookOver());
+        } else if (underSystemd) {
+          // The service stops: under systemd the newest generation exits last, after the older ones
+          // have drained and exited. systemd follows it as the main process; once it exits, systemd
+          // signals what is left of the unit and, in a cgroup v1 container, SIGKILLs it or (seen
+          // when an older generation outlived the main process by 6 ms) waits for a cgroup-empty
+          // event that never comes, until TimeoutStopSec. (Elsewhere the supervisor waits for every
+          // process, baton launch for all its children: the newest exits when its own drain ends.)
+          List<Long> older = new ArrayList<>();
+          if (predecessorPid > 0) {
+            older.add(predecessorPid);
+          }
+          handoff.drainingPredecessors().forEach(p -> older.add(p.pid()));
+          done = done.thenCompose(outcome -> {
+            if (!handoff.drainingPredecessors().isEmpty()) {
+              log.info("{}: generation {} drained; waiting for the older generation(s) still draining before exiting", why,
+                  generation);
+            }
+            return handoff.predecessorsGone();
+          }).thenCompose(gone -> exitOf(older));
           waitMillis += config.handoff().stepTimeout().toMillis();
         }
+        waitMillis += config.handoff().stepTimeout().toMillis();
         done.handle((result, failure) -> null)
             .completeOnTimeout(null, waitMillis, TimeUnit.MILLISECONDS)
             .join();
@@ -466,6 +496,19 @@ public final class SidecarServer {
     } finally {
       stop(why); // whatever happened above: a process asked to stop must not hang
     }
+  }
+
+  /**
+   * Completes when every process of {@code pids} has exited, or after the step timeout. Pids, not
+   * sockets: a predecessor closes its control connection when its drain is done, before its JVM
+   * has exited. Used under systemd only, where the older generations are in our pid namespace.
+   */
+  private CompletableFuture<Void> exitOf(List<Long> pids) {
+    CompletableFuture<?>[] exits = pids.stream()
+        .map(pid -> ProcessHandle.of(pid).map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null)))
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(exits)
+        .completeOnTimeout(null, config.handoff().stepTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** SIGWINCH or `baton commit`: a held successor takes over, this process drains. */

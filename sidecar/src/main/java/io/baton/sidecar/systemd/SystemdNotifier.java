@@ -77,8 +77,8 @@ public final class SystemdNotifier {
     send("STATUS=" + status);
   }
 
-  /** Whether messages go anywhere: {@code NOTIFY_SOCKET} was set and usable. */
-  boolean isEnabled() {
+  /** Whether messages go anywhere: {@code NOTIFY_SOCKET} was set and usable (systemd follows this process). */
+  public boolean isEnabled() {
     return socket != null;
   }
 

@@ -8,9 +8,11 @@ import io.baton.sidecar.systemd.SocketActivation;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +26,9 @@ public final class NextGenerationLauncher {
 
   private static final Logger log = LoggerFactory.getLogger(NextGenerationLauncher.class);
 
+  /** Longest wait for the shell of {@link #startDetached} to fork the new generation, and to exit. */
+  private static final Duration DETACH_TIMEOUT = Duration.ofSeconds(10);
+
   private final List<String> commandLine;
   private final Path configFile;
   private final Path runDir;
@@ -32,8 +37,10 @@ public final class NextGenerationLauncher {
   private final BatonMetrics metrics;
   /** {@code baton launch}'s pid when it supervises this process: it starts the next generation. */
   private final OptionalLong supervisor;
+  /** Start the next generation as the service manager's child, not ours: see {@link #startDetached}. */
+  private final boolean detach;
   /** The last generation started from here; guarded by {@code this}. */
-  private Process started;
+  private ProcessHandle started;
 
   /**
    * @param commandLine what to run, usually {@link #ownCommandLine()}
@@ -41,6 +48,15 @@ public final class NextGenerationLauncher {
    */
   public NextGenerationLauncher(List<String> commandLine, Path configFile, Path runDir, long generation, BooleanSupplier serving,
       BatonMetrics metrics, OptionalLong supervisor) {
+    this(commandLine, configFile, runDir, generation, serving, metrics, supervisor, false);
+  }
+
+  /**
+   * @param detach start each generation detached ({@link #startDetached}): under systemd, which
+   *     follows the new generation's {@code MAINPID=} and handles it well only if it is its own child
+   */
+  public NextGenerationLauncher(List<String> commandLine, Path configFile, Path runDir, long generation, BooleanSupplier serving,
+      BatonMetrics metrics, OptionalLong supervisor, boolean detach) {
     if (commandLine.isEmpty()) {
       throw new IllegalArgumentException("commandLine: [] (expected the program and its arguments)");
     }
@@ -51,6 +67,7 @@ public final class NextGenerationLauncher {
     this.serving = serving;
     this.metrics = metrics;
     this.supervisor = supervisor;
+    this.detach = detach;
   }
 
   /** This process's command line (java, its options, -jar, the jar, run --config FILE), as the kernel has it. */
@@ -115,29 +132,86 @@ public final class NextGenerationLauncher {
       log.error("{}: {}; nothing changes", trigger.label(), e.getMessage());
       return Launch.refused(UpgradeResult.SPAWN_FAILED, e.getMessage());
     }
+    ProcessHandle child;
+    try {
+      child = detach ? startDetached(command, trigger) : startChild(command, trigger);
+    } catch (IOException e) {
+      log.error("{}: cannot start {}: {}; generation {} serves on", trigger.label(), command, e.getMessage(), generation);
+      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot start " + command + ": " + e.getMessage());
+    }
+    started = child;
+    log.info("{}: started pid {}{} to take over as generation {}: {}", trigger.label(), child.pid(),
+        detach ? " (detached: the service manager's child)" : "", generation + 1, String.join(" ", command));
+    return new Launch(UpgradeResult.STARTED, child.pid(), "");
+  }
+
+  /** The next generation's process builder: stdio and environment as it must have them. */
+  private static ProcessBuilder builder(List<String> command) {
     ProcessBuilder builder = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         // Its log lines and its serving line go where ours go (the journal, the container log).
         .redirectOutput(ProcessBuilder.Redirect.INHERIT)
         .redirectError(ProcessBuilder.Redirect.INHERIT);
     SocketActivation.VARIABLES_FOR_THIS_PROCESS_ONLY.forEach(builder.environment()::remove);
-    Process child;
-    try {
-      child = builder.start();
-    } catch (IOException e) {
-      log.error("{}: cannot start {}: {}; generation {} serves on", trigger.label(), command, e.getMessage(), generation);
-      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot start " + command + ": " + e.getMessage());
-    }
-    started = child;
-    log.info("{}: started pid {} to take over as generation {}: {}", trigger.label(), child.pid(), generation + 1,
-        String.join(" ", command));
+    return builder;
+  }
+
+  /** The next generation as our child: its exit code is ours to read. */
+  private ProcessHandle startChild(List<String> command, UpgradeTrigger trigger) throws IOException {
+    Process child = builder(command).start();
     child.onExit().thenAccept(p -> {
       if (p.exitValue() != 0) {
         log.warn("pid {} (started for {}) exited with {} without taking over; generation {} serves on (its log says why)",
             p.pid(), trigger.label(), p.exitValue(), generation);
       }
     });
-    return new Launch(UpgradeResult.STARTED, child.pid(), "");
+    return child.toHandle();
+  }
+
+  /**
+   * The next generation as the child of whoever reaps our orphans: a short-lived {@code sh} starts
+   * it in the background (its only child, which we find by its parent) and exits when we close its
+   * stdin; the kernel then re-parents the new generation to the nearest subreaper, under systemd
+   * the service manager itself. systemd follows the new generation's {@code MAINPID=}, but a main process that
+   * is not its own child is "alien" to it: it warns that it will "most likely not notice when it
+   * exits", and on a stop it does not wait for it — in a container on cgroup v1 (no cgroup-empty
+   * events) it sends SIGKILL right after SIGTERM, killing the drain (seen with systemd 252).
+   */
+  private ProcessHandle startDetached(List<String> command, UpgradeTrigger trigger) throws IOException {
+    List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" </dev/null & read -r _", "sh"));
+    shell.addAll(command);
+    Process sh = builder(shell).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    try {
+      long deadline = System.nanoTime() + DETACH_TIMEOUT.toNanos();
+      ProcessHandle child = null;
+      while (child == null && System.nanoTime() < deadline && sh.isAlive()) {
+        child = sh.children().findFirst().orElse(null);
+        if (child == null) {
+          Thread.sleep(5);
+        }
+      }
+      if (child == null) {
+        throw new IOException("the shell starting it (pid " + sh.pid() + ") showed no child within " + DETACH_TIMEOUT
+            + (sh.isAlive() ? "" : " (it exited with " + sh.exitValue() + ")"));
+      }
+      ProcessHandle detached = child;
+      detached.onExit().thenAccept(p -> log.info(
+          "pid {} (started for {}) exited; its exit code went to the service manager, its log says why", p.pid(),
+          trigger.label()));
+      return detached;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting it", e);
+    } finally {
+      sh.getOutputStream().close(); // EOF for `read`: the shell exits, the new generation is orphaned
+      try {
+        if (!sh.waitFor(DETACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+          sh.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**

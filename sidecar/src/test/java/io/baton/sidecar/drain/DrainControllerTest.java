@@ -6,8 +6,13 @@ import io.baton.handoff.DrainOutcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The drain's timing logic on a hand-driven clock: no waiting, no sleeping. */
 class DrainControllerTest {
@@ -60,6 +65,36 @@ class DrainControllerTest {
     scheduled.get(0).run();
     assertThat(target.closedRemaining).isTrue();
     assertThat(d.completion().toCompletableFuture()).isCompletedWithValue(new DrainOutcome(3, Duration.ofSeconds(5)));
+  }
+
+  @Test
+  @Timeout(10)
+  void deadlineClosesWithoutHoldingTheLockTheClosingConnectionsTake() throws Exception {
+    // As on two event loops: the deadline runs on one and waits for a close on the other, whose
+    // close listener asks the controller whether it drains (a synchronized call).
+    target.open = 2;
+    DrainController d = controller(Duration.ofSeconds(5)).begin();
+    ExecutorService otherLoop = Executors.newSingleThreadExecutor();
+    try {
+      target.onCloseRemaining = () -> {
+        Future<?> closed = otherLoop.submit(() -> {
+          d.isDraining();
+          target.open = 0;
+          d.connectionClosed();
+        });
+        try {
+          closed.get(); // what ChannelGroupFuture.awaitUninterruptibly() does
+        } catch (InterruptedException | ExecutionException e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      nanos.addAndGet(Duration.ofSeconds(5).toNanos());
+      scheduled.get(0).run();
+    } finally {
+      otherLoop.shutdownNow();
+    }
+    assertThat(d.completion().toCompletableFuture()).as("finished once, counting what the deadline closed")
+        .isCompletedWithValue(new DrainOutcome(2, Duration.ofSeconds(5)));
   }
 
   @Test
@@ -121,11 +156,13 @@ class DrainControllerTest {
       announced = true;
     }
 
+    Runnable onCloseRemaining = () -> open = 0;
+
     @Override
     public int closeRemaining() {
       closedRemaining = true;
       int n = open;
-      open = 0;
+      onCloseRemaining.run();
       return n;
     }
   }
