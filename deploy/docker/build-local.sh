@@ -115,7 +115,7 @@ fi
 ctx=$work/context
 mkdir -p "$ctx/sidecar/target" "$ctx/bin" "$ctx/deploy"
 cp -p "$jar" "$ctx/sidecar/target/baton.jar"
-cp -p "$repo/bin/baton" "$ctx/bin/baton"
+cp -p "$repo/bin/baton" "$repo/bin/baton-startup-cache" "$ctx/bin/"
 cp -rp "$repo/deploy/docker" "$ctx/deploy/docker"
 
 # The runtime: the modules the jar's classes refer to (jdeps), less java.desktop (only optional
@@ -155,14 +155,14 @@ for id in "${replaced[@]}"; do
   [ "$(podman image inspect --format '{{len .RepoTags}}' "$id" 2>/dev/null || echo gone)" = 0 ] || continue
   bounded 120 podman rmi "$id" > /dev/null 2>&1 || echo "build-local: kept the replaced image $id (still in use)"
 done
-grep -h '^aot-training: cache' "$work/build-runtime.log" || true
+grep -h '^baton startup-cache: made' "$work/build-runtime.log" || true
 echo "build-local: images built in $((SECONDS - t)) s"
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1000000 }'; }
 size() { podman image inspect --format '{{.Size}}' "$1"; }
 jre_bytes=$(du -sb "$ctx/jre" | cut -f1)
-aot_bytes=$(bounded 60 podman run --rm --pull=never --network none --entrypoint stat "$tag" -c %s /opt/baton/aot/baton.aot) \
-  || die "$tag has no readable /opt/baton/aot/baton.aot"
+aot_bytes=$(bounded 60 podman run --rm --pull=never --network none --entrypoint sh "$tag" -c 'stat -c %s /opt/baton/aot/baton-*.aot') \
+  || die "$tag has no readable start-up cache /opt/baton/aot/baton-*.aot"
 echo "build-local: sizes (uncompressed, as podman images counts them):"
 echo "  $base  $(mb "$(size "$base")")"
 echo "  $tag  $(mb "$(size "$tag")")  (jlinked runtime $(mb "$jre_bytes"), AOT cache $(mb "$aot_bytes"), jar $(mb "$(stat -c %s "$jar")"))"

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ContainerImageTest {
 
   private static final String CONFIG_DIR = "/etc/baton";
-  private static final String AOT_CACHE = "/opt/baton/aot/baton.aot";
+  private static final String CACHE_DIR = "/opt/baton/aot";
   private static final Duration START = Duration.ofSeconds(60);
   private static final Pattern SERVING = Pattern.compile("(?m)^baton serving generation=(\\d+) pid=(\\d+)");
 
@@ -126,14 +126,16 @@ class ContainerImageTest {
     assertThat(modules).as("java --list-modules in the image")
         .contains("java.base@25.", "jdk.unsupported@", "java.management@", "java.naming@")
         .doesNotContain("java.desktop@", "jdk.compiler@", "jdk.jlink@");
-    String opts = podman.inspect(ContainerImages.BATON, "{{range .Config.Env}}{{println .}}{{end}}");
-    assertThat(opts).as("environment of %s", ContainerImages.BATON).contains("BATON_JAVA_OPTS=-XX:AOTCache=" + AOT_CACHE);
+    String env = podman.inspect(ContainerImages.BATON, "{{range .Config.Env}}{{println .}}{{end}}");
+    assertThat(env).as("environment of %s", ContainerImages.BATON).contains("BATON_CACHE_DIR=" + CACHE_DIR);
+    String cache = runToEnd("cache", List.of("--entrypoint", "sh"), "-c", "ls " + CACHE_DIR + "/baton-*.aot").strip();
+    assertThat(cache).as("the start-up cache bin/baton looks for").matches(CACHE_DIR + "/baton-\\d+-\\d+-jdk25[.0-9_]*\\.aot");
 
     // AOTMode=on makes a cache that cannot be used (another JVM build, another jar) a start-up
-    // error instead of a silent slow start; the classes then come from the cache.
-    String aot = runToEnd("aot", List.of("-e", "BATON_JAVA_OPTS=-XX:AOTCache=" + AOT_CACHE + " -XX:AOTMode=on -Xlog:aot,class+load"),
-        "version", "--protocol");
-    assertThat(aot).as("`baton version` with -XX:AOTMode=on").contains("Opened AOT cache " + AOT_CACHE);
+    // error instead of a silent slow start; the classes then come from the cache. bin/baton puts
+    // -XX:AOTCache first, BATON_JAVA_OPTS after it.
+    String aot = runToEnd("aot", List.of("-e", "BATON_JAVA_OPTS=-XX:AOTMode=on -Xlog:aot,class+load"), "version", "--protocol");
+    assertThat(aot).as("`baton version` with -XX:AOTMode=on").contains("Opened AOT cache " + cache);
     long fromCache = aot.lines().filter(l -> l.contains("source: shared objects file")).count();
     assertThat(fromCache).as("classes loaded from the AOT cache by `baton version`").isGreaterThan(1000);
 
@@ -144,7 +146,7 @@ class ContainerImageTest {
     String baton = startBaton(pod, "baton", podman.volumeCreate("run"));
     String generationPid = awaitServing(baton, 1).group(2);
     for (String pid : List.of("1", generationPid)) {
-      assertThat(podman.exec(baton, "cat", "/proc/" + pid + "/maps")).as("/proc/%s/maps in %s", pid, baton).contains(AOT_CACHE);
+      assertThat(podman.exec(baton, "cat", "/proc/" + pid + "/maps")).as("/proc/%s/maps in %s", pid, baton).contains(CACHE_DIR + "/baton-");
     }
   }
 
@@ -227,6 +229,20 @@ class ContainerImageTest {
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.header("x-baton-generation")).as("generation answering after the handoff").isEqualTo("2");
     }
+  }
+
+  /**
+   * bin/baton sizes the JVM from the container's memory limit: a fifth for the heap and an eighth
+   * for direct memory (two generations share the pod's node during every handoff), not the JVM's
+   * own quarter.
+   */
+  @Test
+  void aContainerMemoryLimitSizesTheHeapAndDirectMemory() {
+    String flags = runToEnd("heap", List.of("--memory", "300m", "-e", "BATON_JAVA_OPTS=-XX:+PrintFlagsFinal"), "version");
+    assertThat(flags).as("flags of `baton version` in a container limited to 300 MiB")
+        .containsPattern("MaxHeapSize\\s+=\\s+" + (60L << 20) + "\\b")
+        .containsPattern("MaxDirectMemorySize\\s+=\\s+" + (37L << 20) + "\\b")
+        .containsPattern("UseSerialGC\\s+=\\s+true");
   }
 
   @Test

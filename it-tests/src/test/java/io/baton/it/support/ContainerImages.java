@@ -40,7 +40,7 @@ public final class ContainerImages {
 
   /**
    * Makes sure {@link #BATON} and {@link #EMPTY} exist and are not older than the jar, {@code
-   * bin/baton} and {@code deploy/docker/*} (or were built here from inputs of the same contents:
+   * bin/baton}, {@code bin/baton-startup-cache} and {@code deploy/docker/*} (or were built here from inputs of the same contents:
    * {@code target/container-images.stamp}); otherwise runs build-local.sh (its output goes to
    * {@code target/build-local.log}). Fails, never skips, when podman is missing or the build fails.
    */
@@ -107,7 +107,7 @@ public final class ContainerImages {
 
   /**
    * SHA-256 over what goes into the images: the jar's entries (names and contents, not their
-   * timestamps), bin/baton and deploy/docker/*.
+   * timestamps), bin/baton, bin/baton-startup-cache and deploy/docker/*.
    */
   private static String inputsDigest() {
     try {
@@ -123,7 +123,7 @@ public final class ContainerImages {
       }
       List<Path> files;
       try (Stream<Path> docker = Files.list(DEPLOY.resolve("docker"))) {
-        files = Stream.concat(Stream.of(DEPLOY.resolveSibling("bin").resolve("baton")), docker).sorted().toList();
+        files = Stream.concat(Stream.of(DEPLOY.resolveSibling("bin").resolve("baton"), DEPLOY.resolveSibling("bin").resolve("baton-startup-cache")), docker).sorted().toList();
       }
       for (Path f : files) {
         sha.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
@@ -177,7 +177,8 @@ public final class ContainerImages {
   /** The newest modification time (epoch seconds) of what build-local.sh puts into the images. */
   private static long newestInput() {
     try (Stream<Path> docker = Files.list(DEPLOY.resolve("docker"))) {
-      return Stream.concat(Stream.of(BatonFixture.JAR, DEPLOY.resolveSibling("bin").resolve("baton")), docker)
+      return Stream.concat(Stream.of(BatonFixture.JAR, DEPLOY.resolveSibling("bin").resolve("baton"),
+          DEPLOY.resolveSibling("bin").resolve("baton-startup-cache")), docker)
           .mapToLong(ContainerImages::modifiedEpochSeconds)
           .max()
           .orElseThrow();

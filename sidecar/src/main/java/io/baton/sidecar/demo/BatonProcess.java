@@ -47,6 +47,19 @@ public final class BatonProcess implements AutoCloseable {
   }
 
   /**
+   * Runs {@code java -jar JAR run --config CONFIG} with the JVM options of this very process (the
+   * ones {@code bin/baton} chose for it: heap, start-up cache...), so that generations started
+   * from here, like the demo's, start the way a user's would.
+   */
+  public static BatonProcess startLikeThisJvm(Path jar, Path config, Path logDir) {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-jar", jar.toString(), "run", "--config", config.toString()));
+    return startProcess(command, logDir, Map.of());
+  }
+
+  /**
    * Runs {@code WRAPPER... java -jar JAR ARGS...}: a wrapper that execs Baton in its own place (e.g.
    * {@code systemd-socket-activate}), so that {@link #pid()} is Baton's.
    */
@@ -56,6 +69,10 @@ public final class BatonProcess implements AutoCloseable {
     command.add("-jar");
     command.add(jar.toString());
     command.addAll(List.of(args));
+    return startProcess(command, logDir, env);
+  }
+
+  private static BatonProcess startProcess(List<String> command, Path logDir, Map<String, String> env) {
     try {
       Files.createDirectories(logDir);
       int n = SEQUENCE.incrementAndGet();

@@ -76,7 +76,7 @@ public final class DemoRunner {
 
       List<Generation> gens = new ArrayList<>();
       long t0 = System.nanoTime();
-      BatonProcess current = BatonProcess.start(jar, config, logs, Map.of());
+      BatonProcess current = BatonProcess.startLikeThisJvm(jar, config, logs);
       processes.add(current);
       ServingLine serving = current.awaitServing(SERVING_TIMEOUT);
       long firstMs = millisSince(t0);
@@ -104,7 +104,7 @@ public final class DemoRunner {
       for (int i = 1; i <= handoffs; i++) {
         sleepUntil(loadStart + slice * i);
         long hs = System.nanoTime();
-        BatonProcess next = BatonProcess.start(jar, config, logs, Map.of());
+        BatonProcess next = BatonProcess.startLikeThisJvm(jar, config, logs);
         processes.add(next);
         ServingLine ns = next.awaitServing(SERVING_TIMEOUT);
         long handoffMs = millisSince(hs);

@@ -51,6 +51,8 @@ import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.proto.admin.v1.ListenerStatus;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.sidecar.adminrpc.AdminRpcServer;
+import io.baton.sidecar.memory.MemoryLimits;
+import io.baton.sidecar.memory.MemoryWatch;
 import io.baton.sidecar.adminrpc.AdminTarget;
 import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.adminrpc.PeerPolicy;
@@ -103,6 +105,7 @@ public final class SidecarServer {
   private volatile SessionTickets tickets = SessionTickets.none();
   private long generation;
   private DrainController drain;
+  private MemoryWatch memory;
   /**
    * systemd follows this process ({@code NOTIFY_SOCKET}): the next generation is started as
    * systemd's child, so that systemd supervises its new main process as its own.
@@ -137,6 +140,7 @@ public final class SidecarServer {
       throw new StartupException(e.getMessage(), e);
     }
     SidecarServer server = new SidecarServer(config, handoff, metrics, feed);
+    server.memory = MemoryWatch.start(MemoryLimits.ofThisProcess(), metrics.registry());
     systemd.follow(server.lifecycle, server::generation);
     server.buildVersion = settings.buildVersion();
     server.invocation = invocation;
@@ -553,6 +557,7 @@ public final class SidecarServer {
       releaseQuietly("the handoff sockets", handoff::close);
       releaseQuietly("the etcd watches", discoveries::close);
       releaseQuietly("the event loops", loops::close);
+      releaseQuietly("the memory watch", memory::close);
     } finally {
       exitCode.complete(0);
     }
