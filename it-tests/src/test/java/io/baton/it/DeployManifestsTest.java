@@ -169,7 +169,7 @@ class DeployManifestsTest {
   void promtoolAcceptsTheAlertRules() {
     ExternalTool.Result check = ExternalTool.run(RULES.getParent(), Duration.ofSeconds(60), "promtool", "check", "rules", RULES.toString());
     assertThat(check.exitCode()).as("promtool check rules:\n%s", check.output()).isZero();
-    assertThat(check.output()).contains("SUCCESS: 8 rules found");
+    assertThat(check.output()).contains("SUCCESS: 9 rules found");
   }
 
   @Test
