@@ -98,13 +98,16 @@ public final class ConfigLoader {
         DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
-    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout", "maxDraining"));
+    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout", "maxDraining", "warmUpRequests",
+        "warmUpTimeout"));
     Duration step = duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
     Duration ready = duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
     boolean hold = bool("handoff.hold", handoffNode.get("hold"), false);
     Duration holdTimeout = duration("handoff.holdTimeout", handoffNode.get("holdTimeout"), DEFAULT_HOLD_TIMEOUT);
     int maxDraining = positiveInt("handoff.maxDraining", handoffNode.get("maxDraining"),
         io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING);
+    int warmUpRequests = nonNegativeInt("handoff.warmUpRequests", handoffNode.get("warmUpRequests"), HandoffConfig.DEFAULT_WARM_UP_REQUESTS);
+    Duration warmUpTimeout = duration("handoff.warmUpTimeout", handoffNode.get("warmUpTimeout"), HandoffConfig.DEFAULT_WARM_UP_TIMEOUT);
 
     List<ClusterConfig> clusters = clusters(root.get("clusters"));
     List<ListenerConfig> listeners = listeners(root.get("listeners"), clusters);
@@ -113,7 +116,7 @@ public final class ConfigLoader {
         runDir,
         new AdminConfig(adminAddress, servingHeader),
         new DrainConfig(drainTimeout, migrate, goawayDelay),
-        new HandoffConfig(step, ready, hold, holdTimeout, maxDraining),
+        new HandoffConfig(step, ready, hold, holdTimeout, maxDraining, warmUpRequests, warmUpTimeout),
         listeners,
         clusters);
   }
@@ -450,6 +453,17 @@ public final class ConfigLoader {
     }
     if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 1) {
       problem(key, node, "a whole number >= 1");
+      return fallback;
+    }
+    return node.asInt();
+  }
+
+  private int nonNegativeInt(String key, JsonNode node, int fallback) {
+    if (node == null || node.isNull()) {
+      return fallback;
+    }
+    if (!node.canConvertToInt() || !node.isIntegralNumber() || node.asInt() < 0) {
+      problem(key, node, "a whole number >= 0");
       return fallback;
     }
     return node.asInt();

@@ -53,6 +53,7 @@ import io.baton.proto.admin.v1.StatusReply;
 import io.baton.sidecar.adminrpc.AdminRpcServer;
 import io.baton.sidecar.memory.MemoryLimits;
 import io.baton.sidecar.memory.MemoryWatch;
+import io.baton.sidecar.warmup.WarmUp;
 import io.baton.sidecar.adminrpc.AdminTarget;
 import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.adminrpc.PeerPolicy;
@@ -230,6 +231,12 @@ public final class SidecarServer {
       throw new StartupException(reason, e);
     }
 
+    if (arrival instanceof Arrival.Takeover) {
+      // Before Ready, while the predecessor still serves everyone: the connections this process
+      // takes over then meet loaded classes and compiled code, not a cold JVM.
+      WarmUp.run(loops.group(), config.listeners(), config.clusters(), generation, config.drain().http2GoawayDelay(),
+          new WarmUp.Budget(config.handoff().warmUpRequests(), config.handoff().warmUpTimeout()));
+    }
     // Accepting and saying Ready are one step: a connection accepted from here on is one this
     // process can serve, because everything it needs was built above.
     listeners.startAcceptingData();

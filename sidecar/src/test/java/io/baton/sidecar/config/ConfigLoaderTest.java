@@ -73,6 +73,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void warmUpDefaultsToTwoThousandRequestsWithinTwoSecondsAndZeroTurnsItOff() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpRequests()).isEqualTo(2000);
+    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+    String with = VALID.replace("listeners:", "handoff:\n  warmUpRequests: %s\n  warmUpTimeout: %s\nlisteners:");
+    assertThat(ConfigLoader.parse(with.formatted("0", "500ms"), "test").handoff().warmUpRequests()).isZero();
+    assertThat(ConfigLoader.parse(with.formatted("0", "500ms"), "test").handoff().warmUpTimeout()).isEqualTo(java.time.Duration.ofMillis(500));
+    assertThatThrownBy(() -> ConfigLoader.parse(with.formatted("-1", "1s"), "test"))
+        .hasMessageContaining("handoff.warmUpRequests: -1 (expected a whole number >= 0)");
+    assertThatThrownBy(() -> ConfigLoader.parse(with.formatted("10", "\"2\""), "test"))
+        .hasMessageContaining("handoff.warmUpTimeout: \"2\" (expected a duration such as 30s, 500ms, 2m)");
+  }
+
+  @Test
   void maxDrainingDefaultsToThreeAndMustBeAWholeNumberOfAtLeastOne() throws Exception {
     assertThat(ConfigLoader.parse(VALID, "test").handoff().maxDraining()).isEqualTo(3);
     String withMax = VALID.replace("listeners:", "handoff:\n  maxDraining: %s\nlisteners:");
