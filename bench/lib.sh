@@ -281,13 +281,18 @@ machine_header() {
        "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), upstream body 17 bytes"
 }
 
-# machine_load LABEL: load average and the busiest processes that are not this bench's (the machine is
-# shared: say who else was running)
+# machine_load LABEL: load average, how idle the CPUs were over one second, and the busiest processes
+# then that are not this bench's (the machine is shared: say who else was running). top's second
+# sample: its first one, and ps's %CPU, are averages over each process's lifetime.
 machine_load() {
-  local p mine=" $$ ${PIDS[*]} "
-  echo "- $1: load average $(cut -d' ' -f1-3 /proc/loadavg); busiest other processes:" \
-       "$(ps -eo pid=,pcpu=,args= --sort=-pcpu | head -n 12 | while read -r p cpu args; do
-            [[ "$mine" == *" $p "* ]] && continue
-            printf '%s%% %s; ' "$cpu" "${args:0:70}"
-          done | cut -c1-420)"
+  local mine=" $$ ${PIDS[*]} "
+  top -b -c -n 2 -d 1 -w 300 -o %CPU 2>/dev/null | awk -v mine="$mine" -v label="$1" '
+    /^top -/ { n++; la = $0; sub(/.*load average: /, "", la) }
+    n < 2 { next }
+    /^%Cpu/ { for (i = 2; i <= NF; i++) if ($i ~ /^id,?$/) idle = $(i - 1) }
+    /^ *PID / { table = 1; next }
+    table && $9 + 0 > 0 && index(mine, " " $1 " ") == 0 && k < 5 {
+      k++; cmd = ""; for (i = 12; i <= NF; i++) cmd = cmd " " $i; others = others sprintf("%s%% %s; ", $9, substr(cmd, 2, 80)) }
+    END { if (others == "") others = "none"
+          printf "- %s: load average %s; CPUs idle over 1 s: %s%%; busiest other processes then: %s\n", label, la, idle, others }'
 }
