@@ -85,13 +85,16 @@ baton_phases() {
 
 handoff_baton() { # FILE NUMBER
   local old_pid="$BATON_PID" old_port="$BATON_PORT" m0 m1
+  others_snap "$WORK/ho.others0"
   m0="$(machine_cpu)"
   start_baton
   m1="$(machine_cpu)"
+  others_snap "$WORK/ho.others1"
   [[ "$BATON_PORT" == "$old_port" ]] || die "generation $GEN listens on $BATON_PORT, not $old_port"
   wait_exit "$old_pid" 90
   echo "$2 $BATON_T0_NS $BATON_SERVING_NS $(now_us)000 $BATON_CPU_MS $(busy_pct "$m0" "$m1")" \
-       "$(baton_phases "$WORK/baton-$GEN.out.err" "$BATON_T0_NS")" >>"$1"
+       "$(baton_phases "$WORK/baton-$GEN.out.err" "$BATON_T0_NS")" \
+       "$(others_pct "$WORK/ho.others0" "$WORK/ho.others1" $(((BATON_SERVING_NS - BATON_T0_NS) / 1000)))" >>"$1"
 }
 
 # HAProxy 2.6 (Debian) for comparison: one process per generation, as Baton; a reload starts the next
@@ -120,11 +123,14 @@ start_haproxy() { # [OLD_SOCK OLD_PID]
 }
 handoff_haproxy() { # FILE NUMBER
   local old_pid="$HAP_PID" old_sock="$WORK/haproxy-$HAP_GEN.sock" m0 m1
+  others_snap "$WORK/ho.others0"
   m0="$(machine_cpu)"
   start_haproxy "$old_sock" "$old_pid"
   m1="$(machine_cpu)"
+  others_snap "$WORK/ho.others1"
   wait_exit "$old_pid" 90
-  echo "$2 $HAP_T0_NS $HAP_SERVING_NS $(now_us)000 $HAP_CPU_MS $(busy_pct "$m0" "$m1") - - - -" >>"$1"
+  echo "$2 $HAP_T0_NS $HAP_SERVING_NS $(now_us)000 $HAP_CPU_MS $(busy_pct "$m0" "$m1") - - - -" \
+       "$(others_pct "$WORK/ho.others0" "$WORK/ho.others1" $(((HAP_SERVING_NS - HAP_T0_NS) / 1000)))" >>"$1"
 }
 
 # --- one load run --------------------------------------------------------------------------------
@@ -136,6 +142,7 @@ run_load() {
   local name="$1" mode="$2" port="$3" kind="$4" secs="$5" f="$WORK/run-$1" shape=(-c "$CONNS") t0 target now i m0 lpid
   [[ "$mode" == h2c ]] && shape=(-c "$H2_CONNS" -s "$H2_STREAMS")
   : >"$f.ho"
+  others_snap "$f.others0"
   m0="$(machine_cpu)"
   "$LOADGEN" -p "$port" -m "$mode" "${shape[@]}" -d "$secs" -T "$f.tl" -G "$f.gaps" -g 5 >"$f.res" 2>"$f.err" &
   lpid=$!
@@ -148,7 +155,7 @@ run_load() {
       if ((now < target)); then sleep "$(awk -v d=$((target - now)) 'BEGIN { printf "%.3f", d / 1e6 }')"; fi
       if ! kill -0 "$lpid" 2>/dev/null || (($(now_us) >= t0 + $(us_of "$secs"))); then
         log "$name: the load ended before handoff $i could start (the handoffs before it took too long)"
-        echo "$i - - - - - - - - -" >>"$f.ho"
+        echo "$i - - - - - - - - - -" >>"$f.ho"
         break
       fi
       "handoff_$kind" "$f.ho" "$i"
@@ -156,6 +163,8 @@ run_load() {
   fi
   wait_exit "$lpid" $((${secs%.*} + 60))
   busy_pct "$m0" "$(machine_cpu)" >"$f.busy"
+  others_snap "$f.others1"
+  others_pct "$f.others0" "$f.others1" $(($(now_us) - t0)) >"$f.others"
   grep -q '^loadgen ' "$f.res" || die "$name: the load generator printed no result: $(tail -5 "$f.err")"
   log "$name: $(grep '^loadgen [a-z0-9]*:' "$f.err" | tail -1)"
 }
@@ -255,7 +264,7 @@ per_handoff() {
   awk -v t0="$(field t0_epoch_ms "$1")" -v med="$2" -v tl="$f.tl" -v gaps="$f.gaps" '
     BEGIN { while ((getline l < tl) > 0) { split(l, a, " "); cnt[a[1]] = a[2] }
             ng = 0; while ((getline l < gaps) > 0) { split(l, a, " "); ng++; gs[ng] = a[1]; gl[ng] = a[2] } }
-    { n[NR] = $1; st[NR] = $2; sv[NR] = $3; ex[NR] = $4; cpu[NR] = $5; busy[NR] = $6; p1[NR] = $7; p2[NR] = $8; p3[NR] = $9; p4[NR] = $10 }
+    { n[NR] = $1; st[NR] = $2; sv[NR] = $3; ex[NR] = $4; cpu[NR] = $5; busy[NR] = $6; p1[NR] = $7; p2[NR] = $8; p3[NR] = $9; p4[NR] = $10; oth[NR] = $11 }
     END {
       for (i = 1; i <= NR; i++) {
         if (sv[i] == "-") { printf "| %d | (not started: the load had ended) | | | | | | | |\n", n[i]; continue }
@@ -265,7 +274,7 @@ per_handoff() {
         g = 0; ga = 0; for (k = 1; k <= ng; k++) if (gs[k] >= s - 100 && gs[k] < hi && gl[k] > g) { g = gl[k]; ga = gs[k] - v }
         # (a conditional expression with ">" in a printf argument list is an output redirection to mawk)
         stall = "< 5"; if (g > 0) stall = sprintf("%.0f (%+.0f ms from serving)", g, ga)
-        printf "| %d | %.1f | **%d** | %d | %s | %d | %s / %s / %s / %s | %d (%d) | %s |\n", n[i], s / 1000, v - s, cpu[i], busy[i],
+        printf "| %d | %.1f | **%d** | %d | %s (%s) | %d | %s / %s / %s / %s | %d (%d) | %s |\n", n[i], s / 1000, v - s, cpu[i], busy[i], oth[i],
           x - v, p1[i], p2[i], p3[i], p4[i], lo, med, stall
       }
     }' "$f.ho"
@@ -303,21 +312,23 @@ done
   echo
   echo "Served ratio and p99 ratio: the handoff run against the no-handoff run just before it (same target, same load)."
   echo "Longest stall: the longest interval of the run in which no request completed successfully on any connection."
+  echo "Others' CPU: what processes not started by this bench used during the run, % of the machine (the load itself keeps"
+  echo "both CPUs busy: a neighbour's share is taken from the system under test)."
   echo "Failed: connect errors, resets, closes before a full response, bad responses, non-2xx, timeouts (10 s), h2 streams"
   echo "lost or reset after the server may have processed them. Not failures (counted apart): a keep-alive connection"
   echo "the server ended with \`Connection: close\` (reconnected), h2 streams refused by GOAWAY/REFUSED_STREAM (sent again)."
   echo
-  echo "| load | target | handoffs | requests served | served ratio | p99 ms | p99 ratio | longest stall ms | failed | start → serving ms, max / median (n) | machine busy % |"
+  echo "| load | target | handoffs | requests served | served ratio | p99 ms | p99 ratio | longest stall ms | failed | start → serving ms, max / median (n) | others' CPU % |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
   for run in "${RUNS[@]}"; do
     read -r t s r <<<"$run"
     b="$t-$s-$r-base"; h="$t-$s-$r-ho"
     label=$([[ $s == ka ]] && echo keep-alive || { [[ $s == close ]] && echo "Connection: close" || echo "h2c ($H2_CONNS x $H2_STREAMS)"; })
     tname=$([[ $t == baton ]] && echo Baton || echo "HAProxy -x")
-    echo "| $label | $tname | 0 | $(field served "$b") | | $(field p99_ms "$b") | | $(field stall_ms "$b") | $(field failed "$b") | | $(cat "$WORK/run-$b.busy") |"
+    echo "| $label | $tname | 0 | $(field served "$b") | | $(field p99_ms "$b") | | $(field stall_ms "$b") | $(field failed "$b") | | $(cat "$WORK/run-$b.others") |"
     echo "| $label | $tname | $(awk '$3 != "-"' "$WORK/run-$h.ho" | wc -l) | $(field served "$h") | **$(ratio "$(field served "$h")" "$(field served "$b")")** |" \
          "$(field p99_ms "$h") | **$(ratio "$(field p99_ms "$h")" "$(field p99_ms "$b")")** | **$(field stall_ms "$h")** | **$(field failed "$h")** |" \
-         "$(serving_stats "$WORK/run-$h.ho") | $(cat "$WORK/run-$h.busy") |"
+         "$(serving_stats "$WORK/run-$h.ho") | $(cat "$WORK/run-$h.others") |"
   done
   echo
   echo "Start → serving with no load: Baton cold start $COLD_MS ms; handoffs $(serving_stats "$WORK/idle-baton.ho")" \
@@ -340,7 +351,8 @@ done
   echo "### Each handoff"
   echo
   echo "Columns: at s = launch of the new process, in s after the load started; CPU ms = what the new process had used"
-  echo "by its serving line; busy % = the whole machine (2 CPUs = 100 %) from launch to serving, ours and anyone else's;"
+  echo "by its serving line; busy % = the whole machine (2 CPUs = 100 %) from launch to serving, ours and anyone else's"
+  echo "(in brackets: the neighbours' share, i.e. processes not started by this bench);"
   echo "phases = ms after launch of the new process's first log line (JVM up, Baton's main running) / welcomed by the old"
   echo "one / listeners received / Ready sent; fewest = fewest responses in a 100 ms bucket from launch to 1 s after the old"
   echo "process exited (the no-handoff run's median per 100 ms); stall = the longest interval without a response in that window."
@@ -348,9 +360,9 @@ done
   for f in idle-baton $( ((HAPROXY)) && echo idle-haproxy); do
     echo "**${f/idle-/} with no load**"
     echo
-    echo "| # | start → serving ms | CPU ms | busy % | serving → old exit ms | phases ms |"
+    echo "| # | start → serving ms | CPU ms | busy % (others) | serving → old exit ms | phases ms |"
     echo "|---:|---:|---:|---:|---:|---|"
-    awk '{ printf "| %d | **%d** | %d | %s | %d | %s / %s / %s / %s |\n", $1, ($3 - $2) / 1e6, $5, $6, ($4 - $3) / 1e6, $7, $8, $9, $10 }' "$WORK/$f.ho"
+    awk '{ printf "| %d | **%d** | %d | %s (%s) | %d | %s / %s / %s / %s |\n", $1, ($3 - $2) / 1e6, $5, $6, $11, ($4 - $3) / 1e6, $7, $8, $9, $10 }' "$WORK/$f.ho"
     echo
   done
   for run in "${RUNS[@]}"; do
@@ -364,7 +376,7 @@ done
          "$(field p50_ms "$h")/$(field p90_ms "$h")/$(field p99_ms "$h")/$(field p999_ms "$h")/$(field max_ms "$h") ms" \
          "(no handoff: $(field p50_ms "$b")/$(field p90_ms "$b")/$(field p99_ms "$b")/$(field p999_ms "$b")/$(field max_ms "$b")), load generator CPU $(field cpu_s "$h") s"
     echo
-    echo "| # | at s | start → serving ms | CPU ms | busy % | serving → old exit ms | phases ms | fewest per 100 ms (median) | stall ms |"
+    echo "| # | at s | start → serving ms | CPU ms | busy % (others) | serving → old exit ms | phases ms | fewest per 100 ms (median) | stall ms |"
     echo "|---:|---:|---:|---:|---:|---:|---|---:|---|"
     per_handoff "$h" "$med"
     echo

@@ -64,6 +64,20 @@ machine_cpu() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; pri
 # busy_pct "BUSY0 TOTAL0" "BUSY1 TOTAL1"
 busy_pct() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
   if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "n/a" }'; }
+# others_snap FILE: "pid ticks" of every process that is not this bench's (user + system, plus the
+# reaped children's), for what the neighbours on this shared machine took during a run. A process
+# born and gone between two snapshots counts only through a surviving parent that reaped it.
+others_snap() {
+  local mine=" $$ ${PIDS[*]} "
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v mine="$mine" '{ p = $1; s = $0; sub(/^[^)]*\) /, "", s); split(s, f, " ")
+    if (index(mine, " " p " ") == 0) print p, f[12] + f[13] + f[14] + f[15] }' >"$1"
+}
+# others_pct FILE0 FILE1 WALL_US: the neighbours' CPU between two snapshots, % of the whole machine
+others_pct() {
+  awk -v hz="$CLK_TCK" -v wall="$3" -v n="$(nproc)" 'NR == FNR { t0[$1] = $2; next }
+    ($1 in t0) && $2 > t0[$1] { d += $2 - t0[$1] }
+    END { if (wall > 0) printf "%.0f", 100 * d / hz / (wall / 1e6) / n; else print "n/a" }' "$1" "$2"
+}
 # now_us: wall clock in microseconds, without a fork (bash 5)
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
