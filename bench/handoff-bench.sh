@@ -389,7 +389,7 @@ done
     echo
   done
 } | tee "$REPORT"
-cp "$WORK"/run-*.{res,tl,gaps,ho} "$WORK"/idle-*.ho "$OUT_DIR/handoff-$STAMP/" 2>/dev/null || true
+cp "$WORK"/run-*.{res,err,tl,gaps,ho} "$WORK"/idle-*.ho "$OUT_DIR/handoff-$STAMP/" 2>/dev/null || true
 log "written $REPORT (timelines: $OUT_DIR/handoff-$STAMP/)"
 if ((STATUS)); then log "FAIL: requests through Baton failed (see the table)"; fi
 exit "$STATUS"

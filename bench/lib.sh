@@ -69,7 +69,8 @@ busy_pct() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
 # born and gone between two snapshots counts only through a surviving parent that reaped it.
 others_snap() {
   local mine=" $$ ${PIDS[*]} "
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v mine="$mine" '{ p = $1; s = $0; sub(/^[^)]*\) /, "", s); split(s, f, " ")
+  # (cat fails on a process that ended after the glob: with pipefail that would end the bench)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v mine="$mine" '{ p = $1; s = $0; sub(/^[^)]*\) /, "", s); split(s, f, " ")
     if (index(mine, " " p " ") == 0) print p, f[12] + f[13] + f[14] + f[15] }' >"$1"
 }
 # others_pct FILE0 FILE1 WALL_US: the neighbours' CPU between two snapshots, % of the whole machine
