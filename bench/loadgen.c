@@ -439,6 +439,7 @@ static void h1_event(struct h1conn *c) {
     char tmp[256];
     ssize_t r = recv(c->fd, tmp, sizeof tmp, 0);
     if (r == 0 || (r < 0 && errno != EAGAIN)) {
+      if (r == 0) errno = 0;
       record_fail(&f_eof_idle, now_ns());
       h1_close_fd(c);
       c->st = H1_DONE;
@@ -468,7 +469,10 @@ static void h1_event(struct h1conn *c) {
       return;
     }
     if (p == 0) {
-      if (eof) h1_fail(c, c->rlen == 0 && c->reused ? &f_eof_idle : &f_eof);
+      if (eof) {
+        errno = 0; /* an orderly close: no error to tell */
+        h1_fail(c, c->rlen == 0 && c->reused ? &f_eof_idle : &f_eof);
+      }
       if (eof) return;
       continue;
     }
