@@ -93,13 +93,18 @@ stop_sampler() {
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # column_max FILE COLUMN -> kB
 column_max() { awk -v c="$2" 'BEGIN { m = 0 } $c > m { m = $c } END { print m }' "$1"; }
-# jvm_figures PID: "heap used / committed MiB | metaspace used MiB" from jcmd GC.heap_info
+# jvm_figures PID: "heap used / committed MiB | metaspace used MiB" from jcmd GC.heap_info (JDK 17
+# prints "total NK, used NK" and a Metaspace line; JDK 25 "total reserved NK, committed NK, used NK")
 jvm_figures() {
   timeout 30 jcmd "$1" GC.heap_info 2>/dev/null | awk '
     /Metaspace/ { for (i = 1; i <= NF; i++) if ($i == "used") mu = $(i + 1) + 0 }
-    / total [0-9]+K, used [0-9]+K/ && !/Metaspace|class space/ {
-      for (i = 1; i <= NF; i++) { if ($i == "total") t += $(i + 1) + 0; if ($i == "used") u += $(i + 1) + 0 } }
-    END { if (t == 0) print "n/a | n/a"; else printf "%.1f / %.1f | %.1f", u / 1024, t / 1024, mu / 1024 }' || echo "n/a | n/a"
+    / used [0-9]+K/ && !/Metaspace|class space/ {
+      for (i = 1; i <= NF; i++) {
+        if ($i == "used") u += $(i + 1) + 0
+        if ($i == "committed" || ($i == "total" && $(i + 1) != "reserved")) c += $(i + 1) + 0 } }
+    END { if (c == 0) { print "n/a | n/a"; exit }
+          m = "n/a"; if (mu > 0) m = sprintf("%.1f", mu / 1024)
+          printf "%.1f / %.1f | %s", u / 1024, c / 1024, m }' || echo "n/a | n/a"
 }
 # nmt PID: committed MiB per NMT category (only with NMT=1)
 nmt() {

@@ -304,7 +304,7 @@ machine_load() {
   top -b -c -n 2 -d 1 -w 300 -o %CPU 2>/dev/null | awk -v mine="$mine" -v label="$1" '
     /^top -/ { n++; la = $0; sub(/.*load average: /, "", la) }
     n < 2 { next }
-    /^%Cpu/ { for (i = 2; i <= NF; i++) if ($i ~ /^id,?$/) idle = $(i - 1) }
+    /^%Cpu/ { if (match($0, /[0-9.]+ id/)) idle = substr($0, RSTART, RLENGTH - 3) }
     /^ *PID / { table = 1; next }
     table && $9 + 0 > 0 && index(mine, " " $1 " ") == 0 && k < 5 {
       k++; cmd = ""; for (i = 12; i <= NF; i++) cmd = cmd " " $i; others = others sprintf("%s%% %s; ", $9, substr(cmd, 2, 80)) }
