@@ -112,7 +112,8 @@ nmt() {
   timeout 30 jcmd "$1" VM.native_memory summary 2>/dev/null | awk '
     /^-? *[A-Z][A-Za-z ]+ \(reserved=/ { name = $0; sub(/^- */, "", name); sub(/ \(reserved=.*/, "", name)
       if (match($0, /committed=[0-9]+KB/)) { v = substr($0, RSTART + 10, RLENGTH - 12) / 1024; if (v >= 0.5) printf "%s %.0f, ", name, v } }
-    /^Total: / { if (match($0, /committed=[0-9]+KB/)) printf "total %.0f", substr($0, RSTART + 10, RLENGTH - 12) / 1024 }'
+    /^Total: / { if (match($0, /committed=[0-9]+KB/)) total = substr($0, RSTART + 10, RLENGTH - 12) / 1024 }
+    END { if (total != "") printf "total %.0f", total }'
 }
 reset_hwm() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || log "could not reset VmHWM of pid $1 (clear_refs): peak is since start"; }
 # next_generation: a fresh generation for the next phase (handoff; the old one exits)
