@@ -369,8 +369,10 @@ done
     read -r t s r <<<"$run"
     b="$t-$s-$r-base"; h="$t-$s-$r-ho"
     med="$(bucket_median "$WORK/run-$b.tl")"
+    causes="$(for k in f_connect f_reset f_eof f_eof_idle f_bad f_status f_timeout f_lost f_rst f_unfinished; do
+      v=$(field $k "$h"); [[ $v == 0 ]] || printf ' %s=%s' "$k" "$v"; done)"
     echo "**$t, $s, round $r** — served $(field served "$h") (no handoff: $(field served "$b")), failed $(field failed "$h")" \
-         "($(for k in f_connect f_reset f_eof f_eof_idle f_bad f_status f_timeout f_lost f_rst f_unfinished; do v=$(field $k "$h"); [[ $v == 0 ]] || printf '%s=%s ' "$k" "$v"; done)),"\
+         "${causes:+(${causes# }) }(first errors: bench/out/handoff-$STAMP/run-$h.err),"\
          "reconnects after Connection: close $(field server_closes "$h"), GOAWAYs $(field goaways "$h"), h2 streams sent again" \
          "$(( $(field refused_goaway "$h") + $(field refused_stream "$h") + $(field not_sent "$h") )), p50/p90/p99/p99.9/max" \
          "$(field p50_ms "$h")/$(field p90_ms "$h")/$(field p99_ms "$h")/$(field p999_ms "$h")/$(field max_ms "$h") ms" \
