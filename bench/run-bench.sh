@@ -19,13 +19,7 @@ CONNS="${CONNS:-64}"
 HANDOFFS="${HANDOFFS:-3}"
 HANDOFF_INTERVAL="${HANDOFF_INTERVAL:-4}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  log "wrk not found: installing it with apt-get"
-  if [[ "$(id -u)" == 0 ]]; then SUDO=(); else SUDO=(sudo); fi
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq wrk >/dev/null
-fi
-command -v wrk >/dev/null 2>&1 || die "wrk is not available"
+ensure_pkg wrk wrk
 
 # --- upstream --------------------------------------------------------------------------------
 start_test_upstream
@@ -53,8 +47,6 @@ YAML
 start_baton
 
 # --- wrk helpers -----------------------------------------------------------------------------
-CLK_TCK="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, in clock ticks
 
 # run_wrk NAME PORT [extra wrk args...] -> $WORK/wrk-NAME.txt, and $WORK/cpu-NAME.txt holding the
 # CPU ticks the upstream and Baton used during the run

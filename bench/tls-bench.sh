@@ -54,8 +54,6 @@ PLAIN_PORT="$(sed -E 's/.*plain=[^ ,]*:([0-9]+).*/\1/' <<<"$LINE")"
 TLS_PORT="$(sed -E 's/.*tls=[^ ,]*:([0-9]+).*/\1/' <<<"$LINE")"
 log "baton pid $BATON_PID: plain 127.0.0.1:$PLAIN_PORT, tls 127.0.0.1:$TLS_PORT"
 
-CLK_TCK="$(getconf CLK_TCK)"
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run_wrk() { # NAME URL [wrk args]
   local name="$1" url="$2" b0; shift 2
   b0=$(cpu_ticks "$BATON_PID")
