@@ -41,8 +41,8 @@ for s in $SHAPES; do [[ "$s" == ka || "$s" == close || "$s" == h2c ]] || die "SH
 need jcmd "the JDK's jcmd, next to java (Debian openjdk-17-jdk-headless)"
 ensure_pkg curl curl
 
+((NMT == 0)) || BATON_JAVA_OPTS="${BATON_JAVA_OPTS:-} -XX:NativeMemoryTracking=summary"
 baton_jvm_as_readme
-((NMT == 0)) || BATON_JAVA+=(-XX:NativeMemoryTracking=summary)
 (($(ulimit -Hn) > IDLE_CONNS + 500)) || die "the hard open-files limit $(ulimit -Hn) is too low for IDLE_CONNS=$IDLE_CONNS"
 build_loadgen
 LOAD_BEFORE="$(machine_load "before")"
@@ -215,7 +215,7 @@ check() { awk -v v="$1" -v lim="$2" 'BEGIN { printf "%s %s", v, (v <= lim) ? "me
   echo "## Footprint of one generation (issue 14) $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
   echo "Command: \`LOAD_SECS=$LOAD_SECS IDLE_SETTLE=$IDLE_SETTLE IDLE_CONNS=$IDLE_CONNS CONNS=$CONNS H2_CONNS=$H2_CONNS H2_STREAMS=$H2_STREAMS" \
-       "HANDOFF_AT=$HANDOFF_AT SHAPES=\"$SHAPES\" NMT=$NMT BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\" bench/footprint-bench.sh\`"
+       "HANDOFF_AT=$HANDOFF_AT SHAPES=\"$SHAPES\" NMT=$NMT BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\" BATON_CONFIG_EXTRA=\"${BATON_CONFIG_EXTRA:-}\" bench/footprint-bench.sh\`"
   echo
   machine_header
   echo "$LOAD_BEFORE"

@@ -302,7 +302,7 @@ done
 {
   echo "## Handoff under load (issue 14) $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
-  echo "Command: \`$(for k in DURATION ROUNDS WARMUP CONNS H2_CONNS H2_STREAMS HANDOFFS HANDOFF_INTERVAL IDLE_HANDOFFS HAPROXY; do printf '%s=%s ' "$k" "${!k}"; done)SHAPES=\"$SHAPES\" BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\" bench/handoff-bench.sh\`"
+  echo "Command: \`$(for k in DURATION ROUNDS WARMUP CONNS H2_CONNS H2_STREAMS HANDOFFS HANDOFF_INTERVAL IDLE_HANDOFFS HAPROXY; do printf '%s=%s ' "$k" "${!k}"; done)SHAPES=\"$SHAPES\" BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\" BATON_CONFIG_EXTRA=\"${BATON_CONFIG_EXTRA:-}\" bench/handoff-bench.sh\`"
   echo
   machine_header
   echo "- load: bench/loadgen.c, closed loop on 127.0.0.1, $CONNS HTTP/1.1 connections (ka, close) or $H2_CONNS h2c connections x $H2_STREAMS streams;" \

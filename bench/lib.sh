@@ -41,17 +41,19 @@ if [[ "${JAVA_SPEC%%.*}" -ge 24 ]]; then
   JDK_FLAGS=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
 fi
 JAVA=(java "-Xmx${BENCH_HEAP:-256m}" "${JDK_FLAGS[@]}")
-# How start_baton starts Baton: like the bench's other JVMs (JAVA, a fixed heap), unless the bench
-# calls baton_jvm_as_readme.
-BATON_JAVA=("${JAVA[@]}")
-# baton_jvm_as_readme: Baton as README "Running it" starts it (`java -jar baton.jar run`, JVM defaults,
-# plus only what JDK 24+ needs) and $BATON_JAVA_OPTS, so that flags can be compared
-# (e.g. BATON_JAVA_OPTS="-Xmx64m -XX:+UseSerialGC"). Benches that measure what an operator gets
+# How start_baton starts Baton (the command before `run --config FILE`): like the bench's other
+# JVMs (JAVA, a fixed heap), unless the bench calls baton_jvm_as_readme.
+BATON_RUN=("${JAVA[@]}" -jar "$JAR")
+# baton_jvm_as_readme: Baton as README "Running it" starts it: `bin/baton run`, with the JVM options
+# bin/baton chooses and the start-up cache `bin/baton startup-cache` makes (made here first unless
+# STARTUP_CACHE=0), plus $BATON_JAVA_OPTS, which bin/baton puts last, so that flags can be compared
+# (e.g. BATON_JAVA_OPTS="-XX:TieredStopAtLevel=1"). Benches that measure what an operator gets
 # (memory, start-up) use this, not the bench heap.
 baton_jvm_as_readme() {
-  local extra=()
-  read -r -a extra <<<"${BATON_JAVA_OPTS:-}"
-  BATON_JAVA=(java "${JDK_FLAGS[@]}" "${extra[@]}")
+  if [[ "${STARTUP_CACHE:-1}" != 0 ]]; then
+    BATON_JAR="$JAR" "$ROOT/bin/baton" startup-cache >&2 || die "bin/baton startup-cache failed"
+  fi
+  BATON_RUN=(env "BATON_JAR=$JAR" "BATON_JAVA_OPTS=${BATON_JAVA_OPTS:-}" "$ROOT/bin/baton")
 }
 
 CLK_TCK="$(getconf CLK_TCK)"
@@ -132,7 +134,7 @@ start_test_upstream() {
   UP_PORT="$(sed -E 's/^(h2c )?upstream listening [^ ]*:([0-9]+).*/\2/' <<<"$line")"
 }
 
-# start_baton: starts the next Baton generation (BATON_JAVA) on "$CFG" (its listener named web) and
+# start_baton: starts the next Baton generation (BATON_RUN) on "$CFG" (its listener named web) and
 # waits until it serves; sets GEN, BATON_PID, BATON_PORT, BATON_H2_PORT (a listener named web-h2, if
 # any), ADMIN (host:port), BATON_T0_NS (launch), BATON_SERVING_NS (serving line written), BATON_MS
 # (launch to serving line) and BATON_CPU_MS (the CPU the new process had used when it was seen serving).
@@ -146,7 +148,7 @@ start_baton() {
 launch_baton() {
   GEN=$((GEN + 1))
   BATON_T0_NS="$(now_us)000"
-  "${BATON_JAVA[@]}" -jar "$JAR" run --config "$CFG" >"$WORK/baton-$GEN.out" 2>"$WORK/baton-$GEN.out.err" &
+  "${BATON_RUN[@]}" run --config "$CFG" >"$WORK/baton-$GEN.out" 2>"$WORK/baton-$GEN.out.err" &
   BATON_PID=$!
   PIDS+=("$BATON_PID")
 }
@@ -261,12 +263,15 @@ NGINX
 
 # write_nginx_baton_config FILE: one Baton in front of start_nginx's upstream, as the issue-14 benches
 # run it: listener web (HTTP/1.1 and h2c) to nginx's HTTP/1.1 port, listener web-h2 to its h2c port
-# (cluster protocol h2c, so an h2c load is HTTP/2 end to end); every other setting is Baton's default.
+# (cluster protocol h2c, so an h2c load is HTTP/2 end to end); every other setting is Baton's default,
+# but for BATON_CONFIG_EXTRA: YAML appended at the top level, to compare settings (e.g.
+# BATON_CONFIG_EXTRA=$'handoff:\n  warmUpRequests: 0').
 write_nginx_baton_config() {
   cat >"$1" <<YAML
 runDir: $WORK/run
 admin:
   address: "127.0.0.1:0"
+${BATON_CONFIG_EXTRA:-}
 listeners:
   - name: web
     address: "127.0.0.1:0"
@@ -290,8 +295,8 @@ machine_header() {
   echo "- machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
        "$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
   echo "- java: $(java -version 2>&1 | sed -n 2p) ($(command -v java))"
-  echo "- Baton JVM command: \`${BATON_JAVA[*]} -jar sidecar/target/baton.jar run --config ...\`" \
-       "(BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\")"
+  echo "- Baton command: \`${BATON_RUN[*]} run --config ...\`" \
+       "(BATON_JAVA_OPTS=\"${BATON_JAVA_OPTS:-}\", start-up cache: $([[ "${STARTUP_CACHE:-1}" != 0 ]] && echo yes || echo no))"
   echo "- commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- sidecar handoff proto 2>/dev/null || echo ' (+ uncommitted changes in the product)')," \
        "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), upstream body 17 bytes"
 }
