@@ -38,7 +38,10 @@ public final class BatonCommand implements Runnable {
     all.put("demo", DemoCommand::new);
     all.put("test-upstream", UpstreamCommand::new);
     all.put("h2-load", H2LoadCommand::new);
-    all.put("help", CommandLine.HelpCommand::new);
+    // A lambda, not CommandLine.HelpCommand::new: the JDK 25 AOT cache archives resolved method
+    // references, and one naming a class in picocli's old (pre-Java-6) class-file format, which
+    // the cache leaves out, crashes the cache's assembly (archiveHeapWriter.cpp:757 guarantee).
+    all.put("help", () -> new CommandLine.HelpCommand());
     return Collections.unmodifiableMap(all);
   }
 
