@@ -13,7 +13,6 @@ import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.IncomingStep;
 import io.baton.handoff.InheritedListener;
 import io.baton.handoff.PredecessorDrain;
-import io.baton.handoff.outgoing.PredecessorChain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
@@ -61,11 +60,11 @@ import org.slf4j.LoggerFactory;
  * <p>The connection to the predecessor's {@code reconfig.sock} stays open until it has finished
  * draining: its EOF is how each side sees the other die.
  *
- * <p>As a {@link PredecessorChain} it tells this process's outgoing side which older generations
- * still drain (the predecessor, and those it relays), and carries {@code HandedOn} to the
- * predecessor when this process hands over in turn (or stops) while it drains.
+ * <p>It tells this process's outgoing side (through the facade) which older generations still
+ * drain (the predecessor, and those it relays), and carries {@code HandedOn} to the predecessor
+ * when this process hands over in turn (or stops) while it drains.
  */
-public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
+public final class IncomingHandoff implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(IncomingHandoff.class);
 
@@ -422,7 +421,6 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     return predecessorDraining;
   }
 
-  @Override
   public List<PredecessorDrain> draining() {
     if (!predecessorDraining) {
       return List.of();
@@ -434,12 +432,10 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     return List.copyOf(chain);
   }
 
-  @Override
   public boolean understandsHandedOn() {
     return predecessorRevision >= ProtocolVersion.HANDED_ON_REVISION;
   }
 
-  @Override
   public void handOn(HandedOn.Why why, long activeGeneration, String detail) {
     ControlChannel channel = reconfig;
     if (!predecessorDraining || channel == null || channel.isClosed()) {
@@ -467,7 +463,6 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
   }
 
-  @Override
   public CompletableFuture<Boolean> gone() {
     if (!predecessorDraining) {
       return CompletableFuture.completedFuture(true);
