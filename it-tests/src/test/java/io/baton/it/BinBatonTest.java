@@ -103,6 +103,7 @@ class BinBatonTest {
     Result flags = run(Map.of("BATON_HEAP", "48m", "BATON_JAVA_OPTS", "-XX:+PrintFlagsFinal"), "version");
     assertThat(flags.exitCode()).isZero();
     assertThat(flags.output()).containsPattern("MaxHeapSize\\s+=\\s+" + (48L << 20) + "\\b")
+        .as("the young generation, a sixth of the heap (8 MiB at least)").containsPattern("MaxNewSize\\s+=\\s+" + (8L << 20) + "\\b")
         .containsPattern("MaxDirectMemorySize\\s+=\\s+" + (64L << 20) + "\\b")
         .containsPattern("UseSerialGC\\s+=\\s+true")
         .containsPattern("ExitOnOutOfMemoryError\\s+=\\s+true");

@@ -1,5 +1,9 @@
 package io.baton.sidecar.cli;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,11 +12,50 @@ import picocli.CommandLine.Command;
     name = "baton",
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
-    description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.",
-    subcommands = {RunCommand.class, LaunchCommand.class, StatusCommand.class, UpgradeCommand.class, HoldCommands.Commit.class,
-        HoldCommands.Abort.class, DrainCommand.class, WatchCommand.class,
-        ValidateCommand.class, VersionCommand.class, DemoCommand.class, UpstreamCommand.class, H2LoadCommand.class, CommandLine.HelpCommand.class})
+    description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.")
 public final class BatonCommand implements Runnable {
+
+  /**
+   * Every command, by the name it is called by. Not in the annotation: picocli builds the model
+   * of every command listed there (reflection over each one's options) before it runs any, which
+   * cost a generation about 100 ms of its start-up on the critical path of a handoff. main() adds
+   * only the command it was asked for, and all of them for help or a name it does not know.
+   */
+  static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+  private static Map<String, Supplier<Object>> commands() {
+    Map<String, Supplier<Object>> all = new LinkedHashMap<>();
+    all.put("run", RunCommand::new);
+    all.put("launch", LaunchCommand::new);
+    all.put("status", StatusCommand::new);
+    all.put("upgrade", UpgradeCommand::new);
+    all.put("commit", HoldCommands.Commit::new);
+    all.put("abort", HoldCommands.Abort::new);
+    all.put("drain", DrainCommand::new);
+    all.put("watch", WatchCommand::new);
+    all.put("validate", ValidateCommand::new);
+    all.put("version", VersionCommand::new);
+    all.put("demo", DemoCommand::new);
+    all.put("test-upstream", UpstreamCommand::new);
+    all.put("h2-load", H2LoadCommand::new);
+    // A lambda, not CommandLine.HelpCommand::new: the JDK 25 AOT cache archives resolved method
+    // references, and one naming a class in picocli's old (pre-Java-6) class-file format, which
+    // the cache leaves out, crashes the cache's assembly (archiveHeapWriter.cpp:757 guarantee).
+    all.put("help", () -> new CommandLine.HelpCommand());
+    return Collections.unmodifiableMap(all);
+  }
+
+  /** The command line for {@code args}: with the one command {@code args} names, else with all. */
+  static CommandLine commandLine(String[] args) {
+    CommandLine cli = new CommandLine(new BatonCommand());
+    Supplier<Object> asked = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+    if (asked != null) {
+      cli.addSubcommand(args[0], asked.get());
+    } else {
+      COMMANDS.forEach((name, command) -> cli.addSubcommand(name, command.get()));
+    }
+    return cli;
+  }
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -28,7 +71,7 @@ public final class BatonCommand implements Runnable {
     if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
       System.setProperty(NETTY_LEAK_DETECTION, "disabled");
     }
-    System.exit(new CommandLine(new BatonCommand()).execute(args));
+    System.exit(commandLine(args).execute(args));
   }
 
   @Override

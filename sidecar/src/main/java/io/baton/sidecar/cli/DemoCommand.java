@@ -18,7 +18,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--handoffs", defaultValue = "3", description = "Handoffs during the load (default: ${DEFAULT-VALUE}).")
   int handoffs;
 
-  @Option(names = "--seconds", defaultValue = "15", description = "Length of the load in seconds (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seconds", defaultValue = "15", description = "Serving time of the load, shared by the generations: each serves an equal slice of it after it took over (default: ${DEFAULT-VALUE}).")
   int seconds;
 
   @Override

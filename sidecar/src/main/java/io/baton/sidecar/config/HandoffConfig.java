@@ -20,6 +20,6 @@ import java.time.Duration;
 public record HandoffConfig(Duration stepTimeout, Duration readyTimeout, boolean hold, Duration holdTimeout, int maxDraining,
     int warmUpRequests, Duration warmUpTimeout) {
 
-  public static final int DEFAULT_WARM_UP_REQUESTS = 2000;
-  public static final Duration DEFAULT_WARM_UP_TIMEOUT = Duration.ofSeconds(2);
+  public static final int DEFAULT_WARM_UP_REQUESTS = 500;
+  public static final Duration DEFAULT_WARM_UP_TIMEOUT = Duration.ofSeconds(1);
 }

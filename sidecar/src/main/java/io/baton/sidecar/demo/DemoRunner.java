@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -87,26 +88,30 @@ public final class DemoRunner {
       long currentPid = serving.pid();
       long currentHandoffMs = firstMs;
 
+      // Each generation serves for a slice of the load after it took over, however long its start
+      // took: the load ends a slice after the last one serves, bounded by a minute per handoff.
+      long slice = load.toNanos() / (handoffs + 1);
+      Duration bound = load.plus(SERVING_TIMEOUT.multipliedBy(handoffs));
       LoadClient keepAlive = LoadClient.builder("127.0.0.1", webPort).workers(16)
-          .mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(load).idPrefix("ka").build();
+          .mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(bound).idPrefix("ka").build();
       LoadClient close = LoadClient.builder("127.0.0.1", webPort).workers(8)
-          .mode(LoadClient.Mode.CLOSE).maxDuration(load).idPrefix("cl").build();
+          .mode(LoadClient.Mode.CLOSE).maxDuration(bound).idPrefix("cl").build();
       clients.add(keepAlive);
       clients.add(close);
-      out.printf("load: 16 keep-alive + 8 connection-close workers for %d ms, %d handoff(s)%n",
-          load.toMillis(), handoffs);
-      long loadStart = System.nanoTime();
+      out.printf("load: 16 keep-alive + 8 connection-close workers, %d handoff(s); each generation serves %d ms under it%n",
+          handoffs, TimeUnit.NANOSECONDS.toMillis(slice));
       keepAlive.start();
       close.start();
+      long servingSince = System.nanoTime();
 
       boolean processesOk = true;
-      long slice = load.toNanos() / (handoffs + 1);
       for (int i = 1; i <= handoffs; i++) {
-        sleepUntil(loadStart + slice * i);
+        sleepUntil(servingSince + slice);
         long hs = System.nanoTime();
         BatonProcess next = BatonProcess.startLikeThisJvm(jar, config, logs);
         processes.add(next);
         ServingLine ns = next.awaitServing(SERVING_TIMEOUT);
+        servingSince = System.nanoTime();
         long handoffMs = millisSince(hs);
         long es = System.nanoTime();
         int code = current.awaitExit(EXIT_TIMEOUT);
@@ -127,7 +132,10 @@ public final class DemoRunner {
         currentHandoffMs = handoffMs;
       }
 
-      Duration wait = load.plus(Duration.ofSeconds(30));
+      sleepUntil(servingSince + slice);
+      keepAlive.stop();
+      close.stop();
+      Duration wait = Duration.ofSeconds(30);
       LoadResult ka = keepAlive.awaitResult(wait);
       LoadResult cl = close.awaitResult(wait);
       gens.add(new Generation(currentGen, currentPid, currentHandoffMs, -1, Integer.MIN_VALUE));

@@ -73,9 +73,9 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void warmUpDefaultsToTwoThousandRequestsWithinTwoSecondsAndZeroTurnsItOff() throws Exception {
-    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpRequests()).isEqualTo(2000);
-    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+  void warmUpDefaultsToFiveHundredRequestsWithinASecondAndZeroTurnsItOff() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpRequests()).isEqualTo(500);
+    assertThat(ConfigLoader.parse(VALID, "test").handoff().warmUpTimeout()).isEqualTo(java.time.Duration.ofSeconds(1));
     String with = VALID.replace("listeners:", "handoff:\n  warmUpRequests: %s\n  warmUpTimeout: %s\nlisteners:");
     assertThat(ConfigLoader.parse(with.formatted("0", "500ms"), "test").handoff().warmUpRequests()).isZero();
     assertThat(ConfigLoader.parse(with.formatted("0", "500ms"), "test").handoff().warmUpTimeout()).isEqualTo(java.time.Duration.ofMillis(500));
