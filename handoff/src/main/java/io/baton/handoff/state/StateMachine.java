@@ -1,11 +1,12 @@
 package io.baton.handoff.state;
 
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The current state of one machine. Every change goes through {@link #moveTo} or {@link
- * #tryMoveTo}, which check it against the state's {@link StateTable#next()}; the state is read
+ * The current state of one machine. Every change goes through {@link #moveTo}, {@link #tryMoveTo},
+ * {@link #leaveFor} or {@link #moveFrom}, which check it against the state's {@link StateTable#next()}; the state is read
  * without a lock by any thread (it is volatile) and changed under this object's lock.
  */
 public final class StateMachine<S extends Enum<S> & StateTable<S>> {
@@ -49,6 +50,23 @@ public final class StateMachine<S extends Enum<S> & StateTable<S>> {
     }
     moveTo(target);
     return true;
+  }
+
+  /**
+   * Moves to {@code target} unless the machine has ended (another thread, closing it, got to a
+   * terminal state first); returns the state it left, or empty if it had ended. For a move that
+   * races only with the machine's end, and for work done once, by whoever leaves a state.
+   *
+   * @throws IllegalStateException if the machine has not ended and {@code target} is not one of its
+   *     next states
+   */
+  public synchronized Optional<S> leaveFor(S target) {
+    S from = state;
+    if (from.isTerminal()) {
+      return Optional.empty();
+    }
+    moveTo(target);
+    return Optional.of(from);
   }
 
   /**
