@@ -40,7 +40,7 @@ public final class OutgoingHandoff implements AutoCloseable {
 
   private final RunDirectory runDir;
   private final SessionContext context;
-  private final BatonSlot slot = new BatonSlot();
+  private final BatonSlot<Session> slot = new BatonSlot<>(Session::state);
   private final AtomicLong sessionIds = new AtomicLong();
   private final ScheduledExecutorService ticker;
   private final Object serverLock = new Object();
@@ -118,7 +118,7 @@ public final class OutgoingHandoff implements AutoCloseable {
     return slot.holder().map(s -> s.decide(false, why)).orElse(false);
   }
 
-  BatonSlot slot() {
+  BatonSlot<Session> slot() {
     return slot;
   }
 

@@ -115,11 +115,7 @@ final class Session {
       Thread.currentThread().interrupt();
       channel.close();
     } finally {
-      for (SessionEvent left : inbox.close()) {
-        if (left instanceof SessionEvent.HoldDecision decision) {
-          decision.accepted().complete(false);
-        }
-      }
+      inbox.close();
       if (state() != SessionState.SUCCEEDED) {
         server.slot().release(this);
       }

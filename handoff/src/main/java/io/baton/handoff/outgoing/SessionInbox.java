@@ -36,11 +36,18 @@ final class SessionInbox {
     return queue.take();
   }
 
-  /** Refuses events from now on; returns those still queued, for the session to answer. */
-  synchronized List<SessionEvent> close() {
+  /**
+   * Refuses events from now on. An operator's decision still queued is answered false: the session
+   * ended without taking it (a commit that came as the successor died cannot bring it back).
+   */
+  synchronized void close() {
     closed = true;
     List<SessionEvent> left = new ArrayList<>();
     queue.drainTo(left);
-    return left;
+    for (SessionEvent event : left) {
+      if (event instanceof SessionEvent.HoldDecision decision) {
+        decision.accepted().complete(false);
+      }
+    }
   }
 }
