@@ -5,7 +5,8 @@
  * io.baton.handoff.process.FileDescriptors} for the fds it hands over.
  *
  * <p>Public, with {@code io.baton.handoff} (the types the application implements and receives).
- * Every other package of the library is private to it; the build checks that the application
- * uses these two only (see {@code io.baton.handoff}'s package description for the layers).
+ * Every other package of the library is private to it; the build checks that no public member of
+ * these two exposes a type of the others, so that an application never needs to name one (see
+ * {@code io.baton.handoff}'s package description for the layers).
  */
 package io.baton.handoff.process;
