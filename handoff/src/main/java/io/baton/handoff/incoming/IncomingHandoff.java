@@ -120,7 +120,11 @@ public final class IncomingHandoff implements AutoCloseable {
     return machine.state();
   }
 
-  /** Steps 1 to 4 of the protocol: a cold start, or the predecessor's listeners. */
+  /**
+   * From {@link IncomingState#STARTING} to {@link IncomingState#COLD_START} (nobody to take over
+   * from), or through {@link IncomingState#TAKING_OVER} up to the predecessor's listeners (the
+   * sequence is in {@code handoff.proto}'s header).
+   */
   public Arrival arrive() throws HandoffException {
     return arrive(() -> {});
   }
@@ -250,9 +254,10 @@ public final class IncomingHandoff implements AutoCloseable {
   }
 
   /**
-   * Step 5 to 7: says Ready, waits for Draining (a predecessor that dies instead is logged: we serve
-   * anyway), renames {@code published} over {@code reconfig.sock}, and follows the drain on a
-   * daemon thread.
+   * From {@link IncomingState#TAKING_OVER}: says Ready, waits for Draining ({@link
+   * IncomingState#AWAITING_DRAINING} or {@link IncomingState#HELD}; a predecessor that dies instead
+   * is logged: we serve anyway), renames {@code control} over {@code reconfig.sock}, and follows the
+   * drain on a daemon thread ({@link IncomingState#FOLLOWING}).
    */
   public void ready(UnixServer control, java.util.Set<String> adoptedListeners, ConnectionArrivals arrivals) throws HandoffException {
     if (reconfig == null) {
@@ -283,7 +288,7 @@ public final class IncomingHandoff implements AutoCloseable {
         }
         throw e;
       }
-      // Held and given up meanwhile: the predecessor's commit crossed our Abort, it stopped accepting.
+      // From GIVING_UP too: the predecessor's commit crossed our Abort; it stopped accepting, we serve.
       machine.leaveFor(IncomingState.FOLLOWING);
       step("draining_acknowledged", "predecessor " + predecessor + " stopped accepting");
       predecessorDeadlineMillis = draining.getDraining().getDeadlineUnixMillis();
