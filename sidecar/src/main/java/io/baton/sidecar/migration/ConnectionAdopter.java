@@ -3,7 +3,7 @@ package io.baton.sidecar.migration;
 import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
-import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.http1.Http1ProxyInitializer;
 import io.baton.sidecar.listener.ListenerContext;
@@ -42,7 +42,7 @@ public final class ConnectionAdopter implements ConnectionArrivals {
     String problem = problemWith(connection, socket);
     if (problem != null) {
       log.warn("moved connection refused: {}: {}; closing it", connection, problem);
-      Fds.closeAllQuietly(connection.fds());
+      FileDescriptors.closeAllQuietly(connection.fds());
       return;
     }
     int[] fds = connection.fds();

@@ -4,13 +4,13 @@ import io.baton.handoff.Arrival;
 import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
-import io.baton.handoff.Handoff;
 import io.baton.handoff.HandoffAbortedException;
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.HandoffSource;
 import io.baton.handoff.InheritedListener;
 import io.baton.handoff.PassableListener;
+import io.baton.handoff.process.Handoff;
 import io.baton.sidecar.admin.AdminInitializer;
 import io.baton.sidecar.admin.ClustersReport;
 import io.baton.sidecar.config.BatonConfig;
@@ -45,8 +45,6 @@ import java.security.SecureRandom;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.unix.FileDescriptor;
-import io.baton.handoff.os.Fds;
-import io.baton.handoff.os.OsException;
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.proto.admin.v1.ListenerStatus;
 import io.baton.proto.admin.v1.StatusReply;
@@ -598,7 +596,7 @@ public final class SidecarServer {
           .setInstanceId(handoff.instanceId())
           .setBuildVersion(buildVersion)
           .setHandoffProtocolVersion(Handoff.protocolVersion())
-          .setHandoffProtocolRevision(io.baton.handoff.wire.ProtocolVersion.REVISION)
+          .setHandoffProtocolRevision(Handoff.protocolRevision())
           .setConnectionsActive(listeners.openConnections())
           .setRequestsActive(listeners.activeRequests())
           .setRunDir(config.runDir().toString())
@@ -660,8 +658,8 @@ public final class SidecarServer {
 
   private static long ownUid() throws IOException {
     try {
-      return Fds.ownUid();
-    } catch (OsException e) {
+      return Handoff.ownUid();
+    } catch (HandoffException e) {
       throw new IOException("own uid: " + e.getMessage() + " (expected it, to check admin.sock callers)", e);
     }
   }

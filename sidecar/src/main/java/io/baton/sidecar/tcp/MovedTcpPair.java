@@ -1,6 +1,6 @@
 package io.baton.sidecar.tcp;
 
-import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.netty.channel.ChannelOption;
@@ -35,7 +35,7 @@ public final class MovedTcpPair {
       } catch (RuntimeException e) {
         log.warn("listener {}: a tcp connection moved from the predecessor is unusable (fds {} and {}): {}", context.name(),
             clientFd, upstreamFd, e.toString());
-        Fds.closeAllQuietly(clientFd, upstreamFd);
+        FileDescriptors.closeAllQuietly(clientFd, upstreamFd);
         return;
       }
       client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
