@@ -141,7 +141,8 @@ public final class MemberParser {
     if (v.isBoolean()) {
       return v.asBoolean();
     }
-    if (v.isIntegralNumber() && (v.asInt() == 0 || v.asInt() == 1)) {
+    // canConvertToInt first: asInt() keeps the low 32 bits, so 4294967297 would read as 1.
+    if (v.isIntegralNumber() && v.canConvertToInt() && (v.asInt() == 0 || v.asInt() == 1)) {
       return v.asInt() == 1;
     }
     throw new IllegalArgumentException("down: " + v + " (expected true/false or 1/0)");

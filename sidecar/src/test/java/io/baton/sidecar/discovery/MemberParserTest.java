@@ -81,4 +81,10 @@ class MemberParserTest {
   void portZeroIsNotAMember() {
     assertThat(rejected("10.0.0.7:0", "")).contains("is not host:port");
   }
+
+  /** Found by MemberParserFuzzTest: the low 32 bits of 4294967297 are 1. */
+  @Test
+  void downBeyondAnIntIsRejectedNotReadAsItsLowBits() {
+    assertThat(rejected("10.0.0.7:8080", "{\"down\":4294967297}")).contains("down: 4294967297 (expected true/false or 1/0)");
+  }
 }
