@@ -2,6 +2,7 @@
 # Issue 16, bad input: a coverage-guided fuzzing campaign (Jazzer, libFuzzer) against the decoders
 # that read untrusted bytes, one @FuzzTest each:
 #   control-channel  ControlChannel: frames on reconfig.sock, listen.sock, conn.sock   (handoff)
+#   control-channel-paused  the same, the reader polling mid-stream (~20 inputs/s)    (handoff)
 #   http1            the http listener's pipeline: h2c sniffer, HTTP/1.1 decoder, proxy (sidecar)
 #   etcd-member      MemberParser: an etcd key and value                               (sidecar)
 #   config           ConfigLoader.parse: the YAML config file                          (sidecar)
@@ -13,7 +14,7 @@
 #   duration: 10m by default; s, m or h. Each target stops by itself after it.
 # Knobs (environment): FUZZ_HEAP=512m (a larger allocation than this is an OOM finding),
 #   FUZZ_TIMEOUT=10 (seconds one input may take before it is a hang finding),
-#   MERGE=1 (add the inputs that found new coverage to the committed seeds; MERGE=0 leaves them).
+#   MERGE=1 (add the inputs that reach new edges to the committed seeds; MERGE=0 leaves them).
 # Output: a summary line per target (executions, coverage, corpus, findings) on stdout; the full
 # libFuzzer log, the generated corpus and any finding (crash-*, timeout-*, oom-*) under
 # bench/out/fuzz/<target>/. Kills nothing it did not start; each run is bounded by its duration.
@@ -21,16 +22,16 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/bench/out/fuzz"
-TARGETS=(control-channel http1 etcd-member config)
+TARGETS=(control-channel control-channel-paused http1 etcd-member config)
 
 log() { echo "[fuzz] $*" >&2; }
 die() { echo "[fuzz] error: $*" >&2; exit 1; }
 
 # target -> module, test class, method, packages to instrument for coverage
-module_of() { case "$1" in control-channel) echo handoff ;; *) echo sidecar ;; esac; }
+module_of() { case "$1" in control-channel*) echo handoff ;; *) echo sidecar ;; esac; }
 class_of() {
   case "$1" in
-    control-channel) echo io.baton.handoff.wire.ControlChannelFuzzTest ;;
+    control-channel*) echo io.baton.handoff.wire.ControlChannelFuzzTest ;;
     http1) echo io.baton.sidecar.http1.Http1RequestFuzzTest ;;
     etcd-member) echo io.baton.sidecar.discovery.MemberParserFuzzTest ;;
     config) echo io.baton.sidecar.config.ConfigLoaderFuzzTest ;;
@@ -39,6 +40,7 @@ class_of() {
 method_of() {
   case "$1" in
     control-channel) echo everyFrameIsReadAsSentOrRefusedWithATypedError ;;
+    control-channel-paused) echo aFrameCutByAReadTimeoutIsResumedWhereItStopped ;;
     http1) echo anyBytesGetHttpResponsesOrACloseNeverAnException ;;
     etcd-member) echo everyKeyIsAMemberOrARejectionWithAReason ;;
     config) echo anyTextIsAConfigOrAConfigExceptionNamingTheSource ;;
@@ -48,7 +50,7 @@ method_of() {
 # and SnakeYAML's parsers, protobuf's is what guides the fuzzer into their corner cases.
 instrumented() {
   case "$1" in
-    control-channel) echo 'io.baton.**:com.google.protobuf.**' ;;
+    control-channel*) echo 'io.baton.**:com.google.protobuf.**' ;;
     http1) echo 'io.baton.**:io.netty.handler.codec.**' ;;
     etcd-member) echo 'io.baton.**:com.fasterxml.jackson.core.**:com.fasterxml.jackson.databind.node.**' ;;
     config) echo 'io.baton.**:com.fasterxml.jackson.**:org.yaml.snakeyaml.**' ;;
@@ -113,8 +115,8 @@ run_target() {
     -artifact_prefix="$dir/findings/" -print_final_stats=1 "$dir/corpus" "$seeds") >"$dir/fuzz.log" 2>&1 || status=$?
 
   local done_line runs findings
-  done_line="$(grep -E '^#[0-9]+[[:space:]]+DONE' "$dir/fuzz.log" | tail -1 || true)"
-  runs="$(awk -F': *' '/stat::number_of_executed_units/ {print $2}' "$dir/fuzz.log" | tail -1)"
+  done_line="$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$dir/fuzz.log" | tail -1 || true)"
+  runs="$(awk '/stat::number_of_executed_units/ {print $NF}' "$dir/fuzz.log" | tail -1)"
   findings="$(find "$dir/findings" -type f | wc -l)"
   if [[ -z "$done_line" ]]; then
     done_line="(no DONE line: libFuzzer stopped early, exit $status; see the log)"
@@ -122,14 +124,15 @@ run_target() {
   echo "$target: duration ${SECONDS_EACH}s, executions ${runs:-?}, findings $findings, exit $status | $done_line"
   if [[ "$findings" -gt 0 ]]; then
     find "$dir/findings" -type f -printf '  finding: %p\n'
-    grep -m3 -E '== Java Exception|FuzzerSecurityIssue|Exception in' "$dir/fuzz.log" | sed 's/^/  /' || true
+    grep -a -m3 -E '== Java Exception|FuzzerSecurityIssue|Exception in' "$dir/fuzz.log" | sed 's/^/  /' || true
   fi
 
   if [[ "${MERGE:-1}" == 1 && "$findings" == 0 ]]; then
-    # Keeps the committed seeds small: only inputs that reach coverage the seeds do not.
+    # Keeps the committed seeds small: only inputs that reach an edge the seeds do not
+    # (-use_counters=0: edges, not hit-count buckets, which would keep several times as many).
     local before after
     before="$(find "$seeds" -type f | wc -l)"
-    (cd "$dir" && "${jazzer[@]}" -merge=1 "$seeds" "$dir/corpus") >"$dir/merge.log" 2>&1 \
+    (cd "$dir" && "${jazzer[@]}" -merge=1 -use_counters=0 "$seeds" "$dir/corpus") >"$dir/merge.log" 2>&1 \
       || log "$target: merging the corpus into the seeds failed (see $dir/merge.log); seeds unchanged"
     after="$(find "$seeds" -type f | wc -l)"
     log "$target: seeds $before -> $after ($seeds)"
