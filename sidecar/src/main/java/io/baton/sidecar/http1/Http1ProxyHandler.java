@@ -9,6 +9,7 @@ import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.migration.ConnectionMover;
+import io.baton.sidecar.migration.Departure;
 import io.baton.sidecar.upstream.HopByHop;
 import io.baton.sidecar.upstream.Http1UpstreamHandler;
 import io.baton.sidecar.upstream.Http1UpstreamInitializer;
@@ -489,7 +490,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     }
     state = State.MOVING;
     cancelResponseTimer();
-    mover.moveHttp1(ctx.channel(), context.name(), context.metrics(), unconsumed, new ConnectionMover.Outcome() {
+    Departure departure = new Departure(MovedHttp1Connection.KIND, context.name(), List.of(ctx.channel()), unconsumed, "");
+    mover.move(departure, context.metrics(), new ConnectionMover.Outcome() {
       @Override
       public void moved() {
         // Stays MOVING: the channel closes without channelInactive; the successor serves it.

@@ -34,6 +34,9 @@ import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
 import io.baton.sidecar.migration.ConnectionAdopter;
 import io.baton.sidecar.migration.ConnectionMover;
+import io.baton.sidecar.migration.ConnectionResumer;
+import io.baton.sidecar.http1.MovedHttp1Connection;
+import io.baton.sidecar.tcp.MovedTcpPair;
 import io.baton.sidecar.systemd.SocketActivation;
 import io.baton.sidecar.systemd.SystemdNotifier;
 import io.baton.sidecar.systemd.SystemdStatus;
@@ -241,7 +244,7 @@ public final class SidecarServer {
     // process can serve, because everything it needs was built above.
     listeners.startAcceptingData();
     try {
-      handoff.serve(new Source(), adopted, new ConnectionAdopter(listeners.data(), listeners.contexts(), metrics));
+      handoff.serve(new Source(), adopted, connectionAdopter());
     } catch (HandoffAbortedException e) {
       log.warn("generation {}: {}; draining the {} connection(s) it accepted, then exiting", generation, e.getMessage(),
           listeners.openConnections());
@@ -263,6 +266,19 @@ public final class SidecarServer {
     log.info("generation {} serving after {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     out.println(ServingLine.of(generation, ProcessHandle.current().pid(), handoff.instanceId(), listeners));
     out.flush();
+  }
+
+  /** Serves the connections the predecessor moves here, each kind by its own protocol. */
+  private ConnectionAdopter connectionAdopter() {
+    Map<String, ServingSocket> sockets = new LinkedHashMap<>();
+    Map<String, String> protocols = new LinkedHashMap<>();
+    for (ServingSocket s : listeners.data()) {
+      sockets.put(s.name(), s);
+      protocols.put(s.name(), s.protocol());
+    }
+    List<ConnectionResumer> resumers = List.of(new MovedHttp1Connection(sockets, listeners.contexts()),
+        new MovedTcpPair(sockets, listeners.contexts()));
+    return new ConnectionAdopter(protocols, resumers, metrics);
   }
 
   private ListenerSet openListeners(Map<String, Cluster> clusters, Map<String, InheritedListener> inherited,
