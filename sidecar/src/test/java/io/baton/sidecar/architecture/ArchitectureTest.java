@@ -1,0 +1,88 @@
+package io.baton.sidecar.architecture;
+
+import static com.tngtech.archunit.base.DescribedPredicate.not;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongTo;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.Set;
+
+/**
+ * The arrows between the sidecar's packages, checked on its main classes at every build: a change
+ * that breaks one fails {@code mvn verify} with the offending dependency named.
+ *
+ * <p>The packages form layers, each importing only the ones below it:
+ * {@code server}, {@code cli} (the composition root) → protocols ({@code http1}, {@code http2},
+ * {@code tcp}, {@code httpserver}) → {@code listener} → {@code drain} → {@code migration} →
+ * {@code upstream}, {@code h2c}, {@code metrics}, {@code config} → the handoff library's public API.
+ */
+@AnalyzeClasses(packages = {"io.baton.sidecar", "io.baton.handoff"}, importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+  /**
+   * A cycle makes two packages one: neither can be read, tested or changed alone. Each protocol
+   * registers how it resumes a moved connection ({@code migration.ConnectionResumer}) so that the
+   * generic code never imports a protocol.
+   */
+  @ArchTest
+  static final ArchRule noCycleBetweenSidecarPackages =
+      slices().matching("io.baton.sidecar.(**)").namingSlices("sidecar.$1").should().beFreeOfCycles();
+
+  /**
+   * The load clients, test upstreams and raw protocol clients are a test kit, not the product: they
+   * are moving to a module of their own ({@code ..testkit..}), and the proxy must not need them.
+   */
+  @ArchTest
+  static final ArchRule productCodeDoesNotUseTheTestKit = noClasses()
+      .that().resideInAPackage("io.baton.sidecar..")
+      .and().resideOutsideOfPackages("..sidecar.demo..", "..testkit..")
+      // The one known exception: the CLI's demo commands start the test kit until it leaves
+      // this module with them (issue 15, "The test kit is not the product").
+      .and(not(knownExceptions(
+          "io.baton.sidecar.cli.DemoCommand",
+          "io.baton.sidecar.cli.UpstreamCommand",
+          "io.baton.sidecar.cli.H2LoadCommand")))
+      .should().dependOnClassesThat().resideInAnyPackage("..sidecar.demo..", "..testkit..");
+
+  /**
+   * {@code handoff.os} (junixsocket, raw fds) and {@code handoff.wire} (the control framing) are
+   * the handoff library's private edges: the sidecar uses its public API ({@code io.baton.handoff}
+   * and the packages it names in its package doc).
+   *
+   * <p>Known exceptions, from before this rule: they wait for the library to offer what they use
+   * (a quiet fd close, the own uid, a socket file's owner check, the protocol revision) in its
+   * public API; a new import of an internal package fails here.
+   */
+  @ArchTest
+  static final ArchRule sidecarUsesOnlyTheHandoffPublicApi = noClasses()
+      .that().resideInAPackage("io.baton.sidecar..")
+      .and(not(knownExceptions(
+          "io.baton.sidecar.adminrpc.AdminRpcServer",
+          "io.baton.sidecar.cli.BuildInfo",
+          "io.baton.sidecar.cli.VersionCommand",
+          "io.baton.sidecar.listener.ServingSocket",
+          "io.baton.sidecar.migration.ConnectionAdopter",
+          "io.baton.sidecar.server.SidecarServer",
+          "io.baton.sidecar.systemd.ListeningFds",
+          "io.baton.sidecar.systemd.SocketActivation",
+          "io.baton.sidecar.tcp.MovedTcpPair")))
+      .should().dependOnClassesThat().resideInAnyPackage("io.baton.handoff.os..", "io.baton.handoff.wire..");
+
+  /** The handoff library is the sidecar's foundation, never the other way round. */
+  @ArchTest
+  static final ArchRule handoffNeverImportsTheSidecar = noClasses()
+      .that().resideInAPackage("io.baton.handoff..")
+      .should().dependOnClassesThat().resideInAPackage("io.baton.sidecar..");
+
+  /** The named classes and their nested and anonymous classes (belongTo), by name: most are package-private. */
+  private static DescribedPredicate<JavaClass> knownExceptions(String... names) {
+    Set<String> known = Set.of(names);
+    return belongTo(DescribedPredicate.describe("one of " + known, (JavaClass c) -> known.contains(c.getName())));
+  }
+}
