@@ -129,7 +129,7 @@ class DeployMetricsTest {
     assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"ok\"}")).isGreaterThanOrEqualTo(2);
     assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"failed\"}")).isZero();
     assertThat(sample("baton_requests_active{listener=\"web\",protocol=\"h2\"}")).isNotNegative();
-    // Fails without SidecarServer's exportHttp2() call: api served no HTTP/2 stream.
+    // Fails without ListenerAssembly's exportHttp2() call: api served no HTTP/2 stream.
     assertThat(sample("baton_http2_streams_refused_total{listener=\"api\"}"))
         .as("a listener no HTTP/2 client used exports its h2 series at 0").isZero();
   }

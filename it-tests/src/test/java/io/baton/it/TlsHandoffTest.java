@@ -157,7 +157,7 @@ class TlsHandoffTest {
     assertThat(first.statusLine()).startsWith("HTTP/1.1 200");
 
     ServingLine second = generations.handOff();
-    // Fails without SessionTickets' carried state (SidecarServer.Source.carriedState): generation 2
+    // Fails without SessionTickets' carried state (HandoffSourceAdapter.carriedState): generation 2
     // would have keys of its own and answer "New".
     OpensslClient.Result resumed = OpensslClient.get(port, "/load/on-gen2", session, null, null);
     assertThat(resumed.reused()).as("generation 1's session resumes on generation 2: %s", resumed.output()).isTrue();
