@@ -7,9 +7,6 @@ package io.baton.handoff;
 @FunctionalInterface
 public interface ConnectionArrivals {
 
-  /** Takes no connection: a predecessor that sends one anyway sees it closed. */
-  ConnectionArrivals NONE = connection -> io.baton.handoff.os.Fds.closeAllQuietly(connection.fds());
-
   /** {@code connection}'s fds are the callee's now: it registers them or closes them. */
   void arrived(LiveConnection connection);
 }

@@ -13,7 +13,7 @@ public interface HandoffEvents {
   default void handoffEnded(HandoffResult result, String detail) {}
 
   /**
-   * The predecessor stopped accepting (incoming side), before {@link Handoff#serve} returns:
+   * The predecessor stopped accepting (incoming side), before {@code process.Handoff.serve} returns:
    * {@code counters} are its counters at that moment, to be added as far as they grew since
    * {@link Arrival.Takeover#counters()}.
    */

@@ -1,7 +1,40 @@
 /**
  * Handing a Baton process's listening sockets to its successor over Unix domain sockets, then
- * draining. {@link io.baton.handoff.Handoff} is the facade; the application implements {@link
- * io.baton.handoff.HandoffSource}.
+ * draining. {@link io.baton.handoff.process.Handoff} is the facade; the application implements
+ * {@link io.baton.handoff.HandoffSource}.
+ *
+ * <p>The protocol's sequence, message by message, with the state each side is in at each step,
+ * is described once: in the header of {@code handoff.proto} (proto module, {@code
+ * baton/handoff/v1/handoff.proto}). Steps are named by those states ({@link
+ * io.baton.handoff.incoming.IncomingState}, {@link io.baton.handoff.outgoing.SessionState}), never
+ * by number. What follows are the invariants that sequence keeps.
+ *
+ * <h2>Public packages</h2>
+ *
+ * <p>An application uses two packages, and only those: this one (the vocabulary: what it
+ * implements, such as {@link io.baton.handoff.HandoffSource}, and what it receives, such as {@link
+ * io.baton.handoff.Arrival}) and {@code io.baton.handoff.process} (the facade). Everything else is
+ * the library's own, and its packages point one way, each building only on those before it:
+ *
+ * <ul>
+ *   <li>{@code state}: the checked transition table every state machine goes through; knows
+ *       nothing else.
+ *   <li>{@code os}: the private edge to the kernel (junixsocket, raw fds, SO_PEERCRED); the only
+ *       package that calls junixsocket.
+ *   <li>{@code wire}: framed Envelopes on a control socket (on {@code os}).
+ *   <li>{@code peer}: who a peer is and whether it may talk to us (on {@code os}).
+ *   <li>{@code rundir}: the run directory, its locks and socket files (on {@code os}, {@code
+ *       peer}).
+ *   <li>{@code migration}: live connections over {@code conn.sock} (on {@code os}, {@code wire},
+ *       {@code peer}).
+ *   <li>{@code incoming} and {@code outgoing}: the two sides of a handoff, on all of the above and
+ *       never on each other.
+ *   <li>{@code process}: the facade, the one package that sees both sides.
+ * </ul>
+ *
+ * <p>This package depends on none of them. {@code HandoffArchitectureTest} checks all of it on
+ * every build (no cycles, this order, no public member of a public package that exposes an
+ * internal type, never {@code io.baton.sidecar}, junixsocket only in {@code os}).
  *
  * <h2>Invariants</h2>
  *

@@ -19,6 +19,7 @@ import io.baton.proto.handoff.v1.ListenerDescriptor;
 import io.baton.proto.handoff.v1.Listeners;
 import io.baton.proto.handoff.v1.RefusalReason;
 import io.baton.proto.handoff.v1.Welcome;
+import io.baton.handoff.process.Handoff;
 import io.netty.channel.unix.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;

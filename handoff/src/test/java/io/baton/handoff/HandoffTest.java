@@ -18,6 +18,7 @@ import io.baton.handoff.wire.ReceivedFrame;
 import io.baton.proto.handoff.v1.Envelope;
 import io.baton.proto.handoff.v1.Hello;
 import io.baton.proto.handoff.v1.RefusalReason;
+import io.baton.handoff.process.Handoff;
 import io.netty.channel.unix.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.Handoff;
 import io.netty.channel.unix.Socket;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

@@ -68,7 +68,6 @@ class GrpcHandoffTest {
     Path config = fixture.config()
         .servingHeader(true)
         .drainTimeout("60s")
-        .http2GoawayDelay("200ms")
         .httpListener("grpc", "127.0.0.1:0", "echo")
         .clusterOfProtocol("echo", "h2c", "127.0.0.1:" + upstream.grpcPort())
         .write();

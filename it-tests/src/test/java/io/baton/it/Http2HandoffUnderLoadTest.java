@@ -71,7 +71,6 @@ class Http2HandoffUnderLoadTest {
     Path config = fixture.config()
         .servingHeader(true)
         .drainTimeout("30s")
-        .http2GoawayDelay("200ms")
         .httpListener("web", "127.0.0.1:0", "backend")
         .clusterOfProtocol("backend", clusterProtocol, "127.0.0.1:" + upstreamPort)
         .write();

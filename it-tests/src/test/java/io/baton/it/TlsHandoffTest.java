@@ -82,7 +82,6 @@ class TlsHandoffTest {
     Path config = fixture.config()
         .servingHeader(true)
         .drainTimeout("30s")
-        .http2GoawayDelay("200ms")
         .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
         .tlsCluster("backend", backend.certificate(), "127.0.0.1:" + upstream.port())
         .write();

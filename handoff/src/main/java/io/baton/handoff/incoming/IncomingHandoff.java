@@ -13,7 +13,6 @@ import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.IncomingStep;
 import io.baton.handoff.InheritedListener;
 import io.baton.handoff.PredecessorDrain;
-import io.baton.handoff.outgoing.PredecessorChain;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
@@ -22,6 +21,7 @@ import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.state.StateMachine;
 import io.baton.handoff.migration.ConnectionReceiver;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.CounterValues;
@@ -49,7 +49,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,11 +60,17 @@ import org.slf4j.LoggerFactory;
  * <p>The connection to the predecessor's {@code reconfig.sock} stays open until it has finished
  * draining: its EOF is how each side sees the other die.
  *
- * <p>As a {@link PredecessorChain} it tells this process's outgoing side which older generations
- * still drain (the predecessor, and those it relays), and carries {@code HandedOn} to the
- * predecessor when this process hands over in turn (or stops) while it drains.
+ * <p>It tells this process's outgoing side (through the facade) which older generations still
+ * drain (the predecessor, and those it relays), and carries {@code HandedOn} to the predecessor
+ * when this process hands over in turn (or stops) while it drains.
+ *
+ * <p>Where it is in the protocol is one {@link IncomingState}, changed only through its checked
+ * transition table: by the thread that arrives and says Ready, by the thread that follows the
+ * predecessor's drain, by the one that gives a held takeover up or hands on, and by {@link #close}.
+ * A move that races with {@link #close} loses quietly; any other move the table does not list
+ * throws.
  */
-public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
+public final class IncomingHandoff implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(IncomingHandoff.class);
 
@@ -90,7 +95,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   /** Who the predecessor said it is in Welcome. */
   private ProcessIdentity predecessor = new ProcessIdentity(0, 0, "");
   private long stepStarted;
-  private volatile boolean predecessorDraining;
+  private final StateMachine<IncomingState> machine;
   private final AtomicReference<DrainProgress> predecessorProgress = new AtomicReference<>();
   /** What the predecessor relayed about the generations older than itself that still drain. */
   private final AtomicReference<List<PredecessorDrain>> olderDraining = new AtomicReference<>(List.of());
@@ -98,22 +103,28 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   private int predecessorRevision = 1;
   /** When the predecessor's drain deadline passes (unix millis), 0 if it did not say. */
   private volatile long predecessorDeadlineMillis;
-  private final AtomicBoolean handedOnSent = new AtomicBoolean();
   private final CompletableFuture<Void> predecessorGone = new CompletableFuture<>();
-  private volatile boolean closed;
-  /** Set while this process waits, held, for the predecessor's commit or abort. */
-  private volatile boolean held;
-  /** Why this process gave up its held takeover, once it did (SIGTERM): the wait then ends as an abort. */
-  private volatile String givenUp;
+  /** Why this process gave its held takeover up (read in {@link IncomingState#GIVING_UP}): the wait then ends as an abort. */
+  private volatile String givenUpReason;
 
   public IncomingHandoff(RunDirectory runDir, HandoffSettings settings, HandoffEvents events) throws OsException {
     this.runDir = runDir;
     this.settings = settings;
     this.events = events;
     this.peers = new PeerCheck(Fds.ownUid(), runDir.self());
+    this.machine = new StateMachine<>("incoming handoff in " + runDir, IncomingState.STARTING);
   }
 
-  /** Steps 1 to 4 of the protocol: a cold start, or the predecessor's listeners. */
+  /** Where this side is in the protocol. */
+  public IncomingState state() {
+    return machine.state();
+  }
+
+  /**
+   * From {@link IncomingState#STARTING} to {@link IncomingState#COLD_START} (nobody to take over
+   * from), or through {@link IncomingState#TAKING_OVER} up to the predecessor's listeners (the
+   * sequence is in {@code handoff.proto}'s header).
+   */
   public Arrival arrive() throws HandoffException {
     return arrive(() -> {});
   }
@@ -132,16 +143,19 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     } catch (OsException e) {
       if (e.kind() == OsException.Kind.NOT_FOUND) {
         log.info("handoff: no {}: cold start", reconfigPath);
+        machine.moveTo(IncomingState.COLD_START);
         return new Arrival.ColdStart();
       }
       if (e.kind() == OsException.Kind.CONNECTION_REFUSED) {
         // A socket file nobody listens on: its owner was killed without cleaning up.
         log.info("handoff: {} refuses connections (stale, its owner died): removing it, cold start", reconfigPath);
         runDir.remove(reconfigPath);
+        machine.moveTo(IncomingState.COLD_START);
         return new Arrival.ColdStart();
       }
       throw new HandoffException("handoff: cannot connect to the active process: " + e.getMessage(), e);
     }
+    machine.moveTo(IncomingState.TAKING_OVER);
     connected.run();
     reconfig = new ControlChannel(connection);
     try {
@@ -240,9 +254,10 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   }
 
   /**
-   * Step 5 to 7: says Ready, waits for Draining (a predecessor that dies instead is logged: we serve
-   * anyway), renames {@code published} over {@code reconfig.sock}, and follows the drain on a
-   * daemon thread.
+   * From {@link IncomingState#TAKING_OVER}: says Ready, waits for Draining ({@link
+   * IncomingState#AWAITING_DRAINING} or {@link IncomingState#HELD}; a predecessor that dies instead
+   * is logged: we serve anyway), renames {@code control} over {@code reconfig.sock}, and follows the
+   * drain on a daemon thread ({@link IncomingState#FOLLOWING}).
    */
   public void ready(UnixServer control, java.util.Set<String> adoptedListeners, ConnectionArrivals arrivals) throws HandoffException {
     if (reconfig == null) {
@@ -254,26 +269,27 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     reconfig.send(ProtocolVersion.envelope().setReady(Ready.newBuilder().addAllAdoptedListeners(adoptedListeners)).build());
     step("ready_sent", "accepting on every listener");
     settings.stepObserver().reached(IncomingStep.READY_SENT);
-    predecessorDraining = true;
     boolean following = false;
     Duration drainingWithin = settings.stepTimeout();
     if (settings.hold().requested()) {
       drainingWithin = settings.hold().timeout().plus(settings.stepTimeout()); // the predecessor ends the hold itself
-      held = true;
+      machine.leaveFor(IncomingState.HELD);
       step("held", "both generations accept until the operator commits or aborts, at most " + settings.hold().timeout());
+    } else {
+      machine.leaveFor(IncomingState.AWAITING_DRAINING);
     }
     try {
       Envelope draining;
       try {
         draining = expect(reconfig, drainingWithin, Envelope.BodyCase.DRAINING, "Draining");
       } catch (PeerClosedException e) {
-        if (givenUp != null) {
-          throw new HandoffAbortedException(givenUp);
+        if (machine.state() == IncomingState.GIVING_UP) {
+          throw new HandoffAbortedException(givenUpReason);
         }
         throw e;
-      } finally {
-        held = false;
       }
+      // From GIVING_UP too: the predecessor's commit crossed our Abort; it stopped accepting, we serve.
+      machine.leaveFor(IncomingState.FOLLOWING);
       step("draining_acknowledged", "predecessor " + predecessor + " stopped accepting");
       predecessorDeadlineMillis = draining.getDraining().getDeadlineUnixMillis();
       olderDraining.set(fromWire(draining.getDraining().getPredecessorsList()));
@@ -286,6 +302,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
       following = true;
     } catch (HandoffAbortedException e) {
       // Never published, never followed: the caller drains what this process accepted and stops.
+      machine.leaveFor(IncomingState.ABORTED);
       step("hold_aborted", e.getMessage());
       reconfig.close();
       throw e;
@@ -294,6 +311,9 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     } catch (HandoffException e) {
       log.warn("handoff (generation {}): no Draining from predecessor {}: {}; serving anyway", generation, predecessor, e.getMessage());
       following = !reconfig.isClosed();
+      if (following) {
+        machine.leaveFor(IncomingState.FOLLOWING); // it may drain all the same: its EOF or DrainFinished will say
+      }
     }
     control.publishAs(runDir.reconfigSocket());
     log.info("handoff (generation {}): {} is now served by this process ({})", generation, runDir.reconfigSocket(), peers.self());
@@ -308,7 +328,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   private void followDrain() {
     ControlChannel channel = reconfig;
     try {
-      while (!closed) {
+      while (!machine.state().isTerminal()) {
         ReceivedFrame frame;
         try {
           frame = channel.receive(FOLLOW_WAKEUP);
@@ -351,7 +371,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     } catch (PeerClosedException e) {
       log.info("handoff (generation {}): predecessor {} closed {}: it exited", generation, predecessor, channel.path());
     } catch (HandoffException e) {
-      if (!closed) {
+      if (!machine.state().isTerminal()) {
         log.warn("handoff (generation {}): lost the predecessor's drain on {}: {}", generation, channel.path(), e.getMessage());
       }
     } finally {
@@ -360,9 +380,12 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
   }
 
+  /** The predecessor finished its drain or is gone: once, by whoever leaves a draining state. */
   private void predecessorDone() {
-    boolean wasDraining = predecessorDraining;
-    predecessorDraining = false;
+    predecessorDone(machine.leaveFor(IncomingState.PREDECESSOR_GONE).map(IncomingState::predecessorDrains).orElse(false));
+  }
+
+  private void predecessorDone(boolean wasDraining) {
     olderDraining.set(List.of());
     if (wasDraining) {
       events.predecessorsDraining(List.of());
@@ -384,17 +407,17 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
   }
 
-  /** Tells the predecessor we give up (it serves on), closes everything and removes listen.sock. */
   /**
    * While held: gives the takeover up (e.g. on SIGTERM). The predecessor, told so, serves on;
-   * {@link #ready} then throws {@link HandoffAbortedException}. Returns false when not held.
+   * {@link #ready} then throws {@link HandoffAbortedException}. Returns false when not held. Asked
+   * again while the predecessor has not answered, it says so again.
    */
   public boolean giveUpHeld(String reason) {
     ControlChannel channel = reconfig;
-    if (!held || channel == null) {
+    givenUpReason = reason; // before the move: ready() reads it once it sees GIVING_UP
+    if (!machine.moveFrom(IncomingState.HELD, IncomingState.GIVING_UP) && machine.state() != IncomingState.GIVING_UP) {
       return false;
     }
-    givenUp = reason;
     try {
       channel.send(ProtocolVersion.envelope().setAbort(Abort.newBuilder().setReason(reason)).build());
     } catch (OsException | ControlProtocolException e) {
@@ -404,6 +427,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     return true;
   }
 
+  /** Tells the predecessor we give up (it serves on), closes everything and removes listen.sock. */
   public void abort(String reason) {
     ControlChannel channel = reconfig;
     if (channel != null && !channel.isClosed()) {
@@ -419,12 +443,11 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
 
   /** Whether this process's predecessor still drains (it said Ready and the predecessor has not finished). */
   public boolean predecessorDraining() {
-    return predecessorDraining;
+    return machine.state().predecessorDrains();
   }
 
-  @Override
   public List<PredecessorDrain> draining() {
-    if (!predecessorDraining) {
+    if (!predecessorDraining()) {
       return List.of();
     }
     DrainProgress own = predecessorProgress.get();
@@ -434,16 +457,19 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     return List.copyOf(chain);
   }
 
-  @Override
   public boolean understandsHandedOn() {
     return predecessorRevision >= ProtocolVersion.HANDED_ON_REVISION;
   }
 
-  @Override
+  /**
+   * Tells the predecessor, once, that it will never be the active process again. Only while this
+   * side follows its drain: before Draining it has not stopped accepting (a held predecessor
+   * ignores HandedOn), and it rolls back if this process then exits, which is right.
+   */
   public void handOn(HandedOn.Why why, long activeGeneration, String detail) {
     ControlChannel channel = reconfig;
-    if (!predecessorDraining || channel == null || channel.isClosed()) {
-      return;
+    if (machine.state() != IncomingState.FOLLOWING || channel == null || channel.isClosed()) {
+      return; // HANDED_ON: it already knows it will never be the active process again
     }
     if (!understandsHandedOn()) {
       // Never sent to a reader that would ignore it: the outgoing side refuses to hand over then.
@@ -451,8 +477,8 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
           generation, predecessor, predecessorRevision, why, ProtocolVersion.HANDED_ON_REVISION);
       return;
     }
-    if (!handedOnSent.compareAndSet(false, true)) {
-      return; // it already knows it will never be the active process again
+    if (!machine.moveFrom(IncomingState.FOLLOWING, IncomingState.HANDED_ON)) {
+      return; // said by another thread a moment ago, or the predecessor is gone
     }
     try {
       channel.send(ProtocolVersion.envelope()
@@ -467,9 +493,8 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
   }
 
-  @Override
   public CompletableFuture<Boolean> gone() {
-    if (!predecessorDraining) {
+    if (!predecessorDraining()) {
       return CompletableFuture.completedFuture(true);
     }
     long deadline = predecessorDeadlineMillis;
@@ -487,7 +512,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
   }
 
   public Optional<DrainProgress> predecessorProgress() {
-    return predecessorDraining ? Optional.ofNullable(predecessorProgress.get()) : Optional.empty();
+    return predecessorDraining() ? Optional.ofNullable(predecessorProgress.get()) : Optional.empty();
   }
 
   /** Completes when the predecessor finished draining or closed its connection. */
@@ -516,7 +541,7 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     if (envelope.getBodyCase() == Envelope.BodyCase.REFUSAL) {
       throw new HandoffRefusedException(envelope.getRefusal().getReason(), envelope.getRefusal().getDetail());
     }
-    if (envelope.getBodyCase() == Envelope.BodyCase.ABORT && held) {
+    if (envelope.getBodyCase() == Envelope.BodyCase.ABORT && machine.state().isHeld()) {
       throw new HandoffAbortedException("by the predecessor: " + envelope.getAbort().getReason());
     }
     if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
@@ -555,8 +580,9 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     }
   }
 
-  private void closeQuietly() {
-    closed = true;
+  /** Closes this side (whatever state it was in, once); returns the state it left, empty if it was closed already. */
+  private Optional<IncomingState> closeQuietly() {
+    Optional<IncomingState> left = machine.leaveFor(IncomingState.CLOSED);
     if (reconfig != null) {
       reconfig.discardUnread(); // so that the predecessor reads a HandedOn just sent, then EOF
       reconfig.close();
@@ -565,12 +591,12 @@ public final class IncomingHandoff implements AutoCloseable, PredecessorChain {
     if (connReceiver == null) {
       closeConnServer();
     }
+    return left;
   }
 
   @Override
   public void close() {
-    closeQuietly();
-    predecessorDone();
+    predecessorDone(closeQuietly().map(IncomingState::predecessorDrains).orElse(false));
     if (connReceiver != null) {
       connReceiver.close();
     }

@@ -1,5 +1,6 @@
 package io.baton.handoff.os;
 
+import io.baton.handoff.SocketFile;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Path;

@@ -14,38 +14,18 @@ import java.time.Duration;
  * One connected control socket ({@code reconfig.sock} or {@code listen.sock}) speaking framed
  * {@link Envelope}s.
  *
- * <h2>Protocol description</h2>
+ * <h2>Framing</h2>
  *
- * <p><b>Framing</b> (both sockets): a 4-byte big-endian length, then that many bytes of one
- * serialized {@code Envelope}. A frame is at most {@link #MAX_FRAME_BYTES} (1 MiB); a longer (or
- * negative) length is a protocol error and the connection is unusable afterwards, since the stream
- * is out of step. A frame is written with one write call, so the fds it describes travel as
- * SCM_RIGHTS ancillary data on its first byte; the reader reads the length and the body exactly
- * (never ahead into the next frame), so the fds it collects while reading one frame are that
- * frame's.
- *
- * <p><b>reconfig.sock</b>, served by the active process ("old"); the new process speaks first:
- *
- * <pre>
- *   new -> old  Hello               first frame, always. Old answers within the step timeout.
- *   old -> new  Welcome | Refusal   a Refusal is the last frame; old closes, nothing changed.
- *   new -> old  ListenSocketReady   new has bound listen.sock (only after Welcome).
- *                 ... old connects to listen.sock and hands the listeners over ...
- *   new -> old  Ready | Abort       within the ready timeout. Abort is the last frame.
- *   old -> new  Draining            old stopped accepting; new renames its socket over reconfig.sock.
- *   old -> new  DrainProgress*      about once a second.
- *   old -> new  DrainFinished       last frame; old closes.
- * </pre>
- *
- * Each request has exactly one reply, in order; nothing is pipelined. The connection stays open for
- * the whole handoff, so EOF ({@link PeerClosedException}) means the peer exited or died, at once.
- *
- * <p><b>listen.sock</b>, served by the new process; old speaks first:
- *
- * <pre>
- *   old -> new  Listeners           one frame; its fds in the order of `listeners`.
- *   new -> old  ListenersReceived   count = number of fds received. Old closes.
- * </pre>
+ * <p>The sequence of frames, who speaks first on each socket and in which state each side waits
+ * are described once, in the header of {@code handoff.proto} (proto module,
+ * {@code baton/handoff/v1/handoff.proto}). Here, what this class does to keep frames and fds in
+ * step: a frame is a 4-byte big-endian length, then that many bytes of one serialized {@code
+ * Envelope}, at most {@link #MAX_FRAME_BYTES} (1 MiB); a longer (or negative) length is a
+ * protocol error and the connection is unusable afterwards, since the stream is out of step. A
+ * frame is written with one write call, so the fds it describes travel as SCM_RIGHTS ancillary
+ * data on its first byte; the reader reads the length and the body exactly (never ahead into the
+ * next frame), so the fds it collects while reading one frame are that frame's. EOF ({@link
+ * PeerClosedException}) means the peer exited or died.
  *
  * <p><b>Versioning</b>: every envelope carries {@code protocol_version}; see {@link
  * ProtocolVersion}. The checks are the callers' (a refusal needs the whole context).

@@ -1,6 +1,6 @@
 package io.baton.sidecar.adminrpc;
 
-import io.baton.handoff.os.SocketFile;
+import io.baton.handoff.SocketFile;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.channel.ChannelOption;
@@ -34,7 +34,7 @@ public final class AdminRpcServer implements AutoCloseable {
 
   /**
    * Binds {@code bound} (this process's own name, from {@link
-   * io.baton.handoff.Handoff#ownSocketPath}) and serves; not yet published as {@code admin.sock}.
+   * io.baton.handoff.process.Handoff#ownSocketPath}) and serves; not yet published as {@code admin.sock}.
    * The caller's {@code loops} run it.
    */
   public static AdminRpcServer start(Path bound, AdminTarget target, PeerPolicy policy, EventLoopGroup loops)

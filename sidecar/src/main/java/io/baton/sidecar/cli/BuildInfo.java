@@ -1,6 +1,6 @@
 package io.baton.sidecar.cli;
 
-import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.process.Handoff;
 import picocli.CommandLine;
 
 /** The build version from the jar manifest, and the handoff protocol version. */
@@ -13,6 +13,6 @@ public final class BuildInfo implements CommandLine.IVersionProvider {
 
   @Override
   public String[] getVersion() {
-    return new String[] {"baton " + version() + " (handoff protocol " + ProtocolVersion.CURRENT + ")"};
+    return new String[] {"baton " + version() + " (handoff protocol " + Handoff.protocolVersion() + ")"};
   }
 }

@@ -1,6 +1,6 @@
 package io.baton.sidecar.cli;
 
-import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.process.Handoff;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +15,7 @@ final class VersionCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    System.out.println(protocol ? ProtocolVersion.printable() : new BuildInfo().getVersion()[0]);
+    System.out.println(protocol ? Handoff.printableProtocolVersion() : new BuildInfo().getVersion()[0]);
     return 0;
   }
 }

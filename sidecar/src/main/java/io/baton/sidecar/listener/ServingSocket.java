@@ -158,7 +158,7 @@ public final class ServingSocket {
         child = new EpollSocketChannel(fd);
       } catch (RuntimeException e) {
         log.warn("listener {}: a connection moved from the predecessor is unusable (fd {}): {}", name, fd, e.toString());
-        io.baton.handoff.os.Fds.closeQuietly(fd);
+        io.baton.handoff.process.FileDescriptors.closeQuietly(fd);
         return;
       }
       if (unconsumed.length > 0) {

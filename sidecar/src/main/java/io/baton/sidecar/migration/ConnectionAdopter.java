@@ -3,7 +3,7 @@ package io.baton.sidecar.migration;
 import io.baton.handoff.ConnectionArrivals;
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
-import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.metrics.BatonMetrics;
 import java.util.EnumMap;
 import java.util.List;
@@ -46,7 +46,7 @@ public final class ConnectionAdopter implements ConnectionArrivals {
     String problem = problemWith(connection, resumer);
     if (problem != null) {
       log.warn("moved connection refused: {}: {}; closing it", connection, problem);
-      Fds.closeAllQuietly(connection.fds());
+      FileDescriptors.closeAllQuietly(connection.fds());
       return;
     }
     resumer.resume(connection);

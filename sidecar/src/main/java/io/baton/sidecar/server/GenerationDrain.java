@@ -1,7 +1,7 @@
 package io.baton.sidecar.server;
 
 import io.baton.handoff.ConnectionSink;
-import io.baton.handoff.Handoff;
+import io.baton.handoff.process.Handoff;
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.config.BatonConfig;

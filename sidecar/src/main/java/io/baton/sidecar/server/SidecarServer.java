@@ -2,15 +2,12 @@ package io.baton.sidecar.server;
 
 import com.google.protobuf.Any;
 import io.baton.handoff.Arrival;
-import io.baton.handoff.Handoff;
 import io.baton.handoff.HandoffAbortedException;
 import io.baton.handoff.HandoffException;
 import io.baton.handoff.HandoffSettings;
 import io.baton.handoff.HandoffSource;
 import io.baton.handoff.InheritedListener;
-import io.baton.handoff.os.Fds;
-import io.baton.handoff.os.OsException;
-import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.handoff.process.Handoff;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.sidecar.adminrpc.AdminRpcServer;
 import io.baton.sidecar.adminrpc.AdminTarget;
@@ -353,8 +350,8 @@ public final class SidecarServer {
 
     @Override
     public StatusReply status() {
-      return new StatusReport(generation, lifecycle, handoff, buildVersion, ProtocolVersion.REVISION, listeners,
-          config.runDir(), invocation.configFile(), drain::status).build();
+      return new StatusReport(generation, lifecycle, handoff, buildVersion, listeners, config.runDir(),
+          invocation.configFile(), drain::status).build();
     }
 
     @Override
@@ -387,8 +384,8 @@ public final class SidecarServer {
 
   private static long ownUid() throws IOException {
     try {
-      return Fds.ownUid();
-    } catch (OsException e) {
+      return Handoff.ownUid();
+    } catch (HandoffException e) {
       throw new IOException("own uid: " + e.getMessage() + " (expected it, to check admin.sock callers)", e);
     }
   }

@@ -1,7 +1,7 @@
 package io.baton.sidecar.server;
 
-import io.baton.handoff.Handoff;
 import io.baton.handoff.PredecessorDrain;
+import io.baton.handoff.process.Handoff;
 import io.baton.proto.admin.v1.DrainStatus;
 import io.baton.proto.admin.v1.ListenerStatus;
 import io.baton.proto.admin.v1.PredecessorDrainStatus;
@@ -19,23 +19,18 @@ final class StatusReport {
   private final Lifecycle lifecycle;
   private final Handoff handoff;
   private final String buildVersion;
-  private final int protocolRevision;
   private final ListenerSet listeners;
   private final Path runDir;
   private final Path configFile;
   private final Supplier<DrainStatus> drain;
 
-  /**
-   * @param protocolRevision the handoff protocol's revision
-   * @param drain this generation's drain so far, asked only while it drains
-   */
-  StatusReport(long generation, Lifecycle lifecycle, Handoff handoff, String buildVersion, int protocolRevision,
-      ListenerSet listeners, Path runDir, Path configFile, Supplier<DrainStatus> drain) {
+  /** @param drain this generation's drain so far, asked only while it drains */
+  StatusReport(long generation, Lifecycle lifecycle, Handoff handoff, String buildVersion, ListenerSet listeners,
+      Path runDir, Path configFile, Supplier<DrainStatus> drain) {
     this.generation = generation;
     this.lifecycle = lifecycle;
     this.handoff = handoff;
     this.buildVersion = buildVersion;
-    this.protocolRevision = protocolRevision;
     this.listeners = listeners;
     this.runDir = runDir;
     this.configFile = configFile;
@@ -50,7 +45,7 @@ final class StatusReport {
         .setInstanceId(handoff.instanceId())
         .setBuildVersion(buildVersion)
         .setHandoffProtocolVersion(Handoff.protocolVersion())
-        .setHandoffProtocolRevision(protocolRevision)
+        .setHandoffProtocolRevision(Handoff.protocolRevision())
         .setConnectionsActive(listeners.openConnections())
         .setRequestsActive(listeners.activeRequests())
         .setRunDir(runDir.toString())

@@ -1,10 +1,10 @@
 package io.baton.sidecar.systemd;
 
-import io.baton.handoff.os.Fds;
-import io.baton.handoff.os.OsException;
+import io.baton.handoff.process.FileDescriptors;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -27,23 +27,24 @@ final class ListeningFds {
    * reset the connections in its queue. Closing the descriptor also invalidates it, so the
    * abandoned channel has nothing left to close.
    */
-  static void makeNonBlocking(int fd) throws OsException {
+  static void makeNonBlocking(int fd) throws IOException {
     FileDescriptor duplicate = null;
     try {
-      FileDescriptorCast cast = FileDescriptorCast.duplicating(Fds.wrap(fd));
+      FileDescriptorCast cast = FileDescriptorCast.duplicating(FileDescriptorCast.unsafeUsing(fd).getFileDescriptor());
       duplicate = cast.getFileDescriptor();
       cast.as(ServerSocketChannel.class).configureBlocking(false);
     } catch (IOException | RuntimeException e) {
-      throw new OsException(OsException.Kind.OTHER, "set-nonblocking", null, fd, e);
+      throw failure("set-nonblocking", fd, e);
     } finally {
       if (duplicate != null) {
-        Fds.closeDescriptor(duplicate);
+        // FileInputStream.close() closes the fd it was given: the JDK's only public close of a descriptor.
+        new FileInputStream(duplicate).close();
       }
     }
   }
 
   /** getsockname(2) of {@code fd}, a TCP socket. Netty's wrapper does not own or close the fd. */
-  static InetSocketAddress boundAddress(int fd) throws OsException {
+  static InetSocketAddress boundAddress(int fd) throws IOException {
     try {
       Epoll.ensureAvailability();
       SocketAddress local = new Socket(fd).localAddress();
@@ -52,11 +53,16 @@ final class ListeningFds {
       }
       throw new IOException("bound to " + local + " (expected a TCP address)");
     } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-      throw new OsException(OsException.Kind.OTHER, "getsockname", null, fd, e);
+      throw failure("getsockname", fd, e);
     }
   }
 
   static void close(int fd) {
-    Fds.closeQuietly(fd);
+    FileDescriptors.closeQuietly(fd);
+  }
+
+  /** Names the call and the fd, e.g. {@code getsockname (fd 3): IOException: Bad file descriptor}. */
+  private static IOException failure(String operation, int fd, Throwable cause) {
+    return new IOException(operation + " (fd " + fd + "): " + cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
   }
 }

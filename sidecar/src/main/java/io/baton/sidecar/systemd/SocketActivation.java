@@ -1,11 +1,11 @@
 package io.baton.sidecar.systemd;
 
 import io.baton.handoff.InheritedListener;
-import io.baton.handoff.os.OsException;
 import io.baton.sidecar.config.BatonConfig;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerConfig;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -132,7 +132,7 @@ public final class SocketActivation {
       try {
         bound = ListeningFds.boundAddress(fd.fd());
         ListeningFds.makeNonBlocking(fd.fd());
-      } catch (OsException e) {
+      } catch (IOException e) {
         log.error("systemd socket fd {} ({}) is unusable: {}; closed", fd.fd(), fd.name(), e.getMessage());
         ListeningFds.close(fd.fd());
         continue;

@@ -2,7 +2,7 @@ package io.baton.sidecar.tcp;
 
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
-import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
@@ -64,7 +64,7 @@ public final class MovedTcpPair implements ConnectionResumer {
       } catch (RuntimeException e) {
         log.warn("listener {}: a tcp connection moved from the predecessor is unusable (fds {} and {}): {}", context.name(),
             clientFd, upstreamFd, e.toString());
-        Fds.closeAllQuietly(clientFd, upstreamFd);
+        FileDescriptors.closeAllQuietly(clientFd, upstreamFd);
         return;
       }
       client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);

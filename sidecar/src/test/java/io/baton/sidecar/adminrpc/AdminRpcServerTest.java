@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.baton.handoff.peer.ProcessIdentity;
-import io.baton.handoff.os.Fds;
+import io.baton.handoff.process.Handoff;
 import io.baton.proto.admin.v1.HandoffEvent;
 import io.baton.proto.admin.v1.StatusReply;
 import io.baton.sidecar.upgrade.NextGenerationLauncher;
@@ -82,7 +81,7 @@ class AdminRpcServerTest {
 
   @Test
   void aCallerOfTheOwnUidIsAnsweredOncePublished() throws Exception {
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock." + ProcessIdentity.newInstanceId()), target, new PeerPolicy(Fds.ownUid(), true), loops)) {
+    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(Handoff.ownUid(), true), loops)) {
       assertThatThrownBy(() -> AdminClient.connect(runDir, Duration.ofSeconds(5)))
           .as("not published yet: admin.sock names nothing")
           .isInstanceOf(AdminUnavailableException.class)
@@ -106,8 +105,8 @@ class AdminRpcServerTest {
   void aCallerTheSocketCredentialsDoNotAllowIsRefusedBeforeAnyCall() throws Exception {
     // Root may always call in production; a policy for another uid, root excluded, must refuse this
     // test's process whatever uid it runs as.
-    long notUs = Fds.ownUid() == 65534 ? 65533 : 65534;
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock." + ProcessIdentity.newInstanceId()), target, new PeerPolicy(notUs, false), loops)) {
+    long notUs = Handoff.ownUid() == 65534 ? 65533 : 65534;
+    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(notUs, false), loops)) {
       server.publish();
       try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
         assertThatThrownBy(client::status)
@@ -119,7 +118,7 @@ class AdminRpcServerTest {
 
   @Test
   void aWatcherGetsEveryEventAfterItSubscribedAndItsStreamEndsWhenTheProcessStops() throws Exception {
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock." + ProcessIdentity.newInstanceId()), target, new PeerPolicy(Fds.ownUid(), true), loops)) {
+    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(Handoff.ownUid(), true), loops)) {
       server.publish();
       List<HandoffEvent> seen = new CopyOnWriteArrayList<>();
       CompletableFuture<Void> ended = new CompletableFuture<>();

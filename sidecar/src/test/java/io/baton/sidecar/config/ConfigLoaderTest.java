@@ -63,8 +63,8 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void http2GoawayDelayDefaultsToOneSecond() throws Exception {
-    assertThat(ConfigLoader.parse(VALID, "test").drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(1));
+  void http2GoawayDelayDefaultsToFiveSeconds() throws Exception {
+    assertThat(ConfigLoader.parse(VALID, "test").drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(5));
     String custom = VALID.replace("  timeout: 30s", "  timeout: 30s\n  http2GoawayDelay: 250ms");
     assertThat(ConfigLoader.parse(custom, "test").drain().http2GoawayDelay()).isEqualTo(Duration.ofMillis(250));
     assertThatThrownBy(() -> ConfigLoader.parse(custom.replace("250ms", "\"1\""), "test"))
@@ -203,7 +203,7 @@ class ConfigLoaderTest {
     assertThat(c.clusters()).extracting(ClusterConfig::name).containsExactly("backend", "postgres", "catalog", "grpc-backend");
     assertThat(c.clusters().get(2).discovery().orElseThrow().etcd().prefix()).isEqualTo("/baton/clusters/catalog/");
     assertThat(c.clusters().get(3).protocol()).isEqualTo(UpstreamProtocol.H2C);
-    assertThat(c.drain().http2GoawayDelay()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.drain().http2GoawayDelay()).isEqualTo(DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
   }
 
   // ---- TLS ----

@@ -1,10 +1,21 @@
-package io.baton.handoff;
+package io.baton.handoff.process;
 
+import io.baton.handoff.Arrival;
+import io.baton.handoff.ConnectionArrivals;
+import io.baton.handoff.DrainOutcome;
+import io.baton.handoff.DrainProgress;
+import io.baton.handoff.HandoffAbortedException;
+import io.baton.handoff.HandoffEvents;
+import io.baton.handoff.HandoffException;
+import io.baton.handoff.HandoffSettings;
+import io.baton.handoff.HandoffSource;
+import io.baton.handoff.PredecessorDrain;
 import io.baton.handoff.incoming.IncomingHandoff;
+import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.outgoing.OutgoingHandoff;
 import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.rundir.ArrivalLock;
-import io.baton.handoff.outgoing.OutgoingHandoff;
 import io.baton.handoff.rundir.RunDirectory;
 import io.baton.handoff.wire.ProtocolVersion;
 import java.util.Objects;
@@ -32,6 +43,11 @@ import org.slf4j.LoggerFactory;
  *       {@code reconfig.sock} on a daemon thread with {@code source}.
  *   <li>Or, if it cannot get ready, {@link #abort} tells the predecessor, which serves on.
  * </ol>
+ *
+ * <p>It owns both sides and is the only place that knows both: the incoming side ({@link
+ * IncomingHandoff}) and the outgoing side ({@link OutgoingHandoff}) never see each other; the
+ * outgoing side learns about the older generations that still drain through the {@link
+ * io.baton.handoff.outgoing.PredecessorChain} this facade hands it.
  */
 public final class Handoff implements AutoCloseable {
 
@@ -84,9 +100,28 @@ public final class Handoff implements AutoCloseable {
     return runDir.ownSocket(sharedName);
   }
 
-  /** The handoff protocol version of this binary (what {@code baton version --protocol} prints). */
+  /** The handoff protocol's major version of this binary: two processes hand off only if theirs are equal. */
   public static int protocolVersion() {
     return ProtocolVersion.CURRENT;
+  }
+
+  /** The handoff protocol revision of this binary: which additions within the version it speaks. */
+  public static int protocolRevision() {
+    return ProtocolVersion.REVISION;
+  }
+
+  /** What {@code baton version --protocol} prints: {@code VERSION.REVISION}, e.g. {@code 1.2}. */
+  public static String printableProtocolVersion() {
+    return ProtocolVersion.printable();
+  }
+
+  /**
+   * This process's effective uid: the one the kernel reports to its peers, and the one (or root)
+   * a peer of its control sockets must have. The application applies the same rule to its own
+   * sockets (admin.sock).
+   */
+  public static long ownUid() throws HandoffException {
+    return Fds.ownUid();
   }
 
   public synchronized Arrival arrive() throws HandoffException {
@@ -114,8 +149,11 @@ public final class Handoff implements AutoCloseable {
    *     predecessor stops accepting on those); ignored on a cold start
    */
   public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners) throws HandoffException {
-    serve(source, adoptedListeners, ConnectionArrivals.NONE);
+    serve(source, adoptedListeners, TAKES_NO_CONNECTION);
   }
+
+  /** A process that takes no live connection closes each one a predecessor sends anyway. */
+  private static final ConnectionArrivals TAKES_NO_CONNECTION = connection -> Fds.closeAllQuietly(connection.fds());
 
   /**
    * @param arrivals takes the live connections the predecessor sends during its drain (a takeover
@@ -140,7 +178,7 @@ public final class Handoff implements AutoCloseable {
         endColdStartTurn();
       }
       OutgoingHandoff serving =
-          new OutgoingHandoff(runDir, settings, events, source, incoming, successorTookOver);
+          new OutgoingHandoff(runDir, settings, events, source, new IncomingPredecessorChain(incoming), successorTookOver);
       serving.start(control);
       outgoing = serving;
     } catch (HandoffException | RuntimeException e) {

@@ -1,4 +1,4 @@
-package io.baton.handoff.os;
+package io.baton.handoff;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -13,6 +13,10 @@ import java.nio.file.attribute.PosixFilePermissions;
  * shared name by link + rename (atomic: a client finds the old socket or the new one, never none),
  * and removed by its owner only while the shared name still means this socket (same inode), so a
  * process never deletes its successor's socket.
+ *
+ * <p>Plain file operations, no socket call: part of the public API so that the application
+ * publishes a socket of its own ({@code admin.sock}) exactly as the library publishes {@code
+ * reconfig.sock}.
  */
 public final class SocketFile {
 
