@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.baton.it.support.Admin;
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +83,7 @@ class BinBatonTest {
 
     Process baton = start(Map.of("BATON_CACHE_DIR", cacheDir.toString()), "run", "--config", config.toString());
     Path stdout = fixture.dir().resolve("run.out");
-    await().atMost(WAIT).until(() -> Files.readString(stdout).startsWith(io.baton.sidecar.demo.ServingLine.PREFIX));
+    await().atMost(WAIT).until(() -> Files.readString(stdout).startsWith(ServingLine.PREFIX));
     String out = Files.readString(stdout);
     assertThat(out.lines().toList()).as("stdout: the serving line and nothing else (JVM warnings go to stderr)").hasSize(1);
     ServingLine serving = ServingLine.parse(out.lines().findFirst().orElseThrow());

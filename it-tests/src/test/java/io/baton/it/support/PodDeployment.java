@@ -3,10 +3,10 @@ package io.baton.it.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.baton.sidecar.demo.LoadClient;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.load.LoadClient;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
