@@ -100,7 +100,7 @@ done
 # counts); how long they take depends on the machine. -d bounds it if this script dies.
 log "handoffs: $HANDOFFS under baton h2-load -c$CONNS -s$STREAMS"
 LOAD_T0=$SECONDS
-"${TESTKIT[@]}" h2-load --port "$BATON_PORT" -c "$CONNS" -s "$STREAMS" -d "$(( HANDOFFS * 90 + 60 ))s" \
+"${JAVA[@]}" -jar "$JAR" h2-load --port "$BATON_PORT" -c "$CONNS" -s "$STREAMS" -d "$(( HANDOFFS * 90 + 60 ))s" \
   >"$WORK/h2-load.out" 2>"$WORK/h2-load.out.err" &
 LOAD_PID=$!
 PIDS+=("$LOAD_PID")

@@ -6,7 +6,8 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/sidecar/target/baton.jar"
-# The test kit (test-upstream, h2-load), built beside Baton but not part of baton.jar.
+# The test kit (`baton test-upstream`, `baton h2-load`): not in baton.jar; baton.jar loads it from
+# this checkout's build when asked for one of its commands.
 TESTKIT_JAR="$ROOT/testkit-cli/target/baton-testkit.jar"
 OUT_DIR="$ROOT/bench/out"
 
@@ -47,9 +48,6 @@ JAVA=(java "-Xmx${BENCH_HEAP:-256m}" "${JDK_FLAGS[@]}")
 # How start_baton starts Baton (the command before `run --config FILE`): like the bench's other
 # JVMs (JAVA, a fixed heap), unless the bench calls baton_jvm_as_readme.
 BATON_RUN=("${JAVA[@]}" -jar "$JAR")
-# The test kit's commands (`baton test-upstream`, `baton h2-load`): baton.jar's CLI with the test
-# kit after it on the class path, as bin/baton runs them.
-TESTKIT=("${JAVA[@]}" -cp "$JAR:$TESTKIT_JAR" io.baton.sidecar.cli.BatonCommand)
 # baton_jvm_as_readme: Baton as README "Running it" starts it: `bin/baton run`, with the JVM options
 # bin/baton chooses and the start-up cache `bin/baton startup-cache` makes (made here first unless
 # STARTUP_CACHE=0), plus $BATON_JAVA_OPTS, which bin/baton puts last, so that flags can be compared
@@ -133,7 +131,7 @@ wait_exit() {
 # loopback port; sets UPSTREAM_PID and UP_PORT.
 start_test_upstream() {
   local line
-  "${TESTKIT[@]}" test-upstream "$@" --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
+  "${JAVA[@]}" -jar "$JAR" test-upstream "$@" --port 0 >"$WORK/upstream.out" 2>"$WORK/upstream.out.err" &
   UPSTREAM_PID=$!
   PIDS+=("$UPSTREAM_PID")
   line="$(wait_for_line "$WORK/upstream.out" '^(h2c )?upstream listening ' "$UPSTREAM_PID" 60)"

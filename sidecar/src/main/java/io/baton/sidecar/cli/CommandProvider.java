@@ -5,9 +5,9 @@ import java.util.function.Supplier;
 
 /**
  * Commands that ship in a jar of their own rather than in baton.jar: the test kit's ({@code
- * baton-testkit.jar}: demo, test-upstream, h2-load). {@link BatonCommand} finds implementations
- * with {@link java.util.ServiceLoader} when such a jar is on the class path, so baton.jar never
- * refers to their classes.
+ * baton-testkit.jar}: demo, test-upstream, h2-load). {@link TestKitCommands} loads that jar and
+ * finds implementations with {@link java.util.ServiceLoader}, so baton.jar never refers to their
+ * classes.
  */
 public interface CommandProvider {
 

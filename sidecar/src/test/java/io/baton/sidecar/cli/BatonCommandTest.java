@@ -40,7 +40,8 @@ class BatonCommandTest {
     assertThat(TestKitCommands.isMissing("demo")).isTrue();
     assertThat(TestKitCommands.isMissing("run")).as("a command of baton.jar").isFalse();
     assertThat(TestKitCommands.missingMessage("demo"))
-        .startsWith("baton demo: the test kit (baton-testkit.jar) is not installed; run it through bin/baton");
+        .startsWith("baton demo: the test kit (baton-testkit.jar) is not installed (looked at: ")
+        .contains("); put it beside baton.jar or name it in $BATON_TESTKIT_JAR");
     CommandLine demo = BatonCommand.commandLine(new String[] {"demo", "--handoffs", "1"});
     assertThat(demo.getSubcommands()).containsOnlyKeys("demo");
     assertThat(demo.execute("demo", "--handoffs", "1")).as("the exit code of a usage error").isEqualTo(2);

@@ -6,8 +6,9 @@ import java.util.function.Supplier;
 
 /**
  * The test kit's commands, for baton.jar's CLI: found through {@code
- * META-INF/services/io.baton.sidecar.cli.CommandProvider} when baton-testkit.jar is on the class
- * path. The names are the ones baton.jar lists in its usage (cli.TestKitCommands).
+ * META-INF/services/io.baton.sidecar.cli.CommandProvider} in baton-testkit.jar, which baton.jar
+ * loads when one of these is asked for. The names are the ones baton.jar lists in its usage
+ * (cli.TestKitCommands).
  */
 public final class TestKitCommandProvider implements CommandProvider {
 
