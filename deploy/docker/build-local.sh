@@ -50,8 +50,8 @@ if [ -x "$jdk/bin/java" ]; then
   major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release" 2>/dev/null || true)
   [ "$major" = 25 ] || missing+=("$jdk is JDK '${major:-unknown}', expected 25 (the AOT cache and the Dockerfile's JRE are 25)")
 fi
-command -v mvn >/dev/null || [ -f "$repo/sidecar/target/baton.jar" ] \
-  || missing+=("mvn, to build sidecar/target/baton.jar (scripts/install-test-deps.sh installs maven)")
+command -v mvn >/dev/null || { [ -f "$repo/sidecar/target/baton.jar" ] && [ -f "$repo/testkit-cli/target/baton-testkit.jar" ]; } \
+  || missing+=("mvn, to build sidecar/target/baton.jar and testkit-cli/target/baton-testkit.jar (scripts/install-test-deps.sh installs maven)")
 if [ ${#missing[@]} -gt 0 ]; then
   printf 'build-local: missing: %s\n' "${missing[@]}" >&2
   exit 1
@@ -71,10 +71,11 @@ bounded() {
 }
 
 jar=$repo/sidecar/target/baton.jar
-if [ ! -f "$jar" ]; then
-  echo "build-local: no $jar; building it (mvn -q -B -DskipTests package)"
-  (cd "$repo" && bounded 900 mvn -q -B -DskipTests package) || die "mvn package failed: no $jar"
-  [ -f "$jar" ] || die "mvn package succeeded but left no $jar"
+testkit=$repo/testkit-cli/target/baton-testkit.jar
+if [ ! -f "$jar" ] || [ ! -f "$testkit" ]; then
+  echo "build-local: no $jar or $testkit; building them (mvn -q -B -DskipTests package)"
+  (cd "$repo" && bounded 900 mvn -q -B -DskipTests package) || die "mvn package failed: no $jar or $testkit"
+  [ -f "$jar" ] && [ -f "$testkit" ] || die "mvn package succeeded but left no $jar or $testkit"
 fi
 
 # The base: a Debian bookworm minbase root file system, trimmed like Debian's own slim images
@@ -113,18 +114,20 @@ fi
 # and the Java runtime. A staged directory rather than the repository: podman would otherwise
 # walk every target/ and .git.
 ctx=$work/context
-mkdir -p "$ctx/sidecar/target" "$ctx/bin" "$ctx/deploy"
+mkdir -p "$ctx/sidecar/target" "$ctx/testkit-cli/target" "$ctx/bin" "$ctx/deploy"
 cp -p "$jar" "$ctx/sidecar/target/baton.jar"
+cp -p "$testkit" "$ctx/testkit-cli/target/baton-testkit.jar"
 cp -p "$repo/bin/baton" "$repo/bin/baton-startup-cache" "$ctx/bin/"
 cp -rp "$repo/deploy/docker" "$ctx/deploy/docker"
 
-# The runtime: the modules the jar's classes refer to (jdeps), less java.desktop (only optional
+# The runtime: the modules the jars' classes refer to (jdeps; the test kit's too, which the cache's
+# training runs), less java.desktop (only optional
 # parts of Jackson, SnakeYAML and Micrometer refer to java.beans, and Baton uses none of them; it
 # would add the AWT libraries), plus what is only loaded by name at run time. Checked by really
 # running TLS, h2c, handoffs and the admin gRPC API in the image (it-tests ContainerImageTest).
 t=$SECONDS
-found=$(bounded 300 "$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$jar") \
-  || die "jdeps on $jar failed"
+found=$(bounded 300 "$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$jar" "$testkit") \
+  || die "jdeps on $jar and $testkit failed"
 modules=$(printf '%s\n' "${found//,/$'\n'}" jdk.unsupported | grep -vx 'java.desktop' | sort -u | paste -sd, -)
 bounded 300 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --compress=zip-6 --output "$ctx/jre" || die "jlink of $modules from $jdk failed"

@@ -106,18 +106,20 @@ public final class ContainerImages {
   }
 
   /**
-   * SHA-256 over what goes into the images: the jar's entries (names and contents, not their
-   * timestamps), bin/baton, bin/baton-startup-cache and deploy/docker/*.
+   * SHA-256 over what goes into the images: the jars' entries (baton.jar's and the test kit's;
+   * names and contents, not their timestamps), bin/baton, bin/baton-startup-cache and deploy/docker/*.
    */
   private static String inputsDigest() {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      try (ZipFile jar = new ZipFile(BatonFixture.JAR.toFile())) {
-        List<? extends ZipEntry> entries = jar.stream().sorted(Comparator.comparing(ZipEntry::getName)).toList();
-        for (ZipEntry entry : entries) {
-          sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
-          try (InputStream in = jar.getInputStream(entry)) {
-            sha.update(in.readAllBytes());
+      for (Path jarFile : List.of(BatonFixture.JAR, BatonFixture.TESTKIT_JAR)) {
+        try (ZipFile jar = new ZipFile(jarFile.toFile())) {
+          List<? extends ZipEntry> entries = jar.stream().sorted(Comparator.comparing(ZipEntry::getName)).toList();
+          for (ZipEntry entry : entries) {
+            sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
+            try (InputStream in = jar.getInputStream(entry)) {
+              sha.update(in.readAllBytes());
+            }
           }
         }
       }
@@ -131,7 +133,8 @@ public final class ContainerImages {
       }
       return HexFormat.of().formatHex(sha.digest());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the inputs of the images (" + BatonFixture.JAR + ", " + DEPLOY + ")", e);
+      throw new UncheckedIOException("cannot read the inputs of the images (" + BatonFixture.JAR + ", " + BatonFixture.TESTKIT_JAR
+          + ", " + DEPLOY + ")", e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -177,7 +180,7 @@ public final class ContainerImages {
   /** The newest modification time (epoch seconds) of what build-local.sh puts into the images. */
   private static long newestInput() {
     try (Stream<Path> docker = Files.list(DEPLOY.resolve("docker"))) {
-      return Stream.concat(Stream.of(BatonFixture.JAR, DEPLOY.resolveSibling("bin").resolve("baton"),
+      return Stream.concat(Stream.of(BatonFixture.JAR, BatonFixture.TESTKIT_JAR, DEPLOY.resolveSibling("bin").resolve("baton"),
           DEPLOY.resolveSibling("bin").resolve("baton-startup-cache")), docker)
           .mapToLong(ContainerImages::modifiedEpochSeconds)
           .max()
