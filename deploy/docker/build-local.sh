@@ -4,6 +4,7 @@
 #   localhost/baton-base:bookworm  Debian bookworm minbase (debootstrap), built once and reused
 #   TAG          (localhost/baton:dev)        the Baton image: deploy/docker/Containerfile.local
 #   TAG-empty    (localhost/baton:dev-empty)  the OpenKruise hot-upgrade empty image
+#   TAG-testkit  (localhost/baton:dev-testkit) the Baton image plus the test kit, for tests
 # Usage, from anywhere (as root: podman here runs as root, debootstrap needs it):
 #   deploy/docker/build-local.sh [--tag TAG] [--rebuild-base] [--jdk DIR] [--mirror URL]
 # Needs what scripts/install-container-deps.sh installs, and a JDK 25 (--jdk, $BATON_JDK25, or
@@ -17,7 +18,7 @@ rebuild_base=false
 jdk=${BATON_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mirror=http://deb.debian.org/debian
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "build-local: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -31,8 +32,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$tag" in
-  *:*) empty_tag=$tag-empty ;;
-  *) die "--tag '$tag': expected NAME:TAG (e.g. localhost/baton:dev); the empty image is NAME:TAG-empty" ;;
+  *:*) empty_tag=$tag-empty; testkit_tag=$tag-testkit ;;
+  *) die "--tag '$tag': expected NAME:TAG (e.g. localhost/baton:dev); the empty and test kit images are NAME:TAG-empty and NAME:TAG-testkit" ;;
 esac
 
 # Everything missing is said at once, with where it comes from.
@@ -138,9 +139,10 @@ image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 # another 200 MB.
 replaced=()
 t=$SECONDS
-for target in runtime empty; do
+for target in runtime empty testkit; do
   image=$tag
   [ "$target" = empty ] && image=$empty_tag
+  [ "$target" = testkit ] && image=$testkit_tag
   old=$(image_id "$image")
   # --network none: the AOT training's fixed loopback ports stay inside the build container, and
   # nothing reaches out. --pull never: every image is local. The label names the checkout the
@@ -170,4 +172,5 @@ echo "build-local: sizes (uncompressed, as podman images counts them):"
 echo "  $base  $(mb "$(size "$base")")"
 echo "  $tag  $(mb "$(size "$tag")")  (jlinked runtime $(mb "$jre_bytes"), AOT cache $(mb "$aot_bytes"), jar $(mb "$(stat -c %s "$jar")"))"
 echo "  $empty_tag  $(mb "$(size "$empty_tag")")"
+echo "  $testkit_tag  $(mb "$(size "$testkit_tag")")  (test kit $(mb "$(stat -c %s "$testkit")"))"
 echo "build-local: done in $((SECONDS - start)) s"

@@ -283,10 +283,13 @@ class ContainerImageTest {
     }
   }
 
-  /** A pod (podman pod create {@code options}: ports published on 127.0.0.1), with the test upstream (same image) on its loopback port 9000. */
+  /**
+   * A pod (podman pod create {@code options}: ports published on 127.0.0.1), with the test upstream (the image with the test kit)
+   * on its loopback port 9000.
+   */
   private String podWithUpstream(String... options) {
     String pod = podman.podCreate("pod", options);
-    String upstream = podman.run("upstream", List.of("--pod", pod), ContainerImages.BATON, "test-upstream", "--port", "9000");
+    String upstream = podman.run("upstream", List.of("--pod", pod), ContainerImages.TESTKIT, "test-upstream", "--port", "9000");
     awaitLog(upstream, "upstream listening");
     return pod;
   }

@@ -70,14 +70,14 @@ class KubePlayTest {
     ContainerImages.ensureBuilt();
     podman = new Podman("KubePlayTest");
     podman.podman(Podman.DEFAULT_TIMEOUT, List.of("tag", ContainerImages.BATON, BATON_IMAGE));
-    // The manifest's application: the test upstream on port 9000, in the Baton image.
+    // The manifest's application: the test upstream on port 9000, in the Baton image with the test kit.
     Path app = temp.resolve("app");
     Files.createDirectories(app);
     Files.writeString(app.resolve("Containerfile"), """
         FROM %s
         ENTRYPOINT ["/usr/local/bin/baton"]
         CMD ["test-upstream", "--port", "9000"]
-        """.formatted(ContainerImages.BATON));
+        """.formatted(ContainerImages.TESTKIT));
     podman.podman(Duration.ofMinutes(3), List.of("build", "--pull=never", "--network", "none", "-t", APP_IMAGE, app.toString()));
   }
 

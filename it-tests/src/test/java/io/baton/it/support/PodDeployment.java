@@ -90,7 +90,7 @@ public final class PodDeployment implements AutoCloseable {
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
     Files.setPosixFilePermissions(hostDir, PosixFilePermissions.fromString("rwxr-xr-x"));
     String pod = podman.podCreate(role, "-p", "127.0.0.1::8080", "-p", "127.0.0.1::9901");
-    String upstream = podman.run(role + "-upstream", List.of("--pod", pod), ContainerImages.BATON, "test-upstream", "--port", "9000");
+    String upstream = podman.run(role + "-upstream", List.of("--pod", pod), ContainerImages.TESTKIT, "test-upstream", "--port", "9000");
     await().atMost(START).until(() -> podman.logs(upstream).contains("upstream listening 127.0.0.1:9000"));
     InetSocketAddress web = new InetSocketAddress("127.0.0.1", podman.publishedPort(pod, 8080));
     InetSocketAddress admin = new InetSocketAddress("127.0.0.1", podman.publishedPort(pod, 9901));
