@@ -109,6 +109,28 @@ class BinBatonTest {
         .containsPattern("ExitOnOutOfMemoryError\\s+=\\s+true");
   }
 
+  @Test
+  void theDemoRunsWithTheTestKitThatTheCheckoutBuilt() throws Exception {
+    // The README's first command (run-demo.sh ends in `bin/baton demo`): baton.jar does not hold
+    // the demo; it loads testkit-cli/target/baton-testkit.jar for it (cli.TestKitCommands).
+    Result demo = run(Map.of("BATON_CACHE_DIR", fixture.dir().resolve("cache").toString()), "demo", "--handoffs", "1", "--seconds", "4");
+
+    assertThat(demo.exitCode()).as("baton demo: %s", demo.output()).isZero();
+    assertThat(demo.output()).contains("RESULT: PASS — zero failed requests, every id exactly once");
+  }
+
+  @Test
+  void aJarWithoutTheTestKitBesideItSaysWhereItLooked() throws Exception {
+    Path alone = Files.createDirectories(fixture.dir().resolve("alone")).resolve("baton.jar");
+    Files.copy(BatonFixture.JAR, alone);
+
+    Result upstream = run(Map.of("BATON_JAR", alone.toString(), "BATON_TESTKIT_JAR", ""), "test-upstream", "--port", "0");
+
+    assertThat(upstream.exitCode()).as("baton test-upstream: %s", upstream.output()).isEqualTo(2);
+    assertThat(upstream.output()).contains("baton test-upstream: the test kit (baton-testkit.jar) is not installed (looked at: "
+        + alone.resolveSibling("baton-testkit.jar") + "); put it beside baton.jar or name it in $BATON_TESTKIT_JAR");
+  }
+
   private record Result(int exitCode, String output) {}
 
   private Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
