@@ -6,12 +6,16 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/sidecar/target/baton.jar"
+# The test kit (`baton test-upstream`, `baton h2-load`): not in baton.jar; baton.jar loads it from
+# this checkout's build when asked for one of its commands.
+TESTKIT_JAR="$ROOT/testkit-cli/target/baton-testkit.jar"
 OUT_DIR="$ROOT/bench/out"
 
 log() { echo "[$BENCH_NAME] $*" >&2; }
 die() { echo "[$BENCH_NAME] error: $*" >&2; exit 1; }
 
 [[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
+[[ -f "$TESTKIT_JAR" ]] || die "no $TESTKIT_JAR: build it first (mvn -B -o -DskipTests package)"
 
 # need TOOL HINT: dies naming the tool and where it comes from
 need() {

@@ -1,14 +1,11 @@
 package io.baton.sidecar.architecture;
 
 import static com.tngtech.archunit.base.DescribedPredicate.not;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongTo;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAnyPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import com.tngtech.archunit.base.DescribedPredicate;
-import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
@@ -41,18 +38,13 @@ class ArchitectureTest {
 
   /**
    * The load clients, test upstreams and raw protocol clients are a test kit, not the product: they
-   * are moving to a module of their own ({@code ..testkit..}), and the proxy must not need them.
+   * live in the testkit modules ({@code io.baton.testkit..}, formerly {@code sidecar.demo}), which
+   * baton.jar loads only when a test-kit command is asked for ({@code cli.TestKitCommands}, by
+   * name, through a class loader of its own). The proxy never imports them.
    */
   @ArchTest
   static final ArchRule productCodeDoesNotUseTheTestKit = noClasses()
       .that().resideInAPackage("io.baton.sidecar..")
-      .and().resideOutsideOfPackages("..sidecar.demo..", "..testkit..")
-      // The one known exception: the CLI's demo commands start the test kit until it leaves
-      // this module with them (issue 15, "The test kit is not the product").
-      .and(not(knownExceptions(
-          "io.baton.sidecar.cli.DemoCommand",
-          "io.baton.sidecar.cli.UpstreamCommand",
-          "io.baton.sidecar.cli.H2LoadCommand")))
       .should().dependOnClassesThat().resideInAnyPackage("..sidecar.demo..", "..testkit..");
 
   /**
@@ -68,10 +60,4 @@ class ArchitectureTest {
       .should().dependOnClassesThat(resideInAPackage("io.baton.handoff..")
           .and(not(resideInAnyPackage(HANDOFF_PUBLIC_PACKAGES.toArray(String[]::new))))
           .as("are in the handoff library's internal packages"));
-
-  /** The named classes and their nested and anonymous classes (belongTo), by name: most are package-private. */
-  private static DescribedPredicate<JavaClass> knownExceptions(String... names) {
-    Set<String> known = Set.of(names);
-    return belongTo(DescribedPredicate.describe("one of " + known, (JavaClass c) -> known.contains(c.getName())));
-  }
 }

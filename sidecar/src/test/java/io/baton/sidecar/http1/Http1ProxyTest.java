@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
