@@ -282,12 +282,12 @@ REPORT="$OUT_DIR/peers-$STAMP.md"
   echo "| neighbours' CPU during the runs, % of the machine (median) | $(for t in "${TARGETS[@]}"; do
       printf '%s | ' "$(awk -v t="$t" '$2 == t { print $13 }' "$WORK/results" | sort -g | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "—" }')"; done) |"
   echo
-  echo "Req/s of each round (run order rotates per round):"
+  echo "Req/s of each round (run order rotates per round), and in brackets the neighbours' CPU during that run, % of the machine:"
   echo
   echo "| path | direct | nginx | HAProxy | Baton |"
   echo "|---|---|---|---|---|"
   for p in $PATHS; do
-    echo "| $(short "$p") | $(for t in "${TARGETS[@]}"; do printf '%s | ' "$(awk -v p="$p" -v t="$t" '$1 == p && $2 == t { printf "%s%s", s, $4; s = " " }' "$WORK/results")"; done)"
+    echo "| $(short "$p") | $(for t in "${TARGETS[@]}"; do printf '%s | ' "$(awk -v p="$p" -v t="$t" '$1 == p && $2 == t { printf "%s%s (%s%%)", s, $4, $13; s = ", " }' "$WORK/results")"; done)"
   done
   echo
   echo "Proxy CPU = user + system time of the proxy's processes (nginx: master and workers) from /proc, over the"
