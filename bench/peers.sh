@@ -23,6 +23,14 @@
 #        BATON_JAVA_OPTS="..." (as bin/baton takes them)
 # Installs nginx, haproxy, wrk, nghttp2-client (h2load), openssl, curl with apt-get if missing.
 # Report: stdout and bench/out/peers-STAMP.md.
+#
+# PROFILE=1 bench/peers.sh: where the time goes instead of the table, under the PROFILE_PATH load
+# (ka, close or tls; default ka) for DURATION s after a WARMUP s warm-up of each proxy: syscalls per
+# request of nginx, HAProxy and Baton (`strace -c -f` on their processes: strace slows them down,
+# the counts per request are what it is for), then Baton's CPU profile (async-profiler, from Maven
+# Central tools.profiler:async-profiler, attached to the running Baton with jcmd; Baton started with
+# -XX:+DebugNonSafepoints) with its flame graph. Report: stdout and bench/out/peers-profile-STAMP.md,
+# the profile in bench/out/peers-profile-STAMP/.
 set -euo pipefail
 
 BENCH_NAME=peers
@@ -39,12 +47,21 @@ H2_CONNS="${H2_CONNS:-16}"
 H2_STREAMS="${H2_STREAMS:-4}"
 PATHS="${PATHS:-ka close h2c tls}"
 HAPROXY_REUSE="${HAPROXY_REUSE:-always}"
+PROFILE="${PROFILE:-0}"
+PROFILE_PATH="${PROFILE_PATH:-ka}"
+ASYNC_PROFILER_VERSION=4.1
+if [[ "$PROFILE" == 1 ]]; then
+  # accurate Java frames between safepoints in the profile
+  BATON_JAVA_OPTS="${BATON_JAVA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
+fi
 TARGETS=(direct nginx haproxy baton)
 
 for k in DURATION ROUNDS WARMUP THREADS CONNS H2_THREADS H2_CONNS H2_STREAMS; do
   [[ "${!k}" =~ ^[0-9]+$ && "${!k}" -gt 0 ]] || die "$k: \"${!k}\" (expected a whole number > 0)"
 done
 for p in $PATHS; do [[ "$p" =~ ^(ka|close|h2c|tls)$ ]] || die "PATHS: \"$p\" (expected ka, close, h2c, tls)"; done
+[[ "$PROFILE" =~ ^[01]$ ]] || die "PROFILE: \"$PROFILE\" (expected 0 or 1)"
+[[ "$PROFILE_PATH" =~ ^(ka|close|tls)$ ]] || die "PROFILE_PATH: \"$PROFILE_PATH\" (expected ka, close or tls)"
 [[ "$HAPROXY_REUSE" =~ ^(never|safe|aggressive|always)$ ]] || die "HAPROXY_REUSE: \"$HAPROXY_REUSE\" (expected never, safe, aggressive, always)"
 
 ensure_pkg curl curl
@@ -53,6 +70,7 @@ ensure_pkg nginx nginx
 ensure_pkg haproxy haproxy
 ensure_pkg wrk wrk
 ensure_pkg h2load nghttp2-client
+[[ "$PROFILE" == 0 ]] || { ensure_pkg strace strace; need jcmd "the JDK that runs Baton"; need unzip "Debian package unzip"; }
 baton_jvm_as_readme
 LOAD_BEFORE="$(machine_load "before")"
 
@@ -210,6 +228,14 @@ run() {
   log "$name: $rps req/s, p50 $p50 ms, p99 $p99 ms, max $max ms, $errs errors, ${cpu} µs CPU/request, neighbours $others%"
 }
 
+short() { case "$1" in ka) echo keep-alive ;; close) echo close ;; h2c) echo h2c ;; tls) echo TLS ;; esac; }
+
+if [[ "$PROFILE" == 1 ]]; then
+  # shellcheck source=bench/peers/profile.sh
+  source bench/peers/profile.sh
+  exit 0
+fi
+
 # --- the runs ------------------------------------------------------------------------------------
 T_START=$SECONDS
 for path in $PATHS; do
@@ -246,7 +272,6 @@ label() {
     h2c) echo "h2c (HTTP/2 upstream for HAProxy and Baton, HTTP/1.1 for nginx)" ;;
   esac
 }
-short() { case "$1" in ka) echo keep-alive ;; close) echo close ;; h2c) echo h2c ;; tls) echo TLS ;; esac; }
 STAMP="$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT_DIR"
 REPORT="$OUT_DIR/peers-$STAMP.md"
