@@ -25,7 +25,7 @@
 # Report: stdout and bench/out/peers-STAMP.md.
 #
 # PROFILE=1 bench/peers.sh: where the time goes instead of the table, under the PROFILE_PATH load
-# (ka, close or tls; default ka) for DURATION s after a WARMUP s warm-up of each proxy: syscalls per
+# (ka, close, h2c or tls; default ka) for DURATION s after a WARMUP s warm-up of each proxy: syscalls per
 # request of nginx, HAProxy and Baton (`strace -c -f` on their processes: strace slows them down,
 # the counts per request are what it is for), then Baton's CPU profile (async-profiler, from Maven
 # Central tools.profiler:async-profiler, attached to the running Baton with jcmd; Baton started with
@@ -61,7 +61,7 @@ for k in DURATION ROUNDS WARMUP THREADS CONNS H2_THREADS H2_CONNS H2_STREAMS; do
 done
 for p in $PATHS; do [[ "$p" =~ ^(ka|close|h2c|tls)$ ]] || die "PATHS: \"$p\" (expected ka, close, h2c, tls)"; done
 [[ "$PROFILE" =~ ^[01]$ ]] || die "PROFILE: \"$PROFILE\" (expected 0 or 1)"
-[[ "$PROFILE_PATH" =~ ^(ka|close|tls)$ ]] || die "PROFILE_PATH: \"$PROFILE_PATH\" (expected ka, close or tls)"
+[[ "$PROFILE_PATH" =~ ^(ka|close|h2c|tls)$ ]] || die "PROFILE_PATH: \"$PROFILE_PATH\" (expected ka, close, h2c or tls)"
 [[ "$HAPROXY_REUSE" =~ ^(never|safe|aggressive|always)$ ]] || die "HAPROXY_REUSE: \"$HAPROXY_REUSE\" (expected never, safe, aggressive, always)"
 
 ensure_pkg curl curl

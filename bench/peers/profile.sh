@@ -124,7 +124,7 @@ shares() {
   echo "$LOAD_BEFORE"
   echo "$(machine_load "after")"
   echo
-  echo "Syscalls per request (\`strace -c -f\` on the proxy's processes for a $DURATION s wrk run; strace slows them"
+  echo "Syscalls per request (\`strace -c -f\` on the proxy's processes for a $DURATION s run of the load; strace slows them"
   echo "down: the req/s under strace is not the proxy's):"
   echo
   echo "| proxy | req/s under strace | syscalls per request (the most frequent, per request) |"
