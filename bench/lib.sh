@@ -6,12 +6,16 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAR="$ROOT/sidecar/target/baton.jar"
+# The test kit (`baton test-upstream`, `baton h2-load`): not in baton.jar; baton.jar loads it from
+# this checkout's build when asked for one of its commands.
+TESTKIT_JAR="$ROOT/testkit-cli/target/baton-testkit.jar"
 OUT_DIR="$ROOT/bench/out"
 
 log() { echo "[$BENCH_NAME] $*" >&2; }
 die() { echo "[$BENCH_NAME] error: $*" >&2; exit 1; }
 
 [[ -f "$JAR" ]] || die "no $JAR: build it first (mvn -B -o -DskipTests package)"
+[[ -f "$TESTKIT_JAR" ]] || die "no $TESTKIT_JAR: build it first (mvn -B -o -DskipTests package)"
 
 # need TOOL HINT: dies naming the tool and where it comes from
 need() {
@@ -81,6 +85,27 @@ others_pct() {
     ($1 in t0) && $2 > t0[$1] { d += $2 - t0[$1] }
     END { if (wall > 0) printf "%.0f", 100 * d / hz / (wall / 1e6) / n; else print "n/a" }' "$1" "$2"
 }
+# tree_pids PID: the process and its descendants, one a line (nginx's workers are its master's
+# children; a JVM or HAProxy is one process whose threads /proc/PID/stat already sums)
+tree_pids() {
+  local c
+  echo "$1"
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+# tree_cpu_ticks PID: user + system clock ticks of the process and its descendants so far
+tree_cpu_ticks() {
+  local p t=0
+  for p in $(tree_pids "$1"); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+# tree_mem_kb PID: "RSS PEAK_RSS" in KiB (VmRSS and VmHWM) summed over the process and its
+# descendants (pages shared between nginx's master and workers count once per process)
+tree_mem_kb() {
+  local p
+  for p in $(tree_pids "$1"); do cat "/proc/$p/status" 2>/dev/null || true; done \
+    | awk '/^VmRSS:/ { r += $2 } /^VmHWM:/ { h += $2 } END { print r + 0, h + 0 }'
+}
+
 # now_us: wall clock in microseconds, without a fork (bash 5)
 now_us() { echo "${EPOCHREALTIME/./}"; }
 
@@ -213,15 +238,22 @@ build_loadgen() {
 # (`master_process off`): the pid started is the whole server, so ending it by pid ends all of nginx.
 # keepalive_requests is raised from its default 1000, which would close the proxies' pooled upstream
 # connections (a GOAWAY on h2c) every 1000 requests: churn that has nothing to do with a handoff.
-# Sets NGINX_PID, NGINX_PORT, NGINX_H2_PORT.
+# Sets NGINX_PID, NGINX_PORT, NGINX_H2_PORT. With NGINX_TLS_CERT and NGINX_TLS_KEY set (PEM files),
+# it also serves HTTP/1.1 over TLS on NGINX_TLS_PORT (set then; empty otherwise).
 start_nginx() {
   ensure_pkg nginx nginx
-  local dir="$WORK/nginx" attempt deadline
+  local dir="$WORK/nginx" attempt deadline tls_listen
   mkdir -p "$dir"
   for attempt in 1 2 3; do
     NGINX_PORT="$(free_port)"
     NGINX_H2_PORT="$(free_port)"
     [[ "$NGINX_PORT" != "$NGINX_H2_PORT" ]] || continue
+    NGINX_TLS_PORT="" tls_listen=""
+    if [[ -n "${NGINX_TLS_CERT:-}" ]]; then
+      NGINX_TLS_PORT="$(free_port)"
+      [[ "$NGINX_TLS_PORT" != "$NGINX_PORT" && "$NGINX_TLS_PORT" != "$NGINX_H2_PORT" ]] || continue
+      tls_listen="listen 127.0.0.1:$NGINX_TLS_PORT ssl; ssl_certificate $NGINX_TLS_CERT; ssl_certificate_key $NGINX_TLS_KEY;"
+    fi
     cat >"$dir/nginx.conf" <<NGINX
 daemon off;
 master_process off;
@@ -238,6 +270,7 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     listen 127.0.0.1:$NGINX_H2_PORT http2;
+    $tls_listen
     location / { default_type text/plain; return 200 "hello from nginx\n"; }
   }
 }
@@ -248,8 +281,9 @@ NGINX
     deadline=$((SECONDS + 10))
     while kill -0 "$NGINX_PID" 2>/dev/null && (( SECONDS < deadline )); do
       if curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/" 2>/dev/null \
-        && curl -fsS -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$NGINX_H2_PORT/" 2>/dev/null; then
-        log "nginx pid $NGINX_PID: HTTP/1.1 on 127.0.0.1:$NGINX_PORT, h2c on 127.0.0.1:$NGINX_H2_PORT"
+        && curl -fsS -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$NGINX_H2_PORT/" 2>/dev/null \
+        && { [[ -z "$NGINX_TLS_PORT" ]] || curl -fsSk -o /dev/null "https://127.0.0.1:$NGINX_TLS_PORT/" 2>/dev/null; }; then
+        log "nginx pid $NGINX_PID: HTTP/1.1 on 127.0.0.1:$NGINX_PORT, h2c on 127.0.0.1:$NGINX_H2_PORT${NGINX_TLS_PORT:+, TLS on 127.0.0.1:$NGINX_TLS_PORT}"
         return 0
       fi
       sleep 0.05

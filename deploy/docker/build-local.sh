@@ -4,6 +4,7 @@
 #   localhost/baton-base:bookworm  Debian bookworm minbase (debootstrap), built once and reused
 #   TAG          (localhost/baton:dev)        the Baton image: deploy/docker/Containerfile.local
 #   TAG-empty    (localhost/baton:dev-empty)  the OpenKruise hot-upgrade empty image
+#   TAG-testkit  (localhost/baton:dev-testkit) the Baton image plus the test kit, for tests
 # Usage, from anywhere (as root: podman here runs as root, debootstrap needs it):
 #   deploy/docker/build-local.sh [--tag TAG] [--rebuild-base] [--jdk DIR] [--mirror URL]
 # Needs what scripts/install-container-deps.sh installs, and a JDK 25 (--jdk, $BATON_JDK25, or
@@ -17,7 +18,7 @@ rebuild_base=false
 jdk=${BATON_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 mirror=http://deb.debian.org/debian
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "build-local: $*" >&2; exit 1; }
 
 while [ $# -gt 0 ]; do
@@ -31,8 +32,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$tag" in
-  *:*) empty_tag=$tag-empty ;;
-  *) die "--tag '$tag': expected NAME:TAG (e.g. localhost/baton:dev); the empty image is NAME:TAG-empty" ;;
+  *:*) empty_tag=$tag-empty; testkit_tag=$tag-testkit ;;
+  *) die "--tag '$tag': expected NAME:TAG (e.g. localhost/baton:dev); the empty and test kit images are NAME:TAG-empty and NAME:TAG-testkit" ;;
 esac
 
 # Everything missing is said at once, with where it comes from.
@@ -50,8 +51,8 @@ if [ -x "$jdk/bin/java" ]; then
   major=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release" 2>/dev/null || true)
   [ "$major" = 25 ] || missing+=("$jdk is JDK '${major:-unknown}', expected 25 (the AOT cache and the Dockerfile's JRE are 25)")
 fi
-command -v mvn >/dev/null || [ -f "$repo/sidecar/target/baton.jar" ] \
-  || missing+=("mvn, to build sidecar/target/baton.jar (scripts/install-test-deps.sh installs maven)")
+command -v mvn >/dev/null || { [ -f "$repo/sidecar/target/baton.jar" ] && [ -f "$repo/testkit-cli/target/baton-testkit.jar" ]; } \
+  || missing+=("mvn, to build sidecar/target/baton.jar and testkit-cli/target/baton-testkit.jar (scripts/install-test-deps.sh installs maven)")
 if [ ${#missing[@]} -gt 0 ]; then
   printf 'build-local: missing: %s\n' "${missing[@]}" >&2
   exit 1
@@ -71,10 +72,11 @@ bounded() {
 }
 
 jar=$repo/sidecar/target/baton.jar
-if [ ! -f "$jar" ]; then
-  echo "build-local: no $jar; building it (mvn -q -B -DskipTests package)"
-  (cd "$repo" && bounded 900 mvn -q -B -DskipTests package) || die "mvn package failed: no $jar"
-  [ -f "$jar" ] || die "mvn package succeeded but left no $jar"
+testkit=$repo/testkit-cli/target/baton-testkit.jar
+if [ ! -f "$jar" ] || [ ! -f "$testkit" ]; then
+  echo "build-local: no $jar or $testkit; building them (mvn -q -B -DskipTests package)"
+  (cd "$repo" && bounded 900 mvn -q -B -DskipTests package) || die "mvn package failed: no $jar or $testkit"
+  [ -f "$jar" ] && [ -f "$testkit" ] || die "mvn package succeeded but left no $jar or $testkit"
 fi
 
 # The base: a Debian bookworm minbase root file system, trimmed like Debian's own slim images
@@ -113,18 +115,20 @@ fi
 # and the Java runtime. A staged directory rather than the repository: podman would otherwise
 # walk every target/ and .git.
 ctx=$work/context
-mkdir -p "$ctx/sidecar/target" "$ctx/bin" "$ctx/deploy"
+mkdir -p "$ctx/sidecar/target" "$ctx/testkit-cli/target" "$ctx/bin" "$ctx/deploy"
 cp -p "$jar" "$ctx/sidecar/target/baton.jar"
+cp -p "$testkit" "$ctx/testkit-cli/target/baton-testkit.jar"
 cp -p "$repo/bin/baton" "$repo/bin/baton-startup-cache" "$ctx/bin/"
 cp -rp "$repo/deploy/docker" "$ctx/deploy/docker"
 
-# The runtime: the modules the jar's classes refer to (jdeps), less java.desktop (only optional
+# The runtime: the modules the jars' classes refer to (jdeps; the test kit's too, which the cache's
+# training runs), less java.desktop (only optional
 # parts of Jackson, SnakeYAML and Micrometer refer to java.beans, and Baton uses none of them; it
 # would add the AWT libraries), plus what is only loaded by name at run time. Checked by really
 # running TLS, h2c, handoffs and the admin gRPC API in the image (it-tests ContainerImageTest).
 t=$SECONDS
-found=$(bounded 300 "$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$jar") \
-  || die "jdeps on $jar failed"
+found=$(bounded 300 "$jdk/bin/jdeps" --multi-release 25 --ignore-missing-deps --print-module-deps "$jar" "$testkit") \
+  || die "jdeps on $jar and $testkit failed"
 modules=$(printf '%s\n' "${found//,/$'\n'}" jdk.unsupported | grep -vx 'java.desktop' | sort -u | paste -sd, -)
 bounded 300 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
   --compress=zip-6 --output "$ctx/jre" || die "jlink of $modules from $jdk failed"
@@ -135,9 +139,10 @@ image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 # another 200 MB.
 replaced=()
 t=$SECONDS
-for target in runtime empty; do
+for target in runtime empty testkit; do
   image=$tag
   [ "$target" = empty ] && image=$empty_tag
+  [ "$target" = testkit ] && image=$testkit_tag
   old=$(image_id "$image")
   # --network none: the AOT training's fixed loopback ports stay inside the build container, and
   # nothing reaches out. --pull never: every image is local. The label names the checkout the
@@ -167,4 +172,5 @@ echo "build-local: sizes (uncompressed, as podman images counts them):"
 echo "  $base  $(mb "$(size "$base")")"
 echo "  $tag  $(mb "$(size "$tag")")  (jlinked runtime $(mb "$jre_bytes"), AOT cache $(mb "$aot_bytes"), jar $(mb "$(stat -c %s "$jar")"))"
 echo "  $empty_tag  $(mb "$(size "$empty_tag")")"
+echo "  $testkit_tag  $(mb "$(size "$testkit_tag")")  (test kit $(mb "$(stat -c %s "$testkit")"))"
 echo "build-local: done in $((SECONDS - start)) s"

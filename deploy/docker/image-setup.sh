@@ -32,8 +32,10 @@ case "${1:-}" in
     # image holds the cache once (a chown in a later layer would copy it).
     work=$(mktemp -d)
     chown "$uid:$uid" "$work"
+    # The training's test upstream and load (`baton test-upstream`, `baton h2-load`) are the test
+    # kit's, which the build mounts at /tmp/testkit for this step only.
     setpriv --reuid="$uid" --regid="$uid" --clear-groups env BATON_CACHE_DIR="$work" BATON_JAR=/opt/baton/baton.jar \
-      /usr/local/bin/baton startup-cache
+      BATON_TESTKIT_JAR=/tmp/testkit/baton-testkit.jar /usr/local/bin/baton startup-cache
     install -d -o 0 -g 0 -m 0755 "$cache_dir"
     install -o 0 -g 0 -m 0444 "$work"/baton-*.aot "$cache_dir"/
     rm -rf "$work"

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
-import io.baton.sidecar.demo.BatonProcess;
+import io.baton.testkit.process.BatonProcess;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.baton.it.support.Admin;
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +83,7 @@ class BinBatonTest {
 
     Process baton = start(Map.of("BATON_CACHE_DIR", cacheDir.toString()), "run", "--config", config.toString());
     Path stdout = fixture.dir().resolve("run.out");
-    await().atMost(WAIT).until(() -> Files.readString(stdout).startsWith(io.baton.sidecar.demo.ServingLine.PREFIX));
+    await().atMost(WAIT).until(() -> Files.readString(stdout).startsWith(ServingLine.PREFIX));
     String out = Files.readString(stdout);
     assertThat(out.lines().toList()).as("stdout: the serving line and nothing else (JVM warnings go to stderr)").hasSize(1);
     ServingLine serving = ServingLine.parse(out.lines().findFirst().orElseThrow());
@@ -107,6 +107,28 @@ class BinBatonTest {
         .containsPattern("MaxDirectMemorySize\\s+=\\s+" + (64L << 20) + "\\b")
         .containsPattern("UseSerialGC\\s+=\\s+true")
         .containsPattern("ExitOnOutOfMemoryError\\s+=\\s+true");
+  }
+
+  @Test
+  void theDemoRunsWithTheTestKitThatTheCheckoutBuilt() throws Exception {
+    // The README's first command (run-demo.sh ends in `bin/baton demo`): baton.jar does not hold
+    // the demo; it loads testkit-cli/target/baton-testkit.jar for it (cli.TestKitCommands).
+    Result demo = run(Map.of("BATON_CACHE_DIR", fixture.dir().resolve("cache").toString()), "demo", "--handoffs", "1", "--seconds", "4");
+
+    assertThat(demo.exitCode()).as("baton demo: %s", demo.output()).isZero();
+    assertThat(demo.output()).contains("RESULT: PASS — zero failed requests, every id exactly once");
+  }
+
+  @Test
+  void aJarWithoutTheTestKitBesideItSaysWhereItLooked() throws Exception {
+    Path alone = Files.createDirectories(fixture.dir().resolve("alone")).resolve("baton.jar");
+    Files.copy(BatonFixture.JAR, alone);
+
+    Result upstream = run(Map.of("BATON_JAR", alone.toString(), "BATON_TESTKIT_JAR", ""), "test-upstream", "--port", "0");
+
+    assertThat(upstream.exitCode()).as("baton test-upstream: %s", upstream.output()).isEqualTo(2);
+    assertThat(upstream.output()).contains("baton test-upstream: the test kit (baton-testkit.jar) is not installed (looked at: "
+        + alone.resolveSibling("baton-testkit.jar") + "); put it beside baton.jar or name it in $BATON_TESTKIT_JAR");
   }
 
   private record Result(int exitCode, String output) {}

@@ -7,11 +7,11 @@ import io.baton.it.support.BatonFixture;
 import io.baton.it.support.ContainerImages;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.Podman;
-import io.baton.sidecar.demo.BatonConfigFile;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TlsClient;
 import io.baton.sidecar.http2.H2TestClient;
 import io.baton.sidecar.testsupport.TestCertificates;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.client.TlsClient;
+import io.baton.testkit.process.BatonConfigFile;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -283,10 +283,13 @@ class ContainerImageTest {
     }
   }
 
-  /** A pod (podman pod create {@code options}: ports published on 127.0.0.1), with the test upstream (same image) on its loopback port 9000. */
+  /**
+   * A pod (podman pod create {@code options}: ports published on 127.0.0.1), with the test upstream (the image with the test kit)
+   * on its loopback port 9000.
+   */
   private String podWithUpstream(String... options) {
     String pod = podman.podCreate("pod", options);
-    String upstream = podman.run("upstream", List.of("--pod", pod), ContainerImages.BATON, "test-upstream", "--port", "9000");
+    String upstream = podman.run("upstream", List.of("--pod", pod), ContainerImages.TESTKIT, "test-upstream", "--port", "9000");
     awaitLog(upstream, "upstream listening");
     return pod;
   }

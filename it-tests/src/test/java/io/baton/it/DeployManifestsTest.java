@@ -7,7 +7,7 @@ import io.baton.it.support.BatonFixture;
 import io.baton.it.support.CrdSchema;
 import io.baton.it.support.ExternalTool;
 import io.baton.it.support.StrictManifests;
-import io.baton.sidecar.demo.BatonProcess;
+import io.baton.testkit.process.BatonProcess;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;

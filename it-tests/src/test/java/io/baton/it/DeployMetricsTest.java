@@ -10,13 +10,13 @@ import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.ExternalTool;
 import io.baton.it.support.Generations;
 import io.baton.it.support.StrictManifests;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
-import io.baton.sidecar.demo.h2.H2LoadClient;
-import io.baton.sidecar.demo.h2.H2LoadResult;
+import io.baton.sidecar.server.ServingLine;
 import io.baton.sidecar.testsupport.EtcdProcess;
 import io.baton.sidecar.testsupport.TestCertificates;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.load.H2LoadClient;
+import io.baton.testkit.load.H2LoadResult;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -129,7 +129,7 @@ class DeployMetricsTest {
     assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"ok\"}")).isGreaterThanOrEqualTo(2);
     assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"failed\"}")).isZero();
     assertThat(sample("baton_requests_active{listener=\"web\",protocol=\"h2\"}")).isNotNegative();
-    // Fails without SidecarServer's exportHttp2() call: api served no HTTP/2 stream.
+    // Fails without ListenerAssembly's exportHttp2() call: api served no HTTP/2 stream.
     assertThat(sample("baton_http2_streams_refused_total{listener=\"api\"}"))
         .as("a listener no HTTP/2 client used exports its h2 series at 0").isZero();
   }

@@ -11,7 +11,7 @@ import io.baton.it.support.Generations;
 import io.baton.proto.testing.v1.EchoGrpc;
 import io.baton.proto.testing.v1.EchoReply;
 import io.baton.proto.testing.v1.EchoRequest;
-import io.baton.sidecar.demo.ServingLine;
+import io.baton.sidecar.server.ServingLine;
 import io.baton.sidecar.testsupport.TestCertificates;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;

@@ -9,10 +9,10 @@ import io.baton.it.support.Admin;
 import io.baton.it.support.ContainerImages;
 import io.baton.it.support.Podman;
 import io.baton.it.support.StrictManifests;
-import io.baton.sidecar.demo.LoadClient;
-import io.baton.sidecar.demo.LoadResult;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.load.LoadClient;
+import io.baton.testkit.load.LoadResult;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -70,14 +70,14 @@ class KubePlayTest {
     ContainerImages.ensureBuilt();
     podman = new Podman("KubePlayTest");
     podman.podman(Podman.DEFAULT_TIMEOUT, List.of("tag", ContainerImages.BATON, BATON_IMAGE));
-    // The manifest's application: the test upstream on port 9000, in the Baton image.
+    // The manifest's application: the test upstream on port 9000, in the Baton image with the test kit.
     Path app = temp.resolve("app");
     Files.createDirectories(app);
     Files.writeString(app.resolve("Containerfile"), """
         FROM %s
         ENTRYPOINT ["/usr/local/bin/baton"]
         CMD ["test-upstream", "--port", "9000"]
-        """.formatted(ContainerImages.BATON));
+        """.formatted(ContainerImages.TESTKIT));
     podman.podman(Duration.ofMinutes(3), List.of("build", "--pull=never", "--network", "none", "-t", APP_IMAGE, app.toString()));
   }
 

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
-import io.baton.sidecar.demo.BatonConfigFile;
-import io.baton.sidecar.demo.BatonProcess;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.process.BatonConfigFile;
+import io.baton.testkit.process.BatonProcess;
+import io.baton.testkit.upstream.TestUpstream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;

@@ -7,11 +7,11 @@ import io.baton.it.support.Podman;
 import io.baton.it.support.SystemdContainer;
 import io.baton.it.support.SystemdContainer.TimedState;
 import io.baton.it.support.SystemdContainer.UnitState;
-import io.baton.sidecar.demo.BatonConfigFile;
-import io.baton.sidecar.demo.LoadClient;
-import io.baton.sidecar.demo.LoadResult;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.load.LoadClient;
+import io.baton.testkit.load.LoadResult;
+import io.baton.testkit.process.BatonConfigFile;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -63,6 +63,7 @@ class SystemdPid1Test {
   // checks that it still says them). A port 8080 in them is the test's own free port when run.
   static final List<String> INSTALL = List.of(
       "install -D -m 0644 sidecar/target/baton.jar /opt/baton/baton.jar",
+      "install -D -m 0644 testkit-cli/target/baton-testkit.jar /opt/baton/baton-testkit.jar",
       "install -m 0755 bin/baton bin/baton-startup-cache /usr/local/bin/",
       "install -D -m 0644 deploy/examples/baton.yaml /etc/baton/baton.yaml",
       "install -m 0644 deploy/systemd/baton.service deploy/systemd/baton.socket /etc/systemd/system/",
@@ -125,6 +126,7 @@ class SystemdPid1Test {
     }
     systemd = SystemdContainer.boot(podman, image);
     systemd.copyIn(BatonFixture.JAR, CHECKOUT + "/sidecar/target/baton.jar");
+    systemd.copyIn(BatonFixture.TESTKIT_JAR, CHECKOUT + "/testkit-cli/target/baton-testkit.jar");
     for (String file : List.of("baton", "baton-startup-cache")) {
       systemd.copyIn(SystemdContainer.DEPLOY.resolveSibling("bin").resolve(file), CHECKOUT + "/bin/" + file);
     }

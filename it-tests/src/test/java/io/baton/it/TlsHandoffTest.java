@@ -6,17 +6,17 @@ import io.baton.it.support.Admin;
 import io.baton.it.support.BatonFixture;
 import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.it.support.Generations;
-import io.baton.sidecar.demo.BatonProcess;
-import io.baton.sidecar.demo.LoadClient;
-import io.baton.sidecar.demo.LoadResult;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
-import io.baton.sidecar.demo.TlsClient;
-import io.baton.sidecar.demo.h2.H2LoadClient;
-import io.baton.sidecar.demo.h2.H2LoadResult;
+import io.baton.sidecar.server.ServingLine;
 import io.baton.sidecar.testsupport.OpensslClient;
 import io.baton.sidecar.testsupport.TestCertificates;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.client.TlsClient;
+import io.baton.testkit.load.H2LoadClient;
+import io.baton.testkit.load.H2LoadResult;
+import io.baton.testkit.load.LoadClient;
+import io.baton.testkit.load.LoadResult;
+import io.baton.testkit.process.BatonProcess;
+import io.baton.testkit.upstream.TestUpstream;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
@@ -156,7 +156,7 @@ class TlsHandoffTest {
     assertThat(first.statusLine()).startsWith("HTTP/1.1 200");
 
     ServingLine second = generations.handOff();
-    // Fails without SessionTickets' carried state (SidecarServer.Source.carriedState): generation 2
+    // Fails without SessionTickets' carried state (HandoffSourceAdapter.carriedState): generation 2
     // would have keys of its own and answer "New".
     OpensslClient.Result resumed = OpensslClient.get(port, "/load/on-gen2", session, null, null);
     assertThat(resumed.reused()).as("generation 1's session resumes on generation 2: %s", resumed.output()).isTrue();

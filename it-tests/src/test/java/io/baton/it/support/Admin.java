@@ -1,6 +1,6 @@
 package io.baton.it.support;
 
-import io.baton.sidecar.demo.RawHttp;
+import io.baton.testkit.client.RawHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.regex.Matcher;

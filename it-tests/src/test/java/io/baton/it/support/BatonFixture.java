@@ -1,7 +1,7 @@
 package io.baton.it.support;
 
-import io.baton.sidecar.demo.BatonConfigFile;
-import io.baton.sidecar.demo.BatonProcess;
+import io.baton.testkit.process.BatonConfigFile;
+import io.baton.testkit.process.BatonProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -22,6 +22,10 @@ public final class BatonFixture implements AutoCloseable {
 
   /** The packaged jar under test, from the build (it-tests/pom.xml sets it). */
   public static final Path JAR = Path.of(System.getProperty("baton.jar", "../sidecar/target/baton.jar")).toAbsolutePath();
+
+  /** The packaged test kit, which goes beside the jar (it-tests/pom.xml sets it). */
+  public static final Path TESTKIT_JAR =
+      Path.of(System.getProperty("baton.testkit.jar", "../testkit-cli/target/baton-testkit.jar")).toAbsolutePath();
 
   private static final String LEAK_DETECTION = "-Dio.netty.leakDetection.level=simple";
   private static final String LEAK_REPORT = "LEAK: ";

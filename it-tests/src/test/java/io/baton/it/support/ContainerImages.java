@@ -28,6 +28,8 @@ public final class ContainerImages {
   public static final String BATON = "localhost/baton:dev";
   /** The OpenKruise hot-upgrade empty image (deploy/docker/empty-entrypoint.sh). */
   public static final String EMPTY = "localhost/baton:dev-empty";
+  /** {@link #BATON} plus the test kit, which the Baton image does not carry: for test upstreams. */
+  public static final String TESTKIT = "localhost/baton:dev-testkit";
 
   private static final Path DEPLOY = Path.of(System.getProperty("baton.deploy", "../deploy")).toAbsolutePath().normalize();
   private static final Path BUILD_SCRIPT = DEPLOY.resolve("docker/build-local.sh");
@@ -39,7 +41,7 @@ public final class ContainerImages {
   private ContainerImages() {}
 
   /**
-   * Makes sure {@link #BATON} and {@link #EMPTY} exist and are not older than the jar, {@code
+   * Makes sure {@link #BATON}, {@link #EMPTY} and {@link #TESTKIT} exist and are not older than the jar, {@code
    * bin/baton}, {@code bin/baton-startup-cache} and {@code deploy/docker/*} (or were built here from inputs of the same contents:
    * {@code target/container-images.stamp}); otherwise runs build-local.sh (its output goes to
    * {@code target/build-local.log}). Fails, never skips, when podman is missing or the build fails.
@@ -56,7 +58,7 @@ public final class ContainerImages {
     long inputs = newestInput();
     String stamp = stampOfImages(digest);
     boolean fresh = !stamp.isEmpty()
-        && (createdEpochSeconds(BATON) >= inputs && createdEpochSeconds(EMPTY) >= inputs
+        && (createdEpochSeconds(BATON) >= inputs && createdEpochSeconds(EMPTY) >= inputs && createdEpochSeconds(TESTKIT) >= inputs
             // Every `mvn package` rewrites the jar (new bytes, new mtime) even when no class
             // changed; the stamp of the last check here says whether its contents did.
             || stamp.equals(readStamp()));
@@ -75,15 +77,15 @@ public final class ContainerImages {
    * or was built from another checkout (several share podman's images on one machine).
    */
   private static String stampOfImages(String digest) {
-    if (!Podman.imageExists(BATON) || !Podman.imageExists(EMPTY)) {
+    if (!Podman.imageExists(BATON) || !Podman.imageExists(EMPTY) || !Podman.imageExists(TESTKIT)) {
       return "";
     }
     Podman.Result r = new Podman("ContainerImages").podman(Podman.DEFAULT_TIMEOUT,
-        List.of("image", "inspect", "--format", "{{.Id}} {{index .Config.Labels \"io.baton.checkout\"}}", BATON, EMPTY));
+        List.of("image", "inspect", "--format", "{{.Id}} {{index .Config.Labels \"io.baton.checkout\"}}", BATON, EMPTY, TESTKIT));
     String checkout = DEPLOY.getParent().toString();
     List<String> lines = r.stdout().strip().lines().toList();
     if (!lines.stream().allMatch(l -> l.endsWith(" " + checkout))) {
-      System.out.println("ContainerImages: " + BATON + " or " + EMPTY + " was not built from " + checkout + ": " + lines);
+      System.out.println("ContainerImages: " + BATON + ", " + EMPTY + " or " + TESTKIT + " was not built from " + checkout + ": " + lines);
       return "";
     }
     return String.join(" ", lines) + " inputs " + digest;
@@ -106,18 +108,20 @@ public final class ContainerImages {
   }
 
   /**
-   * SHA-256 over what goes into the images: the jar's entries (names and contents, not their
-   * timestamps), bin/baton, bin/baton-startup-cache and deploy/docker/*.
+   * SHA-256 over what goes into the images: the jars' entries (baton.jar's and the test kit's;
+   * names and contents, not their timestamps), bin/baton, bin/baton-startup-cache and deploy/docker/*.
    */
   private static String inputsDigest() {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      try (ZipFile jar = new ZipFile(BatonFixture.JAR.toFile())) {
-        List<? extends ZipEntry> entries = jar.stream().sorted(Comparator.comparing(ZipEntry::getName)).toList();
-        for (ZipEntry entry : entries) {
-          sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
-          try (InputStream in = jar.getInputStream(entry)) {
-            sha.update(in.readAllBytes());
+      for (Path jarFile : List.of(BatonFixture.JAR, BatonFixture.TESTKIT_JAR)) {
+        try (ZipFile jar = new ZipFile(jarFile.toFile())) {
+          List<? extends ZipEntry> entries = jar.stream().sorted(Comparator.comparing(ZipEntry::getName)).toList();
+          for (ZipEntry entry : entries) {
+            sha.update(entry.getName().getBytes(StandardCharsets.UTF_8));
+            try (InputStream in = jar.getInputStream(entry)) {
+              sha.update(in.readAllBytes());
+            }
           }
         }
       }
@@ -131,7 +135,8 @@ public final class ContainerImages {
       }
       return HexFormat.of().formatHex(sha.digest());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the inputs of the images (" + BatonFixture.JAR + ", " + DEPLOY + ")", e);
+      throw new UncheckedIOException("cannot read the inputs of the images (" + BatonFixture.JAR + ", " + BatonFixture.TESTKIT_JAR
+          + ", " + DEPLOY + ")", e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -141,7 +146,8 @@ public final class ContainerImages {
     Path log = Path.of("target", "build-local.log").toAbsolutePath();
     try {
       Files.createDirectories(log.getParent());
-      System.out.println("ContainerImages: building " + BATON + " and " + EMPTY + " with " + BUILD_SCRIPT + " (log: " + log + ")");
+      System.out.println("ContainerImages: building " + BATON + ", " + EMPTY + " and " + TESTKIT + " with " + BUILD_SCRIPT
+          + " (log: " + log + ")");
       Process p = new ProcessBuilder("bash", BUILD_SCRIPT.toString(), "--tag", BATON)
           .redirectErrorStream(true)
           .redirectOutput(log.toFile())
@@ -177,7 +183,7 @@ public final class ContainerImages {
   /** The newest modification time (epoch seconds) of what build-local.sh puts into the images. */
   private static long newestInput() {
     try (Stream<Path> docker = Files.list(DEPLOY.resolve("docker"))) {
-      return Stream.concat(Stream.of(BatonFixture.JAR, DEPLOY.resolveSibling("bin").resolve("baton"),
+      return Stream.concat(Stream.of(BatonFixture.JAR, BatonFixture.TESTKIT_JAR, DEPLOY.resolveSibling("bin").resolve("baton"),
           DEPLOY.resolveSibling("bin").resolve("baton-startup-cache")), docker)
           .mapToLong(ContainerImages::modifiedEpochSeconds)
           .max()

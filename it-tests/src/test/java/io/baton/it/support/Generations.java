@@ -2,8 +2,8 @@ package io.baton.it.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.baton.sidecar.demo.BatonProcess;
-import io.baton.sidecar.demo.ServingLine;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.process.BatonProcess;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Supplier;

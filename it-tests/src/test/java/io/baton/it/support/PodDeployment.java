@@ -3,10 +3,10 @@ package io.baton.it.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.baton.sidecar.demo.LoadClient;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.ServingLine;
-import io.baton.sidecar.demo.TestUpstream;
+import io.baton.sidecar.server.ServingLine;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.load.LoadClient;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -90,7 +90,7 @@ public final class PodDeployment implements AutoCloseable {
     Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
     Files.setPosixFilePermissions(hostDir, PosixFilePermissions.fromString("rwxr-xr-x"));
     String pod = podman.podCreate(role, "-p", "127.0.0.1::8080", "-p", "127.0.0.1::9901");
-    String upstream = podman.run(role + "-upstream", List.of("--pod", pod), ContainerImages.BATON, "test-upstream", "--port", "9000");
+    String upstream = podman.run(role + "-upstream", List.of("--pod", pod), ContainerImages.TESTKIT, "test-upstream", "--port", "9000");
     await().atMost(START).until(() -> podman.logs(upstream).contains("upstream listening 127.0.0.1:9000"));
     InetSocketAddress web = new InetSocketAddress("127.0.0.1", podman.publishedPort(pod, 8080));
     InetSocketAddress admin = new InetSocketAddress("127.0.0.1", podman.publishedPort(pod, 9901));

@@ -35,9 +35,8 @@ public final class BatonCommand implements Runnable {
     all.put("watch", WatchCommand::new);
     all.put("validate", ValidateCommand::new);
     all.put("version", VersionCommand::new);
-    all.put("demo", DemoCommand::new);
-    all.put("test-upstream", UpstreamCommand::new);
-    all.put("h2-load", H2LoadCommand::new);
+    // The test kit's commands live in baton-testkit.jar; listed here so the usage shows them.
+    TestKitCommands.NAMES.forEach(name -> all.put(name, TestKitCommands.command(name)));
     // A lambda, not CommandLine.HelpCommand::new: the JDK 25 AOT cache archives resolved method
     // references, and one naming a class in picocli's old (pre-Java-6) class-file format, which
     // the cache leaves out, crashes the cache's assembly (archiveHeapWriter.cpp:757 guarantee).
@@ -70,6 +69,9 @@ public final class BatonCommand implements Runnable {
     // unless the operator asks: -Dio.netty.leakDetection.level=simple (or paranoid) in JAVA_OPTS.
     if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
       System.setProperty(NETTY_LEAK_DETECTION, "disabled");
+    }
+    if (args.length > 0 && TestKitCommands.isMissing(args[0])) {
+      System.exit(TestKitCommands.reportMissing(args[0]));
     }
     System.exit(commandLine(args).execute(args));
   }

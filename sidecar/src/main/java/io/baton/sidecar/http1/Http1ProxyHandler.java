@@ -1,27 +1,19 @@
 package io.baton.sidecar.http1;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.h2c.H2cStreams;
-import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
-import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.migration.ConnectionMover;
 import io.baton.sidecar.upstream.HopByHop;
 import io.baton.sidecar.upstream.Http1UpstreamHandler;
-import io.baton.sidecar.upstream.Http1UpstreamInitializer;
-import io.baton.sidecar.upstream.UpstreamConnector;
-import io.baton.sidecar.upstream.UpstreamPool;
+import io.baton.sidecar.upstream.UpstreamChoice;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -37,9 +29,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +42,14 @@ import org.slf4j.LoggerFactory;
  * requests wait their turn as raw bytes in the {@link Http1RequestDecoder}. While the process
  * drains with migration on, the connection moves to the successor at its next request boundary,
  * with those bytes. Everything runs on the connection's event loop.
+ *
+ * <p>This handler owns the client side of the protocol: the exchange state machine, keep-alive,
+ * pipelining and the graceful close. The rest is delegated, one concern each: {@link
+ * io.baton.sidecar.upstream.UpstreamChoice} (which member, which next after a failed connect;
+ * shared with HTTP/2 and TCP), {@link UpstreamOpener} (pooled connection, new connection or h2c
+ * stream), {@link ResponseTimer}, {@link BoundaryMove} (the move to the successor) and {@link
+ * ErrorResponses}. Its place in the pipeline: after {@link Http1RequestDecoder}, {@link
+ * Http1ResponseEncoder} and Netty's {@code HttpServerExpectContinueHandler}, last.
  */
 final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1UpstreamHandler.Owner {
 
@@ -89,22 +87,20 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   private final ListenerContext context;
   private final Http1RequestDecoder decoder;
   private final Http1ResponseEncoder encoder;
+  private final BoundaryMove move;
   private ChannelHandlerContext ctx;
   private State state = State.IDLE;
   private Persistence persistence = Persistence.KEEP_ALIVE;
   private Exchange exchange;
   /** The client's address as X-Forwarded-For spells it; the same for every request of the connection. */
   private String clientIp;
-  /**
-   * One response-timeout timer per connection, re-armed lazily: a timer scheduled and cancelled for
-   * every request costs more than the request's own forwarding.
-   */
-  private ScheduledFuture<?> responseTimer;
+  private ResponseTimer responseTimer;
 
   Http1ProxyHandler(ListenerContext context, Http1RequestDecoder decoder, Http1ResponseEncoder encoder) {
     this.context = context;
     this.decoder = decoder;
     this.encoder = encoder;
+    this.move = new BoundaryMove(context, decoder);
   }
 
   State state() {
@@ -114,6 +110,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.responseTimer = new ResponseTimer(ctx.executor(), this::awaitedResponseDeadline, this::responseTimedOut);
     // Bytes of a next request arriving while one is served: stop reading until it is answered.
     decoder.listener(() -> setReading(false));
     if (context.drain().isDraining()) {
@@ -136,12 +133,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   }
 
   private Persistence drainPersistence() {
-    if (!context.drain().isDraining()) {
-      return Persistence.KEEP_ALIVE; // rolled back
-    }
-    // A TLS connection never moves (its state is in this process): it takes the drain path.
-    return context.drain().mover().canMove() && ConnectionMover.canCarry(ctx.channel())
-        ? Persistence.MOVE_AT_BOUNDARY : Persistence.CLOSE_AFTER_RESPONSE;
+    return move.persistence(ctx.channel());
   }
 
   @Override
@@ -184,7 +176,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     exchange = new Exchange(request, HttpUtil.isKeepAlive(request));
     exchange.requestComplete = request instanceof LastHttpContent;
     prepareForUpstream(request);
-    HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
+    HostPort endpoint = exchange.upstreams.first().orElse(null);
     if (endpoint == null) {
       exchange.failBeforeResponse(UpstreamErrorReason.NO_ENDPOINT, HttpResponseStatus.SERVICE_UNAVAILABLE,
           "no endpoint in cluster " + context.cluster().name());
@@ -195,105 +187,31 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
   /** Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new one. */
   private void sendTo(HostPort endpoint) {
-    exchange.endpoint = endpoint;
-    if (context.clusterConfig().protocol().http2()) {
-      sendOnStream(endpoint);
-      return;
-    }
-    UpstreamPool pool = context.cluster().pool(ctx.channel().eventLoop());
-    Channel pooled = pool.poll(endpoint);
-    if (pooled != null) {
-      exchange.reusedConnection = true;
-      exchange.attach(pooled);
-      return;
-    }
-    state = State.CONNECTING;
-    setReading(false);
-    Exchange connecting = exchange;
-    ChannelFuture connect = UpstreamConnector.connect(context.cluster(), ctx.channel().eventLoop(), endpoint,
-        new Http1UpstreamInitializer(context.cluster(), endpoint), true, false);
-    connect.addListener(f -> {
-      if (connecting != exchange) {
-        connect.channel().close(); // the client went away meanwhile
-        return;
-      }
-      if (f.isSuccess()) {
-        connecting.attach(connect.channel());
-      } else {
-        connectFailed(connecting, endpoint, f.cause());
-      }
-    });
-  }
-
-  /**
-   * An {@code h2c} cluster: the exchange runs on one stream of the h2c pool, translated to and
-   * from HTTP/1.1 objects by Netty's codec, so the rest of this handler sees an upstream
-   * connection that is never reused. A stream refused after it opened is not sent again (the body
-   * is streamed, not kept): the client gets 502.
-   */
-  private void sendOnStream(HostPort endpoint) {
-    state = State.CONNECTING;
-    setReading(false);
-    Exchange connecting = exchange;
-    connecting.singleUse = true;
-    ChannelInitializer<Channel> streamPipeline = new ChannelInitializer<>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new Http1UpstreamHandler(context.cluster(), endpoint));
-      }
-    };
-    H2cStreams.open(context.cluster(), ctx.channel().eventLoop(), endpoint, streamPipeline, new H2cStreams.Opened() {
-      @Override
-      public void opened(Channel stream) {
-        if (connecting != exchange) {
-          stream.close(); // the client went away meanwhile
-        } else {
-          connecting.attach(stream);
-        }
-      }
-
-      @Override
-      public void failed(UpstreamErrorReason reason, String detail, boolean connectFailure) {
-        if (connecting != exchange) {
-          return;
-        }
-        if (connectFailure) {
-          connectFailed(connecting, endpoint, reason, detail, false);
-        } else {
-          connecting.failBeforeResponse(reason, HttpResponseStatus.BAD_GATEWAY, detail);
-        }
-      }
-    });
+    UpstreamOpener.open(context, ctx.channel().eventLoop(), endpoint, exchange);
   }
 
   /**
    * Nothing of the request was sent: another member that this request has not tried takes it
    * (nginx's {@code proxy_next_upstream error timeout}); when none is left, 502. A cluster of one
    * member answers 502 at once, as before members could change.
+   *
+   * @param record whether to count the failure against the member (the h2c pool counted it already)
    */
-  private void connectFailed(Exchange connecting, HostPort endpoint, Throwable cause) {
-    connectFailed(connecting, endpoint, UpstreamConnector.reasonOf(cause),
-        "cannot connect to " + endpoint + ": " + cause.getMessage(), true);
-  }
-
-  /** @param record whether to count the failure against the member (the h2c pool counted it already) */
-  private void connectFailed(Exchange connecting, HostPort endpoint, UpstreamErrorReason reason, String detail,
-      boolean record) {
+  private void connectFailed(Exchange connecting, UpstreamErrorReason reason, String detail, boolean record) {
+    UpstreamChoice upstreams = connecting.upstreams;
     if (record) {
-      context.cluster().recordFailure(endpoint);
+      upstreams.recordFailure();
     }
-    if (connecting.tried.isEmpty()) {
-      connecting.tried = new ArrayList<>(2);
-    }
-    connecting.tried.add(endpoint);
-    HostPort next = context.cluster().nextEndpoint(connecting.tried).orElse(null);
+    upstreams.markUnreachable();
+    HostPort next = upstreams.nextReachable().orElse(null);
     if (next == null) {
       connecting.failBeforeResponse(reason, HttpResponseStatus.BAD_GATEWAY, detail);
       return;
     }
     context.clusterMetrics().upstreamError(reason);
     log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
-        endpoint, reason.label(), detail, next);
+        upstreams.current(), reason.label(), detail, next);
+    upstreams.retryOn(next);
     sendTo(next);
   }
 
@@ -312,34 +230,18 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     }
   }
 
-  private void armResponseTimer(long delayNanos) {
-    if (responseTimer == null) {
-      responseTimer = ctx.executor().schedule(this::responseTimerFired, delayNanos, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private void responseTimerFired() {
-    responseTimer = null;
+  private long awaitedResponseDeadline() {
     Exchange current = exchange;
-    if (current == null || state != State.AWAITING_RESPONSE) {
-      return; // the next request sent arms it again
-    }
-    long remaining = current.responseDeadlineNanos - System.nanoTime();
-    if (remaining > 0) {
-      armResponseTimer(remaining);
-      return;
-    }
-    long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
-    context.cluster().recordFailure(current.endpoint);
-    current.failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
-        "upstream " + current.endpoint + " did not answer within " + timeoutMillis + " ms");
+    return current == null || state != State.AWAITING_RESPONSE
+        ? ResponseTimer.NOTHING_AWAITED : current.responseDeadlineNanos;
   }
 
-  private void cancelResponseTimer() {
-    if (responseTimer != null) {
-      responseTimer.cancel(false);
-      responseTimer = null;
-    }
+  private void responseTimedOut() {
+    Exchange current = exchange;
+    long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
+    current.upstreams.recordFailure();
+    current.failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
+        "upstream " + current.endpoint() + " did not answer within " + timeoutMillis + " ms");
   }
 
   // ---- from the upstream connection (same event loop) ----
@@ -384,9 +286,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     // An h2c stream that ends early is the stream's matter (a refusal, a reset), and the h2c pool
     // counts the member's connect failures itself.
     if (!current.responseStarted && !current.reusedConnection && !current.singleUse) {
-      context.cluster().recordFailure(current.endpoint);
+      current.upstreams.recordFailure();
     }
-    current.upstreamLost("upstream " + current.endpoint + " closed the connection");
+    current.upstreamLost("upstream " + current.endpoint() + " closed the connection");
   }
 
   @Override
@@ -410,7 +312,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     Exchange current = exchange;
     exchange = null;
-    cancelResponseTimer();
+    responseTimer.cancel();
     if (current != null) {
       current.abandon();
     }
@@ -472,7 +374,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
   /** Hands the connection to the successor if it is at a boundary; false if it stays here. */
   private boolean moveIfAtBoundary() {
-    ConnectionMover mover = context.drain().mover();
+    ConnectionMover mover = move.mover();
     if (!mover.canMove()) {
       persistence = drainPersistence(); // the successor is gone or takes nothing: drain here
       return false;
@@ -480,16 +382,14 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     if (!atMigrationBoundary()) {
       return false; // moves when the request in progress is answered
     }
-    byte[] unconsumed = decoder.unconsumedBytes();
-    if (unconsumed.length > LiveConnection.MAX_UNCONSUMED_BYTES) {
-      log.info("listener {}: {} pipelined bytes from {} exceed what a move carries ({}): draining this connection here",
-          context.name(), unconsumed.length, ctx.channel().remoteAddress(), LiveConnection.MAX_UNCONSUMED_BYTES);
+    byte[] unconsumed = move.carriedBytes(ctx.channel());
+    if (unconsumed == null) {
       persistence = Persistence.CLOSE_AFTER_RESPONSE;
       return false;
     }
     state = State.MOVING;
-    cancelResponseTimer();
-    mover.moveHttp1(ctx.channel(), context.name(), context.metrics(), unconsumed, new ConnectionMover.Outcome() {
+    responseTimer.cancel();
+    move.send(mover, ctx.channel(), unconsumed, new ConnectionMover.Outcome() {
       @Override
       public void moved() {
         // Stays MOVING: the channel closes without channelInactive; the successor serves it.
@@ -531,18 +431,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
   private void respondWithError(HttpResponseStatus status, String body, boolean forceClose) {
     Exchange current = exchange;
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     boolean close = forceClose || current.mustCloseAfterResponse();
     current.closeAfter = close;
-    if (close) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    }
-    if (context.servingHeader()) {
-      response.headers().set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
-    }
+    FullHttpResponse response = ErrorResponses.of(status, body, close, context);
     current.status = status.code();
     current.responseStarted = true;
     current.responseComplete = true;
@@ -552,14 +443,12 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   }
 
   /** One request and its response. */
-  private final class Exchange {
+  private final class Exchange implements UpstreamOpener.Attempt {
     final HttpRequest request;
     final boolean clientKeepAlive;
     final boolean head;
     final List<HttpContent> bodyWhileConnecting = new ArrayList<>();
-    /** The members this request failed to connect to; the shared empty list on the usual path. */
-    List<HostPort> tried = List.of();
-    HostPort endpoint;
+    final UpstreamChoice upstreams = new UpstreamChoice(context.cluster());
     /** Whether {@link #upstream} came from the keep-alive pool rather than a connect of its own. */
     boolean reusedConnection;
     /** An h2c stream, not a connection: never returned to the keep-alive pool. */
@@ -579,6 +468,38 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       this.request = request;
       this.clientKeepAlive = clientKeepAlive;
       this.head = HttpMethod.HEAD.equals(request.method());
+    }
+
+    HostPort endpoint() {
+      return upstreams.current();
+    }
+
+    @Override
+    public boolean current() {
+      return exchange == this;
+    }
+
+    @Override
+    public void connecting() {
+      state = State.CONNECTING;
+      setReading(false);
+    }
+
+    @Override
+    public void attached(Channel channel, boolean pooled, boolean singleUse) {
+      reusedConnection = pooled;
+      this.singleUse = singleUse;
+      attach(channel);
+    }
+
+    @Override
+    public void unreachable(UpstreamErrorReason reason, String detail, boolean counted) {
+      connectFailed(this, reason, detail, !counted);
+    }
+
+    @Override
+    public void refused(UpstreamErrorReason reason, String detail) {
+      failBeforeResponse(reason, HttpResponseStatus.BAD_GATEWAY, detail);
     }
 
     boolean mustCloseAfterResponse() {
@@ -642,7 +563,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       state = State.AWAITING_RESPONSE;
       long timeoutNanos = context.clusterConfig().requestTimeout().toNanos();
       responseDeadlineNanos = System.nanoTime() + timeoutNanos;
-      armResponseTimer(timeoutNanos);
+      responseTimer.arm(timeoutNanos);
     }
 
     void startResponse(HttpResponse response) {
@@ -684,7 +605,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
         return;
       }
       responseComplete = true;
-      context.cluster().recordSuccess(endpoint);
+      upstreams.recordSuccess();
       ctx.writeAndFlush(content).addListener(f -> responseWritten(f.isSuccess()));
     }
 
@@ -708,7 +629,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     void failBeforeResponse(UpstreamErrorReason reason, HttpResponseStatus status, String detail) {
       context.clusterMetrics().upstreamError(reason);
       log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
-          endpoint, reason.label(), detail, status.code());
+          endpoint(), reason.label(), detail, status.code());
       releaseUpstream(false);
       bodyWhileConnecting.forEach(HttpContent::release);
       bodyWhileConnecting.clear();
@@ -723,7 +644,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       // Headers are out: the client can only learn of it by the connection closing.
       context.clusterMetrics().upstreamError(UpstreamErrorReason.CONNECTION_LOST);
       log.warn("listener {} cluster {} endpoint {}: connection_lost mid-response ({}), closing the client connection",
-          context.name(), context.cluster().name(), endpoint, detail);
+          context.name(), context.cluster().name(), endpoint(), detail);
       context.metrics().requestFinished(0);
       releaseUpstream(false);
       exchange = null;
@@ -747,7 +668,7 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       upstreamHandler.owner(null);
       ch.config().setAutoRead(true);
       if (reusable && ch.isActive()) {
-        context.cluster().pool(ch.eventLoop()).release(endpoint, ch);
+        context.cluster().pool(ch.eventLoop()).release(endpoint(), ch);
       } else {
         ch.close();
       }

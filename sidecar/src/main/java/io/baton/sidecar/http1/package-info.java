@@ -8,7 +8,8 @@
  * {@code upstream} (clusters, pools, connecting, the HTTP/1.1 upstream connection, the hop-by-hop
  * rule), {@code h2c} (streams to h2c clusters, through {@link io.baton.sidecar.h2c.H2cStreams}),
  * {@code listener} and {@code migration}. {@code httpserver} (cleartext sniffing, TLS ALPN) and
- * {@code migration.ConnectionAdopter} install its pipeline (http1 and migration still import each
- * other: a known cycle outside the HTTP packages).
+ * {@link io.baton.sidecar.http1.MovedHttp1Connection} (a connection the predecessor moved here,
+ * registered with {@code migration.ConnectionAdopter} by the server) install its pipeline;
+ * {@code migration} never imports it.
  */
 package io.baton.sidecar.http1;

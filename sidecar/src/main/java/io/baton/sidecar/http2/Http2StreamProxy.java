@@ -2,6 +2,7 @@ package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.upstream.UpstreamChoice;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -87,8 +88,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   private boolean grpc;
   private boolean requestComplete;
   private UpstreamCall call;
-  private HostPort endpoint;
-  private List<HostPort> tried = List.of();
+  private final UpstreamChoice upstreams;
   private int retries;
   /** Request frames sent so far (DATA as retained duplicates, trailers), while a retry may need them. */
   private List<Object> replay = new ArrayList<>(2);
@@ -98,6 +98,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
 
   Http2StreamProxy(ListenerContext context) {
     this.context = context;
+    this.upstreams = new UpstreamChoice(context.cluster());
   }
 
   @Override
@@ -179,7 +180,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       CharSequence prior = headers.get(X_FORWARDED_FOR);
       headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
     }
-    HostPort first = context.cluster().nextEndpoint().orElse(null);
+    HostPort first = upstreams.first().orElse(null);
     if (first == null) {
       failBeforeResponse(UpstreamFailure.noEndpoint("no endpoint in cluster " + context.cluster().name()));
       return;
@@ -192,7 +193,6 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
 
   /** Starts the exchange with {@code to}, sending whatever of the request arrived so far. */
   private void send(HostPort to) {
-    endpoint = to;
     boolean h2c = context.clusterConfig().protocol().http2();
     // The headers are shared by every attempt: each call gets its own copy (the codec may change them).
     Http2Headers headers = new DefaultHttp2Headers(false).add(requestHeaders);
@@ -224,9 +224,9 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     if (state != State.AWAITING_RESPONSE) {
       return;
     }
-    context.cluster().recordFailure(endpoint);
+    upstreams.recordFailure();
     call.cancel();
-    failBeforeResponse(UpstreamFailure.timeout("upstream " + endpoint + " did not answer within "
+    failBeforeResponse(UpstreamFailure.timeout("upstream " + upstreams.current() + " did not answer within "
         + context.clusterConfig().requestTimeout().toMillis() + " ms"));
   }
 
@@ -293,15 +293,12 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     call = null;
     boolean connectFailure = UpstreamConnector.memberUnreachable(failure.reason());
     if (connectFailure) {
-      if (tried.isEmpty()) {
-        tried = new ArrayList<>(2);
-      }
-      tried.add(endpoint);
+      upstreams.markUnreachable();
     }
     // A refused stream may go to the same member again (a new connection); a member that refused
     // the connection is not tried again for this request.
     HostPort next = replay == null || retries >= MAX_RETRIES ? null
-        : connectFailure ? context.cluster().nextEndpoint(tried).orElse(null) : context.cluster().nextEndpoint().orElse(null);
+        : connectFailure ? upstreams.nextReachable().orElse(null) : upstreams.nextAny().orElse(null);
     if (next == null) {
       failBeforeResponse(failure);
       return;
@@ -309,7 +306,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     retries++;
     context.clusterMetrics().upstreamError(failure.reason());
     log.warn("listener {} cluster {} endpoint {}: {} ({}), sending the stream to {}", context.name(),
-        context.cluster().name(), endpoint, failure.reason().label(), failure.detail(), next);
+        context.cluster().name(), upstreams.current(), failure.reason().label(), failure.detail(), next);
+    upstreams.retryOn(next);
     send(next);
   }
 
@@ -325,7 +323,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     context.clusterMetrics().upstreamError(failure.reason());
     log.warn("listener {} cluster {} endpoint {}: {} mid-response ({})", context.name(), context.cluster().name(),
-        endpoint, failure.reason().label(), failure.detail());
+        upstreams.current(), failure.reason().label(), failure.detail());
     call = null;
     if (grpc) {
       // The headers are out: trailers carry the status, the stream ends cleanly.
@@ -342,7 +340,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     dropReplay();
     context.clusterMetrics().upstreamError(failure.reason());
     log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
-        endpoint, failure.reason().label(), failure.detail(),
+        upstreams.current(), failure.reason().label(), failure.detail(),
         grpc ? "grpc-status " + failure.grpcStatus() : Integer.toString(failure.httpStatus()));
     state = State.STREAMING_RESPONSE;
     // A gRPC call failed here counts in the class of the HTTP status it stands for (5xx), though its
@@ -375,7 +373,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   }
 
   private void complete() {
-    context.cluster().recordSuccess(endpoint);
+    upstreams.recordSuccess();
     call = null;
     if (context.drain().isDraining()) {
       context.metrics().http2StreamCompletedDuringDrain();

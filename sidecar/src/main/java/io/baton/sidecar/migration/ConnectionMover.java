@@ -1,6 +1,5 @@
 package io.baton.sidecar.migration;
 
-import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.metrics.ListenerMetrics;
@@ -68,29 +67,19 @@ public final class ConnectionMover {
   }
 
   /**
-   * Moves {@code ch} (an HTTP/1.1 client connection at a request boundary, nothing unsent) with
-   * {@code unconsumed}, the bytes read from it and not served. Call on {@code ch}'s event loop.
+   * Moves {@code departure}: for HTTP/1.1 a client connection at a request boundary, nothing
+   * unsent, with the bytes read from it and not served; for a TCP relay the client's connection and
+   * the upstream's, neither reading, nothing left unsent in either direction (the successor relays
+   * between them; the client and the upstream keep the same sockets). A TLS client connection is
+   * kept. Call on the connection's event loop.
    */
-  public void moveHttp1(Channel ch, String listener, ListenerMetrics metrics, byte[] unconsumed, Outcome outcome) {
-    if (!canCarry(ch)) {
-      keep(List.of(ch), ch.eventLoop(), outcome, new IllegalStateException("a TLS connection is drained, never moved"));
+  public void move(Departure departure, ListenerMetrics metrics, Outcome outcome) {
+    List<Channel> channels = departure.channels();
+    if (!canCarry(departure.client())) {
+      keep(channels, departure.client().eventLoop(), outcome,
+          new IllegalStateException("a TLS connection is drained, never moved"));
       return;
     }
-    move(List.of(ch), ConnectionKind.HTTP1, listener, metrics, unconsumed, "", outcome);
-  }
-
-  /**
-   * Moves a TCP relay as a pair: the client's connection and the upstream's, both on one event
-   * loop, neither reading, nothing left unsent in either direction. The successor relays between
-   * them; the client and the upstream keep the same sockets.
-   */
-  public void moveTcpPair(Channel client, Channel upstream, String listener, ListenerMetrics metrics, String upstreamEndpoint,
-      Outcome outcome) {
-    move(List.of(client, upstream), ConnectionKind.TCP_PAIR, listener, metrics, new byte[0], upstreamEndpoint, outcome);
-  }
-
-  private void move(List<Channel> channels, ConnectionKind kind, String listener, ListenerMetrics metrics, byte[] unconsumed,
-      String upstreamEndpoint, Outcome outcome) {
     EventLoop loop = channels.get(0).eventLoop();
     // No autoRead change: leaving the event loop stops reading anyway, and one epoll_ctl per
     // connection is what a migration of 10,000 of them costs most.
@@ -106,7 +95,8 @@ public final class ConnectionMover {
       LiveConnection connection;
       try {
         int[] fds = channels.stream().mapToInt(ch -> ((UnixChannel) ch).fd().intValue()).toArray();
-        connection = new LiveConnection(listener, kind, fds, unconsumed, upstreamEndpoint);
+        connection = new LiveConnection(departure.listener(), departure.kind().kind(), fds, departure.unconsumed(),
+            departure.upstreamEndpoint());
       } catch (IllegalArgumentException e) {
         keep(channels, loop, outcome, e);
         return;
@@ -116,7 +106,7 @@ public final class ConnectionMover {
           keep(channels, loop, outcome, error);
           return;
         }
-        metrics.connectionSentToSuccessor(kind == ConnectionKind.HTTP1 ? "http1" : "tcp");
+        metrics.connectionSentToSuccessor(departure.kind().metricLabel());
         outcome.moved();
         for (Channel ch : channels) {
           ch.attr(MOVED).set(Boolean.TRUE);

@@ -1,11 +1,17 @@
 package io.baton.sidecar.tcp;
 
+import io.baton.handoff.ConnectionKind;
+import io.baton.handoff.LiveConnection;
 import io.baton.handoff.process.FileDescriptors;
+import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
+import io.baton.sidecar.migration.ConnectionResumer;
+import io.baton.sidecar.migration.MovableKind;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,17 +20,40 @@ import org.slf4j.LoggerFactory;
  * upstream's, both connected, with whatever the peers sent meanwhile waiting in their kernel
  * buffers. The client and the upstream see the same connection throughout.
  */
-public final class MovedTcpPair {
+public final class MovedTcpPair implements ConnectionResumer {
 
   private static final Logger log = LoggerFactory.getLogger(MovedTcpPair.class);
 
-  private MovedTcpPair() {}
+  /** A TCP relay's two connections, nothing buffered in either direction, served by {@code tcp} listeners. */
+  public static final MovableKind KIND =
+      new MovableKind(ConnectionKind.TCP_PAIR, ListenerProtocol.TCP.wireName(), "tcp", "a TCP connection pair");
+
+  private final Map<String, ServingSocket> sockets;
+  private final Map<String, ListenerContext> contexts;
+
+  /** @param sockets and {@code contexts}: this process's data listeners, by name */
+  public MovedTcpPair(Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
+    this.sockets = Map.copyOf(sockets);
+    this.contexts = Map.copyOf(contexts);
+  }
+
+  @Override
+  public MovableKind kind() {
+    return KIND;
+  }
+
+  @Override
+  public void resume(LiveConnection connection) {
+    ServingSocket socket = sockets.get(connection.listener());
+    int[] fds = connection.fds();
+    resume(socket, contexts.get(socket.name()), fds[0], fds[1], connection.upstreamEndpoint());
+  }
 
   /**
    * Relays between {@code clientFd} and {@code upstreamFd} on one of {@code socket}'s event
    * loops, the client counted as {@code socket}'s connection. Takes ownership of both fds.
    */
-  public static void resume(ServingSocket socket, ListenerContext context, int clientFd, int upstreamFd, String upstreamEndpoint) {
+  private static void resume(ServingSocket socket, ListenerContext context, int clientFd, int upstreamFd, String upstreamEndpoint) {
     EventLoop loop = socket.nextEventLoop();
     loop.execute(() -> {
       EpollSocketChannel client;

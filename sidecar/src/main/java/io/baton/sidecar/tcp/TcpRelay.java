@@ -4,6 +4,7 @@ import io.baton.sidecar.drain.DrainEvent;
 import io.baton.sidecar.listener.EpollHalfCloseRepair;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.migration.ConnectionMover;
+import io.baton.sidecar.migration.Departure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -18,6 +19,7 @@ import io.netty.util.concurrent.PromiseCombiner;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +117,9 @@ final class TcpRelay {
         stopQuiescing(f.isSuccess() ? "it still holds bytes" : "a write failed: " + f.cause());
         return;
       }
-      mover.moveTcpPair(client, upstream, context.name(), context.metrics(), upstreamEndpoint, new ConnectionMover.Outcome() {
+      Departure pair = new Departure(MovedTcpPair.KIND, context.name(), List.of(client, upstream), new byte[0],
+          upstreamEndpoint);
+      mover.move(pair, context.metrics(), new ConnectionMover.Outcome() {
         @Override
         public void moved() {
           state = State.MOVED;

@@ -3,6 +3,7 @@ package io.baton.sidecar.tcp;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.metrics.UpstreamErrorReason;
+import io.baton.sidecar.upstream.UpstreamChoice;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -10,8 +11,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import java.util.ArrayList;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,17 +37,19 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     EarlyClientInput early = new EarlyClientInput();
     client.pipeline().addLast(early);
-    HostPort endpoint = context.cluster().nextEndpoint().orElse(null);
+    UpstreamChoice upstreams = new UpstreamChoice(context.cluster());
+    HostPort endpoint = upstreams.first().orElse(null);
     if (endpoint == null) {
       context.clusterMetrics().upstreamError(UpstreamErrorReason.NO_ENDPOINT);
       log.warn("listener {}: cluster {} has no endpoint: closing {}", context.name(), context.cluster().name(), client.remoteAddress());
       client.close();
       return;
     }
-    connect(client, early, endpoint, List.of());
+    connect(client, early, upstreams);
   }
 
-  private void connect(Channel client, EarlyClientInput early, HostPort endpoint, List<HostPort> tried) {
+  private void connect(Channel client, EarlyClientInput early, UpstreamChoice upstreams) {
+    HostPort endpoint = upstreams.current();
     ChannelFuture connect = UpstreamConnector.connect(context.cluster(), client.eventLoop(), endpoint,
         new ChannelHandlerAdapter() {}, false, true);
     client.closeFuture().addListener(f -> {
@@ -60,15 +61,15 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
       if (!f.isSuccess()) {
         UpstreamErrorReason reason = UpstreamConnector.reasonOf(f.cause());
         if (!f.isCancelled()) { // cancelled: the client went away, which says nothing of the member
-          context.cluster().recordFailure(endpoint);
-          List<HostPort> nowTried = new ArrayList<>(tried);
-          nowTried.add(endpoint);
-          HostPort next = client.isActive() ? context.cluster().nextEndpoint(nowTried).orElse(null) : null;
+          upstreams.recordFailure();
+          upstreams.markUnreachable();
+          HostPort next = client.isActive() ? upstreams.nextReachable().orElse(null) : null;
           if (next != null) {
             context.clusterMetrics().upstreamError(reason);
             log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
                 endpoint, reason.label(), f.cause().getMessage(), next);
-            connect(client, early, next, nowTried);
+            upstreams.retryOn(next);
+            connect(client, early, upstreams);
             return;
           }
         }
@@ -78,7 +79,7 @@ public final class TcpRelayInitializer extends ChannelInitializer<Channel> {
         client.close();
         return;
       }
-      context.cluster().recordSuccess(endpoint);
+      upstreams.recordSuccess();
       Channel upstream = connect.channel();
       if (!client.isActive()) {
         upstream.close();

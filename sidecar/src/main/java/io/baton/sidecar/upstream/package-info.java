@@ -22,7 +22,8 @@
  *       members only: a removed member's idle connections are closed by a task on that loop, its
  *       busy ones when they are released.
  *   <li>A request is sent to another member only when its connect failed, so nothing of it was
- *       sent; each member is tried at most once per request.
+ *       sent; each member is tried at most once per request. {@code UpstreamChoice} keeps that
+ *       record for one request, the same for HTTP/1.1, HTTP/2 and TCP.
  * </ul>
  */
 package io.baton.sidecar.upstream;

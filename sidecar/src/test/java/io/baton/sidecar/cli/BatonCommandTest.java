@@ -33,4 +33,17 @@ class BatonCommandTest {
     assertThat(unknown.execute("rnu")).isEqualTo(2);
     assertThat(err.toString()).as("the usage lists every command").contains("Unmatched argument at index 0: 'rnu'").contains("  run ", "  status ", "  test-upstream ");
   }
+
+  @Test
+  void aTestKitCommandWithoutTheTestKitSaysWhatIsMissing() {
+    // baton.jar alone: baton-testkit.jar (testkit-cli) is not on this module's class path.
+    assertThat(TestKitCommands.isMissing("demo")).isTrue();
+    assertThat(TestKitCommands.isMissing("run")).as("a command of baton.jar").isFalse();
+    assertThat(TestKitCommands.missingMessage("demo"))
+        .startsWith("baton demo: the test kit (baton-testkit.jar) is not installed (looked at: ")
+        .contains("); put it beside baton.jar or name it in $BATON_TESTKIT_JAR");
+    CommandLine demo = BatonCommand.commandLine(new String[] {"demo", "--handoffs", "1"});
+    assertThat(demo.getSubcommands()).containsOnlyKeys("demo");
+    assertThat(demo.execute("demo", "--handoffs", "1")).as("the exit code of a usage error").isEqualTo(2);
+  }
 }

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
 import io.baton.sidecar.upstream.Member;
 import io.baton.sidecar.upstream.MemberStatus;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.upstream.TestUpstream;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -80,9 +80,11 @@ class Http1ProxyTest {
   void requestInFlightAtDrainStartCompletesWithConnectionClose() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("GET /delay/300 HTTP/1.1\r\nHost: t\r\n\r\n");
-      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.delayedRequestsInFlight() == 1);
+      // Held, not delayed: a 300 ms delay could end between two polls on a loaded machine.
+      http.send("GET /hold/in-flight HTTP/1.1\r\nHost: t\r\n\r\n");
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldRequests() == 1);
       proxy.startDrain();
+      upstream.releaseHeld();
       RawHttp.Response r = http.read();
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.closes()).isTrue();
@@ -94,10 +96,11 @@ class Http1ProxyTest {
   void pipelinedRequestsReadBeforeTheDrainAreAllAnsweredAndOnlyTheLastSaysClose() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("GET /delay/300 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
+      http.send("GET /hold/p1 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
           + "GET /load/p3 HTTP/1.1\r\nHost: t\r\n\r\n");
-      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.delayedRequestsInFlight() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldRequests() == 1);
       proxy.startDrain();
+      upstream.releaseHeld();
       RawHttp.Response first = http.read();
       RawHttp.Response second = http.read();
       RawHttp.Response third = http.read();

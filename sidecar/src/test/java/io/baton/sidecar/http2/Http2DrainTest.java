@@ -1,15 +1,15 @@
 package io.baton.sidecar.http2;
 
-import static io.baton.sidecar.testsupport.RawH2Connection.GOAWAY;
-import static io.baton.sidecar.testsupport.RawH2Connection.HEADERS;
-import static io.baton.sidecar.testsupport.RawH2Connection.PING;
-import static io.baton.sidecar.testsupport.RawH2Connection.RST_STREAM;
+import static io.baton.testkit.client.RawH2Connection.GOAWAY;
+import static io.baton.testkit.client.RawH2Connection.HEADERS;
+import static io.baton.testkit.client.RawH2Connection.PING;
+import static io.baton.testkit.client.RawH2Connection.RST_STREAM;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
-import io.baton.sidecar.testsupport.RawH2Connection;
+import io.baton.testkit.client.RawH2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import java.time.Duration;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.baton.sidecar.http2;
 
-import static io.baton.sidecar.testsupport.RawH2Connection.DATA;
-import static io.baton.sidecar.testsupport.RawH2Connection.GOAWAY;
-import static io.baton.sidecar.testsupport.RawH2Connection.HEADERS;
-import static io.baton.sidecar.testsupport.RawH2Connection.PING;
-import static io.baton.sidecar.testsupport.RawH2Connection.PREFACE;
-import static io.baton.sidecar.testsupport.RawH2Connection.SETTINGS;
+import static io.baton.testkit.client.RawH2Connection.DATA;
+import static io.baton.testkit.client.RawH2Connection.GOAWAY;
+import static io.baton.testkit.client.RawH2Connection.HEADERS;
+import static io.baton.testkit.client.RawH2Connection.PING;
+import static io.baton.testkit.client.RawH2Connection.PREFACE;
+import static io.baton.testkit.client.RawH2Connection.SETTINGS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,7 +16,7 @@ import io.baton.sidecar.config.DrainConfig;
 import io.baton.sidecar.config.UpstreamProtocol;
 import io.baton.sidecar.h2c.Http2Limits;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
-import io.baton.sidecar.testsupport.RawH2Connection;
+import io.baton.testkit.client.RawH2Connection;
 import io.netty.handler.codec.http2.Http2Error;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

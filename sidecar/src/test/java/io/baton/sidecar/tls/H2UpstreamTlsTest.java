@@ -5,11 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.baton.sidecar.config.ClusterTlsConfig;
 import io.baton.sidecar.config.UpstreamProtocol;
-import io.baton.sidecar.demo.RawHttp;
 import io.baton.sidecar.http2.H2TestClient;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
 import io.baton.sidecar.testsupport.TestCertificates;
 import io.baton.sidecar.upstream.MemberStatus;
+import io.baton.testkit.client.RawHttp;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerTlsConfig;
-import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
 import io.baton.sidecar.testsupport.TestCertificates;
+import io.baton.testkit.upstream.TestUpstream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;

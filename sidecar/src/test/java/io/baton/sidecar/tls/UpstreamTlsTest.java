@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.sidecar.config.ClusterTlsConfig;
 import io.baton.sidecar.config.HostPort;
-import io.baton.sidecar.demo.RawHttp;
-import io.baton.sidecar.demo.TestUpstream;
 import io.baton.sidecar.testsupport.ProxyUnderTest;
 import io.baton.sidecar.testsupport.TestCertificates;
 import io.baton.sidecar.upstream.MemberStatus;
+import io.baton.testkit.client.RawHttp;
+import io.baton.testkit.upstream.TestUpstream;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.file.Path;
