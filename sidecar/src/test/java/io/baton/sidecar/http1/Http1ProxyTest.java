@@ -80,11 +80,10 @@ class Http1ProxyTest {
   void requestInFlightAtDrainStartCompletesWithConnectionClose() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      // Held, not delayed: a 300 ms delay could end between two polls on a loaded machine.
-      http.send("GET /hold/in-flight HTTP/1.1\r\nHost: t\r\n\r\n");
-      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldRequests() == 1);
+      // 2 s: a 300 ms delay could end between two polls on a loaded machine.
+      http.send("GET /delay/2000 HTTP/1.1\r\nHost: t\r\n\r\n");
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.delayedRequestsInFlight() == 1);
       proxy.startDrain();
-      upstream.releaseHeld();
       RawHttp.Response r = http.read();
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.closes()).isTrue();
@@ -96,11 +95,10 @@ class Http1ProxyTest {
   void pipelinedRequestsReadBeforeTheDrainAreAllAnsweredAndOnlyTheLastSaysClose() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("GET /hold/p1 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
+      http.send("GET /delay/2000 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
           + "GET /load/p3 HTTP/1.1\r\nHost: t\r\n\r\n");
-      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.heldRequests() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> upstream.delayedRequestsInFlight() == 1);
       proxy.startDrain();
-      upstream.releaseHeld();
       RawHttp.Response first = http.read();
       RawHttp.Response second = http.read();
       RawHttp.Response third = http.read();

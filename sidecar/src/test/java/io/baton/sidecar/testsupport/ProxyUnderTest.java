@@ -9,6 +9,7 @@ import io.baton.sidecar.httpserver.TlsListenerInitializer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
+import io.netty.util.concurrent.Future;
 import java.util.ArrayList;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -174,10 +175,17 @@ public final class ProxyUnderTest implements AutoCloseable {
     socket.startAccepting();
   }
 
-  /** What the drain does to every open connection of a process. */
+  /**
+   * What the drain does to every open connection of a process; returns once every connection's
+   * event loop has seen it, so that a test's next step (releasing a held upstream answer) cannot
+   * overtake it.
+   */
   public void startDrain() {
     drain.set(DrainState.Mode.DRAINING);
-    socket.forEachConnection(ch -> ch.pipeline().fireUserEventTriggered(DrainEvent.DRAIN_STARTED));
+    List<Future<?>> seen = new ArrayList<>();
+    socket.forEachConnection(ch -> seen.add(
+        ch.eventLoop().submit(() -> ch.pipeline().fireUserEventTriggered(DrainEvent.DRAIN_STARTED))));
+    seen.forEach(Future::syncUninterruptibly);
   }
 
   @Override
