@@ -40,6 +40,8 @@ class PodSlotsTest {
 
   private Podman podman;
   private PodDeployment pod;
+  /** Every slot container this test started, in order: their logs explain a failure. */
+  private final List<String> slotContainers = new ArrayList<>();
   private LoadClient keepAlive;
   private LoadClient close;
 
@@ -157,6 +159,7 @@ class PodSlotsTest {
     options.addAll(List.of("--read-only", "--tmpfs", "/tmp", "--user", "10001:10001", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges", "--memory", "384m"));
     String container = podman.run("slot-" + role, options, image, args.toArray(String[]::new));
+    slotContainers.add(container);
     Podman.Result result = podman.tryExec(container, Duration.ofSeconds(70), "bash", "-c", hook);
     assertThat(result.exitCode()).as("postStart hook of %s: %s%s", role, result.stdout(), result.stderr()).isZero();
     return container;
@@ -184,6 +187,11 @@ class PodSlotsTest {
     close.stop();
     LoadResult keepAliveResult = keepAlive.awaitResult(WAIT);
     LoadResult closeResult = close.awaitResult(WAIT);
+    if (keepAliveResult.failed() + closeResult.failed() > 0) {
+      for (String container : slotContainers) {
+        System.out.println("----- logs of slot container " + container + " -----\n" + podman.logs(container));
+      }
+    }
     assertThat(keepAliveResult.failed()).as("failed keep-alive requests: %s", keepAliveResult).isZero();
     assertThat(closeResult.failed()).as("failed Connection: close requests: %s", closeResult).isZero();
     pod.assertEveryIdArrivedExactlyOnce(keepAlive, close);

@@ -38,6 +38,8 @@ public final class ConnectionReceiver {
 
   /** Reads wake up this often to notice {@link #predecessorGone}; they are not a deadline. */
   static final Duration WAKEUP = Duration.ofSeconds(1);
+  /** How soon the wait for the predecessor's connection notices that the predecessor is gone. */
+  static final Duration ACCEPT_POLL = Duration.ofMillis(100);
 
   /** Where the receiver is. */
   private enum State {
@@ -86,10 +88,10 @@ public final class ConnectionReceiver {
    * read on to EOF, so that no connection still in the socket is dropped.
    */
   public void predecessorGone() {
+    // Not closing the server here: the predecessor's connection may sit in its accept queue
+    // (connected, fds sent, drain finished) and closing would drop it with every fd in it. The
+    // receiving thread takes a last look at the queue within ACCEPT_POLL and then closes it.
     predecessorGone = true;
-    if (state == State.AWAITING_PREDECESSOR) {
-      closeServer();
-    }
   }
 
   /** This process is going away. */
@@ -119,12 +121,18 @@ public final class ConnectionReceiver {
   }
 
   private UnixConnection awaitPredecessor() {
-    while (!predecessorGone) {
+    while (true) {
+      // Read before the accept: a connection queued before the predecessor said it was gone is
+      // taken by this accept, so the last one finds it.
+      boolean lastLook = predecessorGone;
       UnixConnection connection;
       try {
-        connection = server.accept(WAKEUP);
+        connection = server.accept(ACCEPT_POLL);
       } catch (OsException e) {
         if (e.isTimeout()) {
+          if (lastLook) {
+            return null;
+          }
           continue;
         }
         if (!predecessorGone) {
@@ -139,7 +147,6 @@ public final class ConnectionReceiver {
       log.warn("handoff (generation {}): refused a connection on {}: {}", generation, server.path(), refusal);
       connection.close();
     }
-    return null;
   }
 
   private String checkPeer(UnixConnection connection) {
