@@ -10,8 +10,8 @@ public sealed interface Arrival {
   record ColdStart() implements Arrival {}
 
   /**
-   * The active process handed over its listeners. The caller owns every fd in {@code listeners}
-   * and must register or close each one.
+   * The active process handed over its listeners. The caller owns every fd in {@code listeners} and
+   * must register or close each one.
    *
    * @param generation this process's generation: the predecessor's plus one
    * @param counters the predecessor's counters when it passed the listeners: this process's

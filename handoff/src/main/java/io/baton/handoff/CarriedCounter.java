@@ -8,7 +8,8 @@ import java.util.Map;
  *
  * @param name the registry name (e.g. {@code baton.requests}), not the exported one
  */
-public record CarriedCounter(String name, Map<String, String> tags, double value, String description) {
+public record CarriedCounter(
+    String name, Map<String, String> tags, double value, String description) {
   public CarriedCounter {
     tags = Map.copyOf(tags);
     description = description == null ? "" : description;

@@ -19,7 +19,8 @@ public interface ConnectionSink {
 
         @Override
         public CompletableFuture<Void> send(LiveConnection connection) {
-          return CompletableFuture.failedFuture(new IllegalStateException("the successor takes no connections"));
+          return CompletableFuture.failedFuture(
+              new IllegalStateException("the successor takes no connections"));
         }
 
         @Override

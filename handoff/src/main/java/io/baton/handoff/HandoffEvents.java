@@ -1,6 +1,7 @@
 package io.baton.handoff;
 
 import java.time.Duration;
+import java.util.List;
 
 /** What the handoff library reports to the application (metrics). Called from handoff threads. */
 public interface HandoffEvents {
@@ -13,11 +14,11 @@ public interface HandoffEvents {
   default void handoffEnded(HandoffResult result, String detail) {}
 
   /**
-   * The predecessor stopped accepting (incoming side), before {@code process.Handoff.serve} returns:
-   * {@code counters} are its counters at that moment, to be added as far as they grew since
-   * {@link Arrival.Takeover#counters()}.
+   * The predecessor stopped accepting (incoming side), before {@code process.Handoff.serve}
+   * returns: {@code counters} are its counters at that moment, to be added as far as they grew
+   * since {@link Arrival.Takeover#counters()}.
    */
-  default void predecessorStoppedAccepting(java.util.List<CarriedCounter> counters) {}
+  default void predecessorStoppedAccepting(List<CarriedCounter> counters) {}
 
   /** The predecessor reported its drain progress (incoming side). */
   default void predecessorProgress(DrainProgress progress) {}
@@ -27,12 +28,12 @@ public interface HandoffEvents {
    * those it relays. Reported with each progress report, and once with an empty list when the
    * predecessor is gone.
    */
-  default void predecessorsDraining(java.util.List<PredecessorDrain> chain) {}
+  default void predecessorsDraining(List<PredecessorDrain> chain) {}
 
   /**
-   * This draining process was told by its successor that it will never be the active process
-   * again (outgoing side): the successor handed over in turn, or stops for good. No rollback from
-   * now on; this process drains on to its own deadline.
+   * This draining process was told by its successor that it will never be the active process again
+   * (outgoing side): the successor handed over in turn, or stops for good. No rollback from now on;
+   * this process drains on to its own deadline.
    */
   default void handedOn(String detail) {}
 
@@ -40,7 +41,8 @@ public interface HandoffEvents {
    * The predecessor finished its drain (incoming side): {@code finalCounters} are its counters at
    * the end, to be added as far as they grew since they were last reported.
    */
-  default void predecessorDrained(java.util.List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {}
+  default void predecessorDrained(
+      List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {}
 
   /** The predecessor stopped sending live connections (incoming side): how many and how long. */
   default void migrationEnded(long connectionsReceived, Duration took) {}

@@ -4,7 +4,10 @@ package io.baton.handoff;
 public enum HandoffResult {
   /** The successor took over and this process drained. */
   SUCCESS,
-  /** The peer was refused before anything changed (version, uid, pid, concurrent handoff, bad input). */
+  /**
+   * The peer was refused before anything changed (version, uid, pid, concurrent handoff, bad
+   * input).
+   */
   REFUSED,
   /** The peer died, hung or misbehaved before Ready; this process serves on untouched. */
   FAILED,

@@ -9,8 +9,8 @@ import java.util.Objects;
  *
  * @param runDir the directory of the control sockets, shared by consecutive generations
  * @param stepTimeout the longest wait for any one control message or connection
- * @param readyTimeout the longest the outgoing process waits, after sending the listeners, for
- *     its successor to build everything and say Ready
+ * @param readyTimeout the longest the outgoing process waits, after sending the listeners, for its
+ *     successor to build everything and say Ready
  * @param buildVersion the version of this binary, sent in Hello and Welcome
  * @param stepObserver told of each step of the incoming side; tests use it to pause at a step
  * @param hold whether this process, taking over, asks to be held after Ready, and for how long at
@@ -38,7 +38,8 @@ public record HandoffSettings(
    * Holding after Ready, as after nginx's USR2: both generations accept until a commit or an abort.
    *
    * @param requested whether this process asks to be held when it takes over
-   * @param timeout the longest a hold lasts; then the handoff is aborted (the old process serves on)
+   * @param timeout the longest a hold lasts; then the handoff is aborted (the old process serves
+   *     on)
    */
   public record Hold(boolean requested, Duration timeout) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofHours(1);
@@ -62,15 +63,31 @@ public record HandoffSettings(
   }
 
   /** With the default {@link #DEFAULT_MAX_DRAINING}. */
-  public HandoffSettings(Path runDir, Duration stepTimeout, Duration readyTimeout, String buildVersion,
-      IncomingStepObserver stepObserver, Hold hold) {
+  public HandoffSettings(
+      Path runDir,
+      Duration stepTimeout,
+      Duration readyTimeout,
+      String buildVersion,
+      IncomingStepObserver stepObserver,
+      Hold hold) {
     this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, hold, DEFAULT_MAX_DRAINING);
   }
 
   /** Without hold. */
-  public HandoffSettings(Path runDir, Duration stepTimeout, Duration readyTimeout, String buildVersion,
+  public HandoffSettings(
+      Path runDir,
+      Duration stepTimeout,
+      Duration readyTimeout,
+      String buildVersion,
       IncomingStepObserver stepObserver) {
-    this(runDir, stepTimeout, readyTimeout, buildVersion, stepObserver, Hold.NONE, DEFAULT_MAX_DRAINING);
+    this(
+        runDir,
+        stepTimeout,
+        readyTimeout,
+        buildVersion,
+        stepObserver,
+        Hold.NONE,
+        DEFAULT_MAX_DRAINING);
   }
 
   private static void requirePositive(String name, Duration value) {

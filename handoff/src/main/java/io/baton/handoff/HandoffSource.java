@@ -2,6 +2,7 @@ package io.baton.handoff;
 
 import com.google.protobuf.Any;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the active process offers a successor, and how it reacts to the handoff. Implemented by the
@@ -15,8 +16,8 @@ public interface HandoffSource {
   List<PassableListener> listeners();
 
   /**
-   * This process's counters, to continue in the successor: asked when the listeners are passed
-   * and again when the drain has finished.
+   * This process's counters, to continue in the successor: asked when the listeners are passed and
+   * again when the drain has finished.
    */
   default List<CarriedCounter> counters() {
     return List.of();
@@ -32,8 +33,8 @@ public interface HandoffSource {
   }
 
   /**
-   * The successor accepts on every listener. Stop accepting (keep the fds open: a rollback may
-   * need them), turn not-ready and begin the drain.
+   * The successor accepts on every listener. Stop accepting (keep the fds open: a rollback may need
+   * them), turn not-ready and begin the drain.
    *
    * @param adoptedListeners names of the passed listeners the successor accepts on; a listener it
    *     did not adopt (its address changed, or it is gone from the new config) is no longer
@@ -41,11 +42,11 @@ public interface HandoffSource {
    * @param successor where live connections may be sent ({@link ConnectionSink#NONE} if the
    *     successor takes none); the drain completes only when every connection is closed or sent
    */
-  Drain beginDrain(java.util.Set<String> adoptedListeners, ConnectionSink successor);
+  Drain beginDrain(Set<String> adoptedListeners, ConnectionSink successor);
 
   /**
-   * The successor died before the drain finished: accept again and serve on as the active
-   * process. Connections already told to close may still close.
+   * The successor died before the drain finished: accept again and serve on as the active process.
+   * Connections already told to close may still close.
    */
   void rollBack(String reason);
 }

@@ -17,7 +17,8 @@ import java.util.Arrays;
  * @param upstreamEndpoint for {@link ConnectionKind#TCP_PAIR}, the {@code host:port} the upstream
  *     fd is connected to; empty otherwise
  */
-public record LiveConnection(String listener, ConnectionKind kind, int[] fds, byte[] unconsumed, String upstreamEndpoint) {
+public record LiveConnection(
+    String listener, ConnectionKind kind, int[] fds, byte[] unconsumed, String upstreamEndpoint) {
 
   /** Bytes of pipelined requests that may travel with one connection. */
   public static final int MAX_UNCONSUMED_BYTES = 512 * 1024;
@@ -25,11 +26,21 @@ public record LiveConnection(String listener, ConnectionKind kind, int[] fds, by
   public LiveConnection {
     if (fds.length != kind.fdCount()) {
       throw new IllegalArgumentException(
-          "LiveConnection.fds: " + fds.length + " fd(s) (expected " + kind.fdCount() + " for " + kind + ")");
+          "LiveConnection.fds: "
+              + fds.length
+              + " fd(s) (expected "
+              + kind.fdCount()
+              + " for "
+              + kind
+              + ")");
     }
     if (unconsumed.length > MAX_UNCONSUMED_BYTES) {
       throw new IllegalArgumentException(
-          "LiveConnection.unconsumed: " + unconsumed.length + " bytes (expected at most " + MAX_UNCONSUMED_BYTES + ")");
+          "LiveConnection.unconsumed: "
+              + unconsumed.length
+              + " bytes (expected at most "
+              + MAX_UNCONSUMED_BYTES
+              + ")");
     }
     fds = fds.clone();
     upstreamEndpoint = upstreamEndpoint == null ? "" : upstreamEndpoint;
@@ -42,7 +53,15 @@ public record LiveConnection(String listener, ConnectionKind kind, int[] fds, by
 
   @Override
   public String toString() {
-    return kind + " connection of listener " + listener + " (fds " + Arrays.toString(fds) + ", " + unconsumed.length
-        + " unconsumed bytes" + (upstreamEndpoint.isEmpty() ? "" : ", upstream " + upstreamEndpoint) + ")";
+    return kind
+        + " connection of listener "
+        + listener
+        + " (fds "
+        + Arrays.toString(fds)
+        + ", "
+        + unconsumed.length
+        + " unconsumed bytes"
+        + (upstreamEndpoint.isEmpty() ? "" : ", upstream " + upstreamEndpoint)
+        + ")";
   }
 }

@@ -8,10 +8,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * The file of a listening Unix socket that is handed from process to process under one name
- * ({@code reconfig.sock}, {@code admin.sock}): bound under a name of its own, published under the
- * shared name by link + rename (atomic: a client finds the old socket or the new one, never none),
- * and removed by its owner only while the shared name still means this socket (same inode), so a
+ * The file of a listening Unix socket that is handed from process to process under one name ({@code
+ * reconfig.sock}, {@code admin.sock}): bound under a name of its own, published under the shared
+ * name by link + rename (atomic: a client finds the old socket or the new one, never none), and
+ * removed by its owner only while the shared name still means this socket (same inode), so a
  * process never deletes its successor's socket.
  *
  * <p>Plain file operations, no socket call: part of the public API so that the application

@@ -10,6 +10,7 @@ import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.outgoing.OutgoingHandoff;
+import io.baton.handoff.process.Handoff;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.handoff.wire.ReceivedFrame;
@@ -19,7 +20,7 @@ import io.baton.proto.handoff.v1.ListenerDescriptor;
 import io.baton.proto.handoff.v1.Listeners;
 import io.baton.proto.handoff.v1.RefusalReason;
 import io.baton.proto.handoff.v1.Welcome;
-import io.baton.handoff.process.Handoff;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -41,10 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chained drains: a generation hands over while its predecessors still drain. Three or four
- * Handoff instances in one JVM play consecutive generations over real Unix sockets in a temp run
- * directory, passing a real TCP listener; each generation's application side is a {@link
- * TestSource} whose drain the test ends.
+ * Chained drains: a generation hands over while its predecessors still drain. Three or four Handoff
+ * instances in one JVM play consecutive generations over real Unix sockets in a temp run directory,
+ * passing a real TCP listener; each generation's application side is a {@link TestSource} whose
+ * drain the test ends.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChainedHandoffTest {
@@ -63,9 +65,10 @@ class ChainedHandoffTest {
   @BeforeEach
   void setUp() throws Exception {
     runDir = tmp.resolve("run");
-    io.netty.channel.epoll.Epoll.ensureAvailability(); // loads the native library the listener below uses
+    Epoll.ensureAvailability(); // loads the native library the listener below uses
     web = TcpListeners.listening();
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(OutgoingHandoff.class);
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(OutgoingHandoff.class);
     outgoingLog.start();
     logger.addAppender(outgoingLog);
     cleanup.push(() -> logger.detachAppender(outgoingLog));
@@ -80,7 +83,14 @@ class ChainedHandoffTest {
   }
 
   private HandoffSettings settings(int maxDraining) {
-    return new HandoffSettings(runDir, STEP, STEP, "test-1.0", IncomingStepObserver.NONE, HandoffSettings.Hold.NONE, maxDraining);
+    return new HandoffSettings(
+        runDir,
+        STEP,
+        STEP,
+        "test-1.0",
+        IncomingStepObserver.NONE,
+        HandoffSettings.Hold.NONE,
+        maxDraining);
   }
 
   private Handoff open(RecordingEvents events, int maxDraining) throws HandoffException {
@@ -93,8 +103,12 @@ class ChainedHandoffTest {
     RecordingEvents events = new RecordingEvents();
     Handoff handoff = open(events, maxDraining);
     assertThat(handoff.arrive()).isInstanceOf(Arrival.ColdStart.class);
-    TestSource source = new TestSource(1, List.of(
-        new PassableListener("web", "127.0.0.1:" + web.localAddress().getPort(), "http", web.intValue())));
+    TestSource source =
+        new TestSource(
+            1,
+            List.of(
+                new PassableListener(
+                    "web", "127.0.0.1:" + web.localAddress().getPort(), "http", web.intValue())));
     handoff.serve(source, Set.of());
     return new Generation(handoff, events, source, 1);
   }
@@ -105,9 +119,15 @@ class ChainedHandoffTest {
     Handoff handoff = open(events, maxDraining);
     Arrival.Takeover takeover = (Arrival.Takeover) handoff.arrive();
     takeover.listeners().forEach(l -> cleanup.push(() -> Fds.closeQuietly(l.fd())));
-    TestSource source = new TestSource(takeover.generation(), takeover.listeners().stream()
-        .map(l -> new PassableListener(l.name(), l.address(), l.protocol(), l.fd())).toList());
-    handoff.serve(source, takeover.listeners().stream().map(InheritedListener::name).collect(Collectors.toSet()));
+    TestSource source =
+        new TestSource(
+            takeover.generation(),
+            takeover.listeners().stream()
+                .map(l -> new PassableListener(l.name(), l.address(), l.protocol(), l.fd()))
+                .toList());
+    handoff.serve(
+        source,
+        takeover.listeners().stream().map(InheritedListener::name).collect(Collectors.toSet()));
     if (previous != null) {
       previous.source().drainBegun.get(5, TimeUnit.SECONDS);
     }
@@ -123,11 +143,17 @@ class ChainedHandoffTest {
   }
 
   private static double requestsIn(List<CarriedCounter> counters) {
-    return counters.stream().filter(c -> c.name().equals("baton.requests")).mapToDouble(CarriedCounter::value).sum();
+    return counters.stream()
+        .filter(c -> c.name().equals("baton.requests"))
+        .mapToDouble(CarriedCounter::value)
+        .sum();
   }
 
   private void awaitLogLine(String text) {
-    await().atMost(WAIT).until(() -> outgoingLog.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text)));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> outgoingLog.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text)));
   }
 
   @Test
@@ -135,20 +161,30 @@ class ChainedHandoffTest {
     Generation first = coldStart(3);
     Generation second = next(first);
     ConnectionSink firstSink = first.source().sink.get(5, TimeUnit.SECONDS);
-    assertThat(firstSink.isOpen()).as("generation 1 sends live connections to generation 2").isTrue();
+    assertThat(firstSink.isOpen())
+        .as("generation 1 sends live connections to generation 2")
+        .isTrue();
     first.source().progress = new DrainProgress(1, 1); // the long request, held on generation 1
 
     Generation third = next(second);
 
-    assertThat(third.generation()).as("welcomed by generation 2 while generation 1 still drains").isEqualTo(3);
-    assertThat(first.events().handedOn.poll(5, TimeUnit.SECONDS)).contains("SUCCESSOR_TOOK_OVER").contains("generation 3");
+    assertThat(third.generation())
+        .as("welcomed by generation 2 while generation 1 still drains")
+        .isEqualTo(3);
+    assertThat(first.events().handedOn.poll(5, TimeUnit.SECONDS))
+        .contains("SUCCESSOR_TOOK_OVER")
+        .contains("generation 3");
     await().atMost(WAIT).until(() -> !firstSink.isOpen()); // the rest drains on generation 1 itself
     assertThat(first.source().rollBacks).isEmpty();
     // The newest sees the whole chain, relayed by generation 2: itself first, then generation 1.
     await().atMost(WAIT).until(() -> third.events().chain.size() == 2);
-    assertThat(third.events().chain).extracting(PredecessorDrain::generation).containsExactly(2L, 1L);
+    assertThat(third.events().chain)
+        .extracting(PredecessorDrain::generation)
+        .containsExactly(2L, 1L);
     await().atMost(WAIT).until(() -> third.events().chain.get(1).progress().requestsActive() == 1);
-    assertThat(third.handoff().drainingPredecessors()).extracting(PredecessorDrain::generation).containsExactly(2L, 1L);
+    assertThat(third.handoff().drainingPredecessors())
+        .extracting(PredecessorDrain::generation)
+        .containsExactly(2L, 1L);
     assertThat(second.events().phases).contains("incoming_handed_on");
   }
 
@@ -157,12 +193,16 @@ class ChainedHandoffTest {
     Generation first = coldStart(3);
     first.source().counters = List.of(requests(10));
     Generation second = next(first);
-    // Generation 2's application adds what its predecessor's counters grew by, as CounterCarrier does.
+    // Generation 2's application adds what its predecessor's counters grew by, as CounterCarrier
+    // does.
     second.source().counters = List.of(requests(10 + 5));
-    second.events().whenPredecessorDrained = finals ->
-        second.source().counters = List.of(requests(requestsIn(second.source().counters) + requestsIn(finals) - 10));
+    second.events().whenPredecessorDrained =
+        finals ->
+            second.source().counters =
+                List.of(requests(requestsIn(second.source().counters) + requestsIn(finals) - 10));
     Generation third = next(second);
-    assertThat(requestsIn(third.events().stoppedAcceptingCounters.poll(5, TimeUnit.SECONDS))).isEqualTo(15);
+    assertThat(requestsIn(third.events().stoppedAcceptingCounters.poll(5, TimeUnit.SECONDS)))
+        .isEqualTo(15);
 
     // Generation 2's own connections are done, but generation 1 still drains: no DrainFinished yet.
     second.source().finishDrain(0, Duration.ofMillis(5));
@@ -175,9 +215,11 @@ class ChainedHandoffTest {
     first.source().finishDrain(0, Duration.ofMillis(20));
 
     assertThat(requestsIn(second.events().finalCounters.poll(5, TimeUnit.SECONDS)))
-        .as("generation 1's final counters reach its own successor").isEqualTo(13);
+        .as("generation 1's final counters reach its own successor")
+        .isEqualTo(13);
     assertThat(requestsIn(third.events().finalCounters.poll(5, TimeUnit.SECONDS)))
-        .as("and travel on inside generation 2's: 10 + 5 by 2 + 3 late ones of 1, once each").isEqualTo(18);
+        .as("and travel on inside generation 2's: 10 + 5 by 2 + 3 late ones of 1, once each")
+        .isEqualTo(18);
     assertThat(first.events().nextEnded().result()).isEqualTo(HandoffResult.SUCCESS);
     assertThat(second.events().nextEnded().result()).isEqualTo(HandoffResult.SUCCESS);
     assertThat(second.handoff().successorTookOver().get(5, TimeUnit.SECONDS)).isNotNull();
@@ -185,17 +227,22 @@ class ChainedHandoffTest {
   }
 
   @Test
-  void aPredecessorThatOutlivesItsDrainDeadlineIsNotWaitedForBeyondItPlusTheStepTimeout() throws Exception {
+  void aPredecessorThatOutlivesItsDrainDeadlineIsNotWaitedForBeyondItPlusTheStepTimeout()
+      throws Exception {
     Generation first = coldStart(3);
-    first.source().deadlineUnixMillis = System.currentTimeMillis(); // it should be gone by now: it hangs
+    first.source().deadlineUnixMillis =
+        System.currentTimeMillis(); // it should be gone by now: it hangs
     Generation second = next(first);
     second.source().counters = List.of(requests(7));
     Generation third = next(second);
 
     second.source().finishDrain(0, Duration.ofMillis(5));
 
-    assertThat(requestsIn(third.events().finalCounters.poll(STEP.toSeconds() + 5, TimeUnit.SECONDS)))
-        .as("generation 2 says DrainFinished with its own counters once generation 1's deadline + the step timeout passed")
+    assertThat(
+            requestsIn(third.events().finalCounters.poll(STEP.toSeconds() + 5, TimeUnit.SECONDS)))
+        .as(
+            "generation 2 says DrainFinished with its own counters once generation 1's deadline +"
+                + " the step timeout passed")
         .isEqualTo(7);
     awaitLogLine("the predecessor outlived its drain deadline");
     assertThat(second.handoff().successorTookOver()).isDone();
@@ -213,7 +260,9 @@ class ChainedHandoffTest {
 
     assertThat(second.events().nextEnded().result()).isEqualTo(HandoffResult.ROLLED_BACK);
     assertThat(second.source().rollBacks.poll(5, TimeUnit.SECONDS)).isNotNull();
-    assertThat(first.source().rollBacks).as("generation 1 was handed on: it never accepts again").isEmpty();
+    assertThat(first.source().rollBacks)
+        .as("generation 1 was handed on: it never accepts again")
+        .isEmpty();
     // Generation 2 serves reconfig.sock again and still has generation 1 draining behind it.
     Generation nextThird = next(second);
     assertThat(nextThird.generation()).isEqualTo(3);
@@ -239,18 +288,23 @@ class ChainedHandoffTest {
     assertThat(first.events().nextEnded().result()).isEqualTo(HandoffResult.SUCCESS);
     assertThat(first.source().rollBacks).isEmpty();
     Generation fourth = next(third);
-    assertThat(fourth.generation()).as("generation 3 is the active one and hands over as usual").isEqualTo(4);
+    assertThat(fourth.generation())
+        .as("generation 3 is the active one and hands over as usual")
+        .isEqualTo(4);
   }
 
   @Test
-  void theActiveGenerationStoppingForGoodTellsItsDrainingPredecessorNotToRollBack() throws Exception {
+  void theActiveGenerationStoppingForGoodTellsItsDrainingPredecessorNotToRollBack()
+      throws Exception {
     Generation first = coldStart(3);
     Generation second = next(first);
 
     second.handoff().stopping("SIGTERM");
     second.handoff().close();
 
-    assertThat(first.events().handedOn.poll(5, TimeUnit.SECONDS)).contains("STOPPING").contains("SIGTERM");
+    assertThat(first.events().handedOn.poll(5, TimeUnit.SECONDS))
+        .contains("STOPPING")
+        .contains("SIGTERM");
     awaitLogLine("closed reconfig.sock after HandedOn; no rollback");
     assertThat(first.source().rollBacks).isEmpty();
   }
@@ -267,17 +321,22 @@ class ChainedHandoffTest {
   }
 
   @Test
-  void aHandoffIsRefusedWhileMaxDrainingGenerationsDrainAndWelcomedOnceOneHasDrained() throws Exception {
+  void aHandoffIsRefusedWhileMaxDrainingGenerationsDrainAndWelcomedOnceOneHasDrained()
+      throws Exception {
     Generation first = coldStart(2);
     Generation second = next(first, 2);
     Generation third = next(second, 2);
 
     Handoff fourth = open(new RecordingEvents(), 2);
     assertThatThrownBy(fourth::arrive)
-        .isInstanceOfSatisfying(HandoffRefusedException.class, e -> {
-          assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING);
-          assertThat(e.getMessage()).contains("generations [2, 1] still drain").contains("handoff.maxDraining 2");
-        });
+        .isInstanceOfSatisfying(
+            HandoffRefusedException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING);
+              assertThat(e.getMessage())
+                  .contains("generations [2, 1] still drain")
+                  .contains("handoff.maxDraining 2");
+            });
     assertThat(third.events().nextEnded().result()).isEqualTo(HandoffResult.REFUSED);
 
     first.source().finishDrain(0, Duration.ofMillis(5));
@@ -292,21 +351,26 @@ class ChainedHandoffTest {
 
     Handoff early = open(new RecordingEvents(), 1);
     assertThatThrownBy(early::arrive)
-        .isInstanceOfSatisfying(HandoffRefusedException.class, e -> assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING));
+        .isInstanceOfSatisfying(
+            HandoffRefusedException.class,
+            e -> assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING));
     assertThat(first.events().handedOn).as("a refused peer changes nothing").isEmpty();
   }
 
   /**
-   * A predecessor of an older binary (its Welcome has no protocol_revision) would roll back when its
-   * successor exits, since it cannot be told HandedOn: its successor refuses to hand over while it
-   * drains, as before chained drains.
+   * A predecessor of an older binary (its Welcome has no protocol_revision) would roll back when
+   * its successor exits, since it cannot be told HandedOn: its successor refuses to hand over while
+   * it drains, as before chained drains.
    */
   @Test
-  void aRevisionOnePredecessorIsNeverHandedOnItsSuccessorRefusesUntilItHasDrained() throws Exception {
-    Files.createDirectories(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+  void aRevisionOnePredecessorIsNeverHandedOnItsSuccessorRefusesUntilItHasDrained()
+      throws Exception {
+    Files.createDirectories(
+        runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     UnixServer oldReconfig = UnixServer.bind(runDir.resolve("reconfig.sock"));
     cleanup.push(oldReconfig);
-    CompletableFuture<ControlChannel> oldSide = CompletableFuture.supplyAsync(() -> playRevisionOnePredecessor(oldReconfig));
+    CompletableFuture<ControlChannel> oldSide =
+        CompletableFuture.supplyAsync(() -> playRevisionOnePredecessor(oldReconfig));
 
     Generation second = next(null);
     ControlChannel toSecond = oldSide.get(10, TimeUnit.SECONDS);
@@ -315,10 +379,14 @@ class ChainedHandoffTest {
 
     Handoff third = open(new RecordingEvents(), 3);
     assertThatThrownBy(third::arrive)
-        .isInstanceOfSatisfying(HandoffRefusedException.class, e -> {
-          assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING);
-          assertThat(e.getMessage()).contains("revision 1").contains("could not be told HandedOn");
-        });
+        .isInstanceOfSatisfying(
+            HandoffRefusedException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(RefusalReason.PREDECESSOR_DRAINING);
+              assertThat(e.getMessage())
+                  .contains("revision 1")
+                  .contains("could not be told HandedOn");
+            });
 
     toSecond.close(); // the old one exits: nothing older drains now
     await().atMost(WAIT).until(() -> second.handoff().drainingPredecessors().isEmpty());
@@ -331,23 +399,38 @@ class ChainedHandoffTest {
       ControlChannel channel = new ControlChannel(server.accept(WAIT));
       ReceivedFrame hello = channel.receive(WAIT);
       assertThat(hello.bodyCase()).isEqualTo(Envelope.BodyCase.HELLO);
-      assertThat(hello.envelope().getHello().getProtocolRevision()).isEqualTo(ProtocolVersion.REVISION);
-      channel.send(ProtocolVersion.envelope()
-          .setWelcome(Welcome.newBuilder().setPid((int) ProcessHandle.current().pid()).setBuildVersion("old").setGeneration(1))
-          .build());
+      assertThat(hello.envelope().getHello().getProtocolRevision())
+          .isEqualTo(ProtocolVersion.REVISION);
+      channel.send(
+          ProtocolVersion.envelope()
+              .setWelcome(
+                  Welcome.newBuilder()
+                      .setPid((int) ProcessHandle.current().pid())
+                      .setBuildVersion("old")
+                      .setGeneration(1))
+              .build());
       String listenPath = channel.receive(WAIT).envelope().getListenSocketReady().getPath();
-      try (ControlChannel listen = new ControlChannel(UnixConnection.connect(Path.of(listenPath), WAIT))) {
-        listen.send(ProtocolVersion.envelope().setListeners(Listeners.newBuilder()
-            .setGeneration(1)
-            .addListeners(ListenerDescriptor.newBuilder().setName("web").setAddress("127.0.0.1:" + web.localAddress().getPort())
-                .setProtocol("http"))).build(), web.intValue());
+      try (ControlChannel listen =
+          new ControlChannel(UnixConnection.connect(Path.of(listenPath), WAIT))) {
+        listen.send(
+            ProtocolVersion.envelope()
+                .setListeners(
+                    Listeners.newBuilder()
+                        .setGeneration(1)
+                        .addListeners(
+                            ListenerDescriptor.newBuilder()
+                                .setName("web")
+                                .setAddress("127.0.0.1:" + web.localAddress().getPort())
+                                .setProtocol("http")))
+                .build(),
+            web.intValue());
         listen.receive(WAIT);
       }
       assertThat(channel.receive(WAIT).bodyCase()).isEqualTo(Envelope.BodyCase.READY);
       channel.send(ProtocolVersion.envelope().setDraining(Draining.getDefaultInstance()).build());
       return channel;
     } catch (Exception e) {
-      throw new java.util.concurrent.CompletionException(e);
+      throw new CompletionException(e);
     }
   }
 }

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.Int64Value;
+import com.google.protobuf.StringValue;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.process.Handoff;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,10 +32,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Live connections over conn.sock between two real Handoff instances, with real TCP connections
- * on loopback: what is sent arrives, in order, with its bytes, and still carries data both ways.
+ * Live connections over conn.sock between two real Handoff instances, with real TCP connections on
+ * loopback: what is sent arrives, in order, with its bytes, and still carries data both ways.
  */
 @Timeout(60)
+// Two Socket types meet here: Netty's fd-level unix.Socket (imported) and java.net.Socket.
+@SuppressWarnings("InlineQualifiedName")
 class LiveConnectionHandoffTest {
 
   private static final Duration STEP = Duration.ofSeconds(3);
@@ -45,7 +50,7 @@ class LiveConnectionHandoffTest {
   @BeforeEach
   void setUp() throws Exception {
     runDir = tmp.resolve("run");
-    io.netty.channel.epoll.Epoll.ensureAvailability(); // loads the native library the sockets below use
+    Epoll.ensureAvailability(); // loads the native library the sockets below use
     web = TcpListeners.listening();
   }
 
@@ -58,7 +63,9 @@ class LiveConnectionHandoffTest {
   }
 
   private Handoff open(RecordingEvents events) throws HandoffException {
-    Handoff handoff = Handoff.open(new HandoffSettings(runDir, STEP, STEP, "test-1.0", IncomingStepObserver.NONE), events);
+    Handoff handoff =
+        Handoff.open(
+            new HandoffSettings(runDir, STEP, STEP, "test-1.0", IncomingStepObserver.NONE), events);
     cleanup.push(handoff);
     return handoff;
   }
@@ -66,14 +73,22 @@ class LiveConnectionHandoffTest {
   private TestSource coldStart(List<CarriedCounter> counters) throws Exception {
     Handoff handoff = open(new RecordingEvents());
     assertThat(handoff.arrive()).isInstanceOf(Arrival.ColdStart.class);
-    TestSource source = new TestSource(1, List.of(
-        new PassableListener("web", "127.0.0.1:" + web.localAddress().getPort(), "http", web.intValue())));
+    TestSource source =
+        new TestSource(
+            1,
+            List.of(
+                new PassableListener(
+                    "web", "127.0.0.1:" + web.localAddress().getPort(), "http", web.intValue())));
     source.counters = counters;
     handoff.serve(source, Set.of());
     return source;
   }
 
-  private record Successor(Handoff handoff, RecordingEvents events, Arrival.Takeover takeover, BlockingQueue<LiveConnection> arrived) {}
+  private record Successor(
+      Handoff handoff,
+      RecordingEvents events,
+      Arrival.Takeover takeover,
+      BlockingQueue<LiveConnection> arrived) {}
 
   private Successor successor() throws Exception {
     RecordingEvents events = new RecordingEvents();
@@ -81,10 +96,13 @@ class LiveConnectionHandoffTest {
     Arrival.Takeover takeover = (Arrival.Takeover) handoff.arrive();
     takeover.listeners().forEach(l -> cleanup.push(() -> Fds.closeQuietly(l.fd())));
     BlockingQueue<LiveConnection> arrived = new LinkedBlockingQueue<>();
-    handoff.serve(new TestSource(2, List.of()), Set.of("web"), c -> {
-      arrived.add(c);
-      cleanup.push(() -> Fds.closeAllQuietly(c.fds()));
-    });
+    handoff.serve(
+        new TestSource(2, List.of()),
+        Set.of("web"),
+        c -> {
+          arrived.add(c);
+          cleanup.push(() -> Fds.closeAllQuietly(c.fds()));
+        });
     return new Successor(handoff, events, takeover, arrived);
   }
 
@@ -132,9 +150,18 @@ class LiveConnectionHandoffTest {
     TcpPair second = connect();
     TcpPair upstream = connect();
     byte[] pipelined = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    sink.send(new LiveConnection("web", ConnectionKind.HTTP1, new int[] {first.acceptedFd()}, pipelined, "")).get(5, TimeUnit.SECONDS);
-    sink.send(new LiveConnection("web", ConnectionKind.TCP_PAIR, new int[] {second.acceptedFd(), upstream.acceptedFd()}, new byte[0],
-        "127.0.0.1:9000")).get(5, TimeUnit.SECONDS);
+    sink.send(
+            new LiveConnection(
+                "web", ConnectionKind.HTTP1, new int[] {first.acceptedFd()}, pipelined, ""))
+        .get(5, TimeUnit.SECONDS);
+    sink.send(
+            new LiveConnection(
+                "web",
+                ConnectionKind.TCP_PAIR,
+                new int[] {second.acceptedFd(), upstream.acceptedFd()},
+                new byte[0],
+                "127.0.0.1:9000"))
+        .get(5, TimeUnit.SECONDS);
     // Sent: the kernel gave the successor its own copies; ours are closed as the application would.
     Fds.close(first.acceptedFd());
     Fds.close(second.acceptedFd());
@@ -158,14 +185,20 @@ class LiveConnectionHandoffTest {
     old.progress = new DrainProgress(0, 0);
     old.finishDrain(0, Duration.ofMillis(5));
     assertThat(next.events().migrationsEnded.poll(5, TimeUnit.SECONDS)).isEqualTo(2L);
-    await().atMost(Duration.ofSeconds(5)).until(() -> !runDir.resolve("conn.sock").toFile().exists());
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> !runDir.resolve("conn.sock").toFile().exists());
   }
 
   @Test
   void countersTravelWithTheListenersWhenAcceptingStopsAndAtTheEndOfTheDrain() throws Exception {
-    CarriedCounter atHandoff = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 42, "answered");
+    CarriedCounter atHandoff =
+        new CarriedCounter(
+            "baton.requests", Map.of("listener", "web", "code_class", "2xx"), 42, "answered");
     TestSource old = coldStart(List.of(atHandoff));
-    CarriedCounter onceDraining = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 45, "answered");
+    CarriedCounter onceDraining =
+        new CarriedCounter(
+            "baton.requests", Map.of("listener", "web", "code_class", "2xx"), 45, "answered");
     old.countersOnceDraining = List.of(onceDraining);
     Successor next = successor();
 
@@ -174,7 +207,9 @@ class LiveConnectionHandoffTest {
         .as("delivered before serve() returned, with Draining")
         .containsExactly(onceDraining);
 
-    CarriedCounter atEnd = new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 50, "answered");
+    CarriedCounter atEnd =
+        new CarriedCounter(
+            "baton.requests", Map.of("listener", "web", "code_class", "2xx"), 50, "answered");
     old.counters = List.of(atEnd);
     old.drainBegun.get(5, TimeUnit.SECONDS);
     old.finishDrain(0, Duration.ofMillis(5));
@@ -185,15 +220,15 @@ class LiveConnectionHandoffTest {
   @Test
   void carriedStateArrivesWithTheListenersAsTheApplicationTypedIt() throws Exception {
     // Any message type does: the library never looks inside. Two of them, to check the order.
-    var first = com.google.protobuf.Any.pack(com.google.protobuf.StringValue.of("members of backend at revision 17"));
-    var second = com.google.protobuf.Any.pack(com.google.protobuf.Int64Value.of(17));
+    var first = Any.pack(StringValue.of("members of backend at revision 17"));
+    var second = Any.pack(Int64Value.of(17));
     TestSource old = coldStart(List.of());
     old.carriedState = List.of(first, second);
 
     Successor next = successor();
 
     assertThat(next.takeover().carriedState()).containsExactly(first, second);
-    assertThat(next.takeover().carriedState().get(0).unpack(com.google.protobuf.StringValue.class).getValue())
+    assertThat(next.takeover().carriedState().get(0).unpack(StringValue.class).getValue())
         .isEqualTo("members of backend at revision 17");
   }
 
@@ -208,8 +243,12 @@ class LiveConnectionHandoffTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> !sink.isOpen());
 
     TcpPair kept = connect();
-    var sending = sink.send(new LiveConnection("web", ConnectionKind.HTTP1, new int[] {kept.acceptedFd()}, new byte[0], ""));
-    assertThatThrownBy(() -> sending.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    var sending =
+        sink.send(
+            new LiveConnection(
+                "web", ConnectionKind.HTTP1, new int[] {kept.acceptedFd()}, new byte[0], ""));
+    assertThatThrownBy(() -> sending.get(5, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class);
     assertThat(sink.sent()).isZero();
     assertCarriesBytesBothWays(kept.acceptedFd(), kept.client());
     Fds.close(kept.acceptedFd());
@@ -223,18 +262,27 @@ class LiveConnectionHandoffTest {
     TcpPair a = connect();
     TcpPair b = connect();
 
-    // TCP_PAIR needs two fds: the record refuses to build a wrong one, so the sender cannot send it.
-    assertThatThrownBy(() -> new LiveConnection("web", ConnectionKind.TCP_PAIR, new int[] {a.acceptedFd()}, new byte[0], ""))
+    // TCP_PAIR needs two fds: the record refuses to build a wrong one, so the sender cannot send
+    // it.
+    assertThatThrownBy(
+            () ->
+                new LiveConnection(
+                    "web", ConnectionKind.TCP_PAIR, new int[] {a.acceptedFd()}, new byte[0], ""))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("expected 2 for TCP_PAIR");
 
-    sink.send(new LiveConnection("web", ConnectionKind.HTTP1, new int[] {b.acceptedFd()}, new byte[0], "")).get(5, TimeUnit.SECONDS);
+    sink.send(
+            new LiveConnection(
+                "web", ConnectionKind.HTTP1, new int[] {b.acceptedFd()}, new byte[0], ""))
+        .get(5, TimeUnit.SECONDS);
     Fds.close(b.acceptedFd());
     LiveConnection arrived = next.arrived().poll(5, TimeUnit.SECONDS);
     assertThat(arrived).isNotNull();
     assertCarriesBytesBothWays(arrived.fds()[0], b.client());
     Fds.close(a.acceptedFd());
     InputStream in = a.client().getInputStream();
-    assertThat(in.read()).as("the connection that was never sent is closed by its owner").isEqualTo(-1);
+    assertThat(in.read())
+        .as("the connection that was never sent is closed by its owner")
+        .isEqualTo(-1);
   }
 }

@@ -6,6 +6,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /** Events from handoff threads, delivered to the test thread through queues. */
 final class RecordingEvents implements HandoffEvents {
@@ -18,13 +19,19 @@ final class RecordingEvents implements HandoffEvents {
   final BlockingQueue<List<CarriedCounter>> stoppedAcceptingCounters = new LinkedBlockingQueue<>();
   final BlockingQueue<Long> migrationsEnded = new LinkedBlockingQueue<>();
   final BlockingQueue<String> handedOn = new LinkedBlockingQueue<>();
+
   /** The last chain of draining predecessors reported. */
   volatile List<PredecessorDrain> chain = List.of();
-  /** Runs on the handoff thread when the predecessor's final counters arrive, before anything else happens. */
-  volatile java.util.function.Consumer<List<CarriedCounter>> whenPredecessorDrained = c -> {};
+
+  /**
+   * Runs on the handoff thread when the predecessor's final counters arrive, before anything else
+   * happens.
+   */
+  volatile Consumer<List<CarriedCounter>> whenPredecessorDrained = c -> {};
 
   @Override
-  public void predecessorDrained(List<CarriedCounter> counters, long connectionsMigrated, Duration drainTook) {
+  public void predecessorDrained(
+      List<CarriedCounter> counters, long connectionsMigrated, Duration drainTook) {
     whenPredecessorDrained.accept(counters);
     finalCounters.add(counters);
   }

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * Real listening TCP sockets on 127.0.0.1:0, made with Netty's native transport (the sidecar's),
  * and the proof that a received fd accepts real connections.
  */
+// Two Socket types meet here: Netty's fd-level unix.Socket (imported) and java.net.Socket.
+@SuppressWarnings("InlineQualifiedName")
 final class TcpListeners implements AutoCloseable {
   private final EventLoopGroup group;
 
@@ -42,20 +44,27 @@ final class TcpListeners implements AutoCloseable {
    */
   void assertAcceptsConnections(int fd, int port) throws Exception {
     EpollServerSocketChannel server = new EpollServerSocketChannel(fd);
-    assertThat(server.localAddress().getPort()).as("the received fd is the listener bound on %s", port).isEqualTo(port);
+    assertThat(server.localAddress().getPort())
+        .as("the received fd is the listener bound on %s", port)
+        .isEqualTo(port);
     CompletableFuture<InetSocketAddress> accepted = new CompletableFuture<>();
-    server.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-      @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        Channel child = (Channel) msg;
-        accepted.complete((InetSocketAddress) child.remoteAddress());
-        child.unsafe().closeForcibly();
-      }
-    });
+    server
+        .pipeline()
+        .addLast(
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                Channel child = (Channel) msg;
+                accepted.complete((InetSocketAddress) child.remoteAddress());
+                child.unsafe().closeForcibly();
+              }
+            });
     group.register(server).sync();
     try (java.net.Socket client = new java.net.Socket("127.0.0.1", port)) {
       InetSocketAddress peer = accepted.get(5, TimeUnit.SECONDS);
-      assertThat(peer.getPort()).as("the accepted connection is our client's").isEqualTo(client.getLocalPort());
+      assertThat(peer.getPort())
+          .as("the accepted connection is our client's")
+          .isEqualTo(client.getLocalPort());
     } finally {
       server.close().sync();
     }

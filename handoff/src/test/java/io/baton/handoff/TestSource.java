@@ -1,26 +1,32 @@
 package io.baton.handoff;
 
+import com.google.protobuf.Any;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 
 /** The application's side of the outgoing process, recording what the library asked of it. */
 final class TestSource implements HandoffSource {
   final long generation;
   final List<PassableListener> listeners;
   final CompletableFuture<Void> drainBegun = new CompletableFuture<>();
-  final CompletableFuture<java.util.Set<String>> adopted = new CompletableFuture<>();
+  final CompletableFuture<Set<String>> adopted = new CompletableFuture<>();
   final CompletableFuture<DrainOutcome> drainDone = new CompletableFuture<>();
   final BlockingQueue<String> rollBacks = new LinkedBlockingQueue<>();
   final CompletableFuture<ConnectionSink> sink = new CompletableFuture<>();
   volatile DrainProgress progress = new DrainProgress(0, 0);
   volatile List<CarriedCounter> counters = List.of();
-  volatile List<com.google.protobuf.Any> carriedState = List.of();
-  /** Replaces {@link #counters} when the drain begins, as counting goes on until accepting stops. */
+  volatile List<Any> carriedState = List.of();
+
+  /**
+   * Replaces {@link #counters} when the drain begins, as counting goes on until accepting stops.
+   */
   volatile List<CarriedCounter> countersOnceDraining;
+
   /** What the drain says its deadline is (unix millis); 0: none. */
   volatile long deadlineUnixMillis;
 
@@ -40,7 +46,7 @@ final class TestSource implements HandoffSource {
   }
 
   @Override
-  public Drain beginDrain(java.util.Set<String> adoptedListeners, ConnectionSink successor) {
+  public Drain beginDrain(Set<String> adoptedListeners, ConnectionSink successor) {
     if (countersOnceDraining != null) {
       counters = countersOnceDraining;
     }
@@ -71,7 +77,7 @@ final class TestSource implements HandoffSource {
   }
 
   @Override
-  public List<com.google.protobuf.Any> carriedState() {
+  public List<Any> carriedState() {
     return carriedState;
   }
 

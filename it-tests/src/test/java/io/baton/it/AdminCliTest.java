@@ -14,6 +14,7 @@ import io.baton.testkit.load.LoadResult;
 import io.baton.testkit.process.BatonProcess;
 import io.baton.testkit.upstream.TestUpstream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +56,9 @@ class AdminCliTest {
 
   private JsonNode statusJson() throws Exception {
     BatonProcess status = fixture.cli("status", "--output", "json");
-    assertThat(status.awaitExit(WAIT)).as("baton status exit code; stderr: %s", status.stderrText()).isZero();
+    assertThat(status.awaitExit(WAIT))
+        .as("baton status exit code; stderr: %s", status.stderrText())
+        .isZero();
     return JSON.readTree(status.stdoutText());
   }
 
@@ -68,18 +71,26 @@ class AdminCliTest {
     assertThat(before.get("listeners").get(0).get("bound_address").asText())
         .isEqualTo("127.0.0.1:" + serving.listener("web").getPort());
 
-    LoadClient load = LoadClient.builder(serving.listener("web").getHostString(), serving.listener("web").getPort())
-        .workers(8).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3)).build();
+    LoadClient load =
+        LoadClient.builder(
+                serving.listener("web").getHostString(), serving.listener("web").getPort())
+            .workers(8)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(3))
+            .build();
     load.start();
     ServingLine second;
     BatonProcess watch;
     try {
       await().atMost(WAIT).until(() -> load.result().ok() > 100);
       watch = fixture.cli("watch");
-      first.awaitLogLine("admin.sock: a watcher follows this process", WAIT); // before anything happens to watch
+      first.awaitLogLine(
+          "admin.sock: a watcher follows this process", WAIT); // before anything happens to watch
 
       BatonProcess upgrade = fixture.cli("upgrade");
-      assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade; stderr: %s", upgrade.stderrText()).isZero();
+      assertThat(upgrade.awaitExit(WAIT))
+          .as("baton upgrade; stderr: %s", upgrade.stderrText())
+          .isZero();
       second = first.awaitServingOfGeneration(2, WAIT);
       assertThat(upgrade.stdoutText()).contains("started pid " + second.pid());
       assertThat(first.awaitExit(WAIT)).isZero();
@@ -92,10 +103,17 @@ class AdminCliTest {
     LoadResult result = load.awaitResult(WAIT);
     assertThat(result.failed()).as("failed requests across a `baton upgrade`: %s", result).isZero();
 
-    List<String> phases = watch.stdoutText().lines().map(l -> l.split(" ")[3].replace(":", "")).toList();
-    assertThat(phases).as("what `baton watch` printed, in order:\n%s", watch.stdoutText())
-        .containsSubsequence("outgoing_welcome", "outgoing_listeners_sent", "outgoing_ready_received", "draining",
-            "handoff_success", "stopped")
+    List<String> phases =
+        watch.stdoutText().lines().map(l -> l.split(" ")[3].replace(":", "")).toList();
+    assertThat(phases)
+        .as("what `baton watch` printed, in order:\n%s", watch.stdoutText())
+        .containsSubsequence(
+            "outgoing_welcome",
+            "outgoing_listeners_sent",
+            "outgoing_ready_received",
+            "draining",
+            "handoff_success",
+            "stopped")
         .contains("drain_finished");
 
     JsonNode after = statusJson();
@@ -113,7 +131,7 @@ class AdminCliTest {
   @Test
   void upgradeWithAnInvalidNewConfigIsRefusedAndNothingChanges() throws Exception {
     Path invalid = fixture.dir().resolve("invalid.yaml");
-    java.nio.file.Files.writeString(invalid, "listeners: [\n", StandardCharsets.UTF_8);
+    Files.writeString(invalid, "listeners: [\n", StandardCharsets.UTF_8);
 
     BatonProcess upgrade = fixture.cli("upgrade", "--config", invalid.toString());
 
@@ -126,8 +144,15 @@ class AdminCliTest {
   @Test
   void theBinBatonLauncherRunsTheJarAsACommand() throws Exception {
     Path launcher = BatonFixture.JAR.getParent().resolve("../../bin/baton").normalize();
-    ProcessBuilder builder = new ProcessBuilder(launcher.toString(), "status", "--output", "json", "--run-dir",
-        fixture.runDir().toString()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                launcher.toString(),
+                "status",
+                "--output",
+                "json",
+                "--run-dir",
+                fixture.runDir().toString())
+            .redirectErrorStream(true);
     builder.environment().put("BATON_JAR", BatonFixture.JAR.toString());
     Process status = builder.start();
     assertThat(status.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -141,10 +166,24 @@ class AdminCliTest {
   void aCallerOfAnotherUidIsRefused() throws Exception {
     // As uid nobody, let through the 0700 run directory by CAP_DAC_OVERRIDE alone, so that only the
     // SO_PEERCRED check on admin.sock can stop it.
-    List<String> command = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-        "--inh-caps=+dac_override", "--ambient-caps=+dac_override", "--"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=+dac_override",
+                "--ambient-caps=+dac_override",
+                "--"));
     command.addAll(BatonProcess.javaCommand());
-    command.addAll(List.of("-jar", BatonFixture.JAR.toString(), "status", "--run-dir", fixture.runDir().toString()));
+    command.addAll(
+        List.of(
+            "-jar",
+            BatonFixture.JAR.toString(),
+            "status",
+            "--run-dir",
+            fixture.runDir().toString()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().putAll(Map.of("JAVA_TOOL_OPTIONS", ""));
     Process status = builder.start();
@@ -153,6 +192,8 @@ class AdminCliTest {
 
     assertThat(status.exitValue()).as("exit code; output: %s", output).isEqualTo(3);
     first.awaitLogLine("admin.sock: refused a caller: peer uid 65534", WAIT);
-    assertThat(statusJson().get("phase").asText()).as("the refusal changed nothing").isEqualTo("SERVING");
+    assertThat(statusJson().get("phase").asText())
+        .as("the refusal changed nothing")
+        .isEqualTo("SERVING");
   }
 }

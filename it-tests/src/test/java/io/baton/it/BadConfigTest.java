@@ -29,7 +29,11 @@ class BadConfigTest {
   }
 
   private Path validConfig() {
-    return fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:9").write();
+    return fixture
+        .config()
+        .httpListener("web", "127.0.0.1:0", "backend")
+        .cluster("backend", "127.0.0.1:9")
+        .write();
   }
 
   private BatonProcess runAndExit(Path config, int expectedCode) {
@@ -41,9 +45,11 @@ class BadConfigTest {
   @Test
   void unknownKeyNamesTheKey() throws Exception {
     Path config = validConfig();
-    Files.writeString(config, Files.readString(config).replace("drain:\n", "drain:\n  grace: 5s\n"));
+    Files.writeString(
+        config, Files.readString(config).replace("drain:\n", "drain:\n  grace: 5s\n"));
     BatonProcess p = runAndExit(config, 2);
-    assertThat(p.stderrText()).contains("drain.grace: unknown key (expected one of: http2GoawayDelay, migrate, timeout)");
+    assertThat(p.stderrText())
+        .contains("drain.grace: unknown key (expected one of: http2GoawayDelay, migrate, timeout)");
   }
 
   @Test
@@ -73,10 +79,17 @@ class BadConfigTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress("127.0.0.1", 0));
       String address = "127.0.0.1:" + taken.getLocalPort();
-      Path config = fixture.config().httpListener("web", address, "backend").cluster("backend", "127.0.0.1:9").write();
+      Path config =
+          fixture
+              .config()
+              .httpListener("web", address, "backend")
+              .cluster("backend", "127.0.0.1:9")
+              .write();
       BatonProcess p = runAndExit(config, 1);
       assertThat(p.stderrText()).contains("listener web: cannot bind " + address);
-      assertThat(fixture.reconfigSock()).as("a generation that could not start serves no reconfig.sock").doesNotExist();
+      assertThat(fixture.reconfigSock())
+          .as("a generation that could not start serves no reconfig.sock")
+          .doesNotExist();
     }
   }
 
@@ -96,6 +109,8 @@ class BadConfigTest {
     Files.createDirectories(fixture.runDir());
     Files.setPosixFilePermissions(fixture.runDir(), PosixFilePermissions.fromString("rwxrwxrwx"));
     BatonProcess p = runAndExit(validConfig(), 1);
-    assertThat(p.stderrText()).contains(fixture.runDir().toString()).containsIgnoringCase("writable");
+    assertThat(p.stderrText())
+        .contains(fixture.runDir().toString())
+        .containsIgnoringCase("writable");
   }
 }

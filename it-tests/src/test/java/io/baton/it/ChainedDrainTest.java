@@ -56,21 +56,27 @@ class ChainedDrainTest {
   }
 
   @Test
-  void aRequestHeldOnGenerationOneOutlivesThreeHandoffsUnderLoadAndTheCountersAddUp() throws Exception {
+  void aRequestHeldOnGenerationOneOutlivesThreeHandoffsUnderLoadAndTheCountersAddUp()
+      throws Exception {
     Path config = upstreamAndConfig();
     List<BatonProcess> generations = new ArrayList<>();
     generations.add(fixture.start(config));
     ServingLine first = generations.get(0).awaitServing(WAIT);
     InetSocketAddress web = first.listener("web");
-    InetSocketAddress admin = first.admin(); // handed over with the rest: the same address throughout
+    InetSocketAddress admin =
+        first.admin(); // handed over with the rest: the same address throughout
 
     RawHttp slow = new RawHttp(web);
     try {
       slow.send("GET /hold/long-on-generation-1 HTTP/1.1\r\nHost: t\r\n\r\n");
       await().atMost(WAIT).until(() -> upstream.heldRequests() == 1);
 
-      LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-          .workers(WORKERS).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3)).build();
+      LoadClient load =
+          LoadClient.builder(web.getHostString(), web.getPort())
+              .workers(WORKERS)
+              .mode(LoadClient.Mode.KEEP_ALIVE)
+              .maxDuration(Duration.ofMinutes(3))
+              .build();
       List<Double> requestsTotal = new ArrayList<>();
       load.start();
       LoadResult result;
@@ -80,7 +86,9 @@ class ChainedDrainTest {
           requestsTotal.add(requestsAnswered(admin));
           BatonProcess next = fixture.start(config);
           assertThat(next.awaitServing(WAIT).generation())
-              .as("generation %d takes over while generation 1 still holds the slow request", generation)
+              .as(
+                  "generation %d takes over while generation 1 still holds the slow request",
+                  generation)
               .isEqualTo(generation);
           generations.get(generation - 2).awaitLogLine("phase SERVING -> DRAINING", WAIT);
           generations.add(next);
@@ -88,13 +96,18 @@ class ChainedDrainTest {
           await().atMost(WAIT).until(() -> load.result().ok() > before + WORKERS);
         }
         BatonProcess fourth = generations.get(3);
-        assertThat(generations).as("every generation lives: 1 holds the request, 2 and 3 wait for it")
+        assertThat(generations)
+            .as("every generation lives: 1 holds the request, 2 and 3 wait for it")
             .allMatch(BatonProcess::isAlive);
-        await().atMost(WAIT).untilAsserted(() -> {
-          assertThat(Admin.sample(admin, "baton_predecessors_draining")).isEqualTo(3.0);
-          assertThat(Admin.sample(admin, "baton_parent_requests_active")).as("the held request, on generation 1")
-              .isGreaterThanOrEqualTo(1.0);
-        });
+        await()
+            .atMost(WAIT)
+            .untilAsserted(
+                () -> {
+                  assertThat(Admin.sample(admin, "baton_predecessors_draining")).isEqualTo(3.0);
+                  assertThat(Admin.sample(admin, "baton_parent_requests_active"))
+                      .as("the held request, on generation 1")
+                      .isGreaterThanOrEqualTo(1.0);
+                });
         BatonProcess status = fixture.cli("status");
         assertThat(status.awaitExit(WAIT)).isZero();
         assertThat(status.stdoutText())
@@ -102,17 +115,24 @@ class ChainedDrainTest {
             .contains("predecessors draining: 3")
             .contains("generation 1 (pid " + generations.get(0).pid() + ") draining")
             .contains("generation 3 (pid " + generations.get(2).pid() + ") draining");
-        assertThat(generations.get(0).stderrText()).contains("SUCCESSOR_TOOK_OVER").doesNotContain("rolling back");
+        assertThat(generations.get(0).stderrText())
+            .contains("SUCCESSOR_TOOK_OVER")
+            .doesNotContain("rolling back");
 
         upstream.releaseHeld();
         RawHttp.Response held = slow.read();
         assertThat(held.status()).isEqualTo(200);
         assertThat(held.bodyText()).isEqualTo("held long-on-generation-1\n");
-        assertThat(held.header("x-baton-generation")).as("answered by the generation that read it").isEqualTo("1");
-        slow.close(); // its last connection: generation 1's drain ends (closed again in finally: harmless)
+        assertThat(held.header("x-baton-generation"))
+            .as("answered by the generation that read it")
+            .isEqualTo("1");
+        slow.close(); // its last connection: generation 1's drain ends (closed again in finally:
+        // harmless)
 
         for (int g = 0; g < 3; g++) {
-          assertThat(generations.get(g).awaitExit(WAIT)).as("exit code of generation %d", g + 1).isZero();
+          assertThat(generations.get(g).awaitExit(WAIT))
+              .as("exit code of generation %d", g + 1)
+              .isZero();
         }
         assertThat(fourth.isAlive()).isTrue();
         assertThat(Admin.readyStatus(admin)).isEqualTo(200);
@@ -124,12 +144,16 @@ class ChainedDrainTest {
       }
       result = load.awaitResult(WAIT);
 
-      assertThat(result.failed()).as("failed requests across the chained handoffs: %s", result).isZero();
+      assertThat(result.failed())
+          .as("failed requests across the chained handoffs: %s", result)
+          .isZero();
       assertThat(result.ok()).isEqualTo(load.idsSent().size());
       Map<String, Integer> arrived = upstream.idCounts();
       Set<String> expected = new HashSet<>(load.idsSent());
       expected.add("long-on-generation-1");
-      assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else").isEqualTo(expected);
+      assertThat(arrived.keySet())
+          .as("every id sent arrived at the upstream, and nothing else")
+          .isEqualTo(expected);
       assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
       assertThat(result.perGeneration().keySet()).contains("1", "4");
 
@@ -138,12 +162,18 @@ class ChainedDrainTest {
       // a moment after the client may have read it: wait for the count to catch up, then compare.
       double answered = arrived.size();
       await().atMost(WAIT).until(() -> requestsAnswered(admin) >= answered);
-      assertThat(requestsAnswered(admin)).as("baton_requests_total on generation 4 = every request of all four, once")
+      assertThat(requestsAnswered(admin))
+          .as("baton_requests_total on generation 4 = every request of all four, once")
           .isEqualTo(answered);
       requestsTotal.add(requestsAnswered(admin));
-      assertThat(requestsTotal).as("baton_requests_total, scraped before and after each handoff: never a reset").isSorted();
-      System.out.println("chained drains: 3 handoffs during one held request; " + result
-          + "; baton_requests_total scraped: " + requestsTotal);
+      assertThat(requestsTotal)
+          .as("baton_requests_total, scraped before and after each handoff: never a reset")
+          .isSorted();
+      System.out.println(
+          "chained drains: 3 handoffs during one held request; "
+              + result
+              + "; baton_requests_total scraped: "
+              + requestsTotal);
     } finally {
       slow.close();
     }
@@ -151,12 +181,13 @@ class ChainedDrainTest {
 
   /**
    * SIGTERM to the active generation while its predecessor drains stops the service: the
-   * predecessor is told HandedOn(STOPPING) and, when the active one has exited, drains on instead of
-   * rolling back (before chained drains it resumed accepting). Without {@code handoff.stopping} in
-   * {@code SidecarServer.drainAndStop}, generation 1 logs "rolling back" and serves again.
+   * predecessor is told HandedOn(STOPPING) and, when the active one has exited, drains on instead
+   * of rolling back (before chained drains it resumed accepting). Without {@code handoff.stopping}
+   * in {@code SidecarServer.drainAndStop}, generation 1 logs "rolling back" and serves again.
    */
   @Test
-  void sigtermToTheActiveGenerationWhileItsPredecessorDrainsStopsBothWithoutARollback() throws Exception {
+  void sigtermToTheActiveGenerationWhileItsPredecessorDrainsStopsBothWithoutARollback()
+      throws Exception {
     Path config = upstreamAndConfig();
     BatonProcess first = fixture.start(config);
     InetSocketAddress web = first.awaitServing(WAIT).listener("web");
@@ -179,7 +210,9 @@ class ChainedDrainTest {
       assertThat(held.header("x-baton-generation")).isEqualTo("1");
     }
     assertThat(first.awaitExit(WAIT)).isZero();
-    assertThat(first.stderrText()).doesNotContain("rolling back").doesNotContain("phase DRAINING -> SERVING");
+    assertThat(first.stderrText())
+        .doesNotContain("rolling back")
+        .doesNotContain("phase DRAINING -> SERVING");
     assertThat(upstream.idCounts()).containsExactly(Map.entry("slow-across-sigterm", 1));
     // Nobody serves the run directory any more: the next start is a cold start.
     assertThat(fixture.start(config).awaitServing(WAIT).generation()).isEqualTo(1);
@@ -187,20 +220,26 @@ class ChainedDrainTest {
 
   /** The sum of {@code baton_requests_total} over its series, as a Prometheus reader sees it. */
   private static double requestsAnswered(InetSocketAddress admin) throws IOException {
-    return Admin.metrics(admin).lines()
+    return Admin.metrics(admin)
+        .lines()
         .filter(l -> l.startsWith("baton_requests_total{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();
   }
 
-  /** A test upstream and a config whose drain and request timeout outlast a request held across handoffs. */
+  /**
+   * A test upstream and a config whose drain and request timeout outlast a request held across
+   * handoffs.
+   */
   private Path upstreamAndConfig() {
     upstream = TestUpstream.start(0);
-    return fixture.config()
+    return fixture
+        .config()
         .servingHeader(true)
         .drainTimeout("120s")
         .httpListener("web", "127.0.0.1:0", "backend")
-        // The held request lasts as long as the test needs: longer than the default request timeout on a slow machine.
+        // The held request lasts as long as the test needs: longer than the default request timeout
+        // on a slow machine.
         .clusterWithRequestTimeout("backend", "120s", "127.0.0.1:" + upstream.port())
         .write();
   }

@@ -34,12 +34,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The alert rules and the dashboard in deploy/ against a live /metrics: a query on a metric
- * Baton does not export is an alert that never fires and a panel that stays empty, with no error
- * anywhere. One Baton has served requests and handed off once, so the handoff metrics exist; one
- * of its clusters takes its members from a real etcd, so the discovery metrics exist too. Each
- * generation also served h2c streams and HTTP/2 over a TLS listener, so the protocol and TLS
- * series are live ones, not only the zeros every HTTP (TLS) listener registers when created.
+ * The alert rules and the dashboard in deploy/ against a live /metrics: a query on a metric Baton
+ * does not export is an alert that never fires and a panel that stays empty, with no error
+ * anywhere. One Baton has served requests and handed off once, so the handoff metrics exist; one of
+ * its clusters takes its members from a real etcd, so the discovery metrics exist too. Each
+ * generation also served h2c streams and HTTP/2 over a TLS listener, so the protocol and TLS series
+ * are live ones, not only the zeros every HTTP (TLS) listener registers when created.
  */
 @Timeout(180)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -47,8 +47,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DeployMetricsTest {
 
   private static final Pattern METRIC = Pattern.compile("\\bbaton_[a-z0-9_]+");
+
   /** A sample line's metric name: the exposition's first token, up to labels or the value. */
-  private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", Pattern.MULTILINE);
+  private static final Pattern SAMPLE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", Pattern.MULTILINE);
+
   private static final Pattern FAMILY = Pattern.compile("^# TYPE (\\S+) ", Pattern.MULTILINE);
   private static final int H2_STREAMS = 4;
 
@@ -64,11 +67,24 @@ class DeployMetricsTest {
     etcd = EtcdProcess.start();
     etcd.put("/baton/clusters/catalog/127.0.0.1:" + upstream.port(), "");
     certificate = TestCertificates.selfSigned(fixture.dir(), "secure", "secure.localhost");
-    Path config = fixture.webProxyConfig(upstream.port())
-        .httpListener("api", "127.0.0.1:0", "catalog")
-        .httpsListener("secure", "127.0.0.1:0", "backend", certificate.certificate(), certificate.privateKey())
-        .discoveredCluster("catalog", etcd.endpoint().toString(), "/baton/clusters/catalog/", null, false, "5s")
-        .write();
+    Path config =
+        fixture
+            .webProxyConfig(upstream.port())
+            .httpListener("api", "127.0.0.1:0", "catalog")
+            .httpsListener(
+                "secure",
+                "127.0.0.1:0",
+                "backend",
+                certificate.certificate(),
+                certificate.privateKey())
+            .discoveredCluster(
+                "catalog",
+                etcd.endpoint().toString(),
+                "/baton/clusters/catalog/",
+                null,
+                false,
+                "5s")
+            .write();
     Generations generations = new Generations(fixture, config);
     ServingLine first = generations.start();
     serve(first);
@@ -91,21 +107,41 @@ class DeployMetricsTest {
   @Test
   void everyMetricTheAlertRulesAndTheDashboardQueryIsExported() throws IOException {
     Set<String> queried = new TreeSet<>();
-    for (JsonNode group : StrictManifests.documents(Files.readString(DeployManifestsTest.RULES)).get(0).path("groups")) {
+    for (JsonNode group :
+        StrictManifests.documents(Files.readString(DeployManifestsTest.RULES))
+            .get(0)
+            .path("groups")) {
       group.path("rules").forEach(rule -> queried.addAll(metricNames(rule.path("expr").asText())));
     }
     int fromRules = queried.size();
-    JsonNode dashboard = new ObjectMapper().readTree(DeployManifestsTest.DEPLOY.resolve("grafana/baton-dashboard.json").toFile());
+    JsonNode dashboard =
+        new ObjectMapper()
+            .readTree(DeployManifestsTest.DEPLOY.resolve("grafana/baton-dashboard.json").toFile());
     // Panel targets, annotation queries and template variables: every field that holds PromQL.
     for (String field : new String[] {"expr", "query", "definition"}) {
-      dashboard.findValues(field).forEach(v -> queried.addAll(metricNames(v.isTextual() ? v.asText() : v.path("query").asText())));
+      dashboard
+          .findValues(field)
+          .forEach(
+              v ->
+                  queried.addAll(
+                      metricNames(v.isTextual() ? v.asText() : v.path("query").asText())));
     }
     assertThat(fromRules).as("metrics the rules query").isPositive();
-    assertThat(queried.size()).as("the dashboard queries more than the rules").isGreaterThan(fromRules);
-    assertThat(queried).as("the dashboard's panels on protocols, HTTP/2 drains, TLS and chained drains").contains(
-        "baton_requests_total", "baton_requests_active", "baton_http2_goaway_sent_total", "baton_http2_streams_refused_total",
-        "baton_http2_drain_streams_completed_total", "baton_tls_handshakes_total", "baton_tls_resumptions_total",
-        "baton_predecessors_draining", "baton_upstream_errors_total");
+    assertThat(queried.size())
+        .as("the dashboard queries more than the rules")
+        .isGreaterThan(fromRules);
+    assertThat(queried)
+        .as("the dashboard's panels on protocols, HTTP/2 drains, TLS and chained drains")
+        .contains(
+            "baton_requests_total",
+            "baton_requests_active",
+            "baton_http2_goaway_sent_total",
+            "baton_http2_streams_refused_total",
+            "baton_http2_drain_streams_completed_total",
+            "baton_tls_handshakes_total",
+            "baton_tls_resumptions_total",
+            "baton_predecessors_draining",
+            "baton_upstream_errors_total");
 
     Set<String> exported = new TreeSet<>();
     SAMPLE.matcher(metrics).results().forEach(m -> exported.add(m.group(1)));
@@ -114,7 +150,9 @@ class DeployMetricsTest {
     for (String name : queried) {
       String family = name.replaceFirst("_(bucket|sum|count)$", "");
       assertThat(exported.contains(name) || exported.contains(family))
-          .as("%s, queried in deploy/, is exported by a Baton that handed off once; exported: %s", name, exported)
+          .as(
+              "%s, queried in deploy/, is exported by a Baton that handed off once; exported: %s",
+              name, exported)
           .isTrue();
     }
   }
@@ -123,20 +161,28 @@ class DeployMetricsTest {
   @Test
   void theScrapeCountsTheHttp2StreamsAndTlsHandshakesOfBothGenerations() {
     assertThat(sample("baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"h2\"}"))
-        .as("h2c streams on web").isGreaterThanOrEqualTo(2 * H2_STREAMS);
-    assertThat(sample("baton_requests_total{code_class=\"2xx\",listener=\"secure\",protocol=\"h2\"}"))
-        .as("HTTP/2 streams over TLS").isGreaterThanOrEqualTo(2 * H2_STREAMS);
-    assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"ok\"}")).isGreaterThanOrEqualTo(2);
-    assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"failed\"}")).isZero();
+        .as("h2c streams on web")
+        .isGreaterThanOrEqualTo(2 * H2_STREAMS);
+    assertThat(
+            sample("baton_requests_total{code_class=\"2xx\",listener=\"secure\",protocol=\"h2\"}"))
+        .as("HTTP/2 streams over TLS")
+        .isGreaterThanOrEqualTo(2 * H2_STREAMS);
+    assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"ok\"}"))
+        .isGreaterThanOrEqualTo(2);
+    assertThat(sample("baton_tls_handshakes_total{listener=\"secure\",result=\"failed\"}"))
+        .isZero();
     assertThat(sample("baton_requests_active{listener=\"web\",protocol=\"h2\"}")).isNotNegative();
     // Fails without ListenerAssembly's exportHttp2() call: api served no HTTP/2 stream.
     assertThat(sample("baton_http2_streams_refused_total{listener=\"api\"}"))
-        .as("a listener no HTTP/2 client used exports its h2 series at 0").isZero();
+        .as("a listener no HTTP/2 client used exports its h2 series at 0")
+        .isZero();
   }
 
   @Test
   void promtoolCheckMetricsReportsNothingOnBatonsMetrics() {
-    ExternalTool.Result lint = ExternalTool.run(fixture.dir(), metrics, Duration.ofSeconds(60), "promtool", "check", "metrics");
+    ExternalTool.Result lint =
+        ExternalTool.run(
+            fixture.dir(), metrics, Duration.ofSeconds(60), "promtool", "check", "metrics");
     assertThat(lint.output()).as("promtool check metrics on /metrics").isEmpty();
     assertThat(lint.exitCode()).isZero();
   }
@@ -152,7 +198,10 @@ class DeployMetricsTest {
 
   /** The value of one sample line of the scrape, {@code series} written as Prometheus prints it. */
   private double sample(String series) {
-    return metrics.lines().filter(l -> l.startsWith(series + " ")).findFirst()
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(series + " "))
+        .findFirst()
         .map(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
         .orElseThrow(() -> new AssertionError(series + ": not in the scrape:\n" + metrics));
   }
@@ -161,14 +210,26 @@ class DeployMetricsTest {
   private void serve(ServingLine generation) throws IOException, InterruptedException {
     get(generation.listener("web"));
     get(generation.listener("api"));
-    h2(H2LoadClient.builder(generation.listener("web").getHostString(), generation.listener("web").getPort()));
-    h2(H2LoadClient.builder(generation.listener("secure").getHostString(), generation.listener("secure").getPort())
-        .tls(certificate.certificate(), "localhost"));
+    h2(
+        H2LoadClient.builder(
+            generation.listener("web").getHostString(), generation.listener("web").getPort()));
+    h2(
+        H2LoadClient.builder(
+                generation.listener("secure").getHostString(),
+                generation.listener("secure").getPort())
+            .tls(certificate.certificate(), "localhost"));
   }
 
   private static void h2(H2LoadClient.Builder client) throws InterruptedException {
-    H2LoadResult result = client.connections(1).streams(2).maxRequests(H2_STREAMS).maxDuration(Duration.ofSeconds(30))
-        .build().start().awaitResult(Duration.ofSeconds(40));
+    H2LoadResult result =
+        client
+            .connections(1)
+            .streams(2)
+            .maxRequests(H2_STREAMS)
+            .maxDuration(Duration.ofSeconds(30))
+            .build()
+            .start()
+            .awaitResult(Duration.ofSeconds(40));
     assertThat(result.finished()).as("the streams ended: %s", result).isTrue();
     assertThat(result.failed()).as("failed streams: %s", result).isZero();
     assertThat(result.completed()).as("%s", result).isEqualTo(H2_STREAMS);

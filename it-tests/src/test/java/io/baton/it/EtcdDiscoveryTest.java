@@ -21,9 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,10 +83,12 @@ class EtcdDiscoveryTest {
   }
 
   private Path config(Path dump, boolean strongDependency) {
-    return fixture.config()
+    return fixture
+        .config()
         .servingHeader(true)
         .httpListener("web", "127.0.0.1:0", "backend")
-        .discoveredCluster("backend", etcd.endpoint().toString(), PREFIX, dump, strongDependency, "2s")
+        .discoveredCluster(
+            "backend", etcd.endpoint().toString(), PREFIX, dump, strongDependency, "2s")
         .write();
   }
 
@@ -95,13 +99,19 @@ class EtcdDiscoveryTest {
   }
 
   private static List<String> memberAddresses(JsonNode cluster) {
-    return StreamSupport.stream(cluster.get("members").spliterator(), false).map(m -> m.get("address").asText()).toList();
+    return StreamSupport.stream(cluster.get("members").spliterator(), false)
+        .map(m -> m.get("address").asText())
+        .toList();
   }
 
   private LoadClient startLoad(ServingLine serving, int workers) {
     InetSocketAddress web = serving.listener("web");
-    load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(workers).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3)).build();
+    load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(workers)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(3))
+            .build();
     load.start();
     return load;
   }
@@ -111,9 +121,10 @@ class EtcdDiscoveryTest {
     load.stop();
     LoadResult result = load.awaitResult(Duration.ofSeconds(60));
     assertThat(result.failed()).as("failed requests: %s", result).isZero();
-    Map<String, Integer> arrived = new java.util.HashMap<>();
+    Map<String, Integer> arrived = new HashMap<>();
     upstreams.forEach(u -> u.idCounts().forEach((id, n) -> arrived.merge(id, n, Integer::sum)));
-    assertThat(arrived.keySet()).as("every id sent arrived at one of the upstreams, and nothing else")
+    assertThat(arrived.keySet())
+        .as("every id sent arrived at one of the upstreams, and nothing else")
         .isEqualTo(new HashSet<>(load.idsSent()));
     assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
     return result;
@@ -138,20 +149,27 @@ class EtcdDiscoveryTest {
     long putAt = System.nanoTime();
     etcd.put(PREFIX + member(b), "{\"weight\":1}");
     await().atMost(WAIT).until(() -> requestsAt(b) > 0);
-    System.out.printf("a member added in etcd got its first request after %d ms%n", (System.nanoTime() - putAt) / 1_000_000);
+    System.out.printf(
+        "a member added in etcd got its first request after %d ms%n",
+        (System.nanoTime() - putAt) / 1_000_000);
 
     etcd.delete(PREFIX + member(a));
-    await().atMost(WAIT).until(() -> memberAddresses(clusters(serving.admin())).equals(List.of(member(b))));
+    await()
+        .atMost(WAIT)
+        .until(() -> memberAddresses(clusters(serving.admin())).equals(List.of(member(b))));
     // Requests chosen before the removal arrive at a promptly; after these, none can be on the way.
     awaitMoreRequests(200);
     long atRemoved = requestsAt(a);
     awaitMoreRequests(1000);
-    assertThat(requestsAt(a)).as("requests reaching the removed member after it was gone").isEqualTo(atRemoved);
+    assertThat(requestsAt(a))
+        .as("requests reaching the removed member after it was gone")
+        .isEqualTo(atRemoved);
 
     LoadResult result = stopLoadAndCheckNothingLost();
     assertThat(requestsAt(a) + requestsAt(b)).isEqualTo(result.ok());
     assertThat(Admin.sample(serving.admin(), "baton_discovery_updates_total{cluster=\"backend\"}"))
-        .as("the read of the prefix, then two watch batches").isEqualTo(3.0);
+        .as("the read of the prefix, then two watch batches")
+        .isEqualTo(3.0);
   }
 
   @Test
@@ -163,8 +181,13 @@ class EtcdDiscoveryTest {
     Generations generations = new Generations(fixture, config(null, false));
     ServingLine serving = generations.start();
     InetSocketAddress web = serving.listener("web");
-    load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(4).mode(LoadClient.Mode.KEEP_ALIVE).maxRequests(400).maxDuration(Duration.ofMinutes(1)).build();
+    load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(4)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxRequests(400)
+            .maxDuration(Duration.ofMinutes(1))
+            .build();
     load.start();
     await().atMost(WAIT).until(load::isFinished);
     stopLoadAndCheckNothingLost();
@@ -185,8 +208,11 @@ class EtcdDiscoveryTest {
     BatonProcess baton = generations.active();
     baton.awaitLogLine("etcd unavailable", WAIT);
     awaitMoreRequests(200);
-    assertThat(memberAddresses(clusters(serving.admin()))).as("members kept while etcd is away").containsExactly(member(a));
-    assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean()).isFalse();
+    assertThat(memberAddresses(clusters(serving.admin())))
+        .as("members kept while etcd is away")
+        .containsExactly(member(a));
+    assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean())
+        .isFalse();
 
     // Written while Baton cannot see etcd (it runs on another port meanwhile): Baton must learn it
     // from its resumed watch, which replays what changed after its last revision.
@@ -199,10 +225,16 @@ class EtcdDiscoveryTest {
     etcd.restart(batonsPort);
     await().atMost(WAIT).until(() -> requestsAt(b) > 0);
     assertThat(baton.stderrText().split("read of " + PREFIX, -1).length - 1)
-        .as("the prefix was read once, at the start: the change came from the resumed watch").isEqualTo(1);
-    assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean()).isTrue();
-    assertThat(Admin.sample(serving.admin(), "baton_discovery_errors_total{cluster=\"backend\",reason=\"unavailable\"}"))
-        .as("one outage, reported once").isEqualTo(1.0);
+        .as("the prefix was read once, at the start: the change came from the resumed watch")
+        .isEqualTo(1);
+    assertThat(clusters(serving.admin()).get("discovery").get("etcd").get("connected").asBoolean())
+        .isTrue();
+    assertThat(
+            Admin.sample(
+                serving.admin(),
+                "baton_discovery_errors_total{cluster=\"backend\",reason=\"unavailable\"}"))
+        .as("one outage, reported once")
+        .isEqualTo(1.0);
     stopLoadAndCheckNothingLost();
   }
 
@@ -230,7 +262,9 @@ class EtcdDiscoveryTest {
     awaitMoreRequests(100);
 
     etcd.restart();
-    await().atMost(WAIT).until(() -> clusters(serving.admin()).get("source").asText().equals("etcd"));
+    await()
+        .atMost(WAIT)
+        .until(() -> clusters(serving.admin()).get("source").asText().equals("etcd"));
     stopLoadAndCheckNothingLost();
   }
 
@@ -261,19 +295,26 @@ class EtcdDiscoveryTest {
 
       JsonNode cluster = clusters(serving.admin());
       long carried = cluster.get("discovery").get("revision").asLong();
-      assertThat(carried).as("generation %d starts at its predecessor's revision or later", i + 1).isGreaterThanOrEqualTo(revision);
+      assertThat(carried)
+          .as("generation %d starts at its predecessor's revision or later", i + 1)
+          .isGreaterThanOrEqualTo(revision);
       assertThat(generations.active().logContains("member(s) from the predecessor")).isTrue();
       ServingLine now = serving;
-      await().atMost(WAIT).until(() -> memberAddresses(clusters(now.admin())).equals(List.of(member(joining))));
+      await()
+          .atMost(WAIT)
+          .until(() -> memberAddresses(clusters(now.admin())).equals(List.of(member(joining))));
       awaitMoreRequests(200);
     }
     LoadResult result = stopLoadAndCheckNothingLost();
     assertThat(result.servedBy(4)).as("served by the last generation").isPositive();
     long last = requestsAt(pool.get(3));
-    assertThat(last).as("the member every generation learned last serves the end of the load").isPositive();
+    assertThat(last)
+        .as("the member every generation learned last serves the end of the load")
+        .isPositive();
   }
 
-  private static long clusterRevisionOnceItHas(InetSocketAddress admin, String address) throws Exception {
+  private static long clusterRevisionOnceItHas(InetSocketAddress admin, String address)
+      throws Exception {
     await().atMost(WAIT).until(() -> memberAddresses(clusters(admin)).contains(address));
     return clusters(admin).get("discovery").get("revision").asLong();
   }
@@ -290,24 +331,41 @@ class EtcdDiscoveryTest {
     awaitMoreRequests(200);
     etcd.put(PREFIX + "127.0.0.1:10", "{\"down\":\"maybe\"}");
 
-    await().atMost(WAIT).until(() -> clusters(serving.admin()).get("discovery").get("rejected").size() == 3);
+    await()
+        .atMost(WAIT)
+        .until(() -> clusters(serving.admin()).get("discovery").get("rejected").size() == 3);
     JsonNode cluster = clusters(serving.admin());
     assertThat(memberAddresses(cluster)).containsExactly(member(a));
-    Map<String, String> rejected = new java.util.TreeMap<>();
-    cluster.get("discovery").get("rejected").forEach(r -> rejected.put(r.get("key").asText(), r.get("reason").asText()));
-    assertThat(rejected).containsOnlyKeys(PREFIX + "not-an-address", PREFIX + "127.0.0.1:9", PREFIX + "127.0.0.1:10");
+    Map<String, String> rejected = new TreeMap<>();
+    cluster
+        .get("discovery")
+        .get("rejected")
+        .forEach(r -> rejected.put(r.get("key").asText(), r.get("reason").asText()));
+    assertThat(rejected)
+        .containsOnlyKeys(
+            PREFIX + "not-an-address", PREFIX + "127.0.0.1:9", PREFIX + "127.0.0.1:10");
     assertThat(rejected.get(PREFIX + "127.0.0.1:9")).startsWith("value is not valid JSON (");
-    assertThat(rejected.get(PREFIX + "127.0.0.1:10")).isEqualTo("down: \"maybe\" (expected true/false or 1/0)");
-    assertThat(Admin.sample(serving.admin(), "baton_discovery_errors_total{cluster=\"backend\",reason=\"bad_member\"}"))
+    assertThat(rejected.get(PREFIX + "127.0.0.1:10"))
+        .isEqualTo("down: \"maybe\" (expected true/false or 1/0)");
+    assertThat(
+            Admin.sample(
+                serving.admin(),
+                "baton_discovery_errors_total{cluster=\"backend\",reason=\"bad_member\"}"))
         .isEqualTo(3.0);
     BatonProcess baton = generations.active();
-    assertThat(baton.logContains("key " + PREFIX + "not-an-address is not a member, skipped")).isTrue();
+    assertThat(baton.logContains("key " + PREFIX + "not-an-address is not a member, skipped"))
+        .isTrue();
 
     ServingLine next = generations.handOff();
     assertThat(clusters(next.admin()).get("discovery").get("rejected").size())
-        .as("the successor knows the rejected keys from its predecessor").isEqualTo(3);
-    assertThat(Admin.sample(next.admin(), "baton_discovery_errors_total{cluster=\"backend\",reason=\"bad_member\"}"))
-        .as("carried over, and not counted again").isEqualTo(3.0);
+        .as("the successor knows the rejected keys from its predecessor")
+        .isEqualTo(3);
+    assertThat(
+            Admin.sample(
+                next.admin(),
+                "baton_discovery_errors_total{cluster=\"backend\",reason=\"bad_member\"}"))
+        .as("carried over, and not counted again")
+        .isEqualTo(3.0);
     awaitMoreRequests(200);
     stopLoadAndCheckNothingLost();
   }

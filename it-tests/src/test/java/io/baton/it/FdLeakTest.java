@@ -30,11 +30,13 @@ class FdLeakTest {
 
   @Test
   void twentyHandoffsLeaveNoFdAndNoControlFileBehind() throws Exception {
-    Path config = fixture.config()
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .tcpListener("raw", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:9")
-        .write();
+    Path config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .tcpListener("raw", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:9")
+            .write();
     BatonProcess current = fixture.start(config);
     current.awaitServing(WAIT);
     Integer fdsAfterFirstHandoff = null;
@@ -50,11 +52,21 @@ class FdLeakTest {
         fdsAfterFirstHandoff = current.openFds();
       }
     }
-    assertThat(current.openFds()).as("open fds of generation 21 vs generation 2").isEqualTo(fdsAfterFirstHandoff);
+    assertThat(current.openFds())
+        .as("open fds of generation 21 vs generation 2")
+        .isEqualTo(fdsAfterFirstHandoff);
     String instance = current.awaitServing(WAIT).instanceId();
-    assertThat(runDirFiles()).as("only the active process's instance lock, control and admin sockets, each with its published name")
-        .containsExactlyInAnyOrder("reconfig.sock", "reconfig.sock." + instance + ".1", "admin.sock",
-            "admin.sock." + instance, "instance." + instance + ".lock", "arrival.lock");
+    assertThat(runDirFiles())
+        .as(
+            "only the active process's instance lock, control and admin sockets, each with its"
+                + " published name")
+        .containsExactlyInAnyOrder(
+            "reconfig.sock",
+            "reconfig.sock." + instance + ".1",
+            "admin.sock",
+            "admin.sock." + instance,
+            "instance." + instance + ".lock",
+            "arrival.lock");
   }
 
   private List<String> runDirFiles() throws IOException {

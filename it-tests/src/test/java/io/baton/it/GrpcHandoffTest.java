@@ -42,14 +42,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Unary calls under load across ten handoffs: all OK, each call id at the upstream once. A
  * server-streaming call and a bidirectional call opened on generation 1 outlive the handoff(s):
  * generation 1 keeps draining them (its GOAWAY lets in-flight streams finish), every message
- * arrives, the call ends OK; a client-streaming call likewise delivers every message to the upstream.
- * The caller's deadline and the upstream's status and message pass through unchanged.
+ * arrives, the call ends OK; a client-streaming call likewise delivers every message to the
+ * upstream. The caller's deadline and the upstream's status and message pass through unchanged.
  */
 @Timeout(300)
 @ExtendWith(DumpLogsOnFailure.class)
 class GrpcHandoffTest {
 
   private static final int HANDOFFS = 10;
+
   /**
    * Handoffs a long stream spans: generation 1 keeps draining it while generations 2 and 3 hand on
    * to 4 (chained drains, within the default handoff.maxDraining of 3).
@@ -65,15 +66,21 @@ class GrpcHandoffTest {
   @BeforeEach
   void start() {
     upstream = TestH2Upstream.start(0, 0);
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("60s")
-        .httpListener("grpc", "127.0.0.1:0", "echo")
-        .clusterOfProtocol("echo", "h2c", "127.0.0.1:" + upstream.grpcPort())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("60s")
+            .httpListener("grpc", "127.0.0.1:0", "echo")
+            .clusterOfProtocol("echo", "h2c", "127.0.0.1:" + upstream.grpcPort())
+            .write();
     generations = new Generations(fixture, config);
     web = generations.start().listener("grpc");
-    channel = NettyChannelBuilder.forAddress(web.getHostString(), web.getPort()).usePlaintext().disableRetry().build();
+    channel =
+        NettyChannelBuilder.forAddress(web.getHostString(), web.getPort())
+            .usePlaintext()
+            .disableRetry()
+            .build();
   }
 
   @AfterEach
@@ -100,12 +107,22 @@ class GrpcHandoffTest {
       assertThat(load.stopAndAwait(Duration.ofSeconds(30))).as("every call ended").isTrue();
       statuses = load.statuses();
       callIds = load.callIds();
-      System.out.println("unary gRPC across " + HANDOFFS + " handoffs: " + statuses + " errors " + load.firstErrors());
-      assertThat(statuses.keySet()).as("final statuses (first errors: %s)", load.firstErrors()).containsOnly(Status.Code.OK);
+      System.out.println(
+          "unary gRPC across "
+              + HANDOFFS
+              + " handoffs: "
+              + statuses
+              + " errors "
+              + load.firstErrors());
+      assertThat(statuses.keySet())
+          .as("final statuses (first errors: %s)", load.firstErrors())
+          .containsOnly(Status.Code.OK);
     }
     assertThat(statuses.get(Status.Code.OK)).isEqualTo(callIds.size());
     Map<String, Integer> arrived = upstream.callIdCounts();
-    assertThat(arrived.keySet()).as("every call reached the upstream").isEqualTo(new HashSet<>(callIds));
+    assertThat(arrived.keySet())
+        .as("every call reached the upstream")
+        .isEqualTo(new HashSet<>(callIds));
     assertThat(arrived.values()).as("exactly once").allMatch(n -> n == 1);
   }
 
@@ -115,18 +132,28 @@ class GrpcHandoffTest {
     int count = 20;
     LinkedBlockingQueue<EchoReply> replies = new LinkedBlockingQueue<>();
     CompletableFuture<Status> end = new CompletableFuture<>();
-    EchoGrpc.newStub(channel).serverStream(
-        StreamRequest.newBuilder().setCallId("stream-1").setCount(count).setIntervalMillis(25).setUntilReleased(true).build(),
-        observer(replies, end));
+    EchoGrpc.newStub(channel)
+        .serverStream(
+            StreamRequest.newBuilder()
+                .setCallId("stream-1")
+                .setCount(count)
+                .setIntervalMillis(25)
+                .setUntilReleased(true)
+                .build(),
+            observer(replies, end));
     EchoReply first = replies.poll(10, TimeUnit.SECONDS);
     assertThat(first).as("the first message, from generation 1").isNotNull();
 
     List<BatonProcess> draining = handOffWhileTheStreamRuns();
-    assertThat(end).as("the stream still runs after %d handoff(s): it spans them", STREAM_HANDOFFS).isNotDone();
+    assertThat(end)
+        .as("the stream still runs after %d handoff(s): it spans them", STREAM_HANDOFFS)
+        .isNotDone();
     assertThat(draining.get(0).isAlive()).as("generation 1 still drains the stream").isTrue();
     int beforeRelease = replies.size();
     // More messages flow after the handoffs, from the drained generation's connection.
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> replies.size() > beforeRelease + 10);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> replies.size() > beforeRelease + 10);
     upstream.releaseStreams();
 
     Status status = end.get(60, TimeUnit.SECONDS);
@@ -135,9 +162,17 @@ class GrpcHandoffTest {
     seqs.add(first.getSeq());
     replies.forEach(r -> seqs.add(r.getSeq()));
     assertThat(seqs.size()).as("messages").isGreaterThan(count);
-    assertThat(seqs).as("every message, in order").isEqualTo(IntStream.range(0, seqs.size()).boxed().toList());
+    assertThat(seqs)
+        .as("every message, in order")
+        .isEqualTo(IntStream.range(0, seqs.size()).boxed().toList());
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("stream-1", 1));
-    System.out.println("server stream across " + STREAM_HANDOFFS + " handoffs: " + seqs.size() + " messages, " + status);
+    System.out.println(
+        "server stream across "
+            + STREAM_HANDOFFS
+            + " handoffs: "
+            + seqs.size()
+            + " messages, "
+            + status);
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
@@ -150,7 +185,9 @@ class GrpcHandoffTest {
     StreamObserver<EchoRequest> out = EchoGrpc.newStub(channel).bidiStream(observer(replies, end));
     int sent = 0;
     out.onNext(EchoRequest.newBuilder().setCallId("bidi-1").setPayload("m" + sent++).build());
-    assertThat(replies.poll(10, TimeUnit.SECONDS)).as("the first answer, from generation 1").isNotNull();
+    assertThat(replies.poll(10, TimeUnit.SECONDS))
+        .as("the first answer, from generation 1")
+        .isNotNull();
 
     List<BatonProcess> draining = new ArrayList<>();
     for (int i = 0; i < STREAM_HANDOFFS; i++) {
@@ -170,7 +207,13 @@ class GrpcHandoffTest {
     Status status = end.get(30, TimeUnit.SECONDS);
     assertThat(status.getCode()).as("%s", status).isEqualTo(Status.Code.OK);
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("bidi-1", 1));
-    System.out.println("bidi stream across " + STREAM_HANDOFFS + " handoffs: " + sent + " messages answered, " + status);
+    System.out.println(
+        "bidi stream across "
+            + STREAM_HANDOFFS
+            + " handoffs: "
+            + sent
+            + " messages answered, "
+            + status);
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
@@ -180,21 +223,26 @@ class GrpcHandoffTest {
   void aClientStreamStartedOnGenerationOneArrivesWholeAcrossHandoffs() throws Exception {
     LinkedBlockingQueue<EchoReply> replies = new LinkedBlockingQueue<>();
     CompletableFuture<Status> end = new CompletableFuture<>();
-    StreamObserver<EchoRequest> out = EchoGrpc.newStub(channel).clientStream(observer(replies, end));
+    StreamObserver<EchoRequest> out =
+        EchoGrpc.newStub(channel).clientStream(observer(replies, end));
     StringBuilder sentPayloads = new StringBuilder();
     int sent = 0;
     for (; sent < 3; sent++) {
-      out.onNext(EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
+      out.onNext(
+          EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
       sentPayloads.append("m").append(sent).append(';');
     }
     // The call reached the upstream through generation 1 before any handoff.
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> upstream.callIdCounts().containsKey("client-1"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> upstream.callIdCounts().containsKey("client-1"));
 
     List<BatonProcess> draining = new ArrayList<>();
     for (int i = 0; i < STREAM_HANDOFFS; i++) {
       draining.add(generations.handOffWhilePredecessorDrains());
       for (int k = 0; k < 5; k++, sent++) {
-        out.onNext(EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
+        out.onNext(
+            EchoRequest.newBuilder().setCallId("client-1").setPayload("m" + sent + ";").build());
         sentPayloads.append("m").append(sent).append(';');
       }
     }
@@ -209,7 +257,8 @@ class GrpcHandoffTest {
     assertThat(reply.getReceived()).as("messages the upstream read").isEqualTo(sent);
     assertThat(reply.getPayload()).as("every message, in order").isEqualTo(sentPayloads.toString());
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("client-1", 1));
-    System.out.println("client stream across " + STREAM_HANDOFFS + " handoffs: " + sent + " messages, " + status);
+    System.out.println(
+        "client stream across " + STREAM_HANDOFFS + " handoffs: " + sent + " messages, " + status);
     for (BatonProcess p : draining) {
       assertThat(p.awaitExit(Generations.WAIT)).as("a drained generation's exit code").isZero();
     }
@@ -219,25 +268,49 @@ class GrpcHandoffTest {
   void theCallersDeadlineAndTheUpstreamsStatusAndMessagePassThroughUnchanged() {
     EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(channel);
     // grpc-timeout travels to the upstream: it sees a deadline no later than the caller's.
-    EchoReply reply = stub.withDeadlineAfter(20, TimeUnit.SECONDS)
-        .unary(EchoRequest.newBuilder().setCallId("deadline-1").setPayload("p").build());
-    assertThat(reply.getDeadlineMillisLeft()).as("deadline the upstream saw, ms left").isBetween(1L, 20_000L);
-    EchoReply none = stub.unary(EchoRequest.newBuilder().setCallId("deadline-2").setPayload("p").build());
+    EchoReply reply =
+        stub.withDeadlineAfter(20, TimeUnit.SECONDS)
+            .unary(EchoRequest.newBuilder().setCallId("deadline-1").setPayload("p").build());
+    assertThat(reply.getDeadlineMillisLeft())
+        .as("deadline the upstream saw, ms left")
+        .isBetween(1L, 20_000L);
+    EchoReply none =
+        stub.unary(EchoRequest.newBuilder().setCallId("deadline-2").setPayload("p").build());
     assertThat(none.getDeadlineMillisLeft()).as("no deadline, none invented").isZero();
 
     // A status set by the upstream arrives in the trailers as it was sent, message included.
-    Status notFound = Status.fromThrowable(catchThrowable(() -> stub.unary(EchoRequest.newBuilder()
-        .setCallId("status-1").setFailWithStatus(Status.Code.NOT_FOUND.value()).setPayload("no such thing: 42").build())));
+    Status notFound =
+        Status.fromThrowable(
+            catchThrowable(
+                () ->
+                    stub.unary(
+                        EchoRequest.newBuilder()
+                            .setCallId("status-1")
+                            .setFailWithStatus(Status.Code.NOT_FOUND.value())
+                            .setPayload("no such thing: 42")
+                            .build())));
     assertThat(notFound.getCode()).isEqualTo(Status.Code.NOT_FOUND);
     assertThat(notFound.getDescription()).isEqualTo("no such thing: 42");
 
     // A deadline shorter than the upstream's answer ends the call as DEADLINE_EXCEEDED, not as a
     // reset or UNAVAILABLE made up by Baton.
-    Status late = Status.fromThrowable(catchThrowable(() -> stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
-        .unary(EchoRequest.newBuilder().setCallId("late-1").setDelayMillis(3000).setPayload("p").build())));
+    Status late =
+        Status.fromThrowable(
+            catchThrowable(
+                () ->
+                    stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                        .unary(
+                            EchoRequest.newBuilder()
+                                .setCallId("late-1")
+                                .setDelayMillis(3000)
+                                .setPayload("p")
+                                .build())));
     assertThat(late.getCode()).as("%s", late).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
     // Baton still serves the next call on the same connection.
-    assertThat(stub.unary(EchoRequest.newBuilder().setCallId("after-1").setPayload("ok").build()).getPayload()).isEqualTo("ok");
+    assertThat(
+            stub.unary(EchoRequest.newBuilder().setCallId("after-1").setPayload("ok").build())
+                .getPayload())
+        .isEqualTo("ok");
   }
 
   private List<BatonProcess> handOffWhileTheStreamRuns() {
@@ -248,7 +321,8 @@ class GrpcHandoffTest {
     return draining;
   }
 
-  private static StreamObserver<EchoReply> observer(LinkedBlockingQueue<EchoReply> replies, CompletableFuture<Status> end) {
+  private static StreamObserver<EchoReply> observer(
+      LinkedBlockingQueue<EchoReply> replies, CompletableFuture<Status> end) {
     return new StreamObserver<>() {
       @Override
       public void onNext(EchoReply value) {

@@ -13,6 +13,7 @@ import io.baton.testkit.load.LoadResult;
 import io.baton.testkit.process.BatonProcess;
 import io.baton.testkit.upstream.TestUpstream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,12 +47,14 @@ class HandoffFailureTest {
   @BeforeEach
   void startFirstGeneration() throws Exception {
     upstream = TestUpstream.start(0);
-    config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("60s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("60s")
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     old = fixture.start(config);
     oldServing = old.awaitServing(WAIT);
     web = oldServing.listener("web");
@@ -65,21 +69,32 @@ class HandoffFailureTest {
   @ParameterizedTest(name = "killed at {0}")
   @ValueSource(strings = {"welcomed", "listeners_received"})
   void oldProcessKeepsServingWhenNewIsKilledBeforeReady(String step) throws Exception {
-    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(16).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(2)).build();
+    LoadClient load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(16)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(2))
+            .build();
     load.start();
     try {
       BatonProcess dying = fixture.start(config, Map.of("BATON_TEST_PAUSE_AT", step));
       dying.awaitLogLine("paused at handoff step " + step.toUpperCase(), WAIT);
       dying.kill();
-      await().atMost(WAIT).until(() -> Admin.sample(oldServing.admin(), "baton_handoffs_total{result=\"failed\"}") == 1.0);
+      await()
+          .atMost(WAIT)
+          .until(
+              () ->
+                  Admin.sample(oldServing.admin(), "baton_handoffs_total{result=\"failed\"}")
+                      == 1.0);
       long afterKill = load.result().ok();
       await().atMost(WAIT).until(() -> load.result().ok() > afterKill + 500);
     } finally {
       load.stop();
     }
     LoadResult result = load.awaitResult(WAIT);
-    assertThat(result.failed()).as("failures while the new process died at %s: %s", step, result).isZero();
+    assertThat(result.failed())
+        .as("failures while the new process died at %s: %s", step, result)
+        .isZero();
     assertThat(result.perGeneration().keySet()).containsOnly("1");
     assertEachIdArrivedOnce(load);
     assertThat(Admin.readyStatus(oldServing.admin())).isEqualTo(200);
@@ -93,7 +108,8 @@ class HandoffFailureTest {
   @Test
   void oldProcessRollsBackWhenNewIsKilledDuringItsDrain() throws Exception {
     // A slow request keeps the old process draining while the new one dies.
-    CompletableFuture<RawHttp.Response> slow = CompletableFuture.supplyAsync(() -> request(web, "/delay/8000"));
+    CompletableFuture<RawHttp.Response> slow =
+        CompletableFuture.supplyAsync(() -> request(web, "/delay/8000"));
     await().atMost(WAIT).until(() -> upstream.delayedRequestsInFlight() == 1);
 
     BatonProcess successor = fixture.start(config);
@@ -113,8 +129,12 @@ class HandoffFailureTest {
     successor.kill();
     // New connections from the moment of the kill: queued in the shared backlog, served by the
     // old process once it rolled back.
-    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(16).mode(LoadClient.Mode.CLOSE).maxDuration(Duration.ofMinutes(2)).build();
+    LoadClient load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(16)
+            .mode(LoadClient.Mode.CLOSE)
+            .maxDuration(Duration.ofMinutes(2))
+            .build();
     load.start();
     try {
       old.awaitLogLine("rolled back", WAIT);
@@ -140,8 +160,11 @@ class HandoffFailureTest {
     assertThat(lost).isEqualTo(onSuccessor.size());
     assertThat(upstream.idCounts()).doesNotContainKey("after-kill");
 
-    assertThat(slow.get(60, java.util.concurrent.TimeUnit.SECONDS).status()).as("the request in flight on the old process completes").isEqualTo(200);
-    assertThat(Admin.sample(oldServing.admin(), "baton_handoffs_total{result=\"rolled_back\"}")).isEqualTo(1.0);
+    assertThat(slow.get(60, TimeUnit.SECONDS).status())
+        .as("the request in flight on the old process completes")
+        .isEqualTo(200);
+    assertThat(Admin.sample(oldServing.admin(), "baton_handoffs_total{result=\"rolled_back\"}"))
+        .isEqualTo(1.0);
     assertThat(Admin.readyStatus(oldServing.admin())).isEqualTo(200);
     assertThat(old.isAlive()).isTrue();
     // It serves reconfig.sock again: a new successor takes over normally.
@@ -162,8 +185,7 @@ class HandoffFailureTest {
       http.send("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
       return http.read();
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
-
 }

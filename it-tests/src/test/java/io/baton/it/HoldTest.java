@@ -15,6 +15,7 @@ import io.baton.testkit.upstream.TestUpstream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A held handoff (`baton upgrade --hold`), as after nginx's USR2: both generations accept until
- * the operator commits (the old one drains) or aborts (the new one drains and exits).
+ * A held handoff (`baton upgrade --hold`), as after nginx's USR2: both generations accept until the
+ * operator commits (the old one drains) or aborts (the new one drains and exits).
  */
 @Timeout(300)
 @ExtendWith(DumpLogsOnFailure.class)
@@ -47,8 +48,13 @@ class HoldTest {
     first = fixture.start(config);
     serving = first.awaitServing(WAIT);
     // A connection per request: while held, new connections go to either generation.
-    load = LoadClient.builder(serving.listener("web").getHostString(), serving.listener("web").getPort())
-        .workers(8).mode(LoadClient.Mode.CLOSE).maxDuration(Duration.ofMinutes(3)).build();
+    load =
+        LoadClient.builder(
+                serving.listener("web").getHostString(), serving.listener("web").getPort())
+            .workers(8)
+            .mode(LoadClient.Mode.CLOSE)
+            .maxDuration(Duration.ofMinutes(3))
+            .build();
     load.start();
   }
 
@@ -63,7 +69,9 @@ class HoldTest {
   private ProcessHandle upgradeHeldAndSeeBothServe() {
     await().atMost(WAIT).until(() -> load.result().ok() > 100);
     BatonProcess upgrade = fixture.cli("upgrade", "--hold");
-    assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade --hold; stderr: %s", upgrade.stderrText()).isZero();
+    assertThat(upgrade.awaitExit(WAIT))
+        .as("baton upgrade --hold; stderr: %s", upgrade.stderrText())
+        .isZero();
     Matcher started = STARTED.matcher(upgrade.stdoutText());
     assertThat(started.find()).as("baton upgrade said: %s", upgrade.stdoutText()).isTrue();
     ProcessHandle held = ProcessHandle.of(Long.parseLong(started.group(1))).orElseThrow();
@@ -80,21 +88,30 @@ class HoldTest {
 
   private LoadResult stopLoad() {
     long now = load.result().ok();
-    await().atMost(WAIT).until(() -> load.result().ok() > now + 100); // serving on after the hold ended
+    await()
+        .atMost(WAIT)
+        .until(() -> load.result().ok() > now + 100); // serving on after the hold ended
     load.stop();
     return load.awaitResult(WAIT);
   }
 
   private void assertOldGenerationServesAloneAfterAnAbort(ProcessHandle held) throws Exception {
-    held.onExit().get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    held.onExit().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     first.awaitLogLine("aborted while held", WAIT);
     long bySecond = served("2");
     LoadResult result = stopLoad();
-    assertThat(result.failed()).as("failed requests across a hold and its abort: %s", result).isZero();
-    assertThat(served("2")).as("nothing served by the held generation once it was gone").isEqualTo(bySecond);
+    assertThat(result.failed())
+        .as("failed requests across a hold and its abort: %s", result)
+        .isZero();
+    assertThat(served("2"))
+        .as("nothing served by the held generation once it was gone")
+        .isEqualTo(bySecond);
     assertThat(first.isAlive()).isTrue();
-    assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"aborted\"}")).isEqualTo(1);
-    assertThat(Admin.sample(serving.admin(), "baton_ready")).as("generation 1 is still the ready one").isEqualTo(1);
+    assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"aborted\"}"))
+        .isEqualTo(1);
+    assertThat(Admin.sample(serving.admin(), "baton_ready"))
+        .as("generation 1 is still the ready one")
+        .isEqualTo(1);
   }
 
   @Test
@@ -107,7 +124,9 @@ class HoldTest {
     assertThat(first.awaitServingOfGeneration(2, WAIT).generation()).isEqualTo(2);
     assertThat(first.awaitExit(WAIT)).as("generation 1 drained and exited").isZero();
     LoadResult result = stopLoad();
-    assertThat(result.failed()).as("failed requests across a hold and its commit: %s", result).isZero();
+    assertThat(result.failed())
+        .as("failed requests across a hold and its commit: %s", result)
+        .isZero();
   }
 
   @Test
@@ -119,7 +138,9 @@ class HoldTest {
     first.awaitServingOfGeneration(2, WAIT);
     assertThat(first.awaitExit(WAIT)).isZero();
     LoadResult result = stopLoad();
-    assertThat(result.failed()).as("failed requests across a hold and SIGWINCH: %s", result).isZero();
+    assertThat(result.failed())
+        .as("failed requests across a hold and SIGWINCH: %s", result)
+        .isZero();
   }
 
   @Test

@@ -8,7 +8,9 @@ import io.baton.it.support.DumpLogsOnFailure;
 import io.baton.sidecar.server.ServingLine;
 import io.baton.testkit.client.RawHttp;
 import io.baton.testkit.upstream.TestUpstream;
+import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,18 +47,23 @@ class Http1ThroughJarTest {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    Path config = fixture.config()
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .httpListener("refused", "127.0.0.1:0", "nobody-home")
-        .httpListener("empty", "127.0.0.1:0", "no-endpoints")
-        .httpListener("slow", "127.0.0.1:0", "impatient")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .cluster("nobody-home", "127.0.0.1:" + closedPort)
-        .cluster("no-endpoints")
-        .clusterWithRequestTimeout("impatient", "1s", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .httpListener("refused", "127.0.0.1:0", "nobody-home")
+            .httpListener("empty", "127.0.0.1:0", "no-endpoints")
+            .httpListener("slow", "127.0.0.1:0", "impatient")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .cluster("nobody-home", "127.0.0.1:" + closedPort)
+            .cluster("no-endpoints")
+            .clusterWithRequestTimeout("impatient", "1s", "127.0.0.1:" + upstream.port())
+            .write();
     // A heap far smaller than the bodies below: they must stream, not be held.
-    serving = fixture.start(config, Map.of("JAVA_TOOL_OPTIONS", "-Xmx64m")).awaitServing(Duration.ofSeconds(60));
+    serving =
+        fixture
+            .start(config, Map.of("JAVA_TOOL_OPTIONS", "-Xmx64m"))
+            .awaitServing(Duration.ofSeconds(60));
   }
 
   @AfterAll
@@ -71,21 +79,26 @@ class Http1ThroughJarTest {
   @Test
   void pipelinedRequestsAreAnsweredInOrderOnOneConnection() throws Exception {
     try (RawHttp http = new RawHttp(web())) {
-      http.send("GET /load/pipe-a HTTP/1.1\r\nHost: t\r\n\r\nGET /load/pipe-b HTTP/1.1\r\nHost: t\r\n\r\n"
-          + "GET /load/pipe-c HTTP/1.1\r\nHost: t\r\n\r\n");
+      http.send(
+          "GET /load/pipe-a HTTP/1.1\r\nHost: t\r\n\r\nGET /load/pipe-b HTTP/1.1\r\nHost: t\r\n\r\n"
+              + "GET /load/pipe-c HTTP/1.1\r\nHost: t\r\n\r\n");
       for (String id : new String[] {"pipe-a", "pipe-b", "pipe-c"}) {
         RawHttp.Response r = http.read();
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.bodyText()).contains(id);
       }
     }
-    assertThat(upstream.idCounts()).containsEntry("pipe-a", 1).containsEntry("pipe-b", 1).containsEntry("pipe-c", 1);
+    assertThat(upstream.idCounts())
+        .containsEntry("pipe-a", 1)
+        .containsEntry("pipe-b", 1)
+        .containsEntry("pipe-c", 1);
   }
 
   @Test
   void chunkedUploadIsEchoedByteForByte() throws Exception {
     try (RawHttp http = new RawHttp(web())) {
-      StringBuilder req = new StringBuilder("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+      StringBuilder req =
+          new StringBuilder("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
       StringBuilder body = new StringBuilder();
       for (int i = 0; i < 50; i++) {
         String part = "chunk-" + i + "-" + "x".repeat(i * 37);
@@ -106,13 +119,15 @@ class Http1ThroughJarTest {
       http.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + HUNDRED_MIB + "\r\n\r\n");
       MessageDigest sent = RawHttp.sha256();
       // The echo comes back while we upload: read it on another thread or both sides stall.
-      var response = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-        try {
-          return http.read(false);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
+      var response =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return http.read(false);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
       OutputStream out = http.output();
       Random random = new Random(7);
       byte[] chunk = new byte[64 * 1024];
@@ -152,14 +167,20 @@ class Http1ThroughJarTest {
     assertThat(get(serving.listener("slow"), "/delay/5000").status()).isEqualTo(504);
     String metrics = Admin.metrics(serving.admin());
     assertThat(metrics)
-        .containsPattern("baton_upstream_errors_total\\{cluster=\"nobody-home\",reason=\"connect_failed\"} 1\\.0")
-        .containsPattern("baton_upstream_errors_total\\{cluster=\"no-endpoints\",reason=\"no_endpoint\"} 1\\.0")
-        .containsPattern("baton_upstream_errors_total\\{cluster=\"impatient\",reason=\"response_timeout\"} 1\\.0");
+        .containsPattern(
+            "baton_upstream_errors_total\\{cluster=\"nobody-home\",reason=\"connect_failed\"}"
+                + " 1\\.0")
+        .containsPattern(
+            "baton_upstream_errors_total\\{cluster=\"no-endpoints\",reason=\"no_endpoint\"} 1\\.0")
+        .containsPattern(
+            "baton_upstream_errors_total\\{cluster=\"impatient\",reason=\"response_timeout\"}"
+                + " 1\\.0");
   }
 
   @Test
   void malformedRequestGets400AndItsConnectionClosesWhileOthersWork() throws Exception {
-    try (RawHttp good = new RawHttp(web()); RawHttp bad = new RawHttp(web())) {
+    try (RawHttp good = new RawHttp(web());
+        RawHttp bad = new RawHttp(web())) {
       good.send("GET /load/before-garbage HTTP/1.1\r\nHost: t\r\n\r\n");
       assertThat(good.read().status()).isEqualTo(200);
 
@@ -169,7 +190,9 @@ class Http1ThroughJarTest {
       assertThat(bad.awaitEof()).as("the connection of the malformed request closes").isTrue();
 
       good.send("GET /load/after-garbage HTTP/1.1\r\nHost: t\r\n\r\n");
-      assertThat(good.read().status()).as("another client's keep-alive connection is unaffected").isEqualTo(200);
+      assertThat(good.read().status())
+          .as("another client's keep-alive connection is unaffected")
+          .isEqualTo(200);
     }
   }
 

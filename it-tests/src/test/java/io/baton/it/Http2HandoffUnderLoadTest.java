@@ -68,43 +68,60 @@ class Http2HandoffUnderLoadTest {
       upstreamPort = h1.port();
       arrivedIds = h1::idCounts;
     }
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("30s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .clusterOfProtocol("backend", clusterProtocol, "127.0.0.1:" + upstreamPort)
-        .write();
+    Path config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("30s")
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .clusterOfProtocol("backend", clusterProtocol, "127.0.0.1:" + upstreamPort)
+            .write();
     Generations generations = new Generations(fixture, config);
     InetSocketAddress web = generations.start().listener("web");
 
-    H2LoadClient load = H2LoadClient.builder(web.getHostString(), web.getPort())
-        .connections(CONNECTIONS).streams(STREAMS).query("?delay=20")
-        .maxDuration(Duration.ofMinutes(3)).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder(web.getHostString(), web.getPort())
+            .connections(CONNECTIONS)
+            .streams(STREAMS)
+            .query("?delay=20")
+            .maxDuration(Duration.ofMinutes(3))
+            .build()
+            .start();
     try {
       for (int i = 1; i <= HANDOFFS; i++) {
         long before = load.result().completed();
         ServingLine next = generations.handOff();
         assertThat(next.generation()).isEqualTo(i + 1);
         // Streams keep completing between handoffs, so each handoff happens under load.
-        Awaitility.await().atMost(Duration.ofSeconds(30))
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
             .until(() -> load.result().completed() > before + CONNECTIONS * STREAMS);
       }
     } finally {
       load.stop();
     }
     H2LoadResult result = load.awaitResult(Duration.ofSeconds(60));
-    System.out.println("h2c load (cluster " + clusterProtocol + ") across " + HANDOFFS + " handoffs: " + result);
+    System.out.println(
+        "h2c load (cluster " + clusterProtocol + ") across " + HANDOFFS + " handoffs: " + result);
 
     assertThat(result.finished()).as("every stream ended: %s", result).isTrue();
-    assertThat(result.failed()).as("failed streams across %d handoffs: %s", HANDOFFS, result).isZero();
+    assertThat(result.failed())
+        .as("failed streams across %d handoffs: %s", HANDOFFS, result)
+        .isZero();
     assertThat(result.completed()).isEqualTo(result.attempted());
-    assertThat(result.goawaysReceived()).as("each drain sent GOAWAY on every connection").isGreaterThanOrEqualTo(HANDOFFS);
+    assertThat(result.goawaysReceived())
+        .as("each drain sent GOAWAY on every connection")
+        .isGreaterThanOrEqualTo(HANDOFFS);
     Map<String, Integer> arrived = arrivedIds.get();
     // Set equality, not containsExactlyInAnyOrder: that one is quadratic over ~10^5 ids.
-    assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else")
+    assertThat(arrived.keySet())
+        .as("every id sent arrived at the upstream, and nothing else")
         .isEqualTo(new HashSet<>(load.idsSent()));
-    assertThat(arrived.values()).as("and exactly once (a refused stream sent again counts once)").allMatch(n -> n == 1);
-    assertThat(result.perGeneration().keySet()).as("streams served by the first and the last generation")
+    assertThat(arrived.values())
+        .as("and exactly once (a refused stream sent again counts once)")
+        .allMatch(n -> n == 1);
+    assertThat(result.perGeneration().keySet())
+        .as("streams served by the first and the last generation")
         .contains("1", String.valueOf(HANDOFFS + 1));
   }
 }

@@ -43,15 +43,17 @@ class Http2ThroughJarTest {
   void start() {
     h2c = new H2cEchoUpstream(100);
     h1 = TestUpstream.start(0);
-    config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("60s")
-        .http2GoawayDelay("500ms")
-        .httpListener("grpc", "127.0.0.1:0", "h2c-backend")
-        .httpListener("web", "127.0.0.1:0", "h1-backend")
-        .h2cCluster("h2c-backend", h2c.endpoint().toString())
-        .cluster("h1-backend", "127.0.0.1:" + h1.port())
-        .write();
+    config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("60s")
+            .http2GoawayDelay("500ms")
+            .httpListener("grpc", "127.0.0.1:0", "h2c-backend")
+            .httpListener("web", "127.0.0.1:0", "h1-backend")
+            .h2cCluster("h2c-backend", h2c.endpoint().toString())
+            .cluster("h1-backend", "127.0.0.1:" + h1.port())
+            .write();
   }
 
   @AfterEach
@@ -66,8 +68,13 @@ class Http2ThroughJarTest {
     ServingLine serving = fixture.start(config).awaitServing(Generations.WAIT);
     try (H2TestClient toH2c = new H2TestClient(serving.listener("grpc"));
         H2TestClient toH1 = new H2TestClient(serving.listener("web"))) {
-      H2TestClient.Response echo = toH2c.send(H2TestClient.post("/echo"), List.of("through ", "the jar"),
-          new DefaultHttp2Headers().set("x-echo-trailer", "t")).get(30, TimeUnit.SECONDS);
+      H2TestClient.Response echo =
+          toH2c
+              .send(
+                  H2TestClient.post("/echo"),
+                  List.of("through ", "the jar"),
+                  new DefaultHttp2Headers().set("x-echo-trailer", "t"))
+              .get(30, TimeUnit.SECONDS);
       assertThat(echo.status()).isEqualTo("200");
       assertThat(echo.bodyText()).isEqualTo("through the jar");
       assertThat(String.valueOf(echo.trailers().get("x-echo-trailer"))).isEqualTo("t");
@@ -81,7 +88,9 @@ class Http2ThroughJarTest {
       for (CompletableFuture<H2TestClient.Response> r : held) {
         assertThat(r.get(30, TimeUnit.SECONDS).status()).isEqualTo("200");
       }
-      assertThat(h2c.connectionsAccepted()).as("11 streams of one client connection, one upstream connection").isEqualTo(1);
+      assertThat(h2c.connectionsAccepted())
+          .as("11 streams of one client connection, one upstream connection")
+          .isEqualTo(1);
 
       // An HTTP/1.1 client of the h2c cluster: one stream of the same pooled connections.
       try (RawHttp http = new RawHttp(serving.listener("grpc"))) {
@@ -91,15 +100,26 @@ class Http2ThroughJarTest {
         assertThat(r.bodyText()).isEqualTo("hello");
       }
 
-      H2TestClient.Response viaH1 = toH1.get("/load/h2-through-jar", null).get(30, TimeUnit.SECONDS);
+      H2TestClient.Response viaH1 =
+          toH1.get("/load/h2-through-jar", null).get(30, TimeUnit.SECONDS);
       assertThat(viaH1.status()).isEqualTo("200");
       assertThat(String.valueOf(viaH1.headers().get("x-baton-generation"))).isEqualTo("1");
       assertThat(h1.idCounts()).containsEntry("h2-through-jar", 1);
     }
-    await().atMost(Generations.WAIT).untilAsserted(() -> assertThat(Admin.metrics(serving.admin()))
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"h2\"} 11.0")
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"http1\"} 1.0")
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"h2\"} 1.0"));
+    await()
+        .atMost(Generations.WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(Admin.metrics(serving.admin()))
+                    .contains(
+                        "baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"h2\"}"
+                            + " 11.0")
+                    .contains(
+                        "baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"http1\"}"
+                            + " 1.0")
+                    .contains(
+                        "baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"h2\"}"
+                            + " 1.0"));
   }
 
   @Test
@@ -114,18 +134,23 @@ class Http2ThroughJarTest {
       BatonProcess next = fixture.start(config);
       ServingLine second = next.awaitServing(Generations.WAIT);
       assertThat(second.generation()).isEqualTo(2);
-      // The drain counts the h2 connection and its stream (the line that fails if streams were not requests).
+      // The drain counts the h2 connection and its stream (the line that fails if streams were not
+      // requests).
       old.awaitLogLine("drain started: 1 connections open, 1 requests in flight", Generations.WAIT);
 
-      assertThat(client.connectionFrames.poll(30, TimeUnit.SECONDS)).isEqualTo("GOAWAY " + Integer.MAX_VALUE + " 0");
+      assertThat(client.connectionFrames.poll(30, TimeUnit.SECONDS))
+          .isEqualTo("GOAWAY " + Integer.MAX_VALUE + " 0");
       assertThat(client.connectionFrames.poll(30, TimeUnit.SECONDS)).isEqualTo("PING");
-      assertThat(client.connectionFrames.poll(30, TimeUnit.SECONDS)).matches("GOAWAY [1-9][0-9]* 0");
+      assertThat(client.connectionFrames.poll(30, TimeUnit.SECONDS))
+          .matches("GOAWAY [1-9][0-9]* 0");
       assertThat(old.isAlive()).as("the old generation waits for the stream it accepted").isTrue();
 
       h2c.releaseHeld();
       H2TestClient.Response r = held.get(30, TimeUnit.SECONDS);
       assertThat(r.status()).isEqualTo("200");
-      assertThat(String.valueOf(r.headers().get("x-baton-generation"))).as("answered by the old generation").isEqualTo("1");
+      assertThat(String.valueOf(r.headers().get("x-baton-generation")))
+          .as("answered by the old generation")
+          .isEqualTo("1");
       assertThat(client.awaitClosed(30)).isTrue();
       assertThat(old.awaitExit(Generations.WAIT)).isZero();
 

@@ -62,54 +62,83 @@ class Http2TlsUpstreamThroughJarTest {
     @Override
     public void unary(EchoRequest request, StreamObserver<EchoReply> out) {
       calls.incrementAndGet();
-      out.onNext(EchoReply.newBuilder().setCallId(request.getCallId()).setPayload("tls:" + request.getPayload()).build());
+      out.onNext(
+          EchoReply.newBuilder()
+              .setCallId(request.getCallId())
+              .setPayload("tls:" + request.getPayload())
+              .build());
       out.onCompleted();
     }
   }
 
   private EchoGrpc.EchoBlockingStub plaintextStub(InetSocketAddress baton) {
-    ManagedChannel ch = NettyChannelBuilder.forAddress(baton.getHostString(), baton.getPort()).usePlaintext().disableRetry().build();
+    ManagedChannel ch =
+        NettyChannelBuilder.forAddress(baton.getHostString(), baton.getPort())
+            .usePlaintext()
+            .disableRetry()
+            .build();
     channels.add(ch);
     return EchoGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
   @Test
   void grpcCallsReachATlsMemberAndAnUntrustedOneIsUnavailable() throws Exception {
-    TestCertificates.Pair backend = TestCertificates.selfSigned(fixture.dir(), "backend", "backend.localhost");
-    TestCertificates.Pair other = TestCertificates.selfSigned(fixture.dir(), "other", "other.localhost");
-    upstream = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .sslContext(GrpcSslContexts.forServer(backend.certificate().toFile(), backend.privateKey().toFile()).build())
-        .addService(new Echo())
-        .build()
-        .start();
+    TestCertificates.Pair backend =
+        TestCertificates.selfSigned(fixture.dir(), "backend", "backend.localhost");
+    TestCertificates.Pair other =
+        TestCertificates.selfSigned(fixture.dir(), "other", "other.localhost");
+    upstream =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .sslContext(
+                GrpcSslContexts.forServer(
+                        backend.certificate().toFile(), backend.privateKey().toFile())
+                    .build())
+            .addService(new Echo())
+            .build()
+            .start();
     String member = "127.0.0.1:" + upstream.getPort();
-    Path config = fixture.config()
-        .servingHeader(true)
-        .httpListener("grpc", "127.0.0.1:0", "echo")
-        .httpListener("untrusted", "127.0.0.1:0", "untrusted-echo")
-        .tlsClusterOfProtocol("echo", "h2", backend.certificate(), member)
-        .tlsClusterOfProtocol("untrusted-echo", "h2", other.certificate(), member)
-        .write();
+    Path config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .httpListener("grpc", "127.0.0.1:0", "echo")
+            .httpListener("untrusted", "127.0.0.1:0", "untrusted-echo")
+            .tlsClusterOfProtocol("echo", "h2", backend.certificate(), member)
+            .tlsClusterOfProtocol("untrusted-echo", "h2", other.certificate(), member)
+            .write();
     ServingLine serving = fixture.start(config).awaitServing(Generations.WAIT);
 
     EchoGrpc.EchoBlockingStub stub = plaintextStub(serving.listener("grpc"));
     for (int i = 0; i < 5; i++) {
-      EchoReply reply = stub.unary(EchoRequest.newBuilder().setCallId("c" + i).setPayload("p" + i).build());
+      EchoReply reply =
+          stub.unary(EchoRequest.newBuilder().setCallId("c" + i).setPayload("p" + i).build());
       assertThat(reply.getPayload()).isEqualTo("tls:p" + i);
       assertThat(reply.getCallId()).isEqualTo("c" + i);
     }
     assertThat(calls.get()).isEqualTo(5);
 
-    StatusRuntimeException refused = catchThrowableOfType(
-        () -> plaintextStub(serving.listener("untrusted")).unary(EchoRequest.newBuilder().setCallId("u").build()),
-        StatusRuntimeException.class);
+    StatusRuntimeException refused =
+        catchThrowableOfType(
+            () ->
+                plaintextStub(serving.listener("untrusted"))
+                    .unary(EchoRequest.newBuilder().setCallId("u").build()),
+            StatusRuntimeException.class);
     assertThat(refused).as("a member whose certificate the cluster does not trust").isNotNull();
     assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-    assertThat(refused.getStatus().getDescription()).contains("TLS handshake with " + member + " failed");
+    assertThat(refused.getStatus().getDescription())
+        .contains("TLS handshake with " + member + " failed");
     assertThat(calls.get()).as("nothing of the refused call reached the member").isEqualTo(5);
 
-    await().atMost(Generations.WAIT).untilAsserted(() -> assertThat(Admin.metrics(serving.admin()))
-        .contains("baton_upstream_errors_total{cluster=\"untrusted-echo\",reason=\"tls_handshake_failed\"} 1.0")
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"h2\"} 5.0"));
+    await()
+        .atMost(Generations.WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(Admin.metrics(serving.admin()))
+                    .contains(
+                        "baton_upstream_errors_total{cluster=\"untrusted-echo\",reason=\"tls_handshake_failed\"}"
+                            + " 1.0")
+                    .contains(
+                        "baton_requests_total{code_class=\"2xx\",listener=\"grpc\",protocol=\"h2\"}"
+                            + " 5.0"));
   }
 }

@@ -57,7 +57,8 @@ class KubePlayTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
   private static final String BATON_IMAGE = "registry.example/baton:0.1.0";
   private static final String APP_IMAGE = "registry.example/app:1.0";
-  private static final Pattern GENERATION = Pattern.compile("^baton serving generation=(\\d+) ", Pattern.MULTILINE);
+  private static final Pattern GENERATION =
+      Pattern.compile("^baton serving generation=(\\d+) ", Pattern.MULTILINE);
 
   @TempDir Path temp;
   private Podman podman;
@@ -70,15 +71,21 @@ class KubePlayTest {
     ContainerImages.ensureBuilt();
     podman = new Podman("KubePlayTest");
     podman.podman(Podman.DEFAULT_TIMEOUT, List.of("tag", ContainerImages.BATON, BATON_IMAGE));
-    // The manifest's application: the test upstream on port 9000, in the Baton image with the test kit.
+    // The manifest's application: the test upstream on port 9000, in the Baton image with the test
+    // kit.
     Path app = temp.resolve("app");
     Files.createDirectories(app);
-    Files.writeString(app.resolve("Containerfile"), """
+    Files.writeString(
+        app.resolve("Containerfile"),
+        """
         FROM %s
         ENTRYPOINT ["/usr/local/bin/baton"]
         CMD ["test-upstream", "--port", "9000"]
-        """.formatted(ContainerImages.TESTKIT));
-    podman.podman(Duration.ofMinutes(3), List.of("build", "--pull=never", "--network", "none", "-t", APP_IMAGE, app.toString()));
+        """
+            .formatted(ContainerImages.TESTKIT));
+    podman.podman(
+        Duration.ofMinutes(3),
+        List.of("build", "--pull=never", "--network", "none", "-t", APP_IMAGE, app.toString()));
   }
 
   @AfterEach
@@ -90,9 +97,11 @@ class KubePlayTest {
       }
       if (played != null) {
         podman.tryPodman(Duration.ofMinutes(2), List.of("kube", "down", played.toString()));
-        podman.tryPodman(Podman.DEFAULT_TIMEOUT, List.of("volume", "rm", "--force", "baton-config"));
+        podman.tryPodman(
+            Podman.DEFAULT_TIMEOUT, List.of("volume", "rm", "--force", "baton-config"));
       }
-      podman.tryPodman(Podman.DEFAULT_TIMEOUT, List.of("untag", ContainerImages.BATON, BATON_IMAGE));
+      podman.tryPodman(
+          Podman.DEFAULT_TIMEOUT, List.of("untag", ContainerImages.BATON, BATON_IMAGE));
       podman.tryPodman(Podman.DEFAULT_TIMEOUT, List.of("rmi", "--ignore", APP_IMAGE));
     } finally {
       podman.close();
@@ -109,23 +118,42 @@ class KubePlayTest {
     String slotA = pod + "-baton-a";
     String slotB = pod + "-baton-b";
 
-    // Both slots started at once (no postStart ordering): one serves generation 1, the other took over.
+    // Both slots started at once (no postStart ordering): one serves generation 1, the other took
+    // over.
     await().atMost(WAIT).until(() -> generationIn(slotA) + generationIn(slotB) == 3);
     String active = generationIn(slotA) == 2 ? slotA : slotB;
     String standby = active.equals(slotA) ? slotB : slotA;
     String firstStandby = standby;
-    await().atMost(WAIT).untilAsserted(() -> assertThat(podman.logs(firstStandby)).contains("standing by"));
-    assertThat(podman.inspect(slotA, "{{.Config.User}}")).as("runAsUser/runAsGroup").isEqualTo("10001:10001");
-    assertThat(podman.inspect(slotA, "{{.HostConfig.ReadonlyRootfs}}")).as("readOnlyRootFilesystem").isEqualTo("true");
-    assertThat(podman.inspect(slotA, "{{.HostConfig.Memory}}")).as("the memory limit, 384Mi").isEqualTo(String.valueOf(384L << 20));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(() -> assertThat(podman.logs(firstStandby)).contains("standing by"));
+    assertThat(podman.inspect(slotA, "{{.Config.User}}"))
+        .as("runAsUser/runAsGroup")
+        .isEqualTo("10001:10001");
+    assertThat(podman.inspect(slotA, "{{.HostConfig.ReadonlyRootfs}}"))
+        .as("readOnlyRootFilesystem")
+        .isEqualTo("true");
+    assertThat(podman.inspect(slotA, "{{.HostConfig.Memory}}"))
+        .as("the memory limit, 384Mi")
+        .isEqualTo(String.valueOf(384L << 20));
     InetSocketAddress web = new InetSocketAddress("127.0.0.1", webPort);
     InetSocketAddress admin = new InetSocketAddress("127.0.0.1", adminPort);
     assertThat(Admin.readyStatus(admin)).isEqualTo(200);
 
-    keepAlive = LoadClient.builder("127.0.0.1", webPort).workers(16).mode(LoadClient.Mode.KEEP_ALIVE).idPrefix("ka")
-        .maxDuration(Duration.ofMinutes(8)).build();
-    close = LoadClient.builder("127.0.0.1", webPort).workers(8).mode(LoadClient.Mode.CLOSE).idPrefix("cl")
-        .maxDuration(Duration.ofMinutes(8)).build();
+    keepAlive =
+        LoadClient.builder("127.0.0.1", webPort)
+            .workers(16)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .idPrefix("ka")
+            .maxDuration(Duration.ofMinutes(8))
+            .build();
+    close =
+        LoadClient.builder("127.0.0.1", webPort)
+            .workers(8)
+            .mode(LoadClient.Mode.CLOSE)
+            .idPrefix("cl")
+            .maxDuration(Duration.ofMinutes(8))
+            .build();
     keepAlive.start();
     close.start();
     for (int generation = 3; generation <= 4; generation++) {
@@ -146,15 +174,24 @@ class KubePlayTest {
     close.stop();
     LoadResult keepAliveResult = keepAlive.awaitResult(WAIT);
     LoadResult closeResult = close.awaitResult(WAIT);
-    assertThat(keepAliveResult.failed()).as("failed keep-alive requests: %s", keepAliveResult).isZero();
-    assertThat(closeResult.failed()).as("failed Connection: close requests: %s", closeResult).isZero();
+    assertThat(keepAliveResult.failed())
+        .as("failed keep-alive requests: %s", keepAliveResult)
+        .isZero();
+    assertThat(closeResult.failed())
+        .as("failed Connection: close requests: %s", closeResult)
+        .isZero();
     assertEveryIdOnce(web);
-    System.out.println("kube play: 2 slot upgrades; keep-alive " + keepAliveResult + "; close " + closeResult);
+    System.out.println(
+        "kube play: 2 slot upgrades; keep-alive " + keepAliveResult + "; close " + closeResult);
   }
 
   /** How often the container's supervisor said it stands by (its generation handed over). */
   private long standingBy(String container) {
-    return podman.logs(container).lines().filter(l -> l.contains("standing by until SIGTERM")).count();
+    return podman
+        .logs(container)
+        .lines()
+        .filter(l -> l.contains("standing by until SIGTERM"))
+        .count();
   }
 
   /** The highest generation whose serving line the container printed (0 if none yet). */
@@ -173,25 +210,37 @@ class KubePlayTest {
     try (RawHttp http = new RawHttp(web)) {
       http.send("GET /ids HTTP/1.1\r\nHost: pod\r\nConnection: close\r\n\r\n");
       Map<String, Integer> arrived = TestUpstream.parseIdCounts(http.read().bodyText());
-      assertThat(arrived.keySet()).as("every id sent arrived at the application, and nothing else").isEqualTo(sent);
+      assertThat(arrived.keySet())
+          .as("every id sent arrived at the application, and nothing else")
+          .isEqualTo(sent);
       assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
     }
   }
 
-  /** The manifest with one replica and every container port published on 127.0.0.1 only, at {@code hostPorts}. */
+  /**
+   * The manifest with one replica and every container port published on 127.0.0.1 only, at {@code
+   * hostPorts}.
+   */
   private Path copyForPodman(Map<Integer, Integer> hostPorts) throws IOException {
-    List<JsonNode> documents = StrictManifests.documents(Files.readString(DeployManifestsTest.DEPLOY.resolve("kubernetes/baton-deployment.yaml")));
+    List<JsonNode> documents =
+        StrictManifests.documents(
+            Files.readString(
+                DeployManifestsTest.DEPLOY.resolve("kubernetes/baton-deployment.yaml")));
     StringBuilder yaml = new StringBuilder();
     for (JsonNode document : documents) {
       if (document.path("kind").asText().equals("Deployment")) {
         ((ObjectNode) document.path("spec")).put("replicas", 1);
-        for (JsonNode container : document.path("spec").path("template").path("spec").path("containers")) {
+        for (JsonNode container :
+            document.path("spec").path("template").path("spec").path("containers")) {
           for (JsonNode port : container.path("ports")) {
-            ((ObjectNode) port).put("hostIP", "127.0.0.1").put("hostPort", hostPorts.get(port.path("containerPort").asInt()));
+            ((ObjectNode) port)
+                .put("hostIP", "127.0.0.1")
+                .put("hostPort", hostPorts.get(port.path("containerPort").asInt()));
           }
         }
       }
-      yaml.append("---\n").append(StrictManifests.YAML.writeValueAsString(document).replaceFirst("^---\n", ""));
+      yaml.append("---\n")
+          .append(StrictManifests.YAML.writeValueAsString(document).replaceFirst("^---\n", ""));
     }
     Path copy = temp.resolve("baton-deployment.yaml");
     Files.writeString(copy, yaml);

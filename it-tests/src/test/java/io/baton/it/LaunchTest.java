@@ -54,24 +54,34 @@ class LaunchTest {
   }
 
   /** The generation serves, is the supervisor's child, and the one before it is gone and reaped. */
-  private ServingLine awaitGeneration(BatonProcess supervisor, long generation, ServingLine previous) throws Exception {
+  private ServingLine awaitGeneration(
+      BatonProcess supervisor, long generation, ServingLine previous) throws Exception {
     ServingLine line = supervisor.awaitServingOfGeneration(generation, WAIT);
     ProcessHandle handle = ProcessHandle.of(line.pid()).orElseThrow();
-    assertThat(handle.parent().map(ProcessHandle::pid)).as("parent of generation %d", generation).contains(supervisor.pid());
+    assertThat(handle.parent().map(ProcessHandle::pid))
+        .as("parent of generation %d", generation)
+        .contains(supervisor.pid());
     if (previous != null) {
       // Reaped, not a zombie: a zombie keeps its /proc entry until its parent waits for it.
-      await().atMost(WAIT).until(() -> !Files.exists(Path.of("/proc", Long.toString(previous.pid()))));
+      await()
+          .atMost(WAIT)
+          .until(() -> !Files.exists(Path.of("/proc", Long.toString(previous.pid()))));
     }
     assertThat(supervisor.isAlive()).as("the supervisor lives on").isTrue();
     return line;
   }
 
   @Test
-  void threeUpgradesByEveryTriggerRunEachGenerationAsTheSupervisorsChildWithNoFailedRequest() throws Exception {
+  void threeUpgradesByEveryTriggerRunEachGenerationAsTheSupervisorsChildWithNoFailedRequest()
+      throws Exception {
     BatonProcess supervisor = launch();
     ServingLine first = awaitGeneration(supervisor, 1, null);
-    LoadClient load = LoadClient.builder(first.listener("web").getHostString(), first.listener("web").getPort())
-        .workers(8).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3)).build();
+    LoadClient load =
+        LoadClient.builder(first.listener("web").getHostString(), first.listener("web").getPort())
+            .workers(8)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(3))
+            .build();
     load.start();
     ServingLine fourth;
     try {
@@ -81,7 +91,9 @@ class LaunchTest {
       ServingLine second = awaitGeneration(supervisor, 2, first);
 
       BatonProcess upgrade = fixture.cli("upgrade");
-      assertThat(upgrade.awaitExit(WAIT)).as("baton upgrade; stderr: %s", upgrade.stderrText()).isZero();
+      assertThat(upgrade.awaitExit(WAIT))
+          .as("baton upgrade; stderr: %s", upgrade.stderrText())
+          .isZero();
       ServingLine third = awaitGeneration(supervisor, 3, second);
 
       signal(third.pid(), "HUP"); // the active generation asks the supervisor in turn
@@ -92,12 +104,18 @@ class LaunchTest {
       load.stop();
     }
     LoadResult result = load.awaitResult(WAIT);
-    assertThat(result.failed()).as("failed requests across three supervised upgrades: %s", result).isZero();
+    assertThat(result.failed())
+        .as("failed requests across three supervised upgrades: %s", result)
+        .isZero();
     assertThat(result.perGeneration()).containsKeys("1", "2", "3", "4");
 
     supervisor.signal("TERM");
-    assertThat(supervisor.awaitExit(WAIT)).as("the supervisor's exit code: generation 4 drained and exited 0").isZero();
-    assertThat(Files.exists(Path.of("/proc", Long.toString(fourth.pid())))).as("generation 4 reaped").isFalse();
+    assertThat(supervisor.awaitExit(WAIT))
+        .as("the supervisor's exit code: generation 4 drained and exited 0")
+        .isZero();
+    assertThat(Files.exists(Path.of("/proc", Long.toString(fourth.pid()))))
+        .as("generation 4 reaped")
+        .isFalse();
   }
 
   @Test
@@ -107,11 +125,14 @@ class LaunchTest {
 
     signal(first.pid(), "KILL");
 
-    assertThat(supervisor.awaitExit(WAIT)).as("128 + SIGKILL, as the generation died").isEqualTo(137);
+    assertThat(supervisor.awaitExit(WAIT))
+        .as("128 + SIGKILL, as the generation died")
+        .isEqualTo(137);
   }
 
   @Test
-  void aStandbySupervisorStaysAliveAfterItsGenerationHandedOverToAProcessOutsideIt() throws Exception {
+  void aStandbySupervisorStaysAliveAfterItsGenerationHandedOverToAProcessOutsideIt()
+      throws Exception {
     BatonProcess supervisor = launch("--standby");
     ServingLine first = awaitGeneration(supervisor, 1, null);
 
@@ -119,7 +140,9 @@ class LaunchTest {
     assertThat(outside.awaitServing(WAIT).generation()).isEqualTo(2);
 
     supervisor.awaitLogLine("standing by until SIGTERM", WAIT);
-    assertThat(Files.exists(Path.of("/proc", Long.toString(first.pid())))).as("generation 1 exited and was reaped").isFalse();
+    assertThat(Files.exists(Path.of("/proc", Long.toString(first.pid()))))
+        .as("generation 1 exited and was reaped")
+        .isFalse();
     assertThat(supervisor.isAlive()).isTrue();
     supervisor.signal("TERM");
     assertThat(supervisor.awaitExit(WAIT)).isZero();

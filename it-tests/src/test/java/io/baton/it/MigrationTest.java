@@ -49,12 +49,14 @@ class MigrationTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = TestUpstream.start(0);
-    config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("60s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("60s")
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     generations = new Generations(fixture, config);
     web = generations.start().listener("web");
   }
@@ -81,8 +83,12 @@ class MigrationTest {
   private static void assertAnsweredBy(RawHttp.Response r, String body, String generation) {
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.bodyText()).isEqualTo(body + "\n");
-    assertThat(r.header("x-baton-generation")).as("generation that answered %s", body).isEqualTo(generation);
-    assertThat(r.closes()).as("%s must not say Connection: close: nothing needed draining", body).isFalse();
+    assertThat(r.header("x-baton-generation"))
+        .as("generation that answered %s", body)
+        .isEqualTo(generation);
+    assertThat(r.closes())
+        .as("%s must not say Connection: close: nothing needed draining", body)
+        .isFalse();
   }
 
   @Test
@@ -91,8 +97,13 @@ class MigrationTest {
     for (int i = 0; i < count; i++) {
       connect();
     }
-    await().atMost(WAIT).until(
-        () -> Admin.sample(generations.serving().admin(), "baton_connections_active{listener=\"web\"}") == count);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                Admin.sample(
+                        generations.serving().admin(), "baton_connections_active{listener=\"web\"}")
+                    == count);
     BatonProcess first = generations.active();
 
     ServingLine second = generations.handOff(); // returns once generation 1 has exited
@@ -112,7 +123,10 @@ class MigrationTest {
     Map<String, Integer> arrived = upstream.idCounts();
     assertThat(arrived).hasSize(2 * count);
     assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
-    assertThat(Admin.sample(second.admin(), "baton_connections_migrated_total{listener=\"web\",protocol=\"http1\"}"))
+    assertThat(
+            Admin.sample(
+                second.admin(),
+                "baton_connections_migrated_total{listener=\"web\",protocol=\"http1\"}"))
         .as("connections the new generation took over")
         .isEqualTo(count);
     assertThat(Admin.sample(second.admin(), "baton_connections_accepted_total{listener=\"web\"}"))
@@ -128,7 +142,12 @@ class MigrationTest {
       // reads them all; it may answer only the first.
       StringBuilder batch = new StringBuilder("GET /hold/h-" + c + " HTTP/1.1\r\nHost: t\r\n\r\n");
       for (int p = 1; p <= 3; p++) {
-        batch.append("GET /load/p-").append(c).append('-').append(p).append(" HTTP/1.1\r\nHost: t\r\n\r\n");
+        batch
+            .append("GET /load/p-")
+            .append(c)
+            .append('-')
+            .append(p)
+            .append(" HTTP/1.1\r\nHost: t\r\n\r\n");
       }
       connect().send(batch.toString());
     }
@@ -160,12 +179,15 @@ class MigrationTest {
       connect();
     }
     InetSocketAddress admin = generations.serving().admin();
-    await().atMost(WAIT).until(() -> Admin.sample(admin, "baton_connections_active{listener=\"web\"}") == count);
+    await()
+        .atMost(WAIT)
+        .until(() -> Admin.sample(admin, "baton_connections_active{listener=\"web\"}") == count);
     BatonProcess first = generations.active();
 
     // The new process stops taking connections after 100: the old one's sends back up in
     // conn.sock, and the kill lands in the middle of the migration.
-    BatonProcess next = fixture.start(config, Map.of("BATON_TEST_PAUSE_AT", "connection_received:100"));
+    BatonProcess next =
+        fixture.start(config, Map.of("BATON_TEST_PAUSE_AT", "connection_received:100"));
     next.awaitLogLine("paused at handoff step CONNECTION_RECEIVED", WAIT);
     next.kill();
     first.awaitLogLine("rolled back", WAIT);
@@ -184,12 +206,25 @@ class MigrationTest {
         lost++;
       }
     }
-    double sent = Admin.sample(admin, "baton_connections_sent_to_successor_total{listener=\"web\",protocol=\"http1\"}");
-    System.out.println("killed mid-migration: " + lost + " connection(s) lost, " + served + " served by the old process, "
-        + "baton_connections_sent_to_successor_total " + sent);
-    assertThat(lost).as("lost = exactly the connections handed to the dead process (its metric)").isEqualTo((int) sent);
+    double sent =
+        Admin.sample(
+            admin,
+            "baton_connections_sent_to_successor_total{listener=\"web\",protocol=\"http1\"}");
+    System.out.println(
+        "killed mid-migration: "
+            + lost
+            + " connection(s) lost, "
+            + served
+            + " served by the old process, "
+            + "baton_connections_sent_to_successor_total "
+            + sent);
+    assertThat(lost)
+        .as("lost = exactly the connections handed to the dead process (its metric)")
+        .isEqualTo((int) sent);
     assertThat(lost).as("at least the 100 it took over").isGreaterThanOrEqualTo(100);
-    assertThat(served).as("the old process kept every connection it had not sent").isEqualTo(count - lost);
+    assertThat(served)
+        .as("the old process kept every connection it had not sent")
+        .isEqualTo(count - lost);
     assertThat(served).as("and the kill did land mid-migration").isPositive();
     assertThat(Admin.sample(admin, "baton_handoffs_total{result=\"rolled_back\"}")).isEqualTo(1.0);
     assertThat(Admin.readyStatus(admin)).isEqualTo(200);
@@ -206,8 +241,12 @@ class MigrationTest {
   void tenHandoffsUnderKeepAliveLoadLoseNothingAndCloseNothing() throws Exception {
     int handoffs = 10;
     int workers = 32;
-    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(workers).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(5)).build();
+    LoadClient load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(workers)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(5))
+            .build();
     load.start();
     List<Double> requestsTotal = new ArrayList<>();
     try {
@@ -224,27 +263,44 @@ class MigrationTest {
     LoadResult result = load.awaitResult(Duration.ofSeconds(60));
     requestsTotal.add(requestsAnswered(generations.serving().admin()));
 
-    assertThat(result.failed()).as("failed requests across %d handoffs: %s", handoffs, result).isZero();
-    assertThat(result.connectionCloseResponses()).as("responses with Connection: close (none needed: connections move)").isZero();
+    assertThat(result.failed())
+        .as("failed requests across %d handoffs: %s", handoffs, result)
+        .isZero();
+    assertThat(result.connectionCloseResponses())
+        .as("responses with Connection: close (none needed: connections move)")
+        .isZero();
     assertThat(result.ok()).isEqualTo(load.idsSent().size());
     Map<String, Integer> arrived = upstream.idCounts();
     assertThat(arrived.keySet()).isEqualTo(new HashSet<>(load.idsSent()));
     assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
     assertThat(result.perGeneration().keySet()).contains("1", String.valueOf(handoffs + 1));
-    assertThat(requestsTotal).as("baton_requests_total, scraped before and after each handoff: never a reset")
+    assertThat(requestsTotal)
+        .as("baton_requests_total, scraped before and after each handoff: never a reset")
         .isSorted();
-    assertThat(requestsTotal.get(requestsTotal.size() - 1)).as("counts every request answered in the run")
+    assertThat(requestsTotal.get(requestsTotal.size() - 1))
+        .as("counts every request answered in the run")
         .isGreaterThanOrEqualTo(result.ok());
-    System.out.println("keep-alive load with migration across " + handoffs + " handoffs: " + result
-        + "; baton_requests_total scraped: " + requestsTotal);
+    System.out.println(
+        "keep-alive load with migration across "
+            + handoffs
+            + " handoffs: "
+            + result
+            + "; baton_requests_total scraped: "
+            + requestsTotal);
   }
 
   @Test
   void aReaderScrapingThroughFiveHandoffsNeverSeesACounterDecrease() throws Exception {
-    InetSocketAddress admin = generations.serving().admin(); // handed over: the same address throughout
-    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(16).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(5)).build();
-    CounterScraper scraper = new CounterScraper(admin, "baton_requests_total{", "baton_connections_accepted_total{");
+    InetSocketAddress admin =
+        generations.serving().admin(); // handed over: the same address throughout
+    LoadClient load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(16)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(5))
+            .build();
+    CounterScraper scraper =
+        new CounterScraper(admin, "baton_requests_total{", "baton_connections_accepted_total{");
     load.start();
     scraper.start();
     LoadResult result;
@@ -263,19 +319,28 @@ class MigrationTest {
 
     assertThat(result.failed()).as("failed requests: %s", result).isZero();
     assertThat(scraper.errors()).as("scrapes that failed").isEmpty();
-    assertThat(scraper.decreases()).as("a counter series lower than in the scrape before it (Prometheus reads it as a reset)")
+    assertThat(scraper.decreases())
+        .as("a counter series lower than in the scrape before it (Prometheus reads it as a reset)")
         .isEmpty();
     // A request is counted when its response's write completes, a moment after the client may have
     // read it: the count catches up with the load's, it is never behind for good.
-    String answered = "baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"}";
-    await().atMost(WAIT).untilAsserted(() -> assertThat(Admin.sample(admin, answered))
-        .as("a scrape after the load counts every request answered").isGreaterThanOrEqualTo(result.ok()));
-    System.out.println("counters across 5 handoffs: " + scraper.scrapes() + " scrapes, no decrease; " + result);
+    String answered =
+        "baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"}";
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(Admin.sample(admin, answered))
+                    .as("a scrape after the load counts every request answered")
+                    .isGreaterThanOrEqualTo(result.ok()));
+    System.out.println(
+        "counters across 5 handoffs: " + scraper.scrapes() + " scrapes, no decrease; " + result);
   }
 
   /** The sum of {@code baton_requests_total} over its series, as a Prometheus reader sees it. */
   private static double requestsAnswered(InetSocketAddress admin) throws IOException {
-    return Admin.metrics(admin).lines()
+    return Admin.metrics(admin)
+        .lines()
         .filter(l -> l.startsWith("baton_requests_total{"))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
         .sum();

@@ -47,12 +47,21 @@ class NamespaceHandoffTest {
 
   private static final int HANDOFFS = 10;
   private static final Duration WAIT = Duration.ofSeconds(60);
+
   /** A pid namespace (so Baton is pid 1) and a mount namespace with its own /proc. */
   private static final List<String> OWN_PID_NAMESPACE =
       List.of("unshare", "--pid", "--fork", "--kill-child", "--mount-proc");
+
   /** The same, also in a user namespace of its own (root mapped to root: the same uid). */
   private static final List<String> OWN_USER_AND_PID_NAMESPACE =
-      List.of("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc");
+      List.of(
+          "unshare",
+          "--user",
+          "--map-root-user",
+          "--pid",
+          "--fork",
+          "--kill-child",
+          "--mount-proc");
 
   private final BatonFixture fixture = new BatonFixture();
   private TestUpstream upstream;
@@ -71,29 +80,42 @@ class NamespaceHandoffTest {
   }
 
   @Test
-  void tenHandoffsBetweenUserAndPidNamespacesLoseNothingAndLeaveOneActiveProcess() throws Exception {
+  void tenHandoffsBetweenUserAndPidNamespacesLoseNothingAndLeaveOneActiveProcess()
+      throws Exception {
     handOffTenTimesUnderLoad(OWN_USER_AND_PID_NAMESPACE);
   }
 
   private void handOffTenTimesUnderLoad(List<String> isolation) throws Exception {
     ExternalTool.require("unshare", "util-linux");
     upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("30s")
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("30s")
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(() -> fixture.startWrapped(isolation, config));
     ServingLine first = generations.start();
     assertThat(first.pid()).as("Baton is pid 1 of its own namespace").isEqualTo(1);
     assertOnlyTheActiveProcessOwnsTheRunDirectory(first);
     InetSocketAddress web = first.listener("web");
 
-    LoadClient keepAlive = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(16).mode(LoadClient.Mode.KEEP_ALIVE).idPrefix("ka").maxDuration(Duration.ofMinutes(5)).build();
-    LoadClient close = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(8).mode(LoadClient.Mode.CLOSE).idPrefix("cl").maxDuration(Duration.ofMinutes(5)).build();
+    LoadClient keepAlive =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(16)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .idPrefix("ka")
+            .maxDuration(Duration.ofMinutes(5))
+            .build();
+    LoadClient close =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(8)
+            .mode(LoadClient.Mode.CLOSE)
+            .idPrefix("cl")
+            .maxDuration(Duration.ofMinutes(5))
+            .build();
     keepAlive.start();
     close.start();
     try {
@@ -101,9 +123,13 @@ class NamespaceHandoffTest {
         long before = keepAlive.result().ok() + close.result().ok();
         ServingLine serving = generations.handOff();
         assertThat(serving.pid()).isEqualTo(1);
-        assertThat(serving.instanceId()).as("generation %d's instance id", serving.generation()).isNotEqualTo(first.instanceId());
+        assertThat(serving.instanceId())
+            .as("generation %d's instance id", serving.generation())
+            .isNotEqualTo(first.instanceId());
         assertOnlyTheActiveProcessOwnsTheRunDirectory(serving);
-        await().atMost(WAIT).until(() -> keepAlive.result().ok() + close.result().ok() > before + 24);
+        await()
+            .atMost(WAIT)
+            .until(() -> keepAlive.result().ok() + close.result().ok() > before + 24);
       }
     } finally {
       keepAlive.stop();
@@ -112,16 +138,23 @@ class NamespaceHandoffTest {
     LoadResult keepAliveResult = keepAlive.awaitResult(WAIT);
     LoadResult closeResult = close.awaitResult(WAIT);
 
-    assertThat(keepAliveResult.failed()).as("failed keep-alive requests: %s", keepAliveResult).isZero();
-    assertThat(closeResult.failed()).as("failed Connection: close requests: %s", closeResult).isZero();
+    assertThat(keepAliveResult.failed())
+        .as("failed keep-alive requests: %s", keepAliveResult)
+        .isZero();
+    assertThat(closeResult.failed())
+        .as("failed Connection: close requests: %s", closeResult)
+        .isZero();
     Set<String> sent = new HashSet<>(keepAlive.idsSent());
     sent.addAll(close.idsSent());
     assertThat(sent).hasSize(keepAlive.idsSent().size() + close.idsSent().size());
     Map<String, Integer> arrived = upstream.idCounts();
-    assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else").isEqualTo(sent);
+    assertThat(arrived.keySet())
+        .as("every id sent arrived at the upstream, and nothing else")
+        .isEqualTo(sent);
     assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
     assertThat(keepAliveResult.servedBy(HANDOFFS + 1) + closeResult.servedBy(HANDOFFS + 1))
-        .as("the last generation served").isPositive();
+        .as("the last generation served")
+        .isPositive();
     System.out.println(isolation + ": keep-alive " + keepAliveResult + "; close " + closeResult);
   }
 
@@ -130,17 +163,34 @@ class NamespaceHandoffTest {
    * {@code reconfig.sock} and {@code admin.sock} are this generation's own sockets, the admin API
    * says so, and nothing else is left in the run directory.
    */
-  private void assertOnlyTheActiveProcessOwnsTheRunDirectory(ServingLine active) throws IOException {
+  private void assertOnlyTheActiveProcessOwnsTheRunDirectory(ServingLine active)
+      throws IOException {
     String id = active.instanceId();
     Path run = fixture.runDir();
-    Set<String> expected = new TreeSet<>(Set.of("reconfig.sock", "reconfig.sock." + id + ".1", "admin.sock", "admin.sock." + id,
-        "instance." + id + ".lock", "arrival.lock"));
+    Set<String> expected =
+        new TreeSet<>(
+            Set.of(
+                "reconfig.sock",
+                "reconfig.sock." + id + ".1",
+                "admin.sock",
+                "admin.sock." + id,
+                "instance." + id + ".lock",
+                "arrival.lock"));
     // conn.sock goes when the predecessor's last connection has arrived, just after it exited.
-    await().atMost(WAIT).untilAsserted(() -> assertThat(files(run)).as("the run directory after generation %d took over",
-        active.generation()).isEqualTo(expected));
-    assertThat(Files.isSameFile(run.resolve("reconfig.sock"), run.resolve("reconfig.sock." + id + ".1")))
-        .as("reconfig.sock is generation %d's socket", active.generation()).isTrue();
-    assertThat(Files.isSameFile(run.resolve("admin.sock"), run.resolve("admin.sock." + id))).isTrue();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(files(run))
+                    .as("the run directory after generation %d took over", active.generation())
+                    .isEqualTo(expected));
+    assertThat(
+            Files.isSameFile(
+                run.resolve("reconfig.sock"), run.resolve("reconfig.sock." + id + ".1")))
+        .as("reconfig.sock is generation %d's socket", active.generation())
+        .isTrue();
+    assertThat(Files.isSameFile(run.resolve("admin.sock"), run.resolve("admin.sock." + id)))
+        .isTrue();
     BatonProcess status = fixture.cli("status", "--output", "json");
     assertThat(status.awaitExit(WAIT)).isZero();
     assertThat(status.stdoutText())

@@ -20,11 +20,11 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Baton where its users run it: containers of one pod (podman), sharing the pod's network
- * namespace and the run directory as a volume, each Baton the pid 1 of its own container, uid
- * 10001, the image built on this machine. Generation 1 runs in one container; each handoff starts
- * the next generation in a new container of the same pod while a keep-alive and a {@code
- * Connection: close} load run from the host through the pod's published port.
+ * Baton where its users run it: containers of one pod (podman), sharing the pod's network namespace
+ * and the run directory as a volume, each Baton the pid 1 of its own container, uid 10001, the
+ * image built on this machine. Generation 1 runs in one container; each handoff starts the next
+ * generation in a new container of the same pod while a keep-alive and a {@code Connection: close}
+ * load run from the host through the pod's published port.
  *
  * <p>Before instance ids this failed at the second handoff: both generations were pid 1 and named
  * their control sockets alike (see NamespaceHandoffTest).
@@ -41,7 +41,8 @@ class PodHandoffTest {
   @BeforeEach
   void buildImage(TestInfo test) {
     ContainerImages.ensureBuilt();
-    podman = new Podman(getClass().getSimpleName() + "-" + test.getTestMethod().orElseThrow().getName());
+    podman =
+        new Podman(getClass().getSimpleName() + "-" + test.getTestMethod().orElseThrow().getName());
   }
 
   @AfterEach
@@ -66,8 +67,12 @@ class PodHandoffTest {
     LoadClient keepAlive = pod.load(LoadClient.Mode.KEEP_ALIVE, 16, "ka");
     LoadClient close = pod.load(LoadClient.Mode.CLOSE, 8, "cl");
     List<Long> handoffMillis = new ArrayList<>();
-    CounterScraper metrics = new CounterScraper(pod.adminAddress(), "baton_requests_total{", "baton_connections_accepted_total{",
-        "baton_generation");
+    CounterScraper metrics =
+        new CounterScraper(
+            pod.adminAddress(),
+            "baton_requests_total{",
+            "baton_connections_accepted_total{",
+            "baton_generation");
     metrics.start();
     try {
       keepAlive.start();
@@ -76,15 +81,21 @@ class PodHandoffTest {
       for (int generation = 2; generation <= HANDOFFS + 1; generation++) {
         long before = keepAlive.result().ok() + close.result().ok();
         long started = System.nanoTime();
-        String next = pod.startGeneration("gen-" + generation, List.of("run", "--config", PodDeployment.CONFIG));
+        String next =
+            pod.startGeneration(
+                "gen-" + generation, List.of("run", "--config", PodDeployment.CONFIG));
         ServingLine line = pod.awaitServing(next, generation, WAIT);
         handoffMillis.add((System.nanoTime() - started) / 1_000_000);
         assertThat(line.instanceId()).isNotEqualTo(serving.instanceId());
-        assertThat(podman.waitForExit(active, WAIT)).as("generation %d's container exit code", generation - 1).isZero();
+        assertThat(podman.waitForExit(active, WAIT))
+            .as("generation %d's container exit code", generation - 1)
+            .isZero();
         pod.assertOnlyActiveFilesInRunDirectory(line.instanceId(), WAIT);
         active = next;
         serving = line;
-        await().atMost(WAIT).until(() -> keepAlive.result().ok() + close.result().ok() > before + 24);
+        await()
+            .atMost(WAIT)
+            .until(() -> keepAlive.result().ok() + close.result().ok() > before + 24);
       }
       keepAlive.stop();
       close.stop();
@@ -92,14 +103,31 @@ class PodHandoffTest {
       LoadResult closeResult = close.awaitResult(WAIT);
       metrics.stop();
 
-      assertThat(keepAliveResult.failed()).as("failed keep-alive requests: %s", keepAliveResult).isZero();
-      assertThat(closeResult.failed()).as("failed Connection: close requests: %s", closeResult).isZero();
+      assertThat(keepAliveResult.failed())
+          .as("failed keep-alive requests: %s", keepAliveResult)
+          .isZero();
+      assertThat(closeResult.failed())
+          .as("failed Connection: close requests: %s", closeResult)
+          .isZero();
       pod.assertEveryIdArrivedExactlyOnce(keepAlive, close);
-      assertThat(metrics.errors()).as("failed /metrics scrapes through the pod's admin port").isEmpty();
-      assertThat(metrics.decreases()).as("counters (and the generation) lower than in the scrape before").isEmpty();
+      assertThat(metrics.errors())
+          .as("failed /metrics scrapes through the pod's admin port")
+          .isEmpty();
+      assertThat(metrics.decreases())
+          .as("counters (and the generation) lower than in the scrape before")
+          .isEmpty();
       assertThat(metrics.last("baton_generation")).isEqualTo((double) (HANDOFFS + 1));
-      System.out.println("pod: " + HANDOFFS + " handoffs between containers, start of the container to its serving line (ms): "
-          + handoffMillis + "; keep-alive " + keepAliveResult + "; close " + closeResult + "; /metrics " + metrics);
+      System.out.println(
+          "pod: "
+              + HANDOFFS
+              + " handoffs between containers, start of the container to its serving line (ms): "
+              + handoffMillis
+              + "; keep-alive "
+              + keepAliveResult
+              + "; close "
+              + closeResult
+              + "; /metrics "
+              + metrics);
     } finally {
       keepAlive.stop();
       close.stop();

@@ -31,9 +31,8 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
  * Bad input on {@code reconfig.sock} while clients are served (issue 16): an oversized frame
  * length, a frame cut short by the peer's EOF, and a connection that opens and never speaks. Each
  * gets a typed refusal or a close, a log line naming the peer and a counter; the keep-alive load
- * sees no failure, and a proper handoff works afterwards. Garbage
- * bytes and a wrong version are HandoffRefusalTest's; what ControlChannel reads from any bytes is
- * ControlChannelFuzzTest's.
+ * sees no failure, and a proper handoff works afterwards. Garbage bytes and a wrong version are
+ * HandoffRefusalTest's; what ControlChannel reads from any bytes is ControlChannelFuzzTest's.
  */
 @Timeout(240)
 @ExtendWith(DumpLogsOnFailure.class)
@@ -51,10 +50,12 @@ class ReconfigSockBadInputTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = TestUpstream.start(0);
-    config = fixture.config()
-        .httpListener("web", "127.0.0.1:0", "backend")
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     active = fixture.start(config);
     serving = active.awaitServing(WAIT);
   }
@@ -68,15 +69,23 @@ class ReconfigSockBadInputTest {
   @Test
   void oversizedTruncatedAndSilentPeersAreTurnedAwayWhileTheLoadGoesOn() throws Exception {
     InetSocketAddress web = serving.listener("web");
-    LoadClient load = LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(8).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(2)).build();
+    LoadClient load =
+        LoadClient.builder(web.getHostString(), web.getPort())
+            .workers(8)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(2))
+            .build();
     load.start();
     try {
       // A length of 2 GiB - 1: refused before any body is read or allocated.
-      Envelope reply = ControlProbe.exchange(fixture.reconfigSock(), new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+      Envelope reply =
+          ControlProbe.exchange(
+              fixture.reconfigSock(), new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
       assertThat(reply.getRefusal().getReason()).isEqualTo(RefusalReason.MALFORMED_MESSAGE);
-      assertThat(reply.getRefusal().getDetail()).contains("frame length: 2147483647 (expected: <= 1048576)");
-      assertThat(active.awaitLogLine("MALFORMED_MESSAGE (frame length: 2147483647", WAIT)).contains(PEER);
+      assertThat(reply.getRefusal().getDetail())
+          .contains("frame length: 2147483647 (expected: <= 1048576)");
+      assertThat(active.awaitLogLine("MALFORMED_MESSAGE (frame length: 2147483647", WAIT))
+          .contains(PEER);
 
       // 100 bytes announced, 10 sent, then EOF: the session ends, nothing is answered.
       try (AFUNIXSocket truncated = connect()) {
@@ -86,17 +95,23 @@ class ReconfigSockBadInputTest {
         truncated.shutdownOutput();
         assertThat(truncated.getInputStream().read()).as("closed without a reply").isEqualTo(-1);
       }
-      assertThat(active.awaitLogLine("peer closed before Hello", WAIT)).contains(PEER).contains("still serving");
+      assertThat(active.awaitLogLine("peer closed before Hello", WAIT))
+          .contains(PEER)
+          .contains("still serving");
 
       // Connected, never a byte: closed after handoff.stepTimeout (10 s by default).
       try (AFUNIXSocket silent = connect()) {
         silent.setSoTimeout((int) WAIT.toMillis());
         assertThat(silent.getInputStream().read()).as("closed without a reply").isEqualTo(-1);
       }
-      assertThat(active.awaitLogLine("no Hello within", WAIT)).contains(PEER).contains("still serving");
+      assertThat(active.awaitLogLine("no Hello within", WAIT))
+          .contains(PEER)
+          .contains("still serving");
 
-      assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"refused\"}")).isEqualTo(1.0);
-      assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"failed\"}")).isEqualTo(2.0);
+      assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"refused\"}"))
+          .isEqualTo(1.0);
+      assertThat(Admin.sample(serving.admin(), "baton_handoffs_total{result=\"failed\"}"))
+          .isEqualTo(2.0);
       assertThat(Admin.readyStatus(serving.admin())).isEqualTo(200);
       long before = load.result().ok();
       await().atMost(WAIT).until(() -> load.result().ok() > before + 200);
@@ -104,7 +119,9 @@ class ReconfigSockBadInputTest {
       load.stop();
     }
     LoadResult result = load.awaitResult(WAIT);
-    assertThat(result.failed()).as("failures while reconfig.sock got bad input: %s", result).isZero();
+    assertThat(result.failed())
+        .as("failures while reconfig.sock got bad input: %s", result)
+        .isZero();
 
     // Nothing changed on the active side: a proper handoff still works.
     BatonProcess next = fixture.start(config);

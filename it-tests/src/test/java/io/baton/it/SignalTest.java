@@ -46,7 +46,12 @@ class SignalTest {
   @BeforeEach
   void startFirstGeneration() {
     upstream = upstream();
-    config = fixture.webProxyConfig(upstream.port()).drainTimeout("120s").write(); // longer than WAIT: an exit within WAIT is the drain finishing, not its deadline
+    config =
+        fixture
+            .webProxyConfig(upstream.port())
+            .drainTimeout("120s")
+            .write(); // longer than WAIT: an exit within WAIT is the drain finishing, not its
+    // deadline
     first = fixture.start(config);
     serving = first.awaitServing(WAIT);
   }
@@ -66,7 +71,10 @@ class SignalTest {
   private LoadClient keepAliveLoad() {
     InetSocketAddress web = serving.listener("web");
     return LoadClient.builder(web.getHostString(), web.getPort())
-        .workers(8).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3)).build();
+        .workers(8)
+        .mode(LoadClient.Mode.KEEP_ALIVE)
+        .maxDuration(Duration.ofMinutes(3))
+        .build();
   }
 
   @Test
@@ -92,9 +100,13 @@ class SignalTest {
     assertThat(second.listeners()).as("the same sockets").isEqualTo(serving.listeners());
     assertThat(ProcessHandle.of(second.pid()).flatMap(h -> h.info().arguments()).orElseThrow())
         .as("the next generation runs the same command line")
-        .containsSubsequence("-jar", BatonFixture.JAR.toString(), "run", "--config", config.toString());
-    assertThat(first.stderrText()).contains("sigusr2: started pid " + second.pid() + " to take over as generation 2");
-    assertThat(Admin.sample(second.admin(), "baton_upgrades_total{result=\"started\",trigger=\"sigusr2\"}"))
+        .containsSubsequence(
+            "-jar", BatonFixture.JAR.toString(), "run", "--config", config.toString());
+    assertThat(first.stderrText())
+        .contains("sigusr2: started pid " + second.pid() + " to take over as generation 2");
+    assertThat(
+            Admin.sample(
+                second.admin(), "baton_upgrades_total{result=\"started\",trigger=\"sigusr2\"}"))
         .as("counted by generation 1, carried to generation 2")
         .isEqualTo(1);
   }
@@ -102,8 +114,10 @@ class SignalTest {
   @Test
   void sighupWithAChangedConfigHandsOverToAGenerationThatUsesIt() throws Exception {
     TestUpstream replacement = upstream();
-    // The same listener (configured address 127.0.0.1:0: the socket is handed over), another upstream.
-    Files.writeString(config, fixture.webProxyConfig(replacement.port()).drainTimeout("120s").yaml());
+    // The same listener (configured address 127.0.0.1:0: the socket is handed over), another
+    // upstream.
+    Files.writeString(
+        config, fixture.webProxyConfig(replacement.port()).drainTimeout("120s").yaml());
     LoadClient load = keepAliveLoad();
     load.start();
     try {
@@ -134,7 +148,10 @@ class SignalTest {
 
     first.awaitLogLine("sighup: " + config + " does not load", WAIT);
     assertThat(first.logContains("drian: unknown key")).as("the log names the key").isTrue();
-    assertThat(Admin.sample(serving.admin(), "baton_upgrades_total{result=\"invalid_config\",trigger=\"sighup\"}"))
+    assertThat(
+            Admin.sample(
+                serving.admin(),
+                "baton_upgrades_total{result=\"invalid_config\",trigger=\"sighup\"}"))
         .isEqualTo(1);
     try (RawHttp client = new RawHttp(serving.listener("web"))) {
       client.send("GET /load/after-refused-reload HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -143,7 +160,9 @@ class SignalTest {
       assertThat(r.header("x-baton-generation")).as("still generation 1").isEqualTo("1");
     }
     assertThat(first.isAlive()).isTrue();
-    assertThat(first.stdoutText()).as("no other generation was started").doesNotContain("generation=2");
+    assertThat(first.stdoutText())
+        .as("no other generation was started")
+        .doesNotContain("generation=2");
   }
 
   @Test

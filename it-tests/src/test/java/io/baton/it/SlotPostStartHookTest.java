@@ -49,11 +49,23 @@ class SlotPostStartHookTest {
   void theHookWaitsForItsOwnProcessNotThePredecessorAndNeverInTheEmptyImage() throws Exception {
     List<String> command = hookCommand();
     Path marker = fixture.dir().resolve("baton-container-started");
-    String script = command.get(2).replace(RUN_DIR, fixture.runDir().toString()).replace(MARKER, marker.toString());
-    Path config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:9").write();
+    String script =
+        command
+            .get(2)
+            .replace(RUN_DIR, fixture.runDir().toString())
+            .replace(MARKER, marker.toString());
+    Path config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:9")
+            .write();
     // Kruise's empty image writes no marker and runs no Baton: the hook must not wait for one.
-    ExternalTool.Result empty = ExternalTool.run(fixture.dir(), Duration.ofSeconds(30), "bash", "-c", script);
-    assertThat(empty.exitCode()).as("the hook in a container without Baton: %s", empty.output()).isZero();
+    ExternalTool.Result empty =
+        ExternalTool.run(fixture.dir(), Duration.ofSeconds(30), "bash", "-c", script);
+    assertThat(empty.exitCode())
+        .as("the hook in a container without Baton: %s", empty.output())
+        .isZero();
 
     Generations generations = new Generations(fixture, config);
     generations.start();
@@ -61,29 +73,65 @@ class SlotPostStartHookTest {
     // A slot container starts (its entrypoint writes the marker) beside the active generation 1.
     Files.writeString(marker, "");
     // Bounded to 0.5 s instead of 60 s: it must give up, not accept generation 1's socket.
-    ExternalTool.Result early = ExternalTool.run(fixture.dir(), Duration.ofSeconds(30), "bash", "-c", script.replace("seq 600", "seq 5"));
-    assertThat(early.exitCode()).as("the hook with only the predecessor serving: %s", early.output()).isEqualTo(1);
+    ExternalTool.Result early =
+        ExternalTool.run(
+            fixture.dir(),
+            Duration.ofSeconds(30),
+            "bash",
+            "-c",
+            script.replace("seq 600", "seq 5"));
+    assertThat(early.exitCode())
+        .as("the hook with only the predecessor serving: %s", early.output())
+        .isEqualTo(1);
     assertThat(early.output()).contains("baton did not take over");
 
     Files.writeString(marker, "");
-    hook = new ProcessBuilder(ExternalTool.require("bash").toString(), "-c", script).redirectErrorStream(true).start();
+    hook =
+        new ProcessBuilder(ExternalTool.require("bash").toString(), "-c", script)
+            .redirectErrorStream(true)
+            .start();
     generations.handOff();
-    assertThat(hook.waitFor(60, TimeUnit.SECONDS)).as("the hook returns once generation 2 took over").isTrue();
-    assertThat(hook.exitValue()).as("hook output: %s", new String(hook.getInputStream().readAllBytes())).isZero();
+    assertThat(hook.waitFor(60, TimeUnit.SECONDS))
+        .as("the hook returns once generation 2 took over")
+        .isTrue();
+    assertThat(hook.exitValue())
+        .as("hook output: %s", new String(hook.getInputStream().readAllBytes()))
+        .isZero();
   }
 
   /** The hook of slot baton-a; slot b and the SidecarSet's container must carry the same one. */
   private static List<String> hookCommand() throws IOException {
-    Deployment deployment = StrictManifests.documents(Files.readString(DeployManifestsTest.DEPLOY.resolve("kubernetes/baton-deployment.yaml")))
-        .stream().filter(d -> d.path("kind").asText().equals("Deployment"))
-        .map(d -> StrictManifests.parse(d, Deployment.class)).findFirst().orElseThrow();
-    List<List<String>> slots = deployment.getSpec().getTemplate().getSpec().getContainers().stream()
-        .filter(c -> c.getName().startsWith("baton-"))
-        .map(Container::getLifecycle).map(l -> l.getPostStart().getExec().getCommand()).toList();
-    JsonNode sidecar = StrictManifests.documents(Files.readString(DeployManifestsTest.SIDECARSET)).get(0)
-        .path("spec").path("containers").get(0).path("lifecycle").path("postStart").path("exec").path("command");
-    List<String> kruise = StrictManifests.YAML.convertValue(sidecar, StrictManifests.YAML.getTypeFactory()
-        .constructCollectionType(List.class, String.class));
+    Deployment deployment =
+        StrictManifests.documents(
+                Files.readString(
+                    DeployManifestsTest.DEPLOY.resolve("kubernetes/baton-deployment.yaml")))
+            .stream()
+            .filter(d -> d.path("kind").asText().equals("Deployment"))
+            .map(d -> StrictManifests.parse(d, Deployment.class))
+            .findFirst()
+            .orElseThrow();
+    List<List<String>> slots =
+        deployment.getSpec().getTemplate().getSpec().getContainers().stream()
+            .filter(c -> c.getName().startsWith("baton-"))
+            .map(Container::getLifecycle)
+            .map(l -> l.getPostStart().getExec().getCommand())
+            .toList();
+    JsonNode sidecar =
+        StrictManifests.documents(Files.readString(DeployManifestsTest.SIDECARSET))
+            .get(0)
+            .path("spec")
+            .path("containers")
+            .get(0)
+            .path("lifecycle")
+            .path("postStart")
+            .path("exec")
+            .path("command");
+    List<String> kruise =
+        StrictManifests.YAML.convertValue(
+            sidecar,
+            StrictManifests.YAML
+                .getTypeFactory()
+                .constructCollectionType(List.class, String.class));
     assertThat(slots).hasSize(2).allSatisfy(c -> assertThat(c).isEqualTo(slots.get(0)));
     assertThat(kruise).as("the SidecarSet's hook").isEqualTo(slots.get(0));
     List<String> command = slots.get(0);

@@ -25,14 +25,21 @@ class StaleSocketTest {
 
   @Test
   void reconfigSockLeftBySigkilledProcessMeansAColdStart() {
-    Path config = fixture.config().httpListener("web", "127.0.0.1:0", "backend").cluster("backend", "127.0.0.1:9").write();
+    Path config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:9")
+            .write();
     BatonProcess first = fixture.start(config);
     first.awaitServing(Duration.ofSeconds(60));
     first.kill();
     assertThat(fixture.reconfigSock()).as("SIGKILL leaves the socket file behind").exists();
 
     BatonProcess next = fixture.start(config);
-    assertThat(next.awaitServing(Duration.ofSeconds(60)).generation()).as("a cold start, not a failure").isEqualTo(1);
+    assertThat(next.awaitServing(Duration.ofSeconds(60)).generation())
+        .as("a cold start, not a failure")
+        .isEqualTo(1);
     assertThat(next.stderrText()).contains("cold start");
   }
 }

@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** TCP through Baton: bytes arrive complete and in order across handoffs; old connections stay on the old process. */
+/**
+ * TCP through Baton: bytes arrive complete and in order across handoffs; old connections stay on
+ * the old process.
+ */
 @Timeout(300)
 @ExtendWith(DumpLogsOnFailure.class)
 class TcpHandoffTest {
@@ -44,12 +47,14 @@ class TcpHandoffTest {
 
   private Generations start(boolean migrate) {
     upstream = TcpEchoUpstream.start(0);
-    Path config = fixture.config()
-        .migrate(migrate)
-        .drainTimeout("60s")
-        .tcpListener("raw", "127.0.0.1:0", "echo")
-        .cluster("echo", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .migrate(migrate)
+            .drainTimeout("60s")
+            .tcpListener("raw", "127.0.0.1:0", "echo")
+            .cluster("echo", "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(fixture, config);
     generations.start();
     return generations;
@@ -71,7 +76,8 @@ class TcpHandoffTest {
   }
 
   @Test
-  void withMigrationOffAConnectionOpenedBeforeTheHandoffKeepsWorkingOnTheOldProcessUntilItEnds() throws Exception {
+  void withMigrationOffAConnectionOpenedBeforeTheHandoffKeepsWorkingOnTheOldProcessUntilItEnds()
+      throws Exception {
     Generations generations = start(false);
     InetSocketAddress raw = generations.serving().listener("raw");
     var old = generations.active();
@@ -87,7 +93,9 @@ class TcpHandoffTest {
 
     resume.countDown();
     stream.get(120, TimeUnit.SECONDS);
-    assertThat(old.awaitExit(Generations.WAIT)).as("the old process exits once its last connection ended").isZero();
+    assertThat(old.awaitExit(Generations.WAIT))
+        .as("the old process exits once its last connection ended")
+        .isZero();
   }
 
   private Path fixtureConfig() {
@@ -99,48 +107,55 @@ class TcpHandoffTest {
    * {@code halfway} it pauses after half until the latch opens. Ends with a half-close: the client
    * shuts its output and still reads the rest of the echo.
    */
-  private static CompletableFuture<Void> echoStream(InetSocketAddress address, long seed, CountDownLatch halfway) {
+  private static CompletableFuture<Void> echoStream(
+      InetSocketAddress address, long seed, CountDownLatch halfway) {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try (Socket s = new Socket()) {
-        s.connect(address, 5000);
-        s.setSoTimeout(60_000);
-        MessageDigest sent = RawHttp.sha256();
-        MessageDigest received = RawHttp.sha256();
-        Thread reader = new Thread(() -> {
-          try {
-            InputStream in = s.getInputStream();
-            byte[] buf = new byte[65536];
-            for (int r; (r = in.read(buf)) != -1; ) {
-              received.update(buf, 0, r);
-            }
-          } catch (Exception e) {
-            done.completeExceptionally(e);
-          }
-        });
-        reader.start();
-        OutputStream out = s.getOutputStream();
-        Random random = new Random(seed);
-        byte[] chunk = new byte[32 * 1024];
-        for (int written = 0; written < STREAM_BYTES; written += chunk.length) {
-          if (halfway != null && written == STREAM_BYTES / 2) {
-            halfway.await();
-          }
-          random.nextBytes(chunk);
-          sent.update(chunk);
-          out.write(chunk);
-        }
-        out.flush();
-        s.shutdownOutput();
-        reader.join(60_000);
-        assertThat(received.digest()).as("echo of stream %d", seed).isEqualTo(sent.digest());
-        done.complete(null);
-      } catch (Throwable e) {
-        done.completeExceptionally(e);
-      }
-    }, "echo-stream-" + seed);
+    Thread t =
+        new Thread(
+            () -> {
+              try (Socket s = new Socket()) {
+                s.connect(address, 5000);
+                s.setSoTimeout(60_000);
+                MessageDigest sent = RawHttp.sha256();
+                MessageDigest received = RawHttp.sha256();
+                Thread reader =
+                    new Thread(
+                        () -> {
+                          try {
+                            InputStream in = s.getInputStream();
+                            byte[] buf = new byte[65536];
+                            for (int r; (r = in.read(buf)) != -1; ) {
+                              received.update(buf, 0, r);
+                            }
+                          } catch (Exception e) {
+                            done.completeExceptionally(e);
+                          }
+                        });
+                reader.start();
+                OutputStream out = s.getOutputStream();
+                Random random = new Random(seed);
+                byte[] chunk = new byte[32 * 1024];
+                for (int written = 0; written < STREAM_BYTES; written += chunk.length) {
+                  if (halfway != null && written == STREAM_BYTES / 2) {
+                    halfway.await();
+                  }
+                  random.nextBytes(chunk);
+                  sent.update(chunk);
+                  out.write(chunk);
+                }
+                out.flush();
+                s.shutdownOutput();
+                reader.join(60_000);
+                assertThat(received.digest())
+                    .as("echo of stream %d", seed)
+                    .isEqualTo(sent.digest());
+                done.complete(null);
+              } catch (Throwable e) {
+                done.completeExceptionally(e);
+              }
+            },
+            "echo-stream-" + seed);
     t.start();
     return done;
   }
-
 }

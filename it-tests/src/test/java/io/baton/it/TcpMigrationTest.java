@@ -41,9 +41,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TcpMigrationTest {
 
   private static final int STREAMS = 8;
+
   /** Bytes each stream must carry through a generation before the next handoff. */
   private static final long PROGRESS_PER_GENERATION = 512 * 1024;
-  /** An upper bound, so the test ends even if a stop is never seen (far above what the pace reaches). */
+
+  /**
+   * An upper bound, so the test ends even if a stop is never seen (far above what the pace
+   * reaches).
+   */
   private static final long MAX_STREAM_BYTES = 1024L * 1024 * 1024;
 
   private final BatonFixture fixture = new BatonFixture();
@@ -62,13 +67,15 @@ class TcpMigrationTest {
   @Test
   void longStreamsCrossThreeHandoffsOnTheSameSocketsWithEveryByteOnceAndInOrder() throws Exception {
     upstream = TcpEchoUpstream.start(0);
-    Path config = fixture.config()
-        // Longer than Generations.WAIT: an old process that waited for its streams to end would
-        // fail handOff(), which expects its exit within that wait.
-        .drainTimeout("120s")
-        .tcpListener("raw", "127.0.0.1:0", "echo")
-        .cluster("echo", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            // Longer than Generations.WAIT: an old process that waited for its streams to end would
+            // fail handOff(), which expects its exit within that wait.
+            .drainTimeout("120s")
+            .tcpListener("raw", "127.0.0.1:0", "echo")
+            .cluster("echo", "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(fixture, config);
     InetSocketAddress raw = generations.start().listener("raw");
     for (int i = 0; i < STREAMS; i++) {
@@ -80,7 +87,10 @@ class TcpMigrationTest {
       BatonProcess old = generations.active();
       ServingLine next = generations.handOff(); // returns once the old process has exited
       assertThat(old.stderrText()).as("generation %d's log", handoff).contains("drain finished");
-      assertThat(Admin.sample(next.admin(), "baton_connections_migrated_total{listener=\"raw\",protocol=\"tcp\"}"))
+      assertThat(
+              Admin.sample(
+                  next.admin(),
+                  "baton_connections_migrated_total{listener=\"raw\",protocol=\"tcp\"}"))
           .as("pairs moved in %d handoffs (the counter carries on across generations)", handoff)
           .isEqualTo(STREAMS * handoff);
       awaitProgress(); // every stream flows through the new generation
@@ -92,15 +102,23 @@ class TcpMigrationTest {
     List<String> sent = new ArrayList<>();
     for (Stream s : streams) {
       Stream.Result r = s.result().get(120, TimeUnit.SECONDS);
-      assertThat(r.received()).as("stream %d: the echo of every byte sent, once and in order", s.seed).isEqualTo(r.sent());
+      assertThat(r.received())
+          .as("stream %d: the echo of every byte sent, once and in order", s.seed)
+          .isEqualTo(r.sent());
       sent.add(r.sent());
     }
     await().atMost(Generations.WAIT).until(() -> upstream.endedConnections().size() == STREAMS);
-    assertThat(upstream.endedConnections()).extracting(TcpEchoUpstream.EndedConnection::sha256)
+    assertThat(upstream.endedConnections())
+        .extracting(TcpEchoUpstream.EndedConnection::sha256)
         .as("what the upstream received on each connection: every stream whole, in order")
         .containsExactlyInAnyOrderElementsOf(sent);
-    assertThat(upstream.connectionsAccepted()).as("one upstream connection per stream: never reconnected").isEqualTo(STREAMS);
-    assertThat(Admin.sample(generations.serving().admin(), "baton_connections_accepted_total{listener=\"raw\"}"))
+    assertThat(upstream.connectionsAccepted())
+        .as("one upstream connection per stream: never reconnected")
+        .isEqualTo(STREAMS);
+    assertThat(
+            Admin.sample(
+                generations.serving().admin(),
+                "baton_connections_accepted_total{listener=\"raw\"}"))
         .as("client connections accepted, by generation 1 only, the count carried over")
         .isEqualTo(STREAMS);
   }
@@ -109,11 +127,13 @@ class TcpMigrationTest {
   void aPairThatCannotBeQuietedStaysOnTheOldProcessAndIsDrainedThere() throws Exception {
     TestUpstream http = TestUpstream.start(0);
     try {
-      Path config = fixture.config()
-          .drainTimeout("120s")
-          .tcpListener("raw", "127.0.0.1:0", "web")
-          .cluster("web", "127.0.0.1:" + http.port())
-          .write();
+      Path config =
+          fixture
+              .config()
+              .drainTimeout("120s")
+              .tcpListener("raw", "127.0.0.1:0", "web")
+              .cluster("web", "127.0.0.1:" + http.port())
+              .write();
       Generations generations = new Generations(fixture, config);
       InetSocketAddress raw = generations.start().listener("raw");
       long size = 64L * 1024 * 1024; // more than every socket buffer on the way can hold
@@ -122,12 +142,16 @@ class TcpMigrationTest {
         // The client does not read: once its receive buffer stops filling, Baton holds bytes it
         // cannot write to the client, so the pair cannot be quiet for a move.
         int[] last = {-1};
-        await().atMost(Generations.WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
-          int waiting = client.bytesWaiting();
-          boolean full = waiting > 0 && waiting == last[0];
-          last[0] = waiting;
-          return full;
-        });
+        await()
+            .atMost(Generations.WAIT)
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  int waiting = client.bytesWaiting();
+                  boolean full = waiting > 0 && waiting == last[0];
+                  last[0] = waiting;
+                  return full;
+                });
         BatonProcess old = generations.active();
 
         ServingLine next = fixture.start(config).awaitServing(Generations.WAIT);
@@ -137,10 +161,17 @@ class TcpMigrationTest {
         RawHttp.Response r = client.read(false);
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.bodyLength()).isEqualTo(size);
-        assertThat(r.sha256()).as("the whole body, in order, relayed by the old process").isEqualTo(patternSha256(size));
+        assertThat(r.sha256())
+            .as("the whole body, in order, relayed by the old process")
+            .isEqualTo(patternSha256(size));
         client.shutdownOutput(); // the upstream ended its side; now the client ends its own
-        assertThat(old.awaitExit(Generations.WAIT)).as("the old process exits once the pair ended").isZero();
-        assertThat(Admin.sample(next.admin(), "baton_connections_migrated_total{listener=\"raw\",protocol=\"tcp\"}"))
+        assertThat(old.awaitExit(Generations.WAIT))
+            .as("the old process exits once the pair ended")
+            .isZero();
+        assertThat(
+                Admin.sample(
+                    next.admin(),
+                    "baton_connections_migrated_total{listener=\"raw\",protocol=\"tcp\"}"))
             .as("nothing moved")
             .isIn(0.0, Double.NaN);
       }
@@ -162,21 +193,26 @@ class TcpMigrationTest {
 
   private void awaitProgress() {
     long[] from = streams.stream().mapToLong(s -> s.echoed.get()).toArray();
-    await().atMost(Generations.WAIT).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
-      for (int i = 0; i < streams.size(); i++) {
-        Stream s = streams.get(i);
-        if (s.result().isCompletedExceptionally()) {
-          s.result().join(); // fails with the stream's own error
-        }
-        assertThat(s.echoed.get() - from[i]).as("bytes echoed to stream %d since the last step", s.seed)
-            .isGreaterThanOrEqualTo(PROGRESS_PER_GENERATION);
-      }
-    });
+    await()
+        .atMost(Generations.WAIT)
+        .pollInterval(Duration.ofMillis(20))
+        .untilAsserted(
+            () -> {
+              for (int i = 0; i < streams.size(); i++) {
+                Stream s = streams.get(i);
+                if (s.result().isCompletedExceptionally()) {
+                  s.result().join(); // fails with the stream's own error
+                }
+                assertThat(s.echoed.get() - from[i])
+                    .as("bytes echoed to stream %d since the last step", s.seed)
+                    .isGreaterThanOrEqualTo(PROGRESS_PER_GENERATION);
+              }
+            });
   }
 
   /**
-   * One connection that writes seeded random bytes until told to finish, then half-closes and
-   * reads the rest of the echo; digests of both directions are compared at the end.
+   * One connection that writes seeded random bytes until told to finish, then half-closes and reads
+   * the rest of the echo; digests of both directions are compared at the end.
    */
   private static final class Stream {
     record Result(String sent, String received) {}
@@ -219,42 +255,51 @@ class TcpMigrationTest {
 
     private void start() {
       CompletableFuture<String> received = new CompletableFuture<>();
-      Thread reader = new Thread(() -> {
-        try {
-          MessageDigest digest = RawHttp.sha256();
-          InputStream in = socket.getInputStream();
-          byte[] buf = new byte[65536];
-          for (int r; (r = in.read(buf)) != -1; ) {
-            digest.update(buf, 0, r);
-            echoed.addAndGet(r);
-          }
-          received.complete(HexFormat.of().formatHex(digest.digest()));
-        } catch (Throwable e) {
-          received.completeExceptionally(e);
-          result.completeExceptionally(e);
-        }
-      }, "tcp-stream-reader-" + seed);
-      Thread writer = new Thread(() -> {
-        try {
-          MessageDigest digest = RawHttp.sha256();
-          OutputStream out = socket.getOutputStream();
-          Random random = new Random(seed);
-          byte[] chunk = new byte[8 * 1024];
-          for (long written = 0; !finishing && written < MAX_STREAM_BYTES; written += chunk.length) {
-            random.nextBytes(chunk);
-            digest.update(chunk);
-            out.write(chunk);
-            // Paced (about 2 MB/s) so the stream spans the handoffs and a shared machine keeps up.
-            Thread.sleep(4);
-          }
-          out.flush();
-          socket.shutdownOutput();
-          String sent = HexFormat.of().formatHex(digest.digest());
-          result.complete(new Result(sent, received.get(60, TimeUnit.SECONDS)));
-        } catch (Throwable e) {
-          result.completeExceptionally(e);
-        }
-      }, "tcp-stream-writer-" + seed);
+      Thread reader =
+          new Thread(
+              () -> {
+                try {
+                  MessageDigest digest = RawHttp.sha256();
+                  InputStream in = socket.getInputStream();
+                  byte[] buf = new byte[65536];
+                  for (int r; (r = in.read(buf)) != -1; ) {
+                    digest.update(buf, 0, r);
+                    echoed.addAndGet(r);
+                  }
+                  received.complete(HexFormat.of().formatHex(digest.digest()));
+                } catch (Throwable e) {
+                  received.completeExceptionally(e);
+                  result.completeExceptionally(e);
+                }
+              },
+              "tcp-stream-reader-" + seed);
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  MessageDigest digest = RawHttp.sha256();
+                  OutputStream out = socket.getOutputStream();
+                  Random random = new Random(seed);
+                  byte[] chunk = new byte[8 * 1024];
+                  for (long written = 0;
+                      !finishing && written < MAX_STREAM_BYTES;
+                      written += chunk.length) {
+                    random.nextBytes(chunk);
+                    digest.update(chunk);
+                    out.write(chunk);
+                    // Paced (about 2 MB/s) so the stream spans the handoffs and a shared machine
+                    // keeps up.
+                    Thread.sleep(4);
+                  }
+                  out.flush();
+                  socket.shutdownOutput();
+                  String sent = HexFormat.of().formatHex(digest.digest());
+                  result.complete(new Result(sent, received.get(60, TimeUnit.SECONDS)));
+                } catch (Throwable e) {
+                  result.completeExceptionally(e);
+                }
+              },
+              "tcp-stream-writer-" + seed);
       reader.start();
       writer.start();
     }

@@ -38,8 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * TLS listeners across handoffs, with the packaged jar: HTTP/1.1 and HTTP/2 loads over TLS lose
- * nothing (TLS connections are drained, never moved), a session from one generation resumes on the next
- * (carried ticket keys), and a handoff is how a certificate is rotated.
+ * nothing (TLS connections are drained, never moved), a session from one generation resumes on the
+ * next (carried ticket keys), and a handoff is how a certificate is rotated.
  */
 @Timeout(300)
 @ExtendWith(DumpLogsOnFailure.class)
@@ -76,27 +76,41 @@ class TlsHandoffTest {
   void http11AndH2OverTlsToATlsUpstreamLoseNothingAcrossTenHandoffs() throws Exception {
     TestCertificates.Pair web = certificate("web");
     TestCertificates.Pair backend = certificate("backend");
-    upstream = TestUpstream.startTls(0,
-        SslContextBuilder.forServer(backend.certificate().toFile(), backend.privateKey().toFile()).build());
-    // drain.migrate stays on (the default): the TLS connections must take the drain path by themselves.
-    Path config = fixture.config()
-        .servingHeader(true)
-        .drainTimeout("30s")
-        .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
-        .tlsCluster("backend", backend.certificate(), "127.0.0.1:" + upstream.port())
-        .write();
+    upstream =
+        TestUpstream.startTls(
+            0,
+            SslContextBuilder.forServer(
+                    backend.certificate().toFile(), backend.privateKey().toFile())
+                .build());
+    // drain.migrate stays on (the default): the TLS connections must take the drain path by
+    // themselves.
+    Path config =
+        fixture
+            .config()
+            .servingHeader(true)
+            .drainTimeout("30s")
+            .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
+            .tlsCluster("backend", backend.certificate(), "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(fixture, config);
     InetSocketAddress address = generations.start().listener("web");
 
-    LoadClient http11 = LoadClient.builder(address.getHostString(), address.getPort())
-        .workers(HTTP11_CLIENTS).mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(Duration.ofMinutes(3))
-        .tls(TlsClient.trusting(web.certificate()), "localhost")
-        .build();
+    LoadClient http11 =
+        LoadClient.builder(address.getHostString(), address.getPort())
+            .workers(HTTP11_CLIENTS)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxDuration(Duration.ofMinutes(3))
+            .tls(TlsClient.trusting(web.certificate()), "localhost")
+            .build();
     // Each stream is kept 20 ms at the upstream, so every drain finds streams in flight.
-    H2LoadClient h2 = H2LoadClient.builder(address.getHostString(), address.getPort())
-        .connections(H2_CONNECTIONS).streams(H2_STREAMS).query("?delay=20")
-        .tls(web.certificate(), "localhost")
-        .maxDuration(Duration.ofMinutes(3)).build();
+    H2LoadClient h2 =
+        H2LoadClient.builder(address.getHostString(), address.getPort())
+            .connections(H2_CONNECTIONS)
+            .streams(H2_STREAMS)
+            .query("?delay=20")
+            .tls(web.certificate(), "localhost")
+            .maxDuration(Duration.ofMinutes(3))
+            .build();
     http11.start();
     h2.start();
     try {
@@ -105,8 +119,12 @@ class TlsHandoffTest {
         long h2Before = h2.result().completed();
         generations.handOff();
         // Both loads keep succeeding between handoffs, so each handoff happens under both.
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
-            http11.result().ok() > http11Before + HTTP11_CLIENTS && h2.result().completed() > h2Before + H2_CONNECTIONS * H2_STREAMS);
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () ->
+                    http11.result().ok() > http11Before + HTTP11_CLIENTS
+                        && h2.result().completed() > h2Before + H2_CONNECTIONS * H2_STREAMS);
       }
     } finally {
       http11.stop();
@@ -114,28 +132,47 @@ class TlsHandoffTest {
     }
     LoadResult http11Result = http11.awaitResult(Duration.ofSeconds(60));
     H2LoadResult h2Result = h2.awaitResult(Duration.ofSeconds(60));
-    System.out.println("TLS loads across " + HANDOFFS + " handoffs: http/1.1 " + http11Result + "; h2 " + h2Result);
+    System.out.println(
+        "TLS loads across "
+            + HANDOFFS
+            + " handoffs: http/1.1 "
+            + http11Result
+            + "; h2 "
+            + h2Result);
 
-    assertThat(http11Result.failed()).as("failed HTTP/1.1 requests across %d handoffs: %s", HANDOFFS, http11Result).isZero();
+    assertThat(http11Result.failed())
+        .as("failed HTTP/1.1 requests across %d handoffs: %s", HANDOFFS, http11Result)
+        .isZero();
     assertThat(http11Result.ok()).isEqualTo(http11.idsSent().size());
     assertThat(h2Result.finished()).as("every stream ended: %s", h2Result).isTrue();
-    assertThat(h2Result.failed()).as("failed h2 streams across %d handoffs: %s", HANDOFFS, h2Result).isZero();
+    assertThat(h2Result.failed())
+        .as("failed h2 streams across %d handoffs: %s", HANDOFFS, h2Result)
+        .isZero();
     assertThat(h2Result.completed()).isEqualTo(h2Result.attempted());
-    assertThat(h2Result.goawaysReceived()).as("each drain sent GOAWAY on every h2 connection").isGreaterThanOrEqualTo(HANDOFFS);
+    assertThat(h2Result.goawaysReceived())
+        .as("each drain sent GOAWAY on every h2 connection")
+        .isGreaterThanOrEqualTo(HANDOFFS);
 
     Set<String> sent = new HashSet<>(http11.idsSent());
     sent.addAll(h2.idsSent());
     Map<String, Integer> arrived = upstream.idCounts();
-    assertThat(arrived.keySet()).as("every id sent arrived at the upstream, and nothing else").isEqualTo(sent);
+    assertThat(arrived.keySet())
+        .as("every id sent arrived at the upstream, and nothing else")
+        .isEqualTo(sent);
     assertThat(arrived.values()).as("and exactly once").allMatch(n -> n == 1);
     assertThat(http11Result.connectionCloseResponses())
-        .as("each drain tells its HTTP/1.1 TLS clients Connection: close; they reconnect to the next generation").isPositive();
+        .as(
+            "each drain tells its HTTP/1.1 TLS clients Connection: close; they reconnect to the"
+                + " next generation")
+        .isPositive();
     assertThat(http11Result.perGeneration().keySet()).contains("1", String.valueOf(HANDOFFS + 1));
     assertThat(h2Result.perGeneration().keySet()).contains("1", String.valueOf(HANDOFFS + 1));
     String metrics = Admin.metrics(generations.serving().admin());
-    assertThat(metrics).as("no TLS connection was moved, in any generation (counters carry over)")
+    assertThat(metrics)
+        .as("no TLS connection was moved, in any generation (counters carry over)")
         .doesNotContain("baton_connections_migrated_total{listener=\"web\"");
-    assertThat(metrics).contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 0.0");
+    assertThat(metrics)
+        .contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 0.0");
     System.out.println(metrics.lines().filter(l -> l.startsWith("baton_tls_")).toList());
   }
 
@@ -143,10 +180,12 @@ class TlsHandoffTest {
   void aSessionFromGenerationOneResumesOnGenerationTwo() throws Exception {
     TestCertificates.Pair web = certificate("web");
     upstream = TestUpstream.start(0);
-    Path config = fixture.config()
-        .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .httpsListener("web", "127.0.0.1:0", "backend", web.certificate(), web.privateKey())
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(fixture, config);
     int port = generations.start().listener("web").getPort();
     Path session = fixture.dir().resolve("session.pem");
@@ -159,11 +198,15 @@ class TlsHandoffTest {
     // Fails without SessionTickets' carried state (HandoffSourceAdapter.carriedState): generation 2
     // would have keys of its own and answer "New".
     OpensslClient.Result resumed = OpensslClient.get(port, "/load/on-gen2", session, null, null);
-    assertThat(resumed.reused()).as("generation 1's session resumes on generation 2: %s", resumed.output()).isTrue();
+    assertThat(resumed.reused())
+        .as("generation 1's session resumes on generation 2: %s", resumed.output())
+        .isTrue();
     assertThat(resumed.statusLine()).startsWith("HTTP/1.1 200");
-    assertThat(Admin.metrics(second.admin())).contains("baton_tls_resumptions_total{listener=\"web\"} 1.0");
+    assertThat(Admin.metrics(second.admin()))
+        .contains("baton_tls_resumptions_total{listener=\"web\"} 1.0");
     assertThat(generations.active().stderrText() + fixture.dir())
-        .as("key material is never logged").doesNotContainPattern("[0-9a-f]{64}");
+        .as("key material is never logged")
+        .doesNotContainPattern("[0-9a-f]{64}");
   }
 
   @Test
@@ -175,10 +218,12 @@ class TlsHandoffTest {
     Path key = fixture.dir().resolve("live.key");
     Files.copy(web.certificate(), cert);
     Files.copy(web.privateKey(), key);
-    Path config = fixture.config()
-        .httpsListener("web", "127.0.0.1:0", "backend", cert, key)
-        .cluster("backend", "127.0.0.1:" + upstream.port())
-        .write();
+    Path config =
+        fixture
+            .config()
+            .httpsListener("web", "127.0.0.1:0", "backend", cert, key)
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
     Generations generations = new Generations(fixture, config);
     int port = generations.start().listener("web").getPort();
     assertThat(peerCertificate(port)).isEqualTo(fileCertificate(web.certificate()));
@@ -187,20 +232,29 @@ class TlsHandoffTest {
     Files.copy(rotated.certificate(), cert, StandardCopyOption.REPLACE_EXISTING);
     Files.copy(rotated.privateKey(), key, StandardCopyOption.REPLACE_EXISTING);
     generations.handOff();
-    assertThat(peerCertificate(port)).as("generation 2 serves the rotated certificate").isEqualTo(fileCertificate(rotated.certificate()));
-    assertThat(generations.active().stderrText()).as("its log names the certificate it read")
+    assertThat(peerCertificate(port))
+        .as("generation 2 serves the rotated certificate")
+        .isEqualTo(fileCertificate(rotated.certificate()));
+    assertThat(generations.active().stderrText())
+        .as("its log names the certificate it read")
         .contains("listener web: TLS with CN=rotated.localhost from " + cert);
 
-    // A broken certificate: the next generation refuses to start, naming the file; generation 2 serves on.
-    Files.writeString(cert, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
+    // A broken certificate: the next generation refuses to start, naming the file; generation 2
+    // serves on.
+    Files.writeString(
+        cert, "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n");
     BatonProcess refused = fixture.start(config);
     assertThat(refused.awaitExit(Generations.WAIT)).as(refused.stderrText()).isEqualTo(2);
     assertThat(refused.stderrText())
-        .contains("listeners[0].tls.certificate: \"" + cert + "\" (expected a readable PEM certificate file): not a valid certificate");
+        .contains(
+            "listeners[0].tls.certificate: \""
+                + cert
+                + "\" (expected a readable PEM certificate file): not a valid certificate");
     assertThat(generations.active().isAlive()).isTrue();
     OpensslClient.Result still = OpensslClient.get(port, "/load/still-served", null, null, null);
     assertThat(still.statusLine()).as(still.output()).startsWith("HTTP/1.1 200");
-    assertThat(certificateIn(still.serverCertificate())).isEqualTo(fileCertificate(rotated.certificate()));
+    assertThat(certificateIn(still.serverCertificate()))
+        .isEqualTo(fileCertificate(rotated.certificate()));
 
     // Plain text on the TLS listener: that connection's handshake fails, is logged with the peer
     // and counted; the generation serves on.
@@ -208,23 +262,29 @@ class TlsHandoffTest {
       plaintext.send("GET /load/plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
       assertThat(plaintext.awaitEof()).as("closed without an answer").isTrue();
     }
-    generations.active().awaitLogLine("listener web: TLS handshake with /127.0.0.1:", Generations.WAIT);
-    assertThat(generations.active().stderrText()).contains("failed: not a TLS record (a plaintext client, or garbage)");
+    generations
+        .active()
+        .awaitLogLine("listener web: TLS handshake with /127.0.0.1:", Generations.WAIT);
+    assertThat(generations.active().stderrText())
+        .contains("failed: not a TLS record (a plaintext client, or garbage)");
     assertThat(Admin.metrics(generations.serving().admin()))
         .contains("baton_tls_handshakes_total{listener=\"web\",result=\"failed\"} 1.0");
-    assertThat(OpensslClient.get(port, "/load/after-plaintext", null, null, null).statusLine()).startsWith("HTTP/1.1 200");
+    assertThat(OpensslClient.get(port, "/load/after-plaintext", null, null, null).statusLine())
+        .startsWith("HTTP/1.1 200");
     assertThat(upstream.idCounts()).doesNotContainKey("plaintext");
   }
 
   private static Certificate peerCertificate(int port) throws Exception {
-    OpensslClient.Result r = OpensslClient.get(port, "/load/cert-" + System.nanoTime(), null, null, null);
+    OpensslClient.Result r =
+        OpensslClient.get(port, "/load/cert-" + System.nanoTime(), null, null, null);
     assertThat(r.statusLine()).as(r.output()).startsWith("HTTP/1.1 200");
     return certificateIn(r.serverCertificate());
   }
 
   private static Certificate certificateIn(String pem) throws Exception {
     assertThat(pem).as("s_client printed the server certificate").isNotNull();
-    return CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+    return CertificateFactory.getInstance("X.509")
+        .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
   }
 
   private static Certificate fileCertificate(Path pem) throws Exception {

@@ -5,29 +5,38 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The life of the incoming side of one process: from asking {@code reconfig.sock} for the baton
- * to its predecessor's end. Each state names the step of the protocol it is in (the sequence is in
+ * The life of the incoming side of one process: from asking {@code reconfig.sock} for the baton to
+ * its predecessor's end. Each state names the step of the protocol it is in (the sequence is in
  * {@code handoff.proto}'s header). Transitions other than those {@link #next()} lists are bugs and
  * throw; {@link #CLOSED} alone is terminal.
  */
 public enum IncomingState implements StateTable<IncomingState> {
   /** Nothing asked yet: {@code arrive} has not connected to reconfig.sock. */
   STARTING,
-  /** Nobody to take over from (no reconfig.sock, or a stale one): nothing drains behind this process. */
+  /**
+   * Nobody to take over from (no reconfig.sock, or a stale one): nothing drains behind this
+   * process.
+   */
   COLD_START,
   /**
    * Connected to the active process: Hello, Welcome, the listeners on listen.sock; then the
    * application builds everything while nothing accepts on the received fds yet.
    */
   TAKING_OVER,
-  /** Ready sent: this process accepts; waiting (step timeout) for Draining. The predecessor counts as draining. */
+  /**
+   * Ready sent: this process accepts; waiting (step timeout) for Draining. The predecessor counts
+   * as draining.
+   */
   AWAITING_DRAINING,
   /**
    * Ready sent by a process that asked to be held: both accept until the predecessor's operator
    * commits (Draining) or aborts (Abort), at most the hold timeout.
    */
   HELD,
-  /** Held, and this process gave the takeover up (SIGTERM): Abort sent, waiting for the predecessor to let go. */
+  /**
+   * Held, and this process gave the takeover up (SIGTERM): Abort sent, waiting for the predecessor
+   * to let go.
+   */
   GIVING_UP,
   /** The predecessor stopped accepting and drains; this process serves and follows its progress. */
   FOLLOWING,
@@ -55,10 +64,12 @@ public enum IncomingState implements StateTable<IncomingState> {
       case STARTING -> EnumSet.of(COLD_START, TAKING_OVER, CLOSED);
       case COLD_START -> EnumSet.of(CLOSED);
       case TAKING_OVER -> EnumSet.of(AWAITING_DRAINING, HELD, CLOSED);
-      // No Draining in time but the connection lives: follow anyway. EOF instead: it died; serve anyway.
+      // No Draining in time but the connection lives: follow anyway. EOF instead: it died; serve
+      // anyway.
       case AWAITING_DRAINING -> EnumSet.of(FOLLOWING, PREDECESSOR_GONE, CLOSED);
       case HELD -> EnumSet.of(GIVING_UP, FOLLOWING, ABORTED, PREDECESSOR_GONE, CLOSED);
-      // The predecessor's commit can cross our Abort on the wire: then it stopped accepting, and we serve.
+      // The predecessor's commit can cross our Abort on the wire: then it stopped accepting, and we
+      // serve.
       case GIVING_UP -> EnumSet.of(ABORTED, FOLLOWING, PREDECESSOR_GONE, CLOSED);
       case FOLLOWING -> EnumSet.of(HANDED_ON, PREDECESSOR_GONE, CLOSED);
       case HANDED_ON -> EnumSet.of(PREDECESSOR_GONE, CLOSED);
@@ -77,10 +88,17 @@ public enum IncomingState implements StateTable<IncomingState> {
    * until it is gone. The outgoing side of this process asks this before it hands over in turn.
    */
   public boolean predecessorDrains() {
-    return this == AWAITING_DRAINING || this == HELD || this == GIVING_UP || this == FOLLOWING || this == HANDED_ON;
+    return this == AWAITING_DRAINING
+        || this == HELD
+        || this == GIVING_UP
+        || this == FOLLOWING
+        || this == HANDED_ON;
   }
 
-  /** Whether an Abort from the predecessor now ends the takeover (rather than being a protocol error). */
+  /**
+   * Whether an Abort from the predecessor now ends the takeover (rather than being a protocol
+   * error).
+   */
   public boolean isHeld() {
     return this == HELD || this == GIVING_UP;
   }

@@ -9,10 +9,10 @@ import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
-import io.baton.handoff.peer.PeerCheck;
-import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
+import io.baton.handoff.peer.PeerCheck;
+import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ControlProtocolException;
 import io.baton.handoff.wire.HandoffThreads;
@@ -38,6 +38,7 @@ public final class ConnectionReceiver {
 
   /** Reads wake up this often to notice {@link #predecessorGone}; they are not a deadline. */
   static final Duration WAKEUP = Duration.ofSeconds(1);
+
   /** How soon the wait for the predecessor's connection notices that the predecessor is gone. */
   static final Duration ACCEPT_POLL = Duration.ofMillis(100);
 
@@ -114,8 +115,15 @@ public final class ConnectionReceiver {
       receive(channel);
     } finally {
       state = State.DONE;
-      Duration took = Duration.ofNanos(System.nanoTime() - (firstArrivalNanos == 0 ? started : firstArrivalNanos));
-      log.info("handoff (generation {}): {} live connection(s) received on {} in {} ms", generation, received, server.path(), took.toMillis());
+      Duration took =
+          Duration.ofNanos(
+              System.nanoTime() - (firstArrivalNanos == 0 ? started : firstArrivalNanos));
+      log.info(
+          "handoff (generation {}): {} live connection(s) received on {} in {} ms",
+          generation,
+          received,
+          server.path(),
+          took.toMillis());
       events.migrationEnded(received, took);
     }
   }
@@ -136,7 +144,11 @@ public final class ConnectionReceiver {
           continue;
         }
         if (!predecessorGone) {
-          log.warn("handoff (generation {}): accept on {} failed: {}; taking no live connections", generation, server.path(), e.getMessage());
+          log.warn(
+              "handoff (generation {}): accept on {} failed: {}; taking no live connections",
+              generation,
+              server.path(),
+              e.getMessage());
         }
         return null;
       }
@@ -144,7 +156,11 @@ public final class ConnectionReceiver {
       if (refusal == null) {
         return connection;
       }
-      log.warn("handoff (generation {}): refused a connection on {}: {}", generation, server.path(), refusal);
+      log.warn(
+          "handoff (generation {}): refused a connection on {}: {}",
+          generation,
+          server.path(),
+          refusal);
       connection.close();
     }
   }
@@ -152,7 +168,10 @@ public final class ConnectionReceiver {
   private String checkPeer(UnixConnection connection) {
     try {
       PeerCredentials peer = connection.peer();
-      return peers.problem("peer", peer, predecessor).map(p -> p + " (expected: the predecessor)").orElse(null);
+      return peers
+          .problem("peer", peer, predecessor)
+          .map(p -> p + " (expected: the predecessor)")
+          .orElse(null);
     } catch (OsException e) {
       return "cannot read its credentials: " + e.getMessage();
     }
@@ -167,12 +186,21 @@ public final class ConnectionReceiver {
         if (e.isTimeout()) {
           continue; // the predecessor drains on; EOF ends this
         }
-        log.warn("handoff (generation {}): reading {} failed: {}; keeping the {} connection(s) received", generation, channel.path(), e.getMessage(), received);
+        log.warn(
+            "handoff (generation {}): reading {} failed: {}; keeping the {} connection(s) received",
+            generation,
+            channel.path(),
+            e.getMessage(),
+            received);
         return;
       } catch (PeerClosedException e) {
         return; // the predecessor exited (or died): what it sent is here
       } catch (ControlProtocolException e) {
-        log.warn("handoff (generation {}): bad frame on {}: {}; no more live connections are taken", generation, channel.path(), e.getMessage());
+        log.warn(
+            "handoff (generation {}): bad frame on {}: {}; no more live connections are taken",
+            generation,
+            channel.path(),
+            e.getMessage());
         return;
       }
       Envelope envelope = frame.envelope();
@@ -180,14 +208,20 @@ public final class ConnectionReceiver {
         case MOVED_CONNECTION -> arrived(envelope.getMovedConnection(), frame, channel);
         case MIGRATION_FINISHED -> {
           frame.closeFds();
-          log.info("handoff (generation {}): predecessor finished sending connections ({} by its count)", generation,
+          log.info(
+              "handoff (generation {}): predecessor finished sending connections ({} by its count)",
+              generation,
               envelope.getMigrationFinished().getConnectionsSent());
           return;
         }
         default -> {
           frame.closeFds();
-          log.warn("handoff (generation {}): ignoring {} on {} (expected: MOVED_CONNECTION or MIGRATION_FINISHED)", generation,
-              envelope.getBodyCase(), channel.path());
+          log.warn(
+              "handoff (generation {}): ignoring {} on {} (expected: MOVED_CONNECTION or"
+                  + " MIGRATION_FINISHED)",
+              generation,
+              envelope.getBodyCase(),
+              channel.path());
         }
       }
     }
@@ -196,13 +230,23 @@ public final class ConnectionReceiver {
   private void arrived(MovedConnection moved, ReceivedFrame frame, ControlChannel channel) {
     int[] fds = frame.fds();
     ConnectionKind kind = kindOf(moved);
-    if (!ProtocolVersion.compatible(frame.envelope().getProtocolVersion()) || kind == null || fds.length != kind.fdCount()
+    if (!ProtocolVersion.compatible(frame.envelope().getProtocolVersion())
+        || kind == null
+        || fds.length != kind.fdCount()
         || moved.getUnconsumed().size() > LiveConnection.MAX_UNCONSUMED_BYTES) {
       log.warn(
-          "handoff (generation {}): malformed MovedConnection {} on {}: protocol_version {}, kind {}, {} fd(s), {} unconsumed bytes "
-              + "(expected: version {}, HTTP1 with 1 fd or TCP_PAIR with 2, at most {} bytes); closing it",
-          generation, moved.getId(), channel.path(), frame.envelope().getProtocolVersion(), moved.getKind(), fds.length,
-          moved.getUnconsumed().size(), ProtocolVersion.CURRENT, LiveConnection.MAX_UNCONSUMED_BYTES);
+          "handoff (generation {}): malformed MovedConnection {} on {}: protocol_version {}, kind"
+              + " {}, {} fd(s), {} unconsumed bytes (expected: version {}, HTTP1 with 1 fd or"
+              + " TCP_PAIR with 2, at most {} bytes); closing it",
+          generation,
+          moved.getId(),
+          channel.path(),
+          frame.envelope().getProtocolVersion(),
+          moved.getKind(),
+          fds.length,
+          moved.getUnconsumed().size(),
+          ProtocolVersion.CURRENT,
+          LiveConnection.MAX_UNCONSUMED_BYTES);
       Fds.closeAllQuietly(fds);
       return;
     }
@@ -211,11 +255,20 @@ public final class ConnectionReceiver {
     }
     received++;
     LiveConnection connection =
-        new LiveConnection(moved.getListener(), kind, fds, moved.getUnconsumed().toByteArray(), moved.getUpstreamEndpoint());
+        new LiveConnection(
+            moved.getListener(),
+            kind,
+            fds,
+            moved.getUnconsumed().toByteArray(),
+            moved.getUpstreamEndpoint());
     try {
       arrivals.arrived(connection);
     } catch (RuntimeException e) {
-      log.error("handoff (generation {}): the application failed to take {}; closing it", generation, connection, e);
+      log.error(
+          "handoff (generation {}): the application failed to take {}; closing it",
+          generation,
+          connection,
+          e);
       Fds.closeAllQuietly(fds);
     }
     steps.reached(IncomingStep.CONNECTION_RECEIVED);

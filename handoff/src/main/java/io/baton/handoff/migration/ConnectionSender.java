@@ -1,20 +1,20 @@
 package io.baton.handoff.migration;
 
+import com.google.protobuf.ByteString;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.LiveConnection;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
+import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.peer.PeerCheck;
 import io.baton.handoff.peer.ProcessIdentity;
-import io.baton.proto.handoff.v1.RefusalReason;
-import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ControlProtocolException;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.proto.handoff.v1.ConnectionKind;
 import io.baton.proto.handoff.v1.MigrationFinished;
 import io.baton.proto.handoff.v1.MovedConnection;
-import com.google.protobuf.ByteString;
+import io.baton.proto.handoff.v1.RefusalReason;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -68,18 +68,22 @@ public final class ConnectionSender implements ConnectionSink {
    * Connects to the successor's {@code conn.sock} and checks it is served by the successor: same
    * uid (or root) and, where comparable, the successor's pid ({@link PeerCheck}).
    */
-  public static ConnectionSender connect(Path connPath, PeerCheck peers, ProcessIdentity successor, Duration timeout)
+  public static ConnectionSender connect(
+      Path connPath, PeerCheck peers, ProcessIdentity successor, Duration timeout)
       throws OsException, ControlProtocolException {
     ControlChannel channel = new ControlChannel(UnixConnection.connect(connPath, timeout));
     try {
       PeerCredentials peer = channel.peer();
-      Optional<String> uidProblem = peers.uidProblem(connPath + " is served by a process with", peer);
+      Optional<String> uidProblem =
+          peers.uidProblem(connPath + " is served by a process with", peer);
       if (uidProblem.isPresent()) {
         throw new ControlProtocolException(RefusalReason.PEER_UID_MISMATCH, uidProblem.get());
       }
-      Optional<String> pidProblem = peers.pidProblem(connPath + " is served by a process with", peer, successor);
+      Optional<String> pidProblem =
+          peers.pidProblem(connPath + " is served by a process with", peer, successor);
       if (pidProblem.isPresent()) {
-        throw new ControlProtocolException(RefusalReason.PEER_PID_MISMATCH, pidProblem.get() + " (expected: the successor)");
+        throw new ControlProtocolException(
+            RefusalReason.PEER_PID_MISMATCH, pidProblem.get() + " (expected: the successor)");
       }
       return new ConnectionSender(channel, timeout);
     } catch (OsException | ControlProtocolException | RuntimeException e) {
@@ -102,20 +106,23 @@ public final class ConnectionSender implements ConnectionSink {
   public CompletableFuture<Void> send(LiveConnection connection) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     if (state != State.OPEN) {
-      done.completeExceptionally(new IllegalStateException("conn.sock to the successor is " + state));
+      done.completeExceptionally(
+          new IllegalStateException("conn.sock to the successor is " + state));
       return done;
     }
     try {
       thread.execute(() -> sendNow(connection, done));
     } catch (RejectedExecutionException e) {
-      done.completeExceptionally(new IllegalStateException("conn.sock to the successor is " + state, e));
+      done.completeExceptionally(
+          new IllegalStateException("conn.sock to the successor is " + state, e));
     }
     return done;
   }
 
   private void sendNow(LiveConnection connection, CompletableFuture<Void> done) {
     if (state != State.OPEN) {
-      done.completeExceptionally(new IllegalStateException("conn.sock to the successor is " + state));
+      done.completeExceptionally(
+          new IllegalStateException("conn.sock to the successor is " + state));
       return;
     }
     long id = nextId++;
@@ -140,13 +147,16 @@ public final class ConnectionSender implements ConnectionSink {
   }
 
   /**
-   * A send blocked longer than the step timeout (the successor stopped reading): closing the
-   * socket makes it fail, and the connection stays here. Called about once a second.
+   * A send blocked longer than the step timeout (the successor stopped reading): closing the socket
+   * makes it fail, and the connection stays here. Called about once a second.
    */
   public void checkNotStuck() {
     long since = sendingSinceNanos;
     if (since != 0 && System.nanoTime() - since > sendTimeout.toNanos()) {
-      breakWith("a send blocked for more than " + sendTimeout + " (the successor stopped reading conn.sock)");
+      breakWith(
+          "a send blocked for more than "
+              + sendTimeout
+              + " (the successor stopped reading conn.sock)");
     }
   }
 
@@ -162,10 +172,14 @@ public final class ConnectionSender implements ConnectionSink {
               try {
                 channel.send(
                     ProtocolVersion.envelope()
-                        .setMigrationFinished(MigrationFinished.newBuilder().setConnectionsSent(sent.get()))
+                        .setMigrationFinished(
+                            MigrationFinished.newBuilder().setConnectionsSent(sent.get()))
                         .build());
               } catch (OsException | ControlProtocolException | RuntimeException e) {
-                log.warn("handoff: MigrationFinished not sent on {}: {}", channel.path(), e.getMessage());
+                log.warn(
+                    "handoff: MigrationFinished not sent on {}: {}",
+                    channel.path(),
+                    e.getMessage());
               }
               state = State.FINISHED;
             }
@@ -194,7 +208,11 @@ public final class ConnectionSender implements ConnectionSink {
   private void breakWith(String reason) {
     if (state == State.OPEN) {
       state = State.BROKEN;
-      log.warn("handoff: no more connections go to the successor over {}: {} ({} sent)", channel.path(), reason, sent.get());
+      log.warn(
+          "handoff: no more connections go to the successor over {}: {} ({} sent)",
+          channel.path(),
+          reason,
+          sent.get());
     }
     channel.close();
   }

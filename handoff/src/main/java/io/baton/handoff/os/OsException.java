@@ -4,9 +4,9 @@ import io.baton.handoff.HandoffException;
 import java.nio.file.Path;
 
 /**
- * A call across the OS boundary failed. The message names the operation, the socket path and the
- * fd involved (where there is one) and the cause, e.g. {@code connect /run/baton/reconfig.sock
- * (fd -1): Connection refused}.
+ * A call across the OS boundary failed. The message names the operation, the socket path and the fd
+ * involved (where there is one) and the cause, e.g. {@code connect /run/baton/reconfig.sock (fd
+ * -1): Connection refused}.
  */
 public final class OsException extends HandoffException {
   private static final long serialVersionUID = 1L;
@@ -31,7 +31,15 @@ public final class OsException extends HandoffException {
   private final int fd;
 
   public OsException(Kind kind, String operation, Path path, int fd, Throwable cause) {
-    super(operation + " " + (path == null ? "-" : path) + " (fd " + fd + "): " + describe(cause, kind), cause);
+    super(
+        operation
+            + " "
+            + (path == null ? "-" : path)
+            + " (fd "
+            + fd
+            + "): "
+            + describe(cause, kind),
+        cause);
     this.kind = kind;
     this.operation = operation;
     this.path = path;

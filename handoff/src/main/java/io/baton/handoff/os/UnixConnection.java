@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,8 +31,10 @@ public final class UnixConnection implements AutoCloseable {
   private final Path path;
   private final InputStream in;
   private static final int READ_TIMEOUT_GRAIN_MILLIS = 100;
+
   /** What SO_RCVTIMEO is set to now; -1 before the first read. */
   private int readTimeoutMillis = -1;
+
   private final OutputStream out;
   private final Object writeLock = new Object();
   private final List<Integer> receivedFds = new ArrayList<>();
@@ -64,7 +67,12 @@ public final class UnixConnection implements AutoCloseable {
   public static UnixConnection connect(Path path, Duration timeout) throws OsException {
     Objects.requireNonNull(path, "path");
     if (!Files.exists(path)) {
-      throw new OsException(OsException.Kind.NOT_FOUND, "connect", path, -1, new java.nio.file.NoSuchFileException(path.toString()));
+      throw new OsException(
+          OsException.Kind.NOT_FOUND,
+          "connect",
+          path,
+          -1,
+          new NoSuchFileException(path.toString()));
     }
     AFUNIXSocket socket = null;
     try {
@@ -90,7 +98,8 @@ public final class UnixConnection implements AutoCloseable {
         long pid = credentials.getPid();
         peer = new PeerCredentials(credentials.getUid(), pid < 0 ? 0 : pid);
       } catch (IOException | RuntimeException e) {
-        throw UnixSockets.failure("getsockopt(SO_PEERCRED)", path, fdOrMinusOne(), e, socket.isClosed());
+        throw UnixSockets.failure(
+            "getsockopt(SO_PEERCRED)", path, fdOrMinusOne(), e, socket.isClosed());
       }
     }
     return peer;
@@ -105,7 +114,8 @@ public final class UnixConnection implements AutoCloseable {
       int fd = fds.length == 0 ? -1 : fds[0];
       try {
         if (fds.length > UnixSockets.MAX_FDS_PER_FRAME) {
-          throw new IOException("fds: " + fds.length + " (expected: <= " + UnixSockets.MAX_FDS_PER_FRAME + ")");
+          throw new IOException(
+              "fds: " + fds.length + " (expected: <= " + UnixSockets.MAX_FDS_PER_FRAME + ")");
         }
         if (fds.length > 0) {
           FileDescriptor[] descriptors = new FileDescriptor[fds.length];
@@ -149,9 +159,11 @@ public final class UnixConnection implements AutoCloseable {
    */
   private void setReadTimeout(Duration timeout) throws IOException {
     int millis = UnixSockets.timeoutMillis(timeout);
-    int rounded = millis >= Integer.MAX_VALUE - READ_TIMEOUT_GRAIN_MILLIS
-        ? millis
-        : ((millis + READ_TIMEOUT_GRAIN_MILLIS - 1) / READ_TIMEOUT_GRAIN_MILLIS) * READ_TIMEOUT_GRAIN_MILLIS;
+    int rounded =
+        millis >= Integer.MAX_VALUE - READ_TIMEOUT_GRAIN_MILLIS
+            ? millis
+            : ((millis + READ_TIMEOUT_GRAIN_MILLIS - 1) / READ_TIMEOUT_GRAIN_MILLIS)
+                * READ_TIMEOUT_GRAIN_MILLIS;
     if (rounded != readTimeoutMillis) {
       socket.setSoTimeout(rounded);
       readTimeoutMillis = rounded;

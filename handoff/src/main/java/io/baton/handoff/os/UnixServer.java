@@ -29,7 +29,10 @@ public final class UnixServer implements AutoCloseable {
     this.file = file;
   }
 
-  /** bind(2) + listen(2) at {@code path}, which must not exist; the file is then {@link SocketFile#bound}. */
+  /**
+   * bind(2) + listen(2) at {@code path}, which must not exist; the file is then {@link
+   * SocketFile#bound}.
+   */
   public static UnixServer bind(Path path) throws OsException {
     Objects.requireNonNull(path, "path");
     AFUNIXServerSocket socket = null;

@@ -20,7 +20,8 @@ final class UnixSockets {
 
   private UnixSockets() {}
 
-  static OsException failure(String operation, Path path, int fd, Throwable cause, boolean closedLocally) {
+  static OsException failure(
+      String operation, Path path, int fd, Throwable cause, boolean closedLocally) {
     return new OsException(kindOf(cause, closedLocally), operation, path, fd, cause);
   }
 

@@ -18,10 +18,9 @@ import java.util.Optional;
  * process. No socket, no clock, no state: what it returns is what the session answers.
  *
  * <p>The checks run in this order, and the first that fails names the refusal: the protocol
- * version, the message (Hello), the peer's uid, its pid (where comparable, {@link PeerCheck}),
- * the chain of draining generations. Whether another handoff is already under way is not asked
- * here: that answer must be taken atomically with the session's claim on the baton ({@link
- * BatonSlot}).
+ * version, the message (Hello), the peer's uid, its pid (where comparable, {@link PeerCheck}), the
+ * chain of draining generations. Whether another handoff is already under way is not asked here:
+ * that answer must be taken atomically with the session's claim on the baton ({@link BatonSlot}).
  */
 final class Admission {
 
@@ -43,47 +42,74 @@ final class Admission {
    * Empty when {@code first} is a Hello this process may hand over to; otherwise the refusal.
    *
    * @param draining the older generations still draining, newest first (empty after a cold start)
-   * @param predecessorUnderstandsHandedOn whether the newest of them can be told HandedOn
-   *     (protocol revision 2 or later)
+   * @param predecessorUnderstandsHandedOn whether the newest of them can be told HandedOn (protocol
+   *     revision 2 or later)
    */
   Optional<Refusal> check(
-      Envelope first, PeerCredentials peer, List<PredecessorDrain> draining, boolean predecessorUnderstandsHandedOn) {
+      Envelope first,
+      PeerCredentials peer,
+      List<PredecessorDrain> draining,
+      boolean predecessorUnderstandsHandedOn) {
     if (!ProtocolVersion.compatible(first.getProtocolVersion())) {
       return refuse(
           RefusalReason.PROTOCOL_VERSION_MISMATCH,
-          "protocol_version: " + first.getProtocolVersion() + " (expected: " + ProtocolVersion.CURRENT + ")");
+          "protocol_version: "
+              + first.getProtocolVersion()
+              + " (expected: "
+              + ProtocolVersion.CURRENT
+              + ")");
     }
     if (first.getBodyCase() != Envelope.BodyCase.HELLO) {
-      return refuse(RefusalReason.UNEXPECTED_MESSAGE, "message: " + first.getBodyCase() + " (expected: HELLO)");
+      return refuse(
+          RefusalReason.UNEXPECTED_MESSAGE,
+          "message: " + first.getBodyCase() + " (expected: HELLO)");
     }
     Hello hello = first.getHello();
     Optional<String> uidProblem = peers.uidProblem("peer", peer);
     if (uidProblem.isPresent()) {
       return refuse(RefusalReason.PEER_UID_MISMATCH, uidProblem.get());
     }
-    ProcessIdentity claimed = new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
-    Optional<String> pidProblem = peers.pidProblem("the connecting process (Hello.pid " + hello.getPid() + ")", peer, claimed);
+    ProcessIdentity claimed =
+        new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
+    Optional<String> pidProblem =
+        peers.pidProblem(
+            "the connecting process (Hello.pid " + hello.getPid() + ")", peer, claimed);
     if (pidProblem.isPresent()) {
       return refuse(RefusalReason.PEER_PID_MISMATCH, pidProblem.get());
     }
-    return chainProblem(draining, predecessorUnderstandsHandedOn).flatMap(p -> refuse(RefusalReason.PREDECESSOR_DRAINING, p));
+    return chainProblem(draining, predecessorUnderstandsHandedOn)
+        .flatMap(p -> refuse(RefusalReason.PREDECESSOR_DRAINING, p));
   }
 
   /** Empty if the older generations still draining allow one more; else why not. */
-  private Optional<String> chainProblem(List<PredecessorDrain> draining, boolean predecessorUnderstandsHandedOn) {
+  private Optional<String> chainProblem(
+      List<PredecessorDrain> draining, boolean predecessorUnderstandsHandedOn) {
     if (draining.isEmpty()) {
       return Optional.empty();
     }
     List<Long> generations = draining.stream().map(PredecessorDrain::generation).toList();
     if (!predecessorUnderstandsHandedOn) {
-      return Optional.of("this process (generation " + ownGeneration + ") waits for its predecessor (generation "
-          + generations.get(0) + ") to drain: it speaks handoff protocol revision 1 and could not be told HandedOn "
-          + "(expected: >= " + ProtocolVersion.HANDED_ON_REVISION + "); retry once it has drained");
+      return Optional.of(
+          "this process (generation "
+              + ownGeneration
+              + ") waits for its predecessor (generation "
+              + generations.get(0)
+              + ") to drain: it speaks handoff protocol revision 1 and could not be told HandedOn "
+              + "(expected: >= "
+              + ProtocolVersion.HANDED_ON_REVISION
+              + "); retry once it has drained");
     }
     if (draining.size() >= maxDraining) {
-      return Optional.of("generations " + generations + " still drain behind this process (generation " + ownGeneration
-          + "): handing over would make " + (draining.size() + 1) + " draining (expected: at most handoff.maxDraining "
-          + maxDraining + "); retry once one has drained");
+      return Optional.of(
+          "generations "
+              + generations
+              + " still drain behind this process (generation "
+              + ownGeneration
+              + "): handing over would make "
+              + (draining.size() + 1)
+              + " draining (expected: at most handoff.maxDraining "
+              + maxDraining
+              + "); retry once one has drained");
     }
     return Optional.empty();
   }

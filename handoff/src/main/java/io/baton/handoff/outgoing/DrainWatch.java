@@ -26,9 +26,9 @@ import java.util.concurrent.TimeUnit;
  * back; after HandedOn only that it is gone), and says DrainFinished once this process's drain and
  * those of the generations behind it have finished.
  *
- * <p>Chained drains: the drain begins by telling this process's own draining predecessor
- * HandedOn, and DrainFinished waits for that predecessor too, so that its final counters, added to
- * this process's, travel on in ours.
+ * <p>Chained drains: the drain begins by telling this process's own draining predecessor HandedOn,
+ * and DrainFinished waits for that predecessor too, so that its final counters, added to this
+ * process's, travel on in ours.
  */
 final class DrainWatch {
 
@@ -42,8 +42,10 @@ final class DrainWatch {
   private final SessionReport report;
   private final Successor successor;
   private final PeerCredentials peer;
+
   /** The successor's conn.sock, or null if it takes no live connections. */
   private final Path successorConnSocket;
+
   private final OutgoingHandoff server;
   private Drain drain;
   private ConnectionSender connections;
@@ -51,8 +53,16 @@ final class DrainWatch {
   private DrainOutcome ownOutcome;
   private Throwable ownError;
 
-  DrainWatch(SessionContext context, StateMachine<SessionState> machine, ControlChannel channel, SessionInbox inbox,
-      SessionReport report, Successor successor, PeerCredentials peer, Path successorConnSocket, OutgoingHandoff server) {
+  DrainWatch(
+      SessionContext context,
+      StateMachine<SessionState> machine,
+      ControlChannel channel,
+      SessionInbox inbox,
+      SessionReport report,
+      Successor successor,
+      PeerCredentials peer,
+      Path successorConnSocket,
+      OutgoingHandoff server) {
     this.context = context;
     this.machine = machine;
     this.channel = channel;
@@ -69,21 +79,40 @@ final class DrainWatch {
     machine.moveTo(SessionState.DRAINING);
     // Before this process stops accepting: the predecessor stops sending live connections here
     // (this process would only pass them on) and never rolls back, whatever happens to us now.
-    context.predecessors().handOn(HandedOn.Why.SUCCESSOR_TOOK_OVER, successor.generation(),
-        "generation " + context.source().generation() + " handed over to generation " + successor.generation());
+    context
+        .predecessors()
+        .handOn(
+            HandedOn.Why.SUCCESSOR_TOOK_OVER,
+            successor.generation(),
+            "generation "
+                + context.source().generation()
+                + " handed over to generation "
+                + successor.generation());
     drain = context.source().beginDrain(adoptedListeners, connectToSuccessor());
     try {
       // Counted after accepting stopped: what the successor adds before its admin listener opens.
-      channel.send(OutgoingMessages.draining(context.source().counters(), drain.deadlineUnixMillis(),
-          context.predecessors().draining()));
+      channel.send(
+          OutgoingMessages.draining(
+              context.source().counters(),
+              drain.deadlineUnixMillis(),
+              context.predecessors().draining()));
     } catch (OsException | ControlProtocolException e) {
       // The reader sees the EOF, and this session rolls back.
       report.drainingNotSent(e.getMessage());
     }
     report.step("draining", "stopped accepting, draining");
-    drain.completion().whenComplete((outcome, error) -> inbox.post(new SessionEvent.OwnDrainEnded(outcome, error)));
-    progressTask = context.ticker().scheduleAtFixedRate(() -> inbox.post(new SessionEvent.ProgressTick()), 0,
-        PROGRESS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+    drain
+        .completion()
+        .whenComplete(
+            (outcome, error) -> inbox.post(new SessionEvent.OwnDrainEnded(outcome, error)));
+    progressTask =
+        context
+            .ticker()
+            .scheduleAtFixedRate(
+                () -> inbox.post(new SessionEvent.ProgressTick()),
+                0,
+                PROGRESS_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -96,8 +125,12 @@ final class DrainWatch {
       return ConnectionSink.NONE;
     }
     try {
-      connections = ConnectionSender.connect(successorConnSocket, context.peers(), successor.identity(),
-          context.settings().stepTimeout());
+      connections =
+          ConnectionSender.connect(
+              successorConnSocket,
+              context.peers(),
+              successor.identity(),
+              context.settings().stepTimeout());
       return connections;
     } catch (OsException | ControlProtocolException e) {
       report.cannotSendConnections(successorConnSocket, e.getMessage());
@@ -119,11 +152,17 @@ final class DrainWatch {
     } else if (event instanceof SessionEvent.FrameArrived frame) {
       onFrame(frame.envelope());
     } else if (event instanceof SessionEvent.PeerClosed) {
-      successorGone("successor (peer " + peer + ") closed reconfig.sock while this process drained: it exited or died", "");
+      successorGone(
+          "successor (peer "
+              + peer
+              + ") closed reconfig.sock while this process drained: it exited or died",
+          "");
     } else if (event instanceof SessionEvent.ReadFailed failed) {
       // A successor that closes with our drain progress still unread in its socket makes the read
       // fail with ECONNRESET instead of EOF: the same end, said differently.
-      successorGone("reconfig.sock connection to the successor failed while draining: " + failed.error().getMessage(),
+      successorGone(
+          "reconfig.sock connection to the successor failed while draining: "
+              + failed.error().getMessage(),
           " (" + failed.error().getMessage() + ")");
     } else if (event instanceof SessionEvent.Garbage garbage) {
       // The stream is out of step; the handoff is committed, so only EOF can still matter.
@@ -149,7 +188,10 @@ final class DrainWatch {
     }
   }
 
-  /** EOF or a broken connection: before HandedOn the successor died (roll back); after it, it is only gone. */
+  /**
+   * EOF or a broken connection: before HandedOn the successor died (roll back); after it, it is
+   * only gone.
+   */
   private void successorGone(String rollbackReason, String how) {
     if (machine.state() == SessionState.HANDED_ON) {
       report.successorGoneAfterHandedOn(how);
@@ -164,7 +206,9 @@ final class DrainWatch {
       sender.checkNotStuck();
     }
     try {
-      channel.send(OutgoingMessages.progress(drain.progress(), connectionsSent(), context.predecessors().draining()));
+      channel.send(
+          OutgoingMessages.progress(
+              drain.progress(), connectionsSent(), context.predecessors().draining()));
     } catch (OsException | ControlProtocolException | RuntimeException e) {
       report.notDelivered("drain progress", e.getMessage());
     }
@@ -179,12 +223,18 @@ final class DrainWatch {
     ownError = error;
     CompletableFuture<Boolean> gone = context.predecessors().gone();
     if (!gone.isDone()) {
-      report.waitingForOlderGenerations(context.predecessors().draining().stream().map(PredecessorDrain::generation).toList());
+      report.waitingForOlderGenerations(
+          context.predecessors().draining().stream().map(PredecessorDrain::generation).toList());
     }
-    gone.whenComplete((finished, ignored) -> inbox.post(new SessionEvent.PredecessorsGone(!Boolean.FALSE.equals(finished))));
+    gone.whenComplete(
+        (finished, ignored) ->
+            inbox.post(new SessionEvent.PredecessorsGone(!Boolean.FALSE.equals(finished))));
   }
 
-  /** DRAINING or HANDED_ON to SUCCEEDED: DrainFinished carries the final counters; reconfig.sock is the successor's. */
+  /**
+   * DRAINING or HANDED_ON to SUCCEEDED: DrainFinished carries the final counters; reconfig.sock is
+   * the successor's.
+   */
   private void finish() {
     machine.moveTo(SessionState.SUCCEEDED);
     cancelProgress();
@@ -194,12 +244,15 @@ final class DrainWatch {
     DrainOutcome result = ownOutcome != null ? ownOutcome : new DrainOutcome(0, Duration.ZERO);
     report.succeeded();
     try {
-      channel.send(OutgoingMessages.drainFinished(result, context.source().counters(), connectionsSent()));
+      channel.send(
+          OutgoingMessages.drainFinished(result, context.source().counters(), connectionsSent()));
     } catch (OsException | ControlProtocolException e) {
       report.drainFinishedNotSent(e.getMessage());
     }
     channel.close();
-    report.step("drain", "drain finished, " + result.closedAtDeadline() + " connection(s) closed at the deadline");
+    report.step(
+        "drain",
+        "drain finished, " + result.closedAtDeadline() + " connection(s) closed at the deadline");
     server.handedOver();
     if (ownError != null) {
       context.successorTookOver().completeExceptionally(ownError);
@@ -208,7 +261,10 @@ final class DrainWatch {
     }
   }
 
-  /** DRAINING to ROLLED_BACK: the successor died; this process accepts again and serves reconfig.sock. */
+  /**
+   * DRAINING to ROLLED_BACK: the successor died; this process accepts again and serves
+   * reconfig.sock.
+   */
   private void rollBack(String reason) {
     machine.moveTo(SessionState.ROLLED_BACK);
     cancelProgress();

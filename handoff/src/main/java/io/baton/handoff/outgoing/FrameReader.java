@@ -18,8 +18,8 @@ import java.time.Duration;
 final class FrameReader {
 
   /**
-   * Reads wake up this often and go back to waiting, so that no read is unbounded. A frame that
-   * is cut by a wake-up is resumed where it stopped ({@link ControlChannel#receive}).
+   * Reads wake up this often and go back to waiting, so that no read is unbounded. A frame that is
+   * cut by a wake-up is resumed where it stopped ({@link ControlChannel#receive}).
    */
   static final Duration WAKEUP = Duration.ofMinutes(1);
 
@@ -39,7 +39,8 @@ final class FrameReader {
     while (true) {
       try {
         ReceivedFrame frame = channel.receive(WAKEUP);
-        frame.closeFds(); // no frame on reconfig.sock carries fds; a peer that sends some does not get to keep them open here
+        frame.closeFds(); // no frame on reconfig.sock carries fds; a peer that sends some does not
+        // get to keep them open here
         inbox.post(new SessionEvent.FrameArrived(frame.envelope()));
       } catch (PeerClosedException e) {
         inbox.post(new SessionEvent.PeerClosed());

@@ -19,7 +19,10 @@ final class Hold {
 
   /** What an event means for a hold. */
   sealed interface Outcome {
-    /** The hold goes on (a frame that means nothing here, or the operator's decision was not for us). */
+    /**
+     * The hold goes on (a frame that means nothing here, or the operator's decision was not for
+     * us).
+     */
     record Stays() implements Outcome {}
 
     /** The successor takes over: this process stops accepting and drains. */
@@ -38,8 +41,13 @@ final class Hold {
   private final RunDirectory runDir;
   private final SessionReport report;
 
-  Hold(Set<String> adoptedListeners, Duration limit, StateMachine<SessionState> machine, ControlChannel channel,
-      RunDirectory runDir, SessionReport report) {
+  Hold(
+      Set<String> adoptedListeners,
+      Duration limit,
+      StateMachine<SessionState> machine,
+      ControlChannel channel,
+      RunDirectory runDir,
+      SessionReport report) {
     this.adoptedListeners = Set.copyOf(adoptedListeners);
     this.limit = limit;
     this.machine = machine;
@@ -60,7 +68,11 @@ final class Hold {
 
   void begin() {
     machine.moveTo(SessionState.HELD);
-    report.step("held", "both generations accept until a commit (baton commit, SIGWINCH) or an abort (baton abort), at most " + limit);
+    report.step(
+        "held",
+        "both generations accept until a commit (baton commit, SIGWINCH) or an abort (baton abort),"
+            + " at most "
+            + limit);
   }
 
   /** The hold timeout passed without a commit. */
@@ -71,29 +83,40 @@ final class Hold {
   /** What {@code event} means while held. Changes nothing: the session carries the outcome out. */
   Outcome decide(SessionEvent event) {
     if (event instanceof SessionEvent.HoldDecision decision) {
-      return decision.commit() ? new Outcome.Commit(decision.reason()) : new Outcome.Abort(decision.reason(), true);
+      return decision.commit()
+          ? new Outcome.Commit(decision.reason())
+          : new Outcome.Abort(decision.reason(), true);
     }
     if (event instanceof SessionEvent.FrameArrived frame) {
       Envelope envelope = frame.envelope();
       if (envelope.getBodyCase() == Envelope.BodyCase.ABORT) {
-        return new Outcome.Abort("the successor gave up: " + envelope.getAbort().getReason(), false);
+        return new Outcome.Abort(
+            "the successor gave up: " + envelope.getAbort().getReason(), false);
       }
       report.ignoring(envelope.getBodyCase(), SessionState.HELD, "nothing, or Abort");
       return STAYS;
     }
     if (event instanceof SessionEvent.PeerClosed) {
-      return new Outcome.Abort("the successor closed reconfig.sock while held (it stopped or died)", false);
+      return new Outcome.Abort(
+          "the successor closed reconfig.sock while held (it stopped or died)", false);
     }
     if (event instanceof SessionEvent.ReadFailed failed) {
-      return new Outcome.Abort("reconfig.sock connection to the successor failed while held: " + failed.error().getMessage(), false);
+      return new Outcome.Abort(
+          "reconfig.sock connection to the successor failed while held: "
+              + failed.error().getMessage(),
+          false);
     }
     if (event instanceof SessionEvent.Garbage garbage) {
-      return new Outcome.Abort("garbage from the successor while held: " + garbage.error().getMessage(), true);
+      return new Outcome.Abort(
+          "garbage from the successor while held: " + garbage.error().getMessage(), true);
     }
     return STAYS;
   }
 
-  /** HELD to ABORTED: this process never stopped accepting, so nothing changes here; the successor drains and exits. */
+  /**
+   * HELD to ABORTED: this process never stopped accepting, so nothing changes here; the successor
+   * drains and exits.
+   */
   void abort(String reason, boolean tellSuccessor) {
     machine.moveTo(SessionState.ABORTED);
     if (tellSuccessor) {

@@ -7,9 +7,9 @@ import io.baton.handoff.os.PeerCredentials;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.peer.PeerCheck;
 import io.baton.handoff.peer.ProcessIdentity;
-import io.baton.handoff.wire.CounterValues;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ControlProtocolException;
+import io.baton.handoff.wire.CounterValues;
 import io.baton.handoff.wire.PeerClosedException;
 import io.baton.handoff.wire.ProtocolVersion;
 import io.baton.handoff.wire.ReceivedFrame;
@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Passes this process's listeners to the successor on its {@code listen.sock} (while the session
- * is {@link SessionState#SENDING_LISTENERS}): connects, checks that the successor serves it, sends
- * one Listeners frame with every listener fd, the counters and the carried state, and waits for
+ * Passes this process's listeners to the successor on its {@code listen.sock} (while the session is
+ * {@link SessionState#SENDING_LISTENERS}): connects, checks that the successor serves it, sends one
+ * Listeners frame with every listener fd, the counters and the carried state, and waits for
  * ListenersReceived to count them. The fds stay this process's: the kernel gives the successor
  * copies, and nothing here changes how this process serves.
  */
@@ -49,9 +49,11 @@ final class ListenerTransfer {
    * @throws ControlProtocolException if the successor's answer is not a frame
    */
   Optional<String> passTo(ProcessIdentity successor) throws OsException, ControlProtocolException {
-    try (ControlChannel listen = new ControlChannel(UnixConnection.connect(listenSocket, stepTimeout))) {
+    try (ControlChannel listen =
+        new ControlChannel(UnixConnection.connect(listenSocket, stepTimeout))) {
       PeerCredentials listenPeer = listen.peer();
-      Optional<String> problem = peers.problem("listen.sock is served by a process with", listenPeer, successor);
+      Optional<String> problem =
+          peers.problem("listen.sock is served by a process with", listenPeer, successor);
       if (problem.isPresent()) {
         return Optional.of(problem.get() + "; not sending listeners");
       }
@@ -62,32 +64,41 @@ final class ListenerTransfer {
 
   private int[] send(ControlChannel listen) throws OsException, ControlProtocolException {
     List<PassableListener> listeners = source.listeners();
-    Listeners.Builder message = Listeners.newBuilder()
-        .setGeneration(source.generation())
-        .addAllCounters(CounterValues.toWire(source.counters()))
-        .addAllCarriedState(source.carriedState());
+    Listeners.Builder message =
+        Listeners.newBuilder()
+            .setGeneration(source.generation())
+            .addAllCounters(CounterValues.toWire(source.counters()))
+            .addAllCarriedState(source.carriedState());
     int[] fds = new int[listeners.size()];
     for (int i = 0; i < listeners.size(); i++) {
       PassableListener l = listeners.get(i);
-      message.addListeners(ListenerDescriptor.newBuilder().setName(l.name()).setAddress(l.address()).setProtocol(l.protocol()));
+      message.addListeners(
+          ListenerDescriptor.newBuilder()
+              .setName(l.name())
+              .setAddress(l.address())
+              .setProtocol(l.protocol()));
       fds[i] = l.fd();
     }
     listen.send(ProtocolVersion.envelope().setListeners(message).build(), fds);
     return fds;
   }
 
-  private Optional<String> awaitCount(ControlChannel listen, int sent) throws OsException, ControlProtocolException {
+  private Optional<String> awaitCount(ControlChannel listen, int sent)
+      throws OsException, ControlProtocolException {
     ReceivedFrame reply;
     try {
       reply = listen.receive(stepTimeout);
     } catch (PeerClosedException e) {
-      return Optional.of("successor closed listen.sock before ListenersReceived (it exited or died)");
+      return Optional.of(
+          "successor closed listen.sock before ListenersReceived (it exited or died)");
     } catch (OsException e) {
-      return Optional.of(e.isTimeout() ? "no ListenersReceived within " + stepTimeout : e.getMessage());
+      return Optional.of(
+          e.isTimeout() ? "no ListenersReceived within " + stepTimeout : e.getMessage());
     }
     reply.closeFds();
     if (reply.bodyCase() != Envelope.BodyCase.LISTENERS_RECEIVED) {
-      return Optional.of("on listen.sock: message " + reply.bodyCase() + " (expected: LISTENERS_RECEIVED)");
+      return Optional.of(
+          "on listen.sock: message " + reply.bodyCase() + " (expected: LISTENERS_RECEIVED)");
     }
     int count = reply.envelope().getListenersReceived().getCount();
     if (count != sent) {

@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * finished means the successor died, and this process rolls back — unless the successor said
  * HandedOn first (it handed over in turn, or stops for good): then this process only drains on.
  *
- * <p>Here: the socket itself (published, re-published after a rollback, given up after a
- * successor took over), the accept loop, and the operator's commit or abort, which it posts to the
- * held session. What a session does is the session's.
+ * <p>Here: the socket itself (published, re-published after a rollback, given up after a successor
+ * took over), the accept loop, and the operator's commit or abort, which it posts to the held
+ * session. What a session does is the session's.
  */
 public final class OutgoingHandoff implements AutoCloseable {
 
@@ -56,14 +56,25 @@ public final class OutgoingHandoff implements AutoCloseable {
       CompletableFuture<DrainOutcome> successorTookOver)
       throws OsException {
     this.runDir = runDir;
-    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "baton-handoff-drain-progress");
-      t.setDaemon(true);
-      return t;
-    });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "baton-handoff-drain-progress");
+              t.setDaemon(true);
+              return t;
+            });
     PeerCheck peers = new PeerCheck(Fds.ownUid(), runDir.self());
-    this.context = new SessionContext(runDir, settings, events, source, predecessors, peers,
-        new Admission(peers, source.generation(), settings.maxDraining()), ticker, successorTookOver);
+    this.context =
+        new SessionContext(
+            runDir,
+            settings,
+            events,
+            source,
+            predecessors,
+            peers,
+            new Admission(peers, source.generation(), settings.maxDraining()),
+            ticker,
+            successorTookOver);
   }
 
   /** Starts serving on {@code published}, already reachable at {@code reconfig.sock}. */
@@ -103,8 +114,8 @@ public final class OutgoingHandoff implements AutoCloseable {
   }
 
   /**
-   * Ends the hold of the successor being held, if any, with a commit: this process stops
-   * accepting and drains. Returns false when no handoff is held.
+   * Ends the hold of the successor being held, if any, with a commit: this process stops accepting
+   * and drains. Returns false when no handoff is held.
    */
   public boolean commitHeld(String why) {
     return slot.holder().map(s -> s.decide(true, why)).orElse(false);
@@ -131,30 +142,36 @@ public final class OutgoingHandoff implements AutoCloseable {
         if (listening.isClosed() || closed) {
           return; // replaced (rollback re-published) or this process is done: not an error
         }
-        log.warn("handoff: accept on {} failed, still serving: {}", listening.path(), e.getMessage());
+        log.warn(
+            "handoff: accept on {} failed, still serving: {}", listening.path(), e.getMessage());
         continue;
       }
-      new Session(sessionIds.incrementAndGet(), new ControlChannel(connection), context, this).start();
+      new Session(sessionIds.incrementAndGet(), new ControlChannel(connection), context, this)
+          .start();
     }
   }
 
   /**
-   * After a rollback: serves reconfig.sock again, unless this side was closed meanwhile (then a
-   * new socket file would outlive the process). Under the server lock, so that {@link #close}
-   * either comes first and nothing is published, or comes after and removes what was.
+   * After a rollback: serves reconfig.sock again, unless this side was closed meanwhile (then a new
+   * socket file would outlive the process). Under the server lock, so that {@link #close} either
+   * comes first and nothing is published, or comes after and removes what was.
    */
   void serveAgainAfterRollback() {
     UnixServer previous;
     UnixServer fresh;
     synchronized (serverLock) {
       if (closed) {
-        log.info("handoff: rolled back while closing; not serving {} again", runDir.reconfigSocket());
+        log.info(
+            "handoff: rolled back while closing; not serving {} again", runDir.reconfigSocket());
         return;
       }
       try {
         fresh = publish(runDir);
       } catch (OsException e) {
-        log.error("handoff: rolled back but cannot re-publish {}: {}", runDir.reconfigSocket(), e.getMessage());
+        log.error(
+            "handoff: rolled back but cannot re-publish {}: {}",
+            runDir.reconfigSocket(),
+            e.getMessage());
         return;
       }
       previous = server;
@@ -164,13 +181,16 @@ public final class OutgoingHandoff implements AutoCloseable {
       previous.close();
     }
     HandoffThreads.start("accept", () -> acceptLoop(fresh));
-    log.info("handoff: rolled back; serving {} again (generation {})", runDir.reconfigSocket(), context.source().generation());
+    log.info(
+        "handoff: rolled back; serving {} again (generation {})",
+        runDir.reconfigSocket(),
+        context.source().generation());
   }
 
   /**
-   * A successor took over and this process's drain finished: reconfig.sock belongs to the
-   * successor now (it may be renaming its socket over the name at this very moment), so only our
-   * own bound file is removed, never the published name.
+   * A successor took over and this process's drain finished: reconfig.sock belongs to the successor
+   * now (it may be renaming its socket over the name at this very moment), so only our own bound
+   * file is removed, never the published name.
    */
   void handedOver() {
     UnixServer current = detachServer();

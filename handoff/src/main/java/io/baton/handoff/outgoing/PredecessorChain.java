@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What the outgoing side of a process needs from its incoming side (the same process's link to
- * its own predecessor) to hand over while that predecessor still drains. Implemented by {@link
+ * What the outgoing side of a process needs from its incoming side (the same process's link to its
+ * own predecessor) to hand over while that predecessor still drains. Implemented by {@link
  * io.baton.handoff.incoming.IncomingHandoff}.
  */
 public interface PredecessorChain {
@@ -34,7 +34,10 @@ public interface PredecessorChain {
         }
       };
 
-  /** The older generations still draining, newest first (this process's predecessor first); empty if none. */
+  /**
+   * The older generations still draining, newest first (this process's predecessor first); empty if
+   * none.
+   */
   List<PredecessorDrain> draining();
 
   /**
@@ -44,8 +47,8 @@ public interface PredecessorChain {
   boolean understandsHandedOn();
 
   /**
-   * Tells the draining predecessor, if any, that it will never be the active process again. At
-   * most once; a no-op when none drains.
+   * Tells the draining predecessor, if any, that it will never be the active process again. At most
+   * once; a no-op when none drains.
    */
   void handOn(HandedOn.Why why, long activeGeneration, String detail);
 

@@ -4,8 +4,8 @@ import io.baton.proto.handoff.v1.RefusalReason;
 import java.util.Objects;
 
 /**
- * Why a peer is turned away before anything changed: the typed reason the Refusal frame carries
- * and the detail, written {@code name: value (expected: ...)}.
+ * Why a peer is turned away before anything changed: the typed reason the Refusal frame carries and
+ * the detail, written {@code name: value (expected: ...)}.
  */
 record Refusal(RefusalReason reason, String detail) {
 

@@ -53,8 +53,11 @@ final class Session {
     this.channel = channel;
     this.context = context;
     this.server = server;
-    this.machine = new StateMachine<>("handoff session " + id + " on " + channel.path(), SessionState.AWAITING_HELLO);
-    this.report = new SessionReport(id, channel.path(), context.events(), context.source().generation());
+    this.machine =
+        new StateMachine<>(
+            "handoff session " + id + " on " + channel.path(), SessionState.AWAITING_HELLO);
+    this.report =
+        new SessionReport(id, channel.path(), context.events(), context.source().generation());
   }
 
   SessionState state() {
@@ -72,8 +75,8 @@ final class Session {
 
   /**
    * Ends this session's hold with a commit or an abort, if it is held when this thread gets to it.
-   * Waits for that answer: false if the session was not held (not yet, or no more: a successor
-   * that died a moment before was let go, and a commit cannot bring it back).
+   * Waits for that answer: false if the session was not held (not yet, or no more: a successor that
+   * died a moment before was let go, and a commit cannot bring it back).
    */
   boolean decide(boolean commit, String reason) {
     CompletableFuture<Boolean> accepted = new CompletableFuture<>();
@@ -86,7 +89,10 @@ final class Session {
     return accepted.join();
   }
 
-  /** This process is closing: the connection closes, and the session ends as a broken connection makes it end. */
+  /**
+   * This process is closing: the connection closes, and the session ends as a broken connection
+   * makes it end.
+   */
   void close() {
     channel.close();
   }
@@ -104,7 +110,10 @@ final class Session {
       new FrameReader(channel, inbox).start("baton-handoff-" + name);
       waitAtMost(context.settings().stepTimeout());
       while (!state().isTerminal()) {
-        SessionEvent event = deadlineNanos == 0 ? inbox.next() : inbox.next(Duration.ofNanos(deadlineNanos - System.nanoTime()));
+        SessionEvent event =
+            deadlineNanos == 0
+                ? inbox.next()
+                : inbox.next(Duration.ofNanos(deadlineNanos - System.nanoTime()));
         if (event == null) {
           guarded(this::timedOut);
         } else {
@@ -123,9 +132,9 @@ final class Session {
   }
 
   /**
-   * A bug in a handler must not leave the session hanging: before Ready it fails the attempt
-   * (this process serves on untouched); after Ready the session goes on, to end by EOF or its
-   * drain as it would have.
+   * A bug in a handler must not leave the session hanging: before Ready it fails the attempt (this
+   * process serves on untouched); after Ready the session goes on, to end by EOF or its drain as it
+   * would have.
    */
   private void guarded(Runnable step) {
     try {
@@ -153,10 +162,22 @@ final class Session {
   private void timedOut() {
     switch (state()) {
       case AWAITING_HELLO -> failBeforeHello("no Hello within " + context.settings().stepTimeout());
-      case AWAITING_LISTEN_SOCKET -> failAndClean(
-          "no " + Envelope.BodyCase.LISTEN_SOCKET_READY + " within " + context.settings().stepTimeout() + " in " + state());
-      case AWAITING_READY -> failAndClean(
-          "no " + Envelope.BodyCase.READY + " within " + context.settings().readyTimeout() + " in " + state());
+      case AWAITING_LISTEN_SOCKET ->
+          failAndClean(
+              "no "
+                  + Envelope.BodyCase.LISTEN_SOCKET_READY
+                  + " within "
+                  + context.settings().stepTimeout()
+                  + " in "
+                  + state());
+      case AWAITING_READY ->
+          failAndClean(
+              "no "
+                  + Envelope.BodyCase.READY
+                  + " within "
+                  + context.settings().readyTimeout()
+                  + " in "
+                  + state());
       case HELD -> endHold(hold.timedOut());
       default -> waitForever();
     }
@@ -197,13 +218,22 @@ final class Session {
       failBeforeHello(failed.error().getMessage());
     } else if (event instanceof SessionEvent.FrameArrived frame) {
       PredecessorChain chain = context.predecessors();
-      Optional<Refusal> refusal = context.admission().check(frame.envelope(), peer, chain.draining(), chain.understandsHandedOn());
+      Optional<Refusal> refusal =
+          context
+              .admission()
+              .check(frame.envelope(), peer, chain.draining(), chain.understandsHandedOn());
       if (refusal.isPresent()) {
         refuse(refusal.get());
       } else if (!server.slot().claim(this)) {
         Optional<Session> other = server.slot().holder();
-        refuse(new Refusal(RefusalReason.HANDOFF_IN_PROGRESS, "another handoff is under way (peer "
-            + other.map(Session::peer).map(String::valueOf).orElse("?") + ", " + other.map(Session::state).map(String::valueOf).orElse("?") + ")"));
+        refuse(
+            new Refusal(
+                RefusalReason.HANDOFF_IN_PROGRESS,
+                "another handoff is under way (peer "
+                    + other.map(Session::peer).map(String::valueOf).orElse("?")
+                    + ", "
+                    + other.map(Session::state).map(String::valueOf).orElse("?")
+                    + ")"));
       } else {
         welcome(frame.envelope().getHello());
       }
@@ -211,18 +241,26 @@ final class Session {
   }
 
   private void welcome(Hello hello) {
-    ProcessIdentity identity = new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
+    ProcessIdentity identity =
+        new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
     successor = new Successor(identity, context.source().generation() + 1, hello.getHold());
     report.successorGeneration(successor.generation());
-    if (!send(OutgoingMessages.welcome(context.peers().self(), context.settings().buildVersion(), context.source().generation()))) {
+    if (!send(
+        OutgoingMessages.welcome(
+            context.peers().self(),
+            context.settings().buildVersion(),
+            context.source().generation()))) {
       return;
     }
-    report.step("welcome", "welcomed " + identity + " (kernel: " + peer + ") build " + hello.getBuildVersion());
+    report.step(
+        "welcome",
+        "welcomed " + identity + " (kernel: " + peer + ") build " + hello.getBuildVersion());
     machine.moveTo(SessionState.AWAITING_LISTEN_SOCKET);
     waitAtMost(context.settings().stepTimeout());
   }
 
-  // ------------------------------------------------------------------ AWAITING_LISTEN_SOCKET, SENDING_LISTENERS
+  // ------------------------------------------------------------------ AWAITING_LISTEN_SOCKET,
+  // SENDING_LISTENERS
 
   private void onListenSocketReady(SessionEvent event) {
     Envelope envelope = expected(event, Envelope.BodyCase.LISTEN_SOCKET_READY);
@@ -232,19 +270,30 @@ final class Session {
     RunDirectory runDir = context.runDir();
     String announced = envelope.getListenSocketReady().getPath();
     if (!announced.isEmpty() && !announced.equals(runDir.listenSocket().toString())) {
-      refuseAfterWelcome(RefusalReason.MALFORMED_MESSAGE, "ListenSocketReady.path: " + announced + " (expected: " + runDir.listenSocket() + ")");
+      refuseAfterWelcome(
+          RefusalReason.MALFORMED_MESSAGE,
+          "ListenSocketReady.path: " + announced + " (expected: " + runDir.listenSocket() + ")");
       return;
     }
     String connPath = envelope.getListenSocketReady().getConnPath();
     if (!connPath.isEmpty() && !connPath.equals(runDir.connSocket().toString())) {
-      refuseAfterWelcome(RefusalReason.MALFORMED_MESSAGE,
-          "ListenSocketReady.conn_path: " + connPath + " (expected: empty or " + runDir.connSocket() + ")");
+      refuseAfterWelcome(
+          RefusalReason.MALFORMED_MESSAGE,
+          "ListenSocketReady.conn_path: "
+              + connPath
+              + " (expected: empty or "
+              + runDir.connSocket()
+              + ")");
       return;
     }
     successorConnSocket = connPath.isEmpty() ? null : runDir.connSocket();
     machine.moveTo(SessionState.SENDING_LISTENERS);
-    ListenerTransfer transfer = new ListenerTransfer(runDir.listenSocket(), context.settings().stepTimeout(), context.peers(),
-        context.source());
+    ListenerTransfer transfer =
+        new ListenerTransfer(
+            runDir.listenSocket(),
+            context.settings().stepTimeout(),
+            context.peers(),
+            context.source());
     Optional<String> problem;
     try {
       problem = transfer.passTo(successor.identity());
@@ -260,7 +309,8 @@ final class Session {
     waitAtMost(context.settings().readyTimeout());
   }
 
-  // ------------------------------------------------------------------ AWAITING_READY, then HELD or DRAINING
+  // ------------------------------------------------------------------ AWAITING_READY, then HELD or
+  // DRAINING
 
   private void onReady(SessionEvent event) {
     Envelope envelope = expected(event, Envelope.BodyCase.READY);
@@ -270,7 +320,14 @@ final class Session {
     report.step("ready_received", "successor accepts on every listener");
     Set<String> adopted = Set.copyOf(envelope.getReady().getAdoptedListenersList());
     if (successor.holdRequested()) {
-      hold = new Hold(adopted, context.settings().hold().timeout(), machine, channel, context.runDir(), report);
+      hold =
+          new Hold(
+              adopted,
+              context.settings().hold().timeout(),
+              machine,
+              channel,
+              context.runDir(),
+              report);
       hold.begin();
       waitAtMost(hold.limit());
     } else {
@@ -289,11 +346,14 @@ final class Session {
 
   private void beginDrain(Set<String> adopted) {
     waitForever(); // from now on only the drain's end or the successor's EOF ends the session
-    drain = new DrainWatch(context, machine, channel, inbox, report, successor, peer, successorConnSocket, server);
+    drain =
+        new DrainWatch(
+            context, machine, channel, inbox, report, successor, peer, successorConnSocket, server);
     drain.begin(adopted);
   }
 
-  // ------------------------------------------------------------------ before Ready: the one frame each state waits for
+  // ------------------------------------------------------------------ before Ready: the one frame
+  // each state waits for
 
   /**
    * The frame of kind {@code expected}, or null after ending the session: an Abort, EOF, garbage or
@@ -311,10 +371,17 @@ final class Session {
       if (envelope.getBodyCase() == Envelope.BodyCase.ABORT) {
         failAndClean("successor aborted in " + state() + ": " + envelope.getAbort().getReason());
       } else if (!ProtocolVersion.compatible(envelope.getProtocolVersion())) {
-        refuseAfterWelcome(RefusalReason.PROTOCOL_VERSION_MISMATCH,
-            "protocol_version: " + envelope.getProtocolVersion() + " (expected: " + ProtocolVersion.CURRENT + ")");
+        refuseAfterWelcome(
+            RefusalReason.PROTOCOL_VERSION_MISMATCH,
+            "protocol_version: "
+                + envelope.getProtocolVersion()
+                + " (expected: "
+                + ProtocolVersion.CURRENT
+                + ")");
       } else if (envelope.getBodyCase() != expected) {
-        refuseAfterWelcome(RefusalReason.UNEXPECTED_MESSAGE, "message: " + envelope.getBodyCase() + " (expected: " + expected + ")");
+        refuseAfterWelcome(
+            RefusalReason.UNEXPECTED_MESSAGE,
+            "message: " + envelope.getBodyCase() + " (expected: " + expected + ")");
       } else {
         return envelope;
       }
@@ -333,7 +400,8 @@ final class Session {
     }
   }
 
-  // ------------------------------------------------------------------ endings before Ready: this process serves on untouched
+  // ------------------------------------------------------------------ endings before Ready: this
+  // process serves on untouched
 
   /** A refusal before anything changed: typed Refusal frame, WARN line, REFUSED; serve on. */
   private void refuse(Refusal refusal) {

@@ -14,8 +14,8 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * @param ticker the one timer thread of the outgoing side: it only posts {@link
  *     SessionEvent.ProgressTick}s, never touches a session's state
- * @param successorTookOver completed by the session whose successor took over, once its drain
- *     has finished
+ * @param successorTookOver completed by the session whose successor took over, once its drain has
+ *     finished
  */
 record SessionContext(
     RunDirectory runDir,

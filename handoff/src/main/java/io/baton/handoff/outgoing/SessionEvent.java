@@ -12,7 +12,10 @@ import java.util.concurrent.CompletableFuture;
  */
 sealed interface SessionEvent {
 
-  /** A frame arrived on reconfig.sock (fds that came with it are already closed: none belongs there). */
+  /**
+   * A frame arrived on reconfig.sock (fds that came with it are already closed: none belongs
+   * there).
+   */
   record FrameArrived(Envelope envelope) implements SessionEvent {}
 
   /** EOF on reconfig.sock: the peer exited or died. */
@@ -31,8 +34,8 @@ sealed interface SessionEvent {
   record OwnDrainEnded(DrainOutcome outcome, Throwable error) implements SessionEvent {}
 
   /**
-   * The older generations that drained behind this one are gone ({@code finished}), or one
-   * outlived its drain deadline plus the step timeout.
+   * The older generations that drained behind this one are gone ({@code finished}), or one outlived
+   * its drain deadline plus the step timeout.
    */
   record PredecessorsGone(boolean finished) implements SessionEvent {}
 
@@ -40,5 +43,6 @@ sealed interface SessionEvent {
    * The operator ends a hold: a commit (this process drains) or an abort (the successor does).
    * {@code accepted} completes with whether a hold was there to end.
    */
-  record HoldDecision(boolean commit, String reason, CompletableFuture<Boolean> accepted) implements SessionEvent {}
+  record HoldDecision(boolean commit, String reason, CompletableFuture<Boolean> accepted)
+      implements SessionEvent {}
 }

@@ -49,12 +49,21 @@ final class SessionReport {
     return peer == null ? "unknown" : String.valueOf(peer);
   }
 
-  /** A step of the protocol completed: logged with its duration and counted as {@code outgoing_<phase>}. */
+  /**
+   * A step of the protocol completed: logged with its duration and counted as {@code
+   * outgoing_<phase>}.
+   */
   void step(String phase, String what) {
     long now = System.nanoTime();
     Duration took = Duration.ofNanos(now - stepStarted);
     stepStarted = now;
-    log.info("handoff to generation {}: {} ({}) in {} ms on {}", successorGeneration, phase, what, took.toMillis(), socket);
+    log.info(
+        "handoff to generation {}: {} ({}) in {} ms on {}",
+        successorGeneration,
+        phase,
+        what,
+        took.toMillis(),
+        socket);
     events.phaseCompleted("outgoing_" + phase, took);
   }
 
@@ -62,33 +71,61 @@ final class SessionReport {
 
   /** Turned away before anything changed; the typed refusal was sent. */
   void refused(Refusal refusal) {
-    log.warn("handoff refused on {}: {} ({}); peer {}; phase {}", socket, refusal.reason(), refusal.detail(), peerOrUnknown(),
+    log.warn(
+        "handoff refused on {}: {} ({}); peer {}; phase {}",
+        socket,
+        refusal.reason(),
+        refusal.detail(),
+        peerOrUnknown(),
         SessionState.AWAITING_HELLO);
     events.handoffEnded(HandoffResult.REFUSED, refusal.reason() + ": " + refusal.detail());
   }
 
-  /** Bad input after Welcome: refused on the wire; the attempt then fails like any other before Ready. */
+  /**
+   * Bad input after Welcome: refused on the wire; the attempt then fails like any other before
+   * Ready.
+   */
   void refusedAfterWelcome(RefusalReason reason, String detail, SessionState phase) {
-    log.warn("handoff refused on {}: {} ({}); peer {}; phase {}", socket, reason, detail, peer, phase);
+    log.warn(
+        "handoff refused on {}: {} ({}); peer {}; phase {}", socket, reason, detail, peer, phase);
   }
 
   /** Failed before any check passed: nothing to clean. */
   void failedBeforeHello(String reason, SessionState phase) {
-    log.warn("handoff failed on {}: {}; peer {}; phase {}; still serving", socket, reason, peerOrUnknown(), phase);
+    log.warn(
+        "handoff failed on {}: {}; peer {}; phase {}; still serving",
+        socket,
+        reason,
+        peerOrUnknown(),
+        phase);
     events.handoffEnded(HandoffResult.FAILED, reason);
   }
 
-  /** Failed after Welcome, before Ready: the successor's sockets were removed; this process serves on untouched. */
+  /**
+   * Failed after Welcome, before Ready: the successor's sockets were removed; this process serves
+   * on untouched.
+   */
   void failed(String reason, SessionState phase) {
-    log.warn("handoff to generation {} failed on {}: {}; peer {}; phase {}; still serving as generation {}",
-        successorGeneration, socket, reason, peer, phase, ownGeneration);
+    log.warn(
+        "handoff to generation {} failed on {}: {}; peer {}; phase {}; still serving as generation"
+            + " {}",
+        successorGeneration,
+        socket,
+        reason,
+        peer,
+        phase,
+        ownGeneration);
     events.handoffEnded(HandoffResult.FAILED, reason);
   }
 
   /** A held successor was let go: it drains what it accepted; this process never stopped. */
   void abortedWhileHeld(String reason) {
-    log.warn("handoff to generation {}: aborted while held: {}; the successor drains what it accepted; still serving as "
-        + "generation {}", successorGeneration, reason, ownGeneration);
+    log.warn(
+        "handoff to generation {}: aborted while held: {}; the successor drains what it accepted;"
+            + " still serving as generation {}",
+        successorGeneration,
+        reason,
+        ownGeneration);
     events.handoffEnded(HandoffResult.ABORTED, reason);
   }
 
@@ -115,16 +152,33 @@ final class SessionReport {
   /** A frame this state does not wait for; it changes nothing. */
   void ignoring(Object what, SessionState phase, String expected) {
     if (phase == SessionState.HELD) {
-      log.warn("handoff to generation {}: ignoring {} from peer {} on {} while held (expected: {})", successorGeneration, what, peer,
-          socket, expected);
+      log.warn(
+          "handoff to generation {}: ignoring {} from peer {} on {} while held (expected: {})",
+          successorGeneration,
+          what,
+          peer,
+          socket,
+          expected);
     } else {
-      log.warn("handoff to generation {}: ignoring {} from peer {} on {} in {} (expected: {})", successorGeneration, what, peer,
-          socket, phase, expected);
+      log.warn(
+          "handoff to generation {}: ignoring {} from peer {} on {} in {} (expected: {})",
+          successorGeneration,
+          what,
+          peer,
+          socket,
+          phase,
+          expected);
     }
   }
 
   void garbageWhileDraining(SessionState phase, String problem) {
-    log.warn("handoff to generation {}: garbage from peer {} on {} in {}: {}", successorGeneration, peer, socket, phase, problem);
+    log.warn(
+        "handoff to generation {}: garbage from peer {} on {} in {}: {}",
+        successorGeneration,
+        peer,
+        socket,
+        phase,
+        problem);
   }
 
   /** A frame to the successor that may be lost without harm (its EOF handling applies). */
@@ -133,40 +187,64 @@ final class SessionReport {
   }
 
   void drainingNotSent(String problem) {
-    log.warn("handoff to generation {}: cannot send Draining on {}: {}", successorGeneration, socket, problem);
+    log.warn(
+        "handoff to generation {}: cannot send Draining on {}: {}",
+        successorGeneration,
+        socket,
+        problem);
   }
 
   void drainFinishedNotSent(String problem) {
-    log.warn("handoff to generation {}: DrainFinished not sent on {}: {}", successorGeneration, socket, problem);
+    log.warn(
+        "handoff to generation {}: DrainFinished not sent on {}: {}",
+        successorGeneration,
+        socket,
+        problem);
   }
 
   void successorTakesNoConnections() {
-    log.info("handoff to generation {}: the successor takes no live connections; draining them all here", successorGeneration);
+    log.info(
+        "handoff to generation {}: the successor takes no live connections; draining them all here",
+        successorGeneration);
   }
 
   void cannotSendConnections(Path connSocket, String problem) {
-    log.warn("handoff to generation {}: cannot send live connections to {}: {}; draining them all here", successorGeneration,
-        connSocket, problem);
+    log.warn(
+        "handoff to generation {}: cannot send live connections to {}: {}; draining them all here",
+        successorGeneration,
+        connSocket,
+        problem);
   }
 
   void waitingForOlderGenerations(List<Long> generations) {
-    log.info("handoff to generation {}: own drain finished; waiting for the older generations {} to finish theirs "
-        + "before DrainFinished (their final counters travel on in ours)", successorGeneration, generations);
+    log.info(
+        "handoff to generation {}: own drain finished; waiting for the older generations {} to"
+            + " finish theirs before DrainFinished (their final counters travel on in ours)",
+        successorGeneration,
+        generations);
   }
 
   void predecessorOutlivedItsDeadline() {
-    log.warn("handoff to generation {}: the predecessor outlived its drain deadline; saying DrainFinished without "
-        + "its final counters", successorGeneration);
+    log.warn(
+        "handoff to generation {}: the predecessor outlived its drain deadline; saying"
+            + " DrainFinished without its final counters",
+        successorGeneration);
   }
 
   /** HandedOn arrived: from now on this process never accepts again. */
   void handedOn(String detail) {
-    step("handed_on", "the successor said " + detail + ": this process never accepts again; no rollback");
+    step(
+        "handed_on",
+        "the successor said " + detail + ": this process never accepts again; no rollback");
     events.handedOn(detail);
   }
 
   void successorGoneAfterHandedOn(String how) {
-    log.info("handoff to generation {}: the successor (peer {}) closed reconfig.sock after HandedOn; no rollback, "
-        + "draining on to this process's own deadline{}", successorGeneration, peer, how);
+    log.info(
+        "handoff to generation {}: the successor (peer {}) closed reconfig.sock after HandedOn; no"
+            + " rollback, draining on to this process's own deadline{}",
+        successorGeneration,
+        peer,
+        how);
   }
 }

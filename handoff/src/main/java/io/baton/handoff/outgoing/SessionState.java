@@ -8,8 +8,8 @@ import java.util.Set;
  * The life of one connection to {@code reconfig.sock} on the outgoing side. Each state names the
  * step of the protocol it waits in (the sequence is in {@code handoff.proto}'s header). A session
  * ends in exactly one of the {@link #TERMINAL} states, each reported once as a {@link
- * io.baton.handoff.HandoffResult}. Transitions other than those {@link #next()} lists are bugs
- * and throw.
+ * io.baton.handoff.HandoffResult}. Transitions other than those {@link #next()} lists are bugs and
+ * throw.
  */
 public enum SessionState implements StateTable<SessionState> {
   /** Connected; waiting (step timeout) for the peer's Hello. Nothing has changed yet. */
@@ -18,19 +18,25 @@ public enum SessionState implements StateTable<SessionState> {
   AWAITING_LISTEN_SOCKET,
   /** Connecting to listen.sock, sending the listeners, waiting for ListenersReceived. */
   SENDING_LISTENERS,
-  /** The successor holds copies of our listener fds; waiting (ready timeout) for Ready or Abort. We still accept. */
+  /**
+   * The successor holds copies of our listener fds; waiting (ready timeout) for Ready or Abort. We
+   * still accept.
+   */
   AWAITING_READY,
   /**
    * Ready received from a successor that asked to be held: both accept; waiting (hold timeout) for
    * a commit (then DRAINING) or an abort. EOF now means the successor gave up: we serve on.
    */
   HELD,
-  /** Ready received (and committed, if held): we stopped accepting and drain; EOF on reconfig.sock now means roll back. */
+  /**
+   * Ready received (and committed, if held): we stopped accepting and drain; EOF on reconfig.sock
+   * now means roll back.
+   */
   DRAINING,
   /**
    * Draining, and the successor said HandedOn (it handed over in turn, or stops for good): we will
-   * never accept again; EOF now means only that it is gone, and we drain on to our own deadline.
-   * No more live connections go to it.
+   * never accept again; EOF now means only that it is gone, and we drain on to our own deadline. No
+   * more live connections go to it.
    */
   HANDED_ON,
   /** Terminal: the drain finished and DrainFinished was sent. */
@@ -44,8 +50,12 @@ public enum SessionState implements StateTable<SessionState> {
   /** Terminal: held, then aborted; the successor drains what it accepted; we never stopped. */
   ABORTED;
 
-  /** The states a session ends in; each is reported once as a {@link io.baton.handoff.HandoffResult}. */
-  public static final Set<SessionState> TERMINAL = EnumSet.of(SUCCEEDED, REFUSED, FAILED, ROLLED_BACK, ABORTED);
+  /**
+   * The states a session ends in; each is reported once as a {@link
+   * io.baton.handoff.HandoffResult}.
+   */
+  public static final Set<SessionState> TERMINAL =
+      EnumSet.of(SUCCEEDED, REFUSED, FAILED, ROLLED_BACK, ABORTED);
 
   /**
    * Where a session may go from here. FAILED is reachable only before Ready: from then on the
@@ -70,12 +80,19 @@ public enum SessionState implements StateTable<SessionState> {
     return TERMINAL.contains(this);
   }
 
-  /** Before the successor said Ready: a failure leaves this process serving as if nothing happened. */
+  /**
+   * Before the successor said Ready: a failure leaves this process serving as if nothing happened.
+   */
   public boolean isBeforeReady() {
-    return this == AWAITING_HELLO || this == AWAITING_LISTEN_SOCKET || this == SENDING_LISTENERS || this == AWAITING_READY;
+    return this == AWAITING_HELLO
+        || this == AWAITING_LISTEN_SOCKET
+        || this == SENDING_LISTENERS
+        || this == AWAITING_READY;
   }
 
-  /** This process stopped accepting and drains: the successor's end no longer leaves it untouched. */
+  /**
+   * This process stopped accepting and drains: the successor's end no longer leaves it untouched.
+   */
   public boolean isDraining() {
     return this == DRAINING || this == HANDED_ON;
   }
@@ -83,9 +100,9 @@ public enum SessionState implements StateTable<SessionState> {
   /**
    * Whether a session in this state still holds the baton, so that another successor is refused
    * HANDOFF_IN_PROGRESS. A session that ended without handing over counts as gone: it reports its
-   * end before its thread lets go of the slot, and a successor that retries on that report must
-   * not be refused (a race that was once fixed by hand). One that SUCCEEDED handed the baton on:
-   * its process no longer serves reconfig.sock.
+   * end before its thread lets go of the slot, and a successor that retries on that report must not
+   * be refused (a race that was once fixed by hand). One that SUCCEEDED handed the baton on: its
+   * process no longer serves reconfig.sock.
    */
   public boolean holdsTheBaton() {
     return !isTerminal() || this == SUCCEEDED;

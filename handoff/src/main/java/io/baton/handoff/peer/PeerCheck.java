@@ -4,8 +4,8 @@ import io.baton.handoff.os.PeerCredentials;
 import java.util.Optional;
 
 /**
- * Judges a peer of a control socket: the kernel's word about it (SO_PEERCRED) against this
- * process and against what the peer said of itself.
+ * Judges a peer of a control socket: the kernel's word about it (SO_PEERCRED) against this process
+ * and against what the peer said of itself.
  *
  * <p>The uid must be this process's own or root: the 0700 run directory and this check are the
  * guard. The pid is compared only where it means something: the kernel shows the peer's pid (it
@@ -47,11 +47,20 @@ public final class PeerCheck {
     if (!peer.pidVisible()) {
       return Optional.empty();
     }
-    boolean comparable = claimed.pidNamespace() == 0 || claimed.pidNamespace() == self.pidNamespace();
+    boolean comparable =
+        claimed.pidNamespace() == 0 || claimed.pidNamespace() == self.pidNamespace();
     if (!comparable || peer.pid() == claimed.pid()) {
       return Optional.empty();
     }
-    return Optional.of(what + ": pid " + peer.pid() + " (expected: " + claimed.pid() + ", the pid " + claimed + " announced in its own pid namespace, the same as ours)");
+    return Optional.of(
+        what
+            + ": pid "
+            + peer.pid()
+            + " (expected: "
+            + claimed.pid()
+            + ", the pid "
+            + claimed
+            + " announced in its own pid namespace, the same as ours)");
   }
 
   /** {@link #uidProblem}, else {@link #pidProblem}. */

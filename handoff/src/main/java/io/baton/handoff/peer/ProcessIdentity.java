@@ -9,8 +9,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Baton process as it describes itself to its peers: its pid and pid namespace (as it sees
- * them) and an instance id that no other process, in any namespace, ever has.
+ * A Baton process as it describes itself to its peers: its pid and pid namespace (as it sees them)
+ * and an instance id that no other process, in any namespace, ever has.
  *
  * @param pid the process's pid in its own pid namespace (1 for a container's first process)
  * @param pidNamespace the inode of its pid namespace ({@code /proc/self/ns/pid}); 0 when unknown
@@ -43,24 +43,36 @@ public record ProcessIdentity(long pid, long pidNamespace, String instanceId) {
     return id.toString();
   }
 
-  /** Whether {@code text} has the shape {@link #newInstanceId()} gives (so that it may name files). */
+  /**
+   * Whether {@code text} has the shape {@link #newInstanceId()} gives (so that it may name files).
+   */
   public static boolean isInstanceId(String text) {
     return INSTANCE_ID.matcher(text).matches();
   }
 
-  /** The inode number of the pid namespace {@code link} (a {@code /proc/PID/ns/pid}) names; 0 if unreadable. */
+  /**
+   * The inode number of the pid namespace {@code link} (a {@code /proc/PID/ns/pid}) names; 0 if
+   * unreadable.
+   */
   static long readPidNamespace(Path link) {
     try {
       Matcher m = NAMESPACE_LINK.matcher(Files.readSymbolicLink(link).toString());
       return m.matches() ? Long.parseLong(m.group(1)) : 0;
-    } catch (IOException | UnsupportedOperationException | SecurityException | NumberFormatException e) {
+    } catch (IOException
+        | UnsupportedOperationException
+        | SecurityException
+        | NumberFormatException e) {
       return 0;
     }
   }
 
-  /** For logs: {@code pid 1 instance k3x...}; where all pids are 1 the instance tells them apart. */
+  /**
+   * For logs: {@code pid 1 instance k3x...}; where all pids are 1 the instance tells them apart.
+   */
   @Override
   public String toString() {
-    return "pid " + pid + (instanceId.isEmpty() ? "" : " instance " + instanceId.toLowerCase(Locale.ROOT));
+    return "pid "
+        + pid
+        + (instanceId.isEmpty() ? "" : " instance " + instanceId.toLowerCase(Locale.ROOT));
   }
 }

@@ -18,8 +18,12 @@ import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.rundir.ArrivalLock;
 import io.baton.handoff.rundir.RunDirectory;
 import io.baton.handoff.wire.ProtocolVersion;
+import io.baton.proto.handoff.v1.HandedOn;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,18 +63,25 @@ public final class Handoff implements AutoCloseable {
   private final IncomingHandoff incoming;
   private final CompletableFuture<DrainOutcome> successorTookOver = new CompletableFuture<>();
   private Arrival arrival;
+
   /** Held from arrive() until a cold start has published reconfig.sock (or gave up). */
   private ArrivalLock coldStartTurn;
+
   private volatile OutgoingHandoff outgoing;
 
-  private Handoff(HandoffSettings settings, HandoffEvents events, RunDirectory runDir, IncomingHandoff incoming) {
+  private Handoff(
+      HandoffSettings settings,
+      HandoffEvents events,
+      RunDirectory runDir,
+      IncomingHandoff incoming) {
     this.settings = settings;
     this.events = events;
     this.runDir = runDir;
     this.incoming = incoming;
   }
 
-  public static Handoff open(HandoffSettings settings, HandoffEvents events) throws HandoffException {
+  public static Handoff open(HandoffSettings settings, HandoffEvents events)
+      throws HandoffException {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(events, "events");
     RunDirectory runDir = RunDirectory.open(settings.runDir(), ProcessIdentity.ofThisProcess());
@@ -84,8 +95,8 @@ public final class Handoff implements AutoCloseable {
   }
 
   /**
-   * This process's instance id: random, never reused, it tells generations apart in logs and
-   * names where pids cannot (in a pod each may be pid 1).
+   * This process's instance id: random, never reused, it tells generations apart in logs and names
+   * where pids cannot (in a pod each may be pid 1).
    */
   public String instanceId() {
     return runDir.self().instanceId();
@@ -96,11 +107,14 @@ public final class Handoff implements AutoCloseable {
    * directory (bind it there, then link it over the shared name): unique to this process, and
    * removed by a later process once this one has ended if it could not remove it itself.
    */
-  public java.nio.file.Path ownSocketPath(String sharedName) {
+  public Path ownSocketPath(String sharedName) {
     return runDir.ownSocket(sharedName);
   }
 
-  /** The handoff protocol's major version of this binary: two processes hand off only if theirs are equal. */
+  /**
+   * The handoff protocol's major version of this binary: two processes hand off only if theirs are
+   * equal.
+   */
   public static int protocolVersion() {
     return ProtocolVersion.CURRENT;
   }
@@ -116,9 +130,9 @@ public final class Handoff implements AutoCloseable {
   }
 
   /**
-   * This process's effective uid: the one the kernel reports to its peers, and the one (or root)
-   * a peer of its control sockets must have. The application applies the same rule to its own
-   * sockets (admin.sock).
+   * This process's effective uid: the one the kernel reports to its peers, and the one (or root) a
+   * peer of its control sockets must have. The application applies the same rule to its own sockets
+   * (admin.sock).
    */
   public static long ownUid() throws HandoffException {
     return Fds.ownUid();
@@ -128,18 +142,27 @@ public final class Handoff implements AutoCloseable {
     if (arrival != null) {
       throw new IllegalStateException("arrive: already called (expected: once per process)");
     }
-    ArrivalLock turn = runDir.awaitArrivalTurn(settings.readyTimeout(),
-        () -> log.info("handoff: another process is starting in {}; waiting for it to serve (at most {})", runDir,
-            settings.readyTimeout()));
+    ArrivalLock turn =
+        runDir.awaitArrivalTurn(
+            settings.readyTimeout(),
+            () ->
+                log.info(
+                    "handoff: another process is starting in {}; waiting for it to serve (at most"
+                        + " {})",
+                    runDir,
+                    settings.readyTimeout()));
     try {
-      // A takeover gives the turn up once connected: the active process refuses a second successor itself.
+      // A takeover gives the turn up once connected: the active process refuses a second successor
+      // itself.
       arrival = incoming.arrive(turn::close);
     } catch (HandoffException | RuntimeException e) {
       turn.close();
       throw e;
     }
     if (arrival instanceof Arrival.ColdStart) {
-      coldStartTurn = turn; // until reconfig.sock is ours: a process starting meanwhile must take over, not cold-start
+      coldStartTurn =
+          turn; // until reconfig.sock is ours: a process starting meanwhile must take over, not
+      // cold-start
     }
     return arrival;
   }
@@ -148,18 +171,21 @@ public final class Handoff implements AutoCloseable {
    * @param adoptedListeners the names of the inherited listeners this process registered (the
    *     predecessor stops accepting on those); ignored on a cold start
    */
-  public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners) throws HandoffException {
+  public synchronized void serve(HandoffSource source, Set<String> adoptedListeners)
+      throws HandoffException {
     serve(source, adoptedListeners, TAKES_NO_CONNECTION);
   }
 
   /** A process that takes no live connection closes each one a predecessor sends anyway. */
-  private static final ConnectionArrivals TAKES_NO_CONNECTION = connection -> Fds.closeAllQuietly(connection.fds());
+  private static final ConnectionArrivals TAKES_NO_CONNECTION =
+      connection -> Fds.closeAllQuietly(connection.fds());
 
   /**
    * @param arrivals takes the live connections the predecessor sends during its drain (a takeover
    *     only)
    */
-  public synchronized void serve(HandoffSource source, java.util.Set<String> adoptedListeners, ConnectionArrivals arrivals)
+  public synchronized void serve(
+      HandoffSource source, Set<String> adoptedListeners, ConnectionArrivals arrivals)
       throws HandoffException {
     Objects.requireNonNull(source, "source");
     if (arrival == null) {
@@ -178,7 +204,13 @@ public final class Handoff implements AutoCloseable {
         endColdStartTurn();
       }
       OutgoingHandoff serving =
-          new OutgoingHandoff(runDir, settings, events, source, new IncomingPredecessorChain(incoming), successorTookOver);
+          new OutgoingHandoff(
+              runDir,
+              settings,
+              events,
+              source,
+              new IncomingPredecessorChain(incoming),
+              successorTookOver);
       serving.start(control);
       outgoing = serving;
     } catch (HandoffException | RuntimeException e) {
@@ -197,13 +229,19 @@ public final class Handoff implements AutoCloseable {
     return incoming.giveUpHeld(reason);
   }
 
-  /** This process holds its successor: end the hold with a commit (this process drains). False if none is held. */
+  /**
+   * This process holds its successor: end the hold with a commit (this process drains). False if
+   * none is held.
+   */
   public boolean commitHeldSuccessor(String why) {
     OutgoingHandoff serving = outgoing;
     return serving != null && serving.commitHeld(why);
   }
 
-  /** This process holds its successor: end the hold with an abort (the successor drains and exits). False if none is held. */
+  /**
+   * This process holds its successor: end the hold with an abort (the successor drains and exits).
+   * False if none is held.
+   */
   public boolean abortHeldSuccessor(String why) {
     OutgoingHandoff serving = outgoing;
     return serving != null && serving.abortHeld(why);
@@ -235,19 +273,19 @@ public final class Handoff implements AutoCloseable {
   }
 
   /**
-   * Every older generation that still drains, newest first: this process's predecessor, then
-   * those it relays (chained drains). Empty when none does.
+   * Every older generation that still drains, newest first: this process's predecessor, then those
+   * it relays (chained drains). Empty when none does.
    */
-  public java.util.List<PredecessorDrain> drainingPredecessors() {
+  public List<PredecessorDrain> drainingPredecessors() {
     return incoming.draining();
   }
 
   /**
    * Completes with true once this process's predecessor (and with it every older generation) has
    * finished its drain or exited, at once if none drains; with false if it outlives its own drain
-   * deadline plus the step timeout. A process that stops without a successor waits for this
-   * before it exits: a service manager that waits for its main process only (systemd in a cgroup
-   * v1 container) would otherwise kill the older generations' drains when this one exits.
+   * deadline plus the step timeout. A process that stops without a successor waits for this before
+   * it exits: a service manager that waits for its main process only (systemd in a cgroup v1
+   * container) would otherwise kill the older generations' drains when this one exits.
    */
   public CompletableFuture<Boolean> predecessorsGone() {
     return incoming.gone();
@@ -259,7 +297,7 @@ public final class Handoff implements AutoCloseable {
    * this process exits. A no-op when no predecessor drains.
    */
   public void stopping(String why) {
-    incoming.handOn(io.baton.proto.handoff.v1.HandedOn.Why.STOPPING, 0, why);
+    incoming.handOn(HandedOn.Why.STOPPING, 0, why);
   }
 
   /**

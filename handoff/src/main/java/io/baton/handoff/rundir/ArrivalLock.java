@@ -13,12 +13,11 @@ import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Makes "is there an active process, or do I cold-start?" one question at a time per run
- * directory. Two processes started at once (two slots of a pod without the postStart ordering,
- * {@code podman kube play}, a kubelet restarting both) would otherwise both find no {@code
- * reconfig.sock}, both cold-start, and one would fail to bind. With the lock the second waits
- * until the first has published {@code reconfig.sock} (or died: the kernel drops the lock), then
- * takes over from it.
+ * Makes "is there an active process, or do I cold-start?" one question at a time per run directory.
+ * Two processes started at once (two slots of a pod without the postStart ordering, {@code podman
+ * kube play}, a kubelet restarting both) would otherwise both find no {@code reconfig.sock}, both
+ * cold-start, and one would fail to bind. With the lock the second waits until the first has
+ * published {@code reconfig.sock} (or died: the kernel drops the lock), then takes over from it.
  *
  * <p>A POSIX record lock on {@code arrival.lock} in the run directory, like {@link InstanceLock}:
  * it holds across pid, mount and user namespaces. Within one JVM (tests run generations side by
@@ -46,8 +45,11 @@ public final class ArrivalLock implements AutoCloseable {
     Path file = dir.resolve(FILE);
     FileChannel channel;
     try {
-      channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      channel =
+          FileChannel.open(
+              file,
+              Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     } catch (IOException e) {
       throw new HandoffException("runDir: " + file + " cannot be opened: " + e, e);
     }
@@ -60,8 +62,14 @@ public final class ArrivalLock implements AutoCloseable {
           return new ArrivalLock(channel, lock);
         }
         if (System.nanoTime() - deadline >= 0) {
-          throw new HandoffException("runDir: " + file + " is still held after " + timeout
-              + " by another process starting in " + dir + " (expected: it serves, or exits, within handoff.readyTimeout)");
+          throw new HandoffException(
+              "runDir: "
+                  + file
+                  + " is still held after "
+                  + timeout
+                  + " by another process starting in "
+                  + dir
+                  + " (expected: it serves, or exits, within handoff.readyTimeout)");
         }
         if (!said) {
           waiting.run();
@@ -87,8 +95,8 @@ public final class ArrivalLock implements AutoCloseable {
   }
 
   /**
-   * Lets the next starting process look; idempotent. The file stays: removing it would race with
-   * a waiter.
+   * Lets the next starting process look; idempotent. The file stays: removing it would race with a
+   * waiter.
    */
   @Override
   public void close() {

@@ -15,15 +15,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A lock a process holds on {@code instance.<id>.lock} in the run directory for as long as it
- * lives: the kernel drops it when the process dies, however it dies. Another process asks
- * whether instance {@code id} has ended by trying to take the same lock. That question has the
- * same answer in every pid, mount and user namespace that shares the directory, unlike "is pid N
- * alive".
+ * lives: the kernel drops it when the process dies, however it dies. Another process asks whether
+ * instance {@code id} has ended by trying to take the same lock. That question has the same answer
+ * in every pid, mount and user namespace that shares the directory, unlike "is pid N alive".
  *
- * <p>The lock is a POSIX record lock (what {@link FileChannel#tryLock()} takes on Linux): it belongs
- * to the process, and closing <em>any</em> descriptor of the file in that process drops it. So this
- * JVM never opens the lock file of an instance it holds itself (tests run two generations in one
- * JVM): those ids are remembered in {@link #HELD_HERE} and answered without touching the file.
+ * <p>The lock is a POSIX record lock (what {@link FileChannel#tryLock()} takes on Linux): it
+ * belongs to the process, and closing <em>any</em> descriptor of the file in that process drops it.
+ * So this JVM never opens the lock file of an instance it holds itself (tests run two generations
+ * in one JVM): those ids are remembered in {@link #HELD_HERE} and answered without touching the
+ * file.
  */
 final class InstanceLock {
 
@@ -44,9 +44,9 @@ final class InstanceLock {
   }
 
   /**
-   * Creates and locks {@code instance.<id>.lock}. The file is locked under a name no cleanup
-   * looks at and only then renamed into place: a process asking {@link #hasEnded} in between
-   * would otherwise find it unlocked, judge it ended and remove it.
+   * Creates and locks {@code instance.<id>.lock}. The file is locked under a name no cleanup looks
+   * at and only then renamed into place: a process asking {@link #hasEnded} in between would
+   * otherwise find it unlocked, judge it ended and remove it.
    */
   static InstanceLock take(Path dir, String id) throws IOException {
     Path file = fileOf(dir, id);
@@ -59,7 +59,10 @@ final class InstanceLock {
     try {
       FileLock lock = channel.tryLock();
       if (lock == null) {
-        throw new IOException("instance lock " + unpublished + ": held by another process (expected: a new file nobody else knows)");
+        throw new IOException(
+            "instance lock "
+                + unpublished
+                + ": held by another process (expected: a new file nobody else knows)");
       }
       Files.move(unpublished, file, StandardCopyOption.ATOMIC_MOVE);
       HELD_HERE.add(id);
@@ -72,8 +75,8 @@ final class InstanceLock {
   }
 
   /**
-   * Whether instance {@code id} has ended: its lock file is gone, or nobody holds its lock. When
-   * in doubt (the file cannot be opened for another reason) it has not.
+   * Whether instance {@code id} has ended: its lock file is gone, or nobody holds its lock. When in
+   * doubt (the file cannot be opened for another reason) it has not.
    */
   static boolean hasEnded(Path dir, String id) {
     if (HELD_HERE.contains(id)) {

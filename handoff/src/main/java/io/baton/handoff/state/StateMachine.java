@@ -6,8 +6,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The current state of one machine. Every change goes through {@link #moveTo}, {@link #tryMoveTo},
- * {@link #leaveFor} or {@link #moveFrom}, which check it against the state's {@link StateTable#next()}; the state is read
- * without a lock by any thread (it is volatile) and changed under this object's lock.
+ * {@link #leaveFor} or {@link #moveFrom}, which check it against the state's {@link
+ * StateTable#next()}; the state is read without a lock by any thread (it is volatile) and changed
+ * under this object's lock.
  */
 public final class StateMachine<S extends Enum<S> & StateTable<S>> {
 
@@ -37,13 +38,17 @@ public final class StateMachine<S extends Enum<S> & StateTable<S>> {
   public synchronized void moveTo(S target) {
     S from = state;
     if (!from.next().contains(target)) {
-      throw new IllegalStateException(name + ": " + from + " -> " + target + " (expected one of " + from.next() + ")");
+      throw new IllegalStateException(
+          name + ": " + from + " -> " + target + " (expected one of " + from.next() + ")");
     }
     log.debug("{}: {} -> {}", name, from, target);
     state = target;
   }
 
-  /** Moves to {@code target} if it is one of the current state's next states; returns whether it did. */
+  /**
+   * Moves to {@code target} if it is one of the current state's next states; returns whether it
+   * did.
+   */
   public synchronized boolean tryMoveTo(S target) {
     if (!state.next().contains(target)) {
       return false;

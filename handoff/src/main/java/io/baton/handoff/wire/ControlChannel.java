@@ -1,6 +1,7 @@
 package io.baton.handoff.wire;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
 import io.baton.handoff.os.UnixConnection;
@@ -16,16 +17,16 @@ import java.time.Duration;
  *
  * <h2>Framing</h2>
  *
- * <p>The sequence of frames, who speaks first on each socket and in which state each side waits
- * are described once, in the header of {@code handoff.proto} (proto module,
- * {@code baton/handoff/v1/handoff.proto}). Here, what this class does to keep frames and fds in
- * step: a frame is a 4-byte big-endian length, then that many bytes of one serialized {@code
- * Envelope}, at most {@link #MAX_FRAME_BYTES} (1 MiB); a longer (or negative) length is a
- * protocol error and the connection is unusable afterwards, since the stream is out of step. A
- * frame is written with one write call, so the fds it describes travel as SCM_RIGHTS ancillary
- * data on its first byte; the reader reads the length and the body exactly (never ahead into the
- * next frame), so the fds it collects while reading one frame are that frame's. EOF ({@link
- * PeerClosedException}) means the peer exited or died.
+ * <p>The sequence of frames, who speaks first on each socket and in which state each side waits are
+ * described once, in the header of {@code handoff.proto} (proto module, {@code
+ * baton/handoff/v1/handoff.proto}). Here, what this class does to keep frames and fds in step: a
+ * frame is a 4-byte big-endian length, then that many bytes of one serialized {@code Envelope}, at
+ * most {@link #MAX_FRAME_BYTES} (1 MiB); a longer (or negative) length is a protocol error and the
+ * connection is unusable afterwards, since the stream is out of step. A frame is written with one
+ * write call, so the fds it describes travel as SCM_RIGHTS ancillary data on its first byte; the
+ * reader reads the length and the body exactly (never ahead into the next frame), so the fds it
+ * collects while reading one frame are that frame's. EOF ({@link PeerClosedException}) means the
+ * peer exited or died.
  *
  * <p><b>Versioning</b>: every envelope carries {@code protocol_version}; see {@link
  * ProtocolVersion}. The checks are the callers' (a refusal needs the whole context).
@@ -39,6 +40,7 @@ public final class ControlChannel implements AutoCloseable {
   public static final int MAX_FRAME_BYTES = 1 << 20;
 
   private final UnixConnection connection;
+
   /** Not null while a frame has been read in part (a receive timed out in its middle). */
   private PartialFrame partial;
 
@@ -74,20 +76,27 @@ public final class ControlChannel implements AutoCloseable {
    * @throws ControlProtocolException for an oversized length or bytes that are not an Envelope
    * @throws OsException with {@link OsException.Kind#TIMEOUT} when the frame did not arrive in time
    */
-  public ReceivedFrame receive(Duration timeout) throws OsException, PeerClosedException, ControlProtocolException {
+  public ReceivedFrame receive(Duration timeout)
+      throws OsException, PeerClosedException, ControlProtocolException {
     long deadline = System.nanoTime() + timeout.toNanos();
     if (partial == null) {
       partial = new PartialFrame();
     }
     if (partial.body == null) {
-      partial.headerRead = readInto(partial.header, partial.headerRead, deadline, partial.headerRead == 0);
+      partial.headerRead =
+          readInto(partial.header, partial.headerRead, deadline, partial.headerRead == 0);
       int length = ByteBuffer.wrap(partial.header).getInt();
       if (length < 0 || length > MAX_FRAME_BYTES) {
         partial = null;
         closeFds(connection.takeReceivedFds());
         throw new ControlProtocolException(
             RefusalReason.MALFORMED_MESSAGE,
-            "frame length: " + Integer.toUnsignedString(length) + " (expected: <= " + MAX_FRAME_BYTES + ") on " + path());
+            "frame length: "
+                + Integer.toUnsignedString(length)
+                + " (expected: <= "
+                + MAX_FRAME_BYTES
+                + ") on "
+                + path());
       }
       partial.body = new byte[length];
     }
@@ -100,7 +109,14 @@ public final class ControlChannel implements AutoCloseable {
     } catch (InvalidProtocolBufferException e) {
       closeFds(fds);
       throw new ControlProtocolException(
-          RefusalReason.MALFORMED_MESSAGE, "frame of " + body.length + " bytes is not an Envelope on " + path() + ": " + e.getMessage(), e);
+          RefusalReason.MALFORMED_MESSAGE,
+          "frame of "
+              + body.length
+              + " bytes is not an Envelope on "
+              + path()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -110,7 +126,8 @@ public final class ControlChannel implements AutoCloseable {
    * same byte: a caller that polls with short timeouts (a held handoff does) must never lose the
    * start of a frame and read the middle of one as a length.
    */
-  private int readInto(byte[] buffer, int offset, long deadline, boolean atFrameStart) throws OsException, PeerClosedException {
+  private int readInto(byte[] buffer, int offset, long deadline, boolean atFrameStart)
+      throws OsException, PeerClosedException {
     while (offset < buffer.length) {
       long remaining = deadline - System.nanoTime();
       if (remaining <= 0) {
@@ -128,7 +145,10 @@ public final class ControlChannel implements AutoCloseable {
         partial = null;
         closeFds(connection.takeReceivedFds());
         throw new PeerClosedException(
-            (atFrameStart && offset == 0 ? "peer closed the connection on " : "peer closed in the middle of a frame on ") + path());
+            (atFrameStart && offset == 0
+                    ? "peer closed the connection on "
+                    : "peer closed in the middle of a frame on ")
+                + path());
       }
       offset += n;
     }
@@ -153,7 +173,7 @@ public final class ControlChannel implements AutoCloseable {
 
   private static void closeFds(int[] fds) {
     for (int fd : fds) {
-      io.baton.handoff.os.Fds.closeQuietly(fd);
+      Fds.closeQuietly(fd);
     }
   }
 
@@ -165,8 +185,8 @@ public final class ControlChannel implements AutoCloseable {
    * Reads and drops, without waiting, what the peer sent and nobody read yet. Call it right before
    * {@link #close} after a last frame that must arrive: a Unix stream socket closed with unread
    * data makes the peer's next read fail with ECONNRESET, and the peer may then never read the
-   * frames still queued for it (HandedOn was lost 2 times in 60 when the active process closed
-   * its link to its draining predecessor at once).
+   * frames still queued for it (HandedOn was lost 2 times in 60 when the active process closed its
+   * link to its draining predecessor at once).
    */
   public void discardUnread() {
     byte[] sink = new byte[8192];

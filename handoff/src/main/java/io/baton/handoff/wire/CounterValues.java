@@ -11,12 +11,14 @@ public final class CounterValues {
 
   public static List<CounterValue> toWire(List<CarriedCounter> counters) {
     return counters.stream()
-        .map(c -> CounterValue.newBuilder()
-            .setName(c.name())
-            .putAllTags(c.tags())
-            .setValue(c.value())
-            .setDescription(c.description())
-            .build())
+        .map(
+            c ->
+                CounterValue.newBuilder()
+                    .setName(c.name())
+                    .putAllTags(c.tags())
+                    .setValue(c.value())
+                    .setDescription(c.description())
+                    .build())
         .toList();
   }
 

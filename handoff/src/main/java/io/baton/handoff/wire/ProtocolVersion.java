@@ -12,7 +12,10 @@ import io.baton.proto.handoff.v1.Envelope;
  */
 public final class ProtocolVersion {
 
-  /** Version 1: Hello/Welcome/Refusal, ListenSocketReady, Listeners, Ready/Abort, Draining, DrainProgress, DrainFinished. */
+  /**
+   * Version 1: Hello/Welcome/Refusal, ListenSocketReady, Listeners, Ready/Abort, Draining,
+   * DrainProgress, DrainFinished.
+   */
   public static final int CURRENT = 1;
 
   /**

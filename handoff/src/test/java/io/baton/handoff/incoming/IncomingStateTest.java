@@ -39,18 +39,21 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(10)
 class IncomingStateTest {
 
-  /** The protocol's moves on the incoming side (handoff.proto's sequence), written out once more. */
-  static final Map<IncomingState, Set<IncomingState>> LEGAL = Map.of(
-      STARTING, EnumSet.of(COLD_START, TAKING_OVER, CLOSED),
-      COLD_START, EnumSet.of(CLOSED),
-      TAKING_OVER, EnumSet.of(AWAITING_DRAINING, HELD, CLOSED),
-      AWAITING_DRAINING, EnumSet.of(FOLLOWING, PREDECESSOR_GONE, CLOSED),
-      HELD, EnumSet.of(GIVING_UP, FOLLOWING, ABORTED, PREDECESSOR_GONE, CLOSED),
-      GIVING_UP, EnumSet.of(ABORTED, FOLLOWING, PREDECESSOR_GONE, CLOSED),
-      FOLLOWING, EnumSet.of(HANDED_ON, PREDECESSOR_GONE, CLOSED),
-      HANDED_ON, EnumSet.of(PREDECESSOR_GONE, CLOSED),
-      PREDECESSOR_GONE, EnumSet.of(CLOSED),
-      ABORTED, EnumSet.of(CLOSED));
+  /**
+   * The protocol's moves on the incoming side (handoff.proto's sequence), written out once more.
+   */
+  static final Map<IncomingState, Set<IncomingState>> LEGAL =
+      Map.of(
+          STARTING, EnumSet.of(COLD_START, TAKING_OVER, CLOSED),
+          COLD_START, EnumSet.of(CLOSED),
+          TAKING_OVER, EnumSet.of(AWAITING_DRAINING, HELD, CLOSED),
+          AWAITING_DRAINING, EnumSet.of(FOLLOWING, PREDECESSOR_GONE, CLOSED),
+          HELD, EnumSet.of(GIVING_UP, FOLLOWING, ABORTED, PREDECESSOR_GONE, CLOSED),
+          GIVING_UP, EnumSet.of(ABORTED, FOLLOWING, PREDECESSOR_GONE, CLOSED),
+          FOLLOWING, EnumSet.of(HANDED_ON, PREDECESSOR_GONE, CLOSED),
+          HANDED_ON, EnumSet.of(PREDECESSOR_GONE, CLOSED),
+          PREDECESSOR_GONE, EnumSet.of(CLOSED),
+          ABORTED, EnumSet.of(CLOSED));
 
   static Stream<Arguments> everyPair() {
     return TransitionTables.everyPair(IncomingState.class);
@@ -80,10 +83,14 @@ class IncomingStateTest {
   @EnumSource(IncomingState.class)
   void closedIsTheOneTerminalStateAndEveryOtherCanClose(IncomingState state) {
     incomingIn(state); // reachable
-    assertThat(state.isTerminal()).isEqualTo(state == CLOSED).isEqualTo(IncomingState.TERMINAL.contains(state));
+    assertThat(state.isTerminal())
+        .isEqualTo(state == CLOSED)
+        .isEqualTo(IncomingState.TERMINAL.contains(state));
     assertThat(state.next().isEmpty()).isEqualTo(state.isTerminal());
     if (!state.isTerminal()) {
-      assertThat(state.next()).as("%s -> CLOSED: this process may stop anywhere", state).contains(CLOSED);
+      assertThat(state.next())
+          .as("%s -> CLOSED: this process may stop anywhere", state)
+          .contains(CLOSED);
     }
   }
 
@@ -100,7 +107,9 @@ class IncomingStateTest {
   void anAbortCrossingTheCommitEndsInFollowingThePredecessorsDrain() {
     StateMachine<IncomingState> incoming = incomingIn(HELD);
     assertThat(incoming.moveFrom(HELD, GIVING_UP)).isTrue();
-    assertThat(incoming.leaveFor(FOLLOWING)).as("Draining read after our Abort").contains(GIVING_UP);
+    assertThat(incoming.leaveFor(FOLLOWING))
+        .as("Draining read after our Abort")
+        .contains(GIVING_UP);
     assertThat(incoming.state().predecessorDrains()).isTrue();
   }
 
@@ -122,7 +131,9 @@ class IncomingStateTest {
 
   @Test
   void handedOnIsSaidOnceAndOnlyWhileFollowing() {
-    assertThat(incomingIn(HELD).moveFrom(FOLLOWING, HANDED_ON)).as("held: nothing to hand on yet").isFalse();
+    assertThat(incomingIn(HELD).moveFrom(FOLLOWING, HANDED_ON))
+        .as("held: nothing to hand on yet")
+        .isFalse();
     StateMachine<IncomingState> following = incomingIn(FOLLOWING);
     assertThat(following.moveFrom(FOLLOWING, HANDED_ON)).isTrue();
     assertThat(following.moveFrom(FOLLOWING, HANDED_ON)).isFalse();
@@ -138,16 +149,21 @@ class IncomingStateTest {
     CyclicBarrier start = new CyclicBarrier(2);
     ExecutorService threads = Executors.newFixedThreadPool(2);
     try {
-      Future<Optional<IncomingState>> follower = threads.submit(() -> {
-        start.await();
-        return incoming.leaveFor(PREDECESSOR_GONE);
-      });
-      Future<Optional<IncomingState>> closer = threads.submit(() -> {
-        start.await();
-        return incoming.leaveFor(CLOSED);
-      });
+      Future<Optional<IncomingState>> follower =
+          threads.submit(
+              () -> {
+                start.await();
+                return incoming.leaveFor(PREDECESSOR_GONE);
+              });
+      Future<Optional<IncomingState>> closer =
+          threads.submit(
+              () -> {
+                start.await();
+                return incoming.leaveFor(CLOSED);
+              });
       List<Optional<IncomingState>> left = List.of(follower.get(), closer.get());
-      long reportsOfTheEnd = left.stream().flatMap(Optional::stream).filter(IncomingState::predecessorDrains).count();
+      long reportsOfTheEnd =
+          left.stream().flatMap(Optional::stream).filter(IncomingState::predecessorDrains).count();
       assertThat(reportsOfTheEnd).as("left FOLLOWING: %s", left).isEqualTo(1);
       assertThat(incoming.state()).isEqualTo(CLOSED);
     } finally {
@@ -161,7 +177,9 @@ class IncomingStateTest {
     StateMachine<IncomingState> closed = incomingIn(CLOSED);
     assertThat(closed.leaveFor(FOLLOWING)).isEmpty();
     StateMachine<IncomingState> coldStart = incomingIn(COLD_START);
-    assertThatThrownBy(() -> coldStart.leaveFor(FOLLOWING)).isInstanceOf(IllegalStateException.class)
-        .hasMessage("incoming handoff in /run/baton: COLD_START -> FOLLOWING (expected one of [CLOSED])");
+    assertThatThrownBy(() -> coldStart.leaveFor(FOLLOWING))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "incoming handoff in /run/baton: COLD_START -> FOLLOWING (expected one of [CLOSED])");
   }
 }

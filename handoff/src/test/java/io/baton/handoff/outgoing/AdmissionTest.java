@@ -16,12 +16,16 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Admission as the pure function it is: a first frame, the kernel's word, the draining chain; no socket. */
+/**
+ * Admission as the pure function it is: a first frame, the kernel's word, the draining chain; no
+ * socket.
+ */
 class AdmissionTest {
 
   private static final long OWN_UID = 1000;
   private static final long NAMESPACE = 4026531836L;
-  private static final ProcessIdentity SELF = new ProcessIdentity(10, NAMESPACE, ProcessIdentity.newInstanceId());
+  private static final ProcessIdentity SELF =
+      new ProcessIdentity(10, NAMESPACE, ProcessIdentity.newInstanceId());
   private static final PeerCredentials SUCCESSOR = new PeerCredentials(OWN_UID, 20);
   private static final List<PredecessorDrain> NONE_DRAINING = List.of();
 
@@ -31,15 +35,23 @@ class AdmissionTest {
   @Test
   void aHelloFromAProcessOfOurUidWhosePidMatchesIsAdmitted() {
     assertThat(admission.check(hello(20), SUCCESSOR, NONE_DRAINING, true)).isEmpty();
-    assertThat(admission.check(hello(20), new PeerCredentials(0, 20), NONE_DRAINING, true)).as("root").isEmpty();
+    assertThat(admission.check(hello(20), new PeerCredentials(0, 20), NONE_DRAINING, true))
+        .as("root")
+        .isEmpty();
   }
 
   @Test
   void anotherProtocolVersionIsRefusedBeforeAnythingElseIsRead() {
     Envelope future = hello(20).toBuilder().setProtocolVersion(ProtocolVersion.CURRENT + 1).build();
     assertThat(admission.check(future, new PeerCredentials(1001, 99), NONE_DRAINING, true))
-        .hasValue(refusal(RefusalReason.PROTOCOL_VERSION_MISMATCH,
-            "protocol_version: " + (ProtocolVersion.CURRENT + 1) + " (expected: " + ProtocolVersion.CURRENT + ")"));
+        .hasValue(
+            refusal(
+                RefusalReason.PROTOCOL_VERSION_MISMATCH,
+                "protocol_version: "
+                    + (ProtocolVersion.CURRENT + 1)
+                    + " (expected: "
+                    + ProtocolVersion.CURRENT
+                    + ")"));
   }
 
   @Test
@@ -59,37 +71,62 @@ class AdmissionTest {
   void aHelloThatLiesAboutItsPidInOurPidNamespaceIsRefused() {
     Optional<Refusal> refusal = admission.check(hello(21), SUCCESSOR, NONE_DRAINING, true);
     assertThat(refusal).map(Refusal::reason).hasValue(RefusalReason.PEER_PID_MISMATCH);
-    assertThat(refusal).map(Refusal::detail).hasValueSatisfying(d -> assertThat(d)
-        .startsWith("the connecting process (Hello.pid 21): pid 20 (expected: 21"));
+    assertThat(refusal)
+        .map(Refusal::detail)
+        .hasValueSatisfying(
+            d ->
+                assertThat(d)
+                    .startsWith("the connecting process (Hello.pid 21): pid 20 (expected: 21"));
   }
 
   @Test
   void aHandoffThatWouldMakeMoreGenerationsDrainThanAllowedIsRefused() {
     List<PredecessorDrain> two = List.of(draining(4), draining(3));
-    assertThat(admission.check(hello(20), SUCCESSOR, List.of(draining(4)), true)).as("one drains: a second may").isEmpty();
-    assertThat(admission.check(hello(20), SUCCESSOR, two, true)).hasValue(refusal(RefusalReason.PREDECESSOR_DRAINING,
-        "generations [4, 3] still drain behind this process (generation 5): handing over would make 3 draining "
-            + "(expected: at most handoff.maxDraining 2); retry once one has drained"));
+    assertThat(admission.check(hello(20), SUCCESSOR, List.of(draining(4)), true))
+        .as("one drains: a second may")
+        .isEmpty();
+    assertThat(admission.check(hello(20), SUCCESSOR, two, true))
+        .hasValue(
+            refusal(
+                RefusalReason.PREDECESSOR_DRAINING,
+                "generations [4, 3] still drain behind this process (generation 5): handing over"
+                    + " would make 3 draining (expected: at most handoff.maxDraining 2); retry once"
+                    + " one has drained"));
   }
 
   @Test
   void aPredecessorThatCannotBeToldHandedOnMustFinishDrainingFirst() {
     Optional<Refusal> refusal = admission.check(hello(20), SUCCESSOR, List.of(draining(4)), false);
     assertThat(refusal).map(Refusal::reason).hasValue(RefusalReason.PREDECESSOR_DRAINING);
-    assertThat(refusal).map(Refusal::detail).hasValueSatisfying(d -> assertThat(d)
-        .startsWith("this process (generation 5) waits for its predecessor (generation 4) to drain"));
-    assertThat(admission.check(hello(20), SUCCESSOR, NONE_DRAINING, false)).as("nobody drains: nothing to tell").isEmpty();
+    assertThat(refusal)
+        .map(Refusal::detail)
+        .hasValueSatisfying(
+            d ->
+                assertThat(d)
+                    .startsWith(
+                        "this process (generation 5) waits for its predecessor (generation 4) to"
+                            + " drain"));
+    assertThat(admission.check(hello(20), SUCCESSOR, NONE_DRAINING, false))
+        .as("nobody drains: nothing to tell")
+        .isEmpty();
   }
 
   @Test
   void theFirstFailingCheckNamesTheRefusal() {
-    assertThat(admission.check(hello(21), new PeerCredentials(1001, 20), List.of(draining(4), draining(3)), false))
-        .map(Refusal::reason).hasValue(RefusalReason.PEER_UID_MISMATCH);
+    assertThat(
+            admission.check(
+                hello(21), new PeerCredentials(1001, 20), List.of(draining(4), draining(3)), false))
+        .map(Refusal::reason)
+        .hasValue(RefusalReason.PEER_UID_MISMATCH);
   }
 
   private static Envelope hello(long pid) {
     return ProtocolVersion.envelope()
-        .setHello(Hello.newBuilder().setPid((int) pid).setPidNamespace(NAMESPACE).setInstanceId(ProcessIdentity.newInstanceId()))
+        .setHello(
+            Hello.newBuilder()
+                .setPid((int) pid)
+                .setPidNamespace(NAMESPACE)
+                .setInstanceId(ProcessIdentity.newInstanceId()))
         .build();
   }
 

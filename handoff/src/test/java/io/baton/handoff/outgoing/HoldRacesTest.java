@@ -24,32 +24,44 @@ class HoldRacesTest {
 
   private final StateMachine<SessionState> session = SessionStateTest.sessionIn(SessionState.HELD);
   private final SessionInbox inbox = new SessionInbox();
+
   /** No connection, run directory or report: {@link Hold#decide} uses none for these events. */
-  private final Hold hold = new Hold(Set.of("http"), Duration.ofHours(1), session, null, null, null);
+  private final Hold hold =
+      new Hold(Set.of("http"), Duration.ofHours(1), session, null, null, null);
 
   @Test
-  void aCommitWhileTheSuccessorDiesEndsTheHoldAsAnAbortAndTheCommitIsAnsweredFalse() throws Exception {
+  void aCommitWhileTheSuccessorDiesEndsTheHoldAsAnAbortAndTheCommitIsAnsweredFalse()
+      throws Exception {
     CompletableFuture<Boolean> commitAccepted = new CompletableFuture<>();
     inbox.post(new SessionEvent.PeerClosed()); // the successor died...
-    inbox.post(new SessionEvent.HoldDecision(true, "baton commit", commitAccepted)); // ...as the operator committed
+    inbox.post(
+        new SessionEvent.HoldDecision(
+            true, "baton commit", commitAccepted)); // ...as the operator committed
 
     Hold.Outcome first = hold.decide(inbox.next(Duration.ZERO));
-    assertThat(first).isInstanceOfSatisfying(Hold.Outcome.Abort.class, abort -> {
-      assertThat(abort.tellSuccessor()).as("nobody left to tell").isFalse();
-      assertThat(abort.reason()).contains("closed reconfig.sock while held");
-    });
+    assertThat(first)
+        .isInstanceOfSatisfying(
+            Hold.Outcome.Abort.class,
+            abort -> {
+              assertThat(abort.tellSuccessor()).as("nobody left to tell").isFalse();
+              assertThat(abort.reason()).contains("closed reconfig.sock while held");
+            });
     session.moveTo(SessionState.ABORTED);
     inbox.close(); // the loop ends with the terminal state
 
     assertThat(commitAccepted).isCompletedWithValue(false);
-    assertThat(inbox.post(new SessionEvent.HoldDecision(true, "too late", new CompletableFuture<>())))
-        .as("a decision after the end is refused at once, never lost").isFalse();
+    assertThat(
+            inbox.post(new SessionEvent.HoldDecision(true, "too late", new CompletableFuture<>())))
+        .as("a decision after the end is refused at once, never lost")
+        .isFalse();
     assertThatThrownBy(() -> session.moveTo(SessionState.DRAINING))
-        .as("a dead successor is never committed to").isInstanceOf(IllegalStateException.class);
+        .as("a dead successor is never committed to")
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
-  void aCommitThatComesFirstWinsAndTheSuccessorsCrossingAbortMeetsADrainingSession() throws Exception {
+  void aCommitThatComesFirstWinsAndTheSuccessorsCrossingAbortMeetsADrainingSession()
+      throws Exception {
     CompletableFuture<Boolean> commitAccepted = new CompletableFuture<>();
     inbox.post(new SessionEvent.HoldDecision(true, "baton commit", commitAccepted));
     inbox.post(new SessionEvent.FrameArrived(abortFrame("SIGTERM")));
@@ -62,7 +74,9 @@ class HoldRacesTest {
     assertThat(commitAccepted).isCompletedWithValue(true);
     assertThat(inbox.next(Duration.ZERO)).isInstanceOf(SessionEvent.FrameArrived.class);
     assertThatThrownBy(() -> session.moveTo(SessionState.ABORTED))
-        .as("committed: the successor's Abort can no longer end the session, only its EOF (roll back)")
+        .as(
+            "committed: the successor's Abort can no longer end the session, only its EOF (roll"
+                + " back)")
         .isInstanceOf(IllegalStateException.class);
     assertThat(SessionState.DRAINING.next()).contains(SessionState.ROLLED_BACK);
   }
@@ -84,9 +98,12 @@ class HoldRacesTest {
 
   @Test
   void theOperatorsAbortAndTheHoldTimeoutAreToldToTheSuccessor() {
-    assertThat(hold.decide(new SessionEvent.HoldDecision(false, "baton abort", new CompletableFuture<>())))
+    assertThat(
+            hold.decide(
+                new SessionEvent.HoldDecision(false, "baton abort", new CompletableFuture<>())))
         .isEqualTo(new Hold.Outcome.Abort("baton abort", true));
-    assertThat(hold.timedOut()).isEqualTo(new Hold.Outcome.Abort("no commit within the hold timeout, PT1H", true));
+    assertThat(hold.timedOut())
+        .isEqualTo(new Hold.Outcome.Abort("no commit within the hold timeout, PT1H", true));
   }
 
   private static Envelope abortFrame(String reason) {

@@ -28,25 +28,31 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The outgoing session's transition table, move by move, against the protocol written out by hand. */
+/**
+ * The outgoing session's transition table, move by move, against the protocol written out by hand.
+ */
 class SessionStateTest {
 
-  /** The protocol's moves on the outgoing side (handoff.proto's sequence), written out once more. */
-  static final Map<SessionState, Set<SessionState>> LEGAL = Map.of(
-      AWAITING_HELLO, EnumSet.of(AWAITING_LISTEN_SOCKET, REFUSED, FAILED),
-      AWAITING_LISTEN_SOCKET, EnumSet.of(SENDING_LISTENERS, FAILED),
-      SENDING_LISTENERS, EnumSet.of(AWAITING_READY, FAILED),
-      AWAITING_READY, EnumSet.of(HELD, DRAINING, FAILED),
-      HELD, EnumSet.of(DRAINING, ABORTED),
-      DRAINING, EnumSet.of(HANDED_ON, SUCCEEDED, ROLLED_BACK),
-      HANDED_ON, EnumSet.of(SUCCEEDED));
+  /**
+   * The protocol's moves on the outgoing side (handoff.proto's sequence), written out once more.
+   */
+  static final Map<SessionState, Set<SessionState>> LEGAL =
+      Map.of(
+          AWAITING_HELLO, EnumSet.of(AWAITING_LISTEN_SOCKET, REFUSED, FAILED),
+          AWAITING_LISTEN_SOCKET, EnumSet.of(SENDING_LISTENERS, FAILED),
+          SENDING_LISTENERS, EnumSet.of(AWAITING_READY, FAILED),
+          AWAITING_READY, EnumSet.of(HELD, DRAINING, FAILED),
+          HELD, EnumSet.of(DRAINING, ABORTED),
+          DRAINING, EnumSet.of(HANDED_ON, SUCCEEDED, ROLLED_BACK),
+          HANDED_ON, EnumSet.of(SUCCEEDED));
 
   static Stream<Arguments> everyPair() {
     return TransitionTables.everyPair(SessionState.class);
   }
 
   static StateMachine<SessionState> sessionIn(SessionState state) {
-    return TransitionTables.machineIn("handoff session 1 on reconfig.sock", AWAITING_HELLO, state, LEGAL);
+    return TransitionTables.machineIn(
+        "handoff session 1 on reconfig.sock", AWAITING_HELLO, state, LEGAL);
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -68,17 +74,21 @@ class SessionStateTest {
   @ParameterizedTest
   @EnumSource(SessionState.class)
   void theTerminalStatesAreTheExplicitSetAndExactlyThoseWithNoWayOut(SessionState state) {
-    assertThat(state.isTerminal()).isEqualTo(SessionState.TERMINAL.contains(state)).isEqualTo(state.next().isEmpty());
-    assertThat(SessionState.TERMINAL).containsExactlyInAnyOrder(SUCCEEDED, REFUSED, FAILED, ROLLED_BACK, ABORTED);
+    assertThat(state.isTerminal())
+        .isEqualTo(SessionState.TERMINAL.contains(state))
+        .isEqualTo(state.next().isEmpty());
+    assertThat(SessionState.TERMINAL)
+        .containsExactlyInAnyOrder(SUCCEEDED, REFUSED, FAILED, ROLLED_BACK, ABORTED);
   }
 
   @ParameterizedTest
   @EnumSource(SessionState.class)
   void everyStateIsReachedAndEverySessionCanEnd(SessionState state) {
     StateMachine<SessionState> session = sessionIn(state);
-    boolean canEnd = Arrays.stream(SessionState.values())
-        .filter(SessionState::isTerminal)
-        .anyMatch(end -> end == state || reaches(state, end));
+    boolean canEnd =
+        Arrays.stream(SessionState.values())
+            .filter(SessionState::isTerminal)
+            .anyMatch(end -> end == state || reaches(state, end));
     assertThat(canEnd).as("%s leads to a terminal state", session).isTrue();
   }
 
@@ -86,7 +96,9 @@ class SessionStateTest {
   @Test
   void failingIsPossibleOnlyBeforeReady() {
     for (SessionState state : SessionState.values()) {
-      assertThat(state.next().contains(FAILED)).as("%s -> FAILED", state).isEqualTo(state.isBeforeReady());
+      assertThat(state.next().contains(FAILED))
+          .as("%s -> FAILED", state)
+          .isEqualTo(state.isBeforeReady());
     }
   }
 
@@ -102,7 +114,9 @@ class SessionStateTest {
     assertThat(slot.claim(first)).isTrue();
     first.moveTo(AWAITING_LISTEN_SOCKET);
     StateMachine<SessionState> meanwhile = sessionIn(AWAITING_HELLO);
-    assertThat(slot.claim(meanwhile)).as("a second successor while the first is under way").isFalse();
+    assertThat(slot.claim(meanwhile))
+        .as("a second successor while the first is under way")
+        .isFalse();
 
     first.moveTo(FAILED); // reported; its thread has not reached release() yet
     StateMachine<SessionState> retry = sessionIn(AWAITING_HELLO);
@@ -117,7 +131,9 @@ class SessionStateTest {
     StateMachine<SessionState> done = sessionIn(DRAINING);
     assertThat(slot.claim(done)).isTrue();
     done.moveTo(SUCCEEDED);
-    assertThat(slot.claim(sessionIn(AWAITING_HELLO))).as("reconfig.sock is the successor's now").isFalse();
+    assertThat(slot.claim(sessionIn(AWAITING_HELLO)))
+        .as("reconfig.sock is the successor's now")
+        .isFalse();
   }
 
   private static boolean reaches(SessionState from, SessionState to) {

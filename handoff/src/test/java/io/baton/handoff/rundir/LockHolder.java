@@ -6,9 +6,9 @@ import java.nio.file.Path;
 
 /**
  * A second process for {@link RunDirectoryTest}: opens the run directory {@code args[0]} as a new
- * instance, makes a file of its own there, prints its instance id and waits until its stdin
- * closes or it is killed. The lock must belong to another process: within one JVM POSIX locks
- * cannot tell two holders apart.
+ * instance, makes a file of its own there, prints its instance id and waits until its stdin closes
+ * or it is killed. The lock must belong to another process: within one JVM POSIX locks cannot tell
+ * two holders apart.
  */
 public final class LockHolder {
 

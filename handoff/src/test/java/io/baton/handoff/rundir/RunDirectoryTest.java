@@ -39,7 +39,9 @@ class RunDirectoryTest {
 
     try (RunDirectory next = RunDirectory.open(dir, ProcessIdentity.ofThisProcess())) {
       next.removeFilesOfEndedInstances();
-      assertThat(files(dir)).as("the holder lives: its lock is held").contains("admin.sock." + other, "instance." + other + ".lock");
+      assertThat(files(dir))
+          .as("the holder lives: its lock is held")
+          .contains("admin.sock." + other, "instance." + other + ".lock");
 
       holder.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: it removes nothing itself
       assertThat(files(dir)).contains("admin.sock." + other);
@@ -56,13 +58,16 @@ class RunDirectoryTest {
     String orphan = ProcessIdentity.newInstanceId();
     RunDirectory first = RunDirectory.open(dir, ProcessIdentity.ofThisProcess());
     Files.createFile(dir.resolve("reconfig.sock." + orphan + ".3"));
-    Files.createFile(dir.resolve("reconfig.sock.1234.1")); // an older binary's pid-named file: not ours to judge
+    Files.createFile(
+        dir.resolve("reconfig.sock.1234.1")); // an older binary's pid-named file: not ours to judge
     first.close();
     assertThat(files(dir)).doesNotContain("instance." + first.self().instanceId() + ".lock");
 
     try (RunDirectory next = RunDirectory.open(dir, ProcessIdentity.ofThisProcess())) {
       next.removeFilesOfEndedInstances();
-      assertThat(files(dir)).containsExactlyInAnyOrder("reconfig.sock.1234.1", "instance." + next.self().instanceId() + ".lock");
+      assertThat(files(dir))
+          .containsExactlyInAnyOrder(
+              "reconfig.sock.1234.1", "instance." + next.self().instanceId() + ".lock");
     }
   }
 
@@ -74,18 +79,29 @@ class RunDirectoryTest {
       Files.createFile(a.ownSocket("admin.sock"));
       b.removeFilesOfEndedInstances();
       a.removeFilesOfEndedInstances();
-      assertThat(files(dir)).contains("admin.sock." + a.self().instanceId(), "instance." + a.self().instanceId() + ".lock",
-          "instance." + b.self().instanceId() + ".lock");
-      assertThat(a.newTempControlSocket().getFileName().toString()).isEqualTo("reconfig.sock." + a.self().instanceId() + ".1");
+      assertThat(files(dir))
+          .contains(
+              "admin.sock." + a.self().instanceId(),
+              "instance." + a.self().instanceId() + ".lock",
+              "instance." + b.self().instanceId() + ".lock");
+      assertThat(a.newTempControlSocket().getFileName().toString())
+          .isEqualTo("reconfig.sock." + a.self().instanceId() + ".1");
     }
   }
 
   private String startHolder(Path dir) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(), dir.toString())
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
-    BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+    holder =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                LockHolder.class.getName(),
+                dir.toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
     String id = out.readLine();
     assertThat(id).as("the holder's instance id on its stdout").isNotNull().matches("[a-z2-7]{16}");
     return id;

@@ -56,7 +56,8 @@ class StateMachineTest {
 
   @Test
   void moveFromTheExpectedStateToAnIllegalTargetIsStillABug() {
-    assertThatThrownBy(() -> door.moveFrom(Door.OPEN, Door.WALLED_UP)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> door.moveFrom(Door.OPEN, Door.WALLED_UP))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test

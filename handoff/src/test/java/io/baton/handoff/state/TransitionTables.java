@@ -35,7 +35,8 @@ public final class TransitionTables {
    * The shortest chain of legal moves from {@code initial} to {@code target} (empty when they are
    * the same).
    *
-   * @throws AssertionError if {@code target} cannot be reached: a state nobody can get to is dead code
+   * @throws AssertionError if {@code target} cannot be reached: a state nobody can get to is dead
+   *     code
    */
   public static <S extends Enum<S>> List<S> pathTo(S initial, S target, Map<S, Set<S>> legal) {
     Map<S, S> cameFrom = new EnumMap<>(initial.getDeclaringClass());
@@ -58,7 +59,8 @@ public final class TransitionTables {
         }
       }
     }
-    throw new AssertionError(target + ": not reachable from " + initial + " (expected: every state is)");
+    throw new AssertionError(
+        target + ": not reachable from " + initial + " (expected: every state is)");
   }
 
   /** A machine named {@code name}, brought from {@code initial} to {@code state} by legal moves. */

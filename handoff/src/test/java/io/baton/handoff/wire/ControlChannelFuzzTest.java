@@ -22,20 +22,21 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Untrusted bytes on a control socket ({@code reconfig.sock}, {@code listen.sock}, {@code
- * conn.sock} all read through {@link ControlChannel}), over a real Unix socket. The peer writes
- * the input (in one go, or in two pieces with the reader polling in between), then closes.
- * Whatever the bytes, the reader sees exactly what a plain reading of the stream says: each whole
- * frame's Envelope, a {@link ControlProtocolException} for a body that is not an Envelope or a
- * length out of bounds (which ends the stream), and a {@link PeerClosedException} at EOF; never
- * any other exception, never a lost or invented frame.
+ * conn.sock} all read through {@link ControlChannel}), over a real Unix socket. The peer writes the
+ * input (in one go, or in two pieces with the reader polling in between), then closes. Whatever the
+ * bytes, the reader sees exactly what a plain reading of the stream says: each whole frame's
+ * Envelope, a {@link ControlProtocolException} for a body that is not an Envelope or a length out
+ * of bounds (which ends the stream), and a {@link PeerClosedException} at EOF; never any other
+ * exception, never a lost or invented frame.
  *
- * <p>Seeds: {@code ControlChannelFuzzTestInputs/<method>/} in this package's test resources;
- * {@code bench/fuzz.sh control-channel} and {@code control-channel-paused} fuzz them.
+ * <p>Seeds: {@code ControlChannelFuzzTestInputs/<method>/} in this package's test resources; {@code
+ * bench/fuzz.sh control-channel} and {@code control-channel-paused} fuzz them.
  */
 class ControlChannelFuzzTest {
 
   /** The reader's wait between pieces: the bytes of a piece are already queued, or not coming. */
   private static final Duration POLL = Duration.ofMillis(1);
+
   private static final Duration WAIT = Duration.ofSeconds(5);
 
   private static Path dir;
@@ -60,10 +61,10 @@ class ControlChannelFuzzTest {
   }
 
   /**
-   * The same, with the reader polling once in the middle: a frame cut by a read timeout is
-   * resumed where it stopped. Byte 0 is where the stream is cut. A poll that finds no whole frame
-   * waits UnixConnection's 100 ms timeout grain, so this target runs about 20 inputs a second:
-   * it is apart from the one above, which runs thousands.
+   * The same, with the reader polling once in the middle: a frame cut by a read timeout is resumed
+   * where it stopped. Byte 0 is where the stream is cut. A poll that finds no whole frame waits
+   * UnixConnection's 100 ms timeout grain, so this target runs about 20 inputs a second: it is
+   * apart from the one above, which runs thousands.
    */
   @FuzzTest(maxDuration = "10m")
   void aFrameCutByAReadTimeoutIsResumedWhereItStopped(byte[] input) throws Exception {
@@ -74,7 +75,9 @@ class ControlChannelFuzzTest {
     readAndCompare(stream, Math.min(stream.length, input[0] & 0xff));
   }
 
-  /** @param pauseAt where the reader polls with a short timeout in the middle; -1: it does not */
+  /**
+   * @param pauseAt where the reader polls with a short timeout in the middle; -1: it does not
+   */
   private static void readAndCompare(byte[] stream, int pauseAt) throws Exception {
     List<String> expected = PlainReading.of(stream);
     List<String> seen = new ArrayList<>();
@@ -90,14 +93,17 @@ class ControlChannelFuzzTest {
       if (!ended) {
         peer.write(Arrays.copyOfRange(stream, split, stream.length));
         peer.close();
-        assertThat(readAll(channel, WAIT, seen)).as("the reader ends at EOF at the latest").isTrue();
+        assertThat(readAll(channel, WAIT, seen))
+            .as("the reader ends at EOF at the latest")
+            .isTrue();
       }
     }
     assertThat(seen).as("what the reader saw of %s", hex(stream)).isEqualTo(expected);
   }
 
   /** Receives until a wait of {@code timeout} ends without a frame; true once the stream ended. */
-  private static boolean readAll(ControlChannel channel, Duration timeout, List<String> seen) throws Exception {
+  private static boolean readAll(ControlChannel channel, Duration timeout, List<String> seen)
+      throws Exception {
     while (true) {
       try {
         ReceivedFrame frame = channel.receive(timeout);
@@ -108,13 +114,17 @@ class ControlChannelFuzzTest {
         return false;
       } catch (PeerClosedException e) {
         assertThat(e.getMessage()).contains(channel.path().toString());
-        seen.add(e.getMessage().startsWith("peer closed the connection") ? PlainReading.EOF : PlainReading.EOF_IN_FRAME);
+        seen.add(
+            e.getMessage().startsWith("peer closed the connection")
+                ? PlainReading.EOF
+                : PlainReading.EOF_IN_FRAME);
         return true;
       } catch (ControlProtocolException e) {
         assertThat(e.reason()).isEqualTo(RefusalReason.MALFORMED_MESSAGE);
         assertThat(e.getMessage()).as("names the socket").contains(channel.path().toString());
         if (e.getMessage().startsWith("frame length: ")) {
-          assertThat(e.getMessage()).contains("(expected: <= " + ControlChannel.MAX_FRAME_BYTES + ")");
+          assertThat(e.getMessage())
+              .contains("(expected: <= " + ControlChannel.MAX_FRAME_BYTES + ")");
           seen.add(PlainReading.BAD_LENGTH);
           return true; // the stream is out of step: nothing after it means anything
         }

@@ -8,6 +8,7 @@ import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.UnixConnection;
 import io.baton.handoff.os.UnixServer;
 import io.baton.proto.handoff.v1.Envelope;
+import io.baton.proto.handoff.v1.Ready;
 import io.baton.proto.handoff.v1.RefusalReason;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Socket;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -51,7 +53,9 @@ class ControlChannelTest {
     client.write(ByteBuffer.allocate(4).putInt(ControlChannel.MAX_FRAME_BYTES + 1).array());
 
     assertThatThrownBy(() -> accepted.receive(WAIT))
-        .isInstanceOfSatisfying(ControlProtocolException.class, e -> assertThat(e.reason()).isEqualTo(RefusalReason.MALFORMED_MESSAGE))
+        .isInstanceOfSatisfying(
+            ControlProtocolException.class,
+            e -> assertThat(e.reason()).isEqualTo(RefusalReason.MALFORMED_MESSAGE))
         .hasMessageContaining("frame length: 1048577 (expected: <= 1048576)");
   }
 
@@ -78,7 +82,8 @@ class ControlChannelTest {
   void eofIsPeerClosedAtOnce() {
     client.close();
 
-    assertThatThrownBy(() -> accepted.receive(Duration.ofSeconds(10))).isInstanceOf(PeerClosedException.class);
+    assertThatThrownBy(() -> accepted.receive(Duration.ofSeconds(10)))
+        .isInstanceOf(PeerClosedException.class);
   }
 
   @Test
@@ -86,7 +91,9 @@ class ControlChannelTest {
     client.write(new byte[] {0, 0, 0, 10, 1, 2});
     client.close();
 
-    assertThatThrownBy(() -> accepted.receive(WAIT)).isInstanceOf(PeerClosedException.class).hasMessageContaining("middle of a frame");
+    assertThatThrownBy(() -> accepted.receive(WAIT))
+        .isInstanceOf(PeerClosedException.class)
+        .hasMessageContaining("middle of a frame");
   }
 
   @Test
@@ -95,11 +102,13 @@ class ControlChannelTest {
     byte[] frame = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).array();
     Duration poll = Duration.ofMillis(50);
 
-    client.write(java.util.Arrays.copyOfRange(frame, 0, 2)); // half of the length
-    assertThatThrownBy(() -> accepted.receive(poll)).isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
-    client.write(java.util.Arrays.copyOfRange(frame, 2, 5)); // the rest of it and a byte of the body
-    assertThatThrownBy(() -> accepted.receive(poll)).isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
-    client.write(java.util.Arrays.copyOfRange(frame, 5, frame.length));
+    client.write(Arrays.copyOfRange(frame, 0, 2)); // half of the length
+    assertThatThrownBy(() -> accepted.receive(poll))
+        .isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
+    client.write(Arrays.copyOfRange(frame, 2, 5)); // the rest of it and a byte of the body
+    assertThatThrownBy(() -> accepted.receive(poll))
+        .isInstanceOfSatisfying(OsException.class, e -> assertThat(e.isTimeout()).isTrue());
+    client.write(Arrays.copyOfRange(frame, 5, frame.length));
 
     assertThat(accepted.receive(WAIT).envelope().getProtocolVersion()).isEqualTo(1);
   }
@@ -118,7 +127,10 @@ class ControlChannelTest {
     try {
       listener.bind(new InetSocketAddress("127.0.0.1", 0));
       listener.listen(8);
-      new ControlChannel(client).send(ProtocolVersion.envelope().setReady(io.baton.proto.handoff.v1.Ready.getDefaultInstance()).build(), listener.intValue());
+      new ControlChannel(client)
+          .send(
+              ProtocolVersion.envelope().setReady(Ready.getDefaultInstance()).build(),
+              listener.intValue());
 
       ReceivedFrame frame = accepted.receive(WAIT);
       assertThat(frame.bodyCase()).isEqualTo(Envelope.BodyCase.READY);
@@ -128,7 +140,9 @@ class ControlChannelTest {
       client.close();
 
       Socket copy = new Socket(fd);
-      assertThat(copy.localAddress()).as("the dup'ed fd is still the listener").isEqualTo(listener.localAddress());
+      assertThat(copy.localAddress())
+          .as("the dup'ed fd is still the listener")
+          .isEqualTo(listener.localAddress());
       Fds.close(fd);
     } finally {
       listener.close();

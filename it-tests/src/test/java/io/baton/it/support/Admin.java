@@ -19,9 +19,13 @@ public final class Admin {
     return get(admin, "/metrics").bodyText();
   }
 
-  /** The value of one sample, e.g. {@code baton_handoffs_total{result="refused"}}; NaN if absent. */
+  /**
+   * The value of one sample, e.g. {@code baton_handoffs_total{result="refused"}}; NaN if absent.
+   */
   public static double sample(InetSocketAddress admin, String series) throws IOException {
-    Matcher m = Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics(admin));
+    Matcher m =
+        Pattern.compile("^" + Pattern.quote(series) + " (\\S+)$", Pattern.MULTILINE)
+            .matcher(metrics(admin));
     return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
   }
 

@@ -6,26 +6,31 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A temp directory with a config and a run directory, and every Baton process a test starts in
- * it. {@link #close()} kills (by pid) whatever is still running and deletes the directory, even
- * when the test failed; the logs of a failed test are printed first so CI shows why.
+ * A temp directory with a config and a run directory, and every Baton process a test starts in it.
+ * {@link #close()} kills (by pid) whatever is still running and deletes the directory, even when
+ * the test failed; the logs of a failed test are printed first so CI shows why.
  */
 public final class BatonFixture implements AutoCloseable {
 
   /** The packaged jar under test, from the build (it-tests/pom.xml sets it). */
-  public static final Path JAR = Path.of(System.getProperty("baton.jar", "../sidecar/target/baton.jar")).toAbsolutePath();
+  public static final Path JAR =
+      Path.of(System.getProperty("baton.jar", "../sidecar/target/baton.jar")).toAbsolutePath();
 
   /** The packaged test kit, which goes beside the jar (it-tests/pom.xml sets it). */
   public static final Path TESTKIT_JAR =
-      Path.of(System.getProperty("baton.testkit.jar", "../testkit-cli/target/baton-testkit.jar")).toAbsolutePath();
+      Path.of(System.getProperty("baton.testkit.jar", "../testkit-cli/target/baton-testkit.jar"))
+          .toAbsolutePath();
 
   private static final String LEAK_DETECTION = "-Dio.netty.leakDetection.level=simple";
   private static final String LEAK_REPORT = "LEAK: ";
@@ -41,7 +46,8 @@ public final class BatonFixture implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     if (!Files.isRegularFile(JAR)) {
-      throw new IllegalStateException("baton.jar: " + JAR + " (expected the packaged jar: run mvn verify, not mvn test)");
+      throw new IllegalStateException(
+          "baton.jar: " + JAR + " (expected the packaged jar: run mvn verify, not mvn test)");
     }
   }
 
@@ -84,35 +90,49 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   /**
-   * Runs {@code WRAPPER... java -jar baton.jar run --config CONFIG}, e.g. with {@code unshare
-   * --pid --fork --kill-child --mount-proc} in front: the process this fixture ends is the
-   * wrapper, which takes Baton with it.
+   * Runs {@code WRAPPER... java -jar baton.jar run --config CONFIG}, e.g. with {@code unshare --pid
+   * --fork --kill-child --mount-proc} in front: the process this fixture ends is the wrapper, which
+   * takes Baton with it.
    */
   public BatonProcess startWrapped(List<String> wrapper, Path config) {
-    BatonProcess p = BatonProcess.startWrapped(wrapper, JAR, dir.resolve("logs"), withLeakDetection(Map.of()), "run", "--config",
-        config.toString());
+    BatonProcess p =
+        BatonProcess.startWrapped(
+            wrapper,
+            JAR,
+            dir.resolve("logs"),
+            withLeakDetection(Map.of()),
+            "run",
+            "--config",
+            config.toString());
     processes.add(p);
     return p;
   }
 
   /**
    * Starts Baton as systemd would with a {@code baton.socket} unit, through {@code
-   * systemd-socket-activate} (Debian package {@code systemd}): it binds {@code listen}, waits for the
-   * first connection to it, then execs Baton (same pid) with that socket as fd 3, {@code
+   * systemd-socket-activate} (Debian package {@code systemd}): it binds {@code listen}, waits for
+   * the first connection to it, then execs Baton (same pid) with that socket as fd 3, {@code
    * LISTEN_FDS=1} and {@code LISTEN_FDNAMES=fdName}. Baton's environment is only what the tool
    * passes: {@code env} goes through its {@code -E}. Returns once the socket listens.
    */
-  public BatonProcess startSocketActivated(Path config, String listen, String fdName, Map<String, String> env) {
+  public BatonProcess startSocketActivated(
+      Path config, String listen, String fdName, Map<String, String> env) {
     String tool = "systemd-socket-activate";
     if (!isOnPath(tool)) {
-      throw new IllegalStateException(tool + ": not on PATH (expected it: scripts/install-test-deps.sh installs Debian package systemd)");
+      throw new IllegalStateException(
+          tool
+              + ": not on PATH (expected it: scripts/install-test-deps.sh installs Debian package"
+              + " systemd)");
     }
-    List<String> wrapper = new ArrayList<>(List.of(tool, "--listen=" + listen, "--fdname=" + fdName));
+    List<String> wrapper =
+        new ArrayList<>(List.of(tool, "--listen=" + listen, "--fdname=" + fdName));
     withLeakDetection(env).forEach((name, value) -> wrapper.add("--setenv=" + name + "=" + value));
-    BatonProcess p = BatonProcess.startWrapped(wrapper, JAR, dir.resolve("logs"), Map.of(), "run", "--config", config.toString());
+    BatonProcess p =
+        BatonProcess.startWrapped(
+            wrapper, JAR, dir.resolve("logs"), Map.of(), "run", "--config", config.toString());
     processes.add(p);
     // Its own log line, once the socket listens: a connection before it would be refused.
-    p.awaitLogLine("Listening on " + listen, java.time.Duration.ofSeconds(30));
+    p.awaitLogLine("Listening on " + listen, Duration.ofSeconds(30));
     return p;
   }
 
@@ -122,9 +142,11 @@ public final class BatonFixture implements AutoCloseable {
   }
 
   /** Runs another baton command (validate, version...) as a process. */
-  /** {@code baton ARGS --run-dir RUNDIR}: a CLI command against this fixture's Baton, to its end. */
+  /**
+   * {@code baton ARGS --run-dir RUNDIR}: a CLI command against this fixture's Baton, to its end.
+   */
   public BatonProcess cli(String... args) {
-    String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+    String[] all = Arrays.copyOf(args, args.length + 2);
     all[args.length] = "--run-dir";
     all[args.length + 1] = runDir().toString();
     return command(all);
@@ -161,18 +183,29 @@ public final class BatonFixture implements AutoCloseable {
    */
   private void killProcessesStartedByOurs() {
     String marker = dir.toString();
-    List<ProcessHandle> strays = ProcessHandle.allProcesses()
-        .filter(h -> h.pid() != ProcessHandle.current().pid())
-        .filter(h -> h.info().arguments().map(args -> String.join(" ", args).contains(marker)).orElse(false))
-        .toList();
+    List<ProcessHandle> strays =
+        ProcessHandle.allProcesses()
+            .filter(h -> h.pid() != ProcessHandle.current().pid())
+            .filter(
+                h ->
+                    h.info()
+                        .arguments()
+                        .map(args -> String.join(" ", args).contains(marker))
+                        .orElse(false))
+            .toList();
     strays.forEach(ProcessHandle::destroyForcibly);
     for (ProcessHandle h : strays) {
-      h.onExit().completeOnTimeout(h, 30, java.util.concurrent.TimeUnit.SECONDS).join();
+      h.onExit().completeOnTimeout(h, 30, TimeUnit.SECONDS).join();
     }
   }
 
   private static String logOf(BatonProcess p) {
-    return "----- baton pid " + p.pid() + " stdout -----\n" + p.stdoutText() + "\n----- stderr -----\n" + p.stderrText();
+    return "----- baton pid "
+        + p.pid()
+        + " stdout -----\n"
+        + p.stdoutText()
+        + "\n----- stderr -----\n"
+        + p.stderrText();
   }
 
   @Override
@@ -182,7 +215,10 @@ public final class BatonFixture implements AutoCloseable {
     for (BatonProcess p : processes) {
       p.close();
       String stderr = p.stderrText();
-      stderr.lines().filter(l -> l.contains(LEAK_REPORT)).forEach(l -> leaks.add("pid " + p.pid() + ": " + l));
+      stderr
+          .lines()
+          .filter(l -> l.contains(LEAK_REPORT))
+          .forEach(l -> leaks.add("pid " + p.pid() + ": " + l));
       // Kept for DumpLogsOnFailure, which runs after this has deleted the files.
       logs.add(logOf(p));
     }

@@ -12,9 +12,9 @@ import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /**
- * A hand-written peer of {@code reconfig.sock} that sends exactly the bytes a test wants (a
- * Hello of another version, garbage) and returns the first frame it gets back. Also runnable as
- * a process ({@link #main}), so a test can start it as another uid.
+ * A hand-written peer of {@code reconfig.sock} that sends exactly the bytes a test wants (a Hello
+ * of another version, garbage) and returns the first frame it gets back. Also runnable as a process
+ * ({@link #main}), so a test can start it as another uid.
  */
 public final class ControlProbe {
 
@@ -22,10 +22,11 @@ public final class ControlProbe {
 
   /** Sends a Hello with {@code version} and {@code pid}; returns the reply. */
   public static Envelope hello(Path reconfigSock, int version, long pid) throws IOException {
-    Envelope hello = Envelope.newBuilder()
-        .setProtocolVersion(version)
-        .setHello(Hello.newBuilder().setPid((int) pid).setBuildVersion("control-probe"))
-        .build();
+    Envelope hello =
+        Envelope.newBuilder()
+            .setProtocolVersion(version)
+            .setHello(Hello.newBuilder().setPid((int) pid).setBuildVersion("control-probe"))
+            .build();
     return exchange(reconfigSock, frame(hello.toByteArray()));
   }
 
@@ -63,10 +64,19 @@ public final class ControlProbe {
     return framed;
   }
 
-  /** {@code ControlProbe SOCKET}: sends a valid Hello, prints the reply's case and refusal reason. */
+  /**
+   * {@code ControlProbe SOCKET}: sends a valid Hello, prints the reply's case and refusal reason.
+   */
   public static void main(String[] args) throws Exception {
     Envelope reply = hello(Path.of(args[0]), 1, ProcessHandle.current().pid());
-    System.out.println("reply=" + reply.getBodyCase()
-        + (reply.hasRefusal() ? " reason=" + reply.getRefusal().getReason() + " detail=" + reply.getRefusal().getDetail() : ""));
+    System.out.println(
+        "reply="
+            + reply.getBodyCase()
+            + (reply.hasRefusal()
+                ? " reason="
+                    + reply.getRefusal().getReason()
+                    + " detail="
+                    + reply.getRefusal().getDetail()
+                : ""));
   }
 }

@@ -27,7 +27,10 @@ public final class CounterScraper {
   private final Thread thread;
   private volatile boolean running = true;
 
-  /** Watches the series whose lines start with one of {@code prefixes} (e.g. {@code baton_requests_total{}). */
+  /**
+   * Watches the series whose lines start with one of {@code prefixes} (e.g. {@code
+   * baton_requests_total{}).
+   */
   public CounterScraper(InetSocketAddress admin, String... prefixes) {
     this.admin = admin;
     this.prefixes = List.of(prefixes);
@@ -56,14 +59,22 @@ public final class CounterScraper {
     return errors;
   }
 
-  /** The value of {@code series} (the whole name with labels, as watched) in the last scrape; NaN if never seen. */
+  /**
+   * The value of {@code series} (the whole name with labels, as watched) in the last scrape; NaN if
+   * never seen.
+   */
   public double last(String series) {
     return last.getOrDefault(series, Double.NaN);
   }
 
   @Override
   public String toString() {
-    return scrapes.get() + " scrapes, " + errors.size() + " failed, " + decreases.size() + " decreases";
+    return scrapes.get()
+        + " scrapes, "
+        + errors.size()
+        + " failed, "
+        + decreases.size()
+        + " decreases";
   }
 
   private void run() {
@@ -77,15 +88,18 @@ public final class CounterScraper {
         continue;
       }
       long n = scrapes.incrementAndGet();
-      text.lines().filter(l -> prefixes.stream().anyMatch(l::startsWith)).forEach(l -> {
-        int space = l.lastIndexOf(' ');
-        String series = l.substring(0, space);
-        double value = Double.parseDouble(l.substring(space + 1));
-        Double previous = last.put(series, value);
-        if (previous != null && value < previous) {
-          decreases.add("scrape " + n + ": " + series + " " + previous + " -> " + value);
-        }
-      });
+      text.lines()
+          .filter(l -> prefixes.stream().anyMatch(l::startsWith))
+          .forEach(
+              l -> {
+                int space = l.lastIndexOf(' ');
+                String series = l.substring(0, space);
+                double value = Double.parseDouble(l.substring(space + 1));
+                Double previous = last.put(series, value);
+                if (previous != null && value < previous) {
+                  decreases.add("scrape " + n + ": " + series + " " + previous + " -> " + value);
+                }
+              });
     }
   }
 }

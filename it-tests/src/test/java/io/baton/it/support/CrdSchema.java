@@ -12,10 +12,10 @@ import java.util.Map;
 
 /**
  * The {@code openAPIV3Schema} of one version of a CustomResourceDefinition, made strict: every
- * object schema that lists {@code properties} and does not say
- * {@code x-kubernetes-preserve-unknown-fields} is closed ({@code additionalProperties: false}),
- * which is what the API server does when it prunes unknown fields. Where the CRD preserves unknown
- * fields (an embedded core type such as a container), the caller checks them with the core model.
+ * object schema that lists {@code properties} and does not say {@code
+ * x-kubernetes-preserve-unknown-fields} is closed ({@code additionalProperties: false}), which is
+ * what the API server does when it prunes unknown fields. Where the CRD preserves unknown fields
+ * (an embedded core type such as a container), the caller checks them with the core model.
  */
 public final class CrdSchema {
 
@@ -32,7 +32,8 @@ public final class CrdSchema {
     this.kind = kind;
     this.version = version;
     this.openApi = openApi;
-    this.strict = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(closed(openApi));
+    this.strict =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(closed(openApi));
   }
 
   /** The schema of {@code version} in {@code crd}; fails if the CRD does not serve that version. */
@@ -40,14 +41,22 @@ public final class CrdSchema {
     for (JsonNode v : crd.path("spec").path("versions")) {
       if (v.path("name").asText().equals(version)) {
         if (!v.path("served").asBoolean()) {
-          throw new AssertionError(crd.path("metadata").path("name").asText() + ": version " + version
-              + " is not served (expected: a served version, or the API server refuses the object)");
+          throw new AssertionError(
+              crd.path("metadata").path("name").asText()
+                  + ": version "
+                  + version
+                  + " is not served (expected: a served version, or the API server refuses the"
+                  + " object)");
         }
-        return new CrdSchema(crd.path("spec").path("group").asText(), crd.path("spec").path("names").path("kind").asText(),
-            version, v.path("schema").path("openAPIV3Schema"));
+        return new CrdSchema(
+            crd.path("spec").path("group").asText(),
+            crd.path("spec").path("names").path("kind").asText(),
+            version,
+            v.path("schema").path("openAPIV3Schema"));
       }
     }
-    throw new AssertionError(crd.path("metadata").path("name").asText() + " has no version " + version);
+    throw new AssertionError(
+        crd.path("metadata").path("name").asText() + " has no version " + version);
   }
 
   public String apiVersion() {
@@ -86,16 +95,21 @@ public final class CrdSchema {
     if (!(node instanceof ObjectNode object)) {
       return;
     }
-    if (object.has("properties") && !object.path(PRESERVE).asBoolean() && !object.has("additionalProperties")) {
+    if (object.has("properties")
+        && !object.path(PRESERVE).asBoolean()
+        && !object.has("additionalProperties")) {
       object.put("additionalProperties", false);
     }
     // Kubernetes vendor keywords mean nothing to a JSON Schema validator (it would warn on each).
     List<String> vendor = new ArrayList<>();
-    object.fieldNames().forEachRemaining(f -> {
-      if (f.startsWith("x-kubernetes-")) {
-        vendor.add(f);
-      }
-    });
+    object
+        .fieldNames()
+        .forEachRemaining(
+            f -> {
+              if (f.startsWith("x-kubernetes-")) {
+                vendor.add(f);
+              }
+            });
     object.remove(vendor);
     for (Map.Entry<String, JsonNode> property : object.path("properties").properties()) {
       close(property.getValue());

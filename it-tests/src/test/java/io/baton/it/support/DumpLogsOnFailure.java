@@ -1,5 +1,6 @@
 package io.baton.it.support;
 
+import java.util.function.Consumer;
 import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
@@ -23,21 +24,25 @@ public final class DumpLogsOnFailure implements TestWatcher, AfterTestExecutionC
     }
   }
 
-  private static <T> void forEachField(ExtensionContext context, Class<T> type, java.util.function.Consumer<T> action) {
-    context.getTestInstance().ifPresent(instance -> {
-      for (var field : instance.getClass().getDeclaredFields()) {
-        if (field.getType() == type) {
-          try {
-            field.setAccessible(true);
-            T value = type.cast(field.get(instance));
-            if (value != null) {
-              action.accept(value);
-            }
-          } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-          }
-        }
-      }
-    });
+  private static <T> void forEachField(
+      ExtensionContext context, Class<T> type, Consumer<T> action) {
+    context
+        .getTestInstance()
+        .ifPresent(
+            instance -> {
+              for (var field : instance.getClass().getDeclaredFields()) {
+                if (field.getType() == type) {
+                  try {
+                    field.setAccessible(true);
+                    T value = type.cast(field.get(instance));
+                    if (value != null) {
+                      action.accept(value);
+                    }
+                  } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+              }
+            });
   }
 }

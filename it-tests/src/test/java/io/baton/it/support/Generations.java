@@ -43,8 +43,12 @@ public final class Generations {
     BatonProcess next = starter.get();
     ServingLine line = next.awaitServing(WAIT);
     assertThat(line.generation()).isEqualTo(serving.generation() + 1);
-    assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());
-    assertThat(line.admin()).as("the admin listener is handed over too (same configured address)").isEqualTo(serving.admin());
+    assertThat(line.listeners())
+        .as("the same sockets, so the same ports")
+        .isEqualTo(serving.listeners());
+    assertThat(line.admin())
+        .as("the admin listener is handed over too (same configured address)")
+        .isEqualTo(serving.admin());
     assertThat(previous.awaitExit(WAIT)).as("the predecessor's exit code").isZero();
     active = next;
     serving = line;
@@ -61,7 +65,9 @@ public final class Generations {
     BatonProcess next = starter.get();
     ServingLine line = next.awaitServing(WAIT);
     assertThat(line.generation()).isEqualTo(serving.generation() + 1);
-    assertThat(line.listeners()).as("the same sockets, so the same ports").isEqualTo(serving.listeners());
+    assertThat(line.listeners())
+        .as("the same sockets, so the same ports")
+        .isEqualTo(serving.listeners());
     active = next;
     serving = line;
     return previous;

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Unary gRPC calls ({@code baton.testing.v1.Echo/Unary}) from {@code channels} grpc-java channels
@@ -38,11 +40,15 @@ public final class GrpcUnaryLoad implements AutoCloseable {
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final int delayMillis;
 
-  public GrpcUnaryLoad(InetSocketAddress target, int channelCount, int perChannel, int delayMillis) {
+  public GrpcUnaryLoad(
+      InetSocketAddress target, int channelCount, int perChannel, int delayMillis) {
     this.delayMillis = delayMillis;
     for (int i = 0; i < channelCount; i++) {
-      ManagedChannel ch = NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
-          .usePlaintext().disableRetry().build();
+      ManagedChannel ch =
+          NettyChannelBuilder.forAddress(target.getHostString(), target.getPort())
+              .usePlaintext()
+              .disableRetry()
+              .build();
       channels.add(ch);
       EchoGrpc.EchoStub stub = EchoGrpc.newStub(ch);
       for (int k = 0; k < perChannel; k++) {
@@ -58,35 +64,43 @@ public final class GrpcUnaryLoad implements AutoCloseable {
     String id = "g-" + next.incrementAndGet();
     callIds.add(id);
     inFlight.incrementAndGet();
-    stub.withDeadlineAfter(10, TimeUnit.SECONDS).unary(
-        EchoRequest.newBuilder().setCallId(id).setPayload(id).setDelayMillis(delayMillis).build(),
-        new StreamObserver<>() {
-          private boolean echoed;
+    stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+        .unary(
+            EchoRequest.newBuilder()
+                .setCallId(id)
+                .setPayload(id)
+                .setDelayMillis(delayMillis)
+                .build(),
+            new StreamObserver<>() {
+              private boolean echoed;
 
-          @Override
-          public void onNext(EchoReply value) {
-            echoed = value.getPayload().equals(id);
-          }
+              @Override
+              public void onNext(EchoReply value) {
+                echoed = value.getPayload().equals(id);
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            done(Status.fromThrowable(t));
-          }
+              @Override
+              public void onError(Throwable t) {
+                done(Status.fromThrowable(t));
+              }
 
-          @Override
-          public void onCompleted() {
-            done(echoed ? Status.OK : Status.DATA_LOSS.withDescription("reply does not echo " + id));
-          }
+              @Override
+              public void onCompleted() {
+                done(
+                    echoed
+                        ? Status.OK
+                        : Status.DATA_LOSS.withDescription("reply does not echo " + id));
+              }
 
-          private void done(Status status) {
-            statuses.computeIfAbsent(status.getCode(), c -> new LongAdder()).increment();
-            if (!status.isOk() && errors.size() < 10) {
-              errors.add(id + ": " + status);
-            }
-            inFlight.decrementAndGet();
-            call(stub);
-          }
-        });
+              private void done(Status status) {
+                statuses.computeIfAbsent(status.getCode(), c -> new LongAdder()).increment();
+                if (!status.isOk() && errors.size() < 10) {
+                  errors.add(id + ": " + status);
+                }
+                inFlight.decrementAndGet();
+                call(stub);
+              }
+            });
   }
 
   /** Calls that ended OK so far. */
@@ -114,9 +128,9 @@ public final class GrpcUnaryLoad implements AutoCloseable {
   public boolean stopAndAwait(Duration timeout) {
     stopped.set(true);
     try {
-      org.awaitility.Awaitility.await().atMost(timeout).until(() -> inFlight.get() == 0);
+      Awaitility.await().atMost(timeout).until(() -> inFlight.get() == 0);
       return true;
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
+    } catch (ConditionTimeoutException e) {
       return false;
     }
   }

@@ -62,15 +62,22 @@ public final class NotifySocket implements AutoCloseable {
     return List.copyOf(messages);
   }
 
-  /** Waits until a message contains every one of {@code lines} (e.g. "READY=1", "MAINPID=42"); returns it. */
+  /**
+   * Waits until a message contains every one of {@code lines} (e.g. "READY=1", "MAINPID=42");
+   * returns it.
+   */
   public String awaitMessageWith(Duration timeout, String... lines) {
     Awaitility.await("a notify message with " + List.of(lines) + "; received so far: " + messages)
-        .atMost(timeout).until(() -> find(lines) != null);
+        .atMost(timeout)
+        .until(() -> find(lines) != null);
     return find(lines);
   }
 
   private String find(String... lines) {
-    return messages.stream().filter(m -> List.of(m.split("\n")).containsAll(List.of(lines))).findFirst().orElse(null);
+    return messages.stream()
+        .filter(m -> List.of(m.split("\n")).containsAll(List.of(lines)))
+        .findFirst()
+        .orElse(null);
   }
 
   @Override

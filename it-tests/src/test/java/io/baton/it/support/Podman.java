@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The {@code podman} CLI for process-level tests, one instance per test:
@@ -37,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  *       attempt would only turn a missing local image into a slow, obscure failure.
  * </ul>
  *
- * Podman must be installed ({@code scripts/install-container-deps.sh}); without it the
- * constructor fails the test, never skips it.
+ * Podman must be installed ({@code scripts/install-container-deps.sh}); without it the constructor
+ * fails the test, never skips it.
  */
 public final class Podman implements AutoCloseable {
 
@@ -63,7 +64,8 @@ public final class Podman implements AutoCloseable {
    */
   public Podman(String testName) {
     this.podman = executable().toString();
-    String sanitized = testName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
+    String sanitized =
+        testName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-+|-+$", "");
     // Names stay readable in `podman ps`; 40 characters of the test name say enough.
     this.prefix = "baton-it-" + (sanitized.length() > 40 ? sanitized.substring(0, 40) : sanitized);
     byte[] random = new byte[4];
@@ -111,8 +113,10 @@ public final class Podman implements AutoCloseable {
         return candidate.toAbsolutePath();
       }
     }
-    throw new AssertionError("podman: not on the PATH (expected: installed by scripts/install-container-deps.sh,"
-        + " run by scripts/install-test-deps.sh); the container tests fail rather than skip without it");
+    throw new AssertionError(
+        "podman: not on the PATH (expected: installed by scripts/install-container-deps.sh, run by"
+            + " scripts/install-test-deps.sh); the container tests fail rather than skip without"
+            + " it");
   }
 
   /** The unique name this instance gives {@code role}: {@code baton-it-<test>-<nonce>-<role>}. */
@@ -121,17 +125,19 @@ public final class Podman implements AutoCloseable {
   }
 
   /**
-   * Starts a detached container named {@link #name name(role)} and returns that name:
-   * {@code podman run -d --pull=never --name NAME --label io.baton.it=NONCE OPTIONS IMAGE COMMAND}.
-   * {@code options} are podman run's own (e.g. {@code --pod}, {@code -v}, {@code -p
-   * 127.0.0.1::8080}, {@code --user}); an empty {@code command} runs the image's CMD. The
-   * container is kept after it exits (for {@link #logs}) until {@link #close()}.
+   * Starts a detached container named {@link #name name(role)} and returns that name: {@code podman
+   * run -d --pull=never --name NAME --label io.baton.it=NONCE OPTIONS IMAGE COMMAND}. {@code
+   * options} are podman run's own (e.g. {@code --pod}, {@code -v}, {@code -p 127.0.0.1::8080},
+   * {@code --user}); an empty {@code command} runs the image's CMD. The container is kept after it
+   * exits (for {@link #logs}) until {@link #close()}.
    */
   public String run(String role, List<String> options, String image, String... command) {
     String name = name(role);
     // Remembered before the command runs: a run that times out may still have created it.
     containers.add(name);
-    List<String> args = new ArrayList<>(List.of("run", "-d", "--pull=never", "--name", name, "--label", LABEL + "=" + nonce));
+    List<String> args =
+        new ArrayList<>(
+            List.of("run", "-d", "--pull=never", "--name", name, "--label", LABEL + "=" + nonce));
     args.addAll(options);
     args.add(image);
     args.addAll(List.of(command));
@@ -147,7 +153,10 @@ public final class Podman implements AutoCloseable {
     return podman(DEFAULT_TIMEOUT, execArgs(container, command)).stdout();
   }
 
-  /** As {@link #exec}, but returns the exit code and output whatever the exit code; still throws on the deadline. */
+  /**
+   * As {@link #exec}, but returns the exit code and output whatever the exit code; still throws on
+   * the deadline.
+   */
   public Result tryExec(String container, Duration timeout, String... command) {
     return tryPodman(timeout, execArgs(container, command));
   }
@@ -170,24 +179,36 @@ public final class Podman implements AutoCloseable {
       if (e.exitCode() != -1) {
         throw e;
       }
-      throw new CommandFailedException(e.command(), -1, e.stderr(), "container " + container
-          + ": still running after " + deadline + " (expected it to exit); state: " + stateOf(container));
+      throw new CommandFailedException(
+          e.command(),
+          -1,
+          e.stderr(),
+          "container "
+              + container
+              + ": still running after "
+              + deadline
+              + " (expected it to exit); state: "
+              + stateOf(container));
     }
     try {
       return Integer.parseInt(out);
     } catch (NumberFormatException e) {
-      throw new IllegalStateException("podman wait " + container + ": expected an exit code, got '" + out + "'", e);
+      throw new IllegalStateException(
+          "podman wait " + container + ": expected an exit code, got '" + out + "'", e);
     }
   }
 
   private String stateOf(String container) {
-    Result r = tryPodman(DEFAULT_TIMEOUT, List.of("inspect", "--format", "{{.State.Status}}", container));
+    Result r =
+        tryPodman(DEFAULT_TIMEOUT, List.of("inspect", "--format", "{{.State.Status}}", container));
     return r.exitCode() == 0 ? r.stdout().trim() : "unknown (" + r.stderr().strip() + ")";
   }
 
   /** Stops {@code container}: SIGTERM (or the image's stop signal), SIGKILL after {@code grace}. */
   public void stop(String container, Duration grace) {
-    podman(grace.plus(DEFAULT_TIMEOUT), List.of("stop", "-t", Long.toString(grace.toSeconds()), container));
+    podman(
+        grace.plus(DEFAULT_TIMEOUT),
+        List.of("stop", "-t", Long.toString(grace.toSeconds()), container));
   }
 
   /** Sends {@code signal} (e.g. {@code TERM}, {@code USR2}) to the container's main process. */
@@ -203,13 +224,17 @@ public final class Podman implements AutoCloseable {
   public String podCreate(String role, String... options) {
     String name = name(role);
     pods.add(name);
-    List<String> args = new ArrayList<>(List.of("pod", "create", "--name", name, "--label", LABEL + "=" + nonce));
+    List<String> args =
+        new ArrayList<>(List.of("pod", "create", "--name", name, "--label", LABEL + "=" + nonce));
     args.addAll(List.of(options));
     podman(DEFAULT_TIMEOUT, args);
     return name;
   }
 
-  /** Creates a named volume {@link #name name(role)} and returns that name (mount it with {@code -v NAME:/path}). */
+  /**
+   * Creates a named volume {@link #name name(role)} and returns that name (mount it with {@code -v
+   * NAME:/path}).
+   */
   public String volumeCreate(String role) {
     String name = name(role);
     volumes.add(name);
@@ -226,19 +251,37 @@ public final class Podman implements AutoCloseable {
     return podman(DEFAULT_TIMEOUT, List.of("inspect", "--format", format, object)).stdout().trim();
   }
 
-  /** The host port published for {@code containerPort/tcp} of a container or a pod's infra container. */
+  /**
+   * The host port published for {@code containerPort/tcp} of a container or a pod's infra
+   * container.
+   */
   public int publishedPort(String containerOrPod, int containerPort) {
     // `podman port` prints e.g. "127.0.0.1:43567" for one port.
-    String target = pods.contains(containerOrPod) ? inspect(containerOrPod, "{{.InfraContainerID}}") : containerOrPod;
-    String out = podman(DEFAULT_TIMEOUT, List.of("port", target, containerPort + "/tcp")).stdout().trim();
-    String first = out.lines().findFirst().orElseThrow(
-        () -> new IllegalStateException("podman port " + containerOrPod + " " + containerPort + ": nothing published"));
+    String target =
+        pods.contains(containerOrPod)
+            ? inspect(containerOrPod, "{{.InfraContainerID}}")
+            : containerOrPod;
+    String out =
+        podman(DEFAULT_TIMEOUT, List.of("port", target, containerPort + "/tcp")).stdout().trim();
+    String first =
+        out.lines()
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "podman port "
+                            + containerOrPod
+                            + " "
+                            + containerPort
+                            + ": nothing published"));
     return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
   }
 
   /** Whether a local image {@code image} exists (e.g. {@code localhost/baton:dev}). */
   public static boolean imageExists(String image) {
-    return runCommand(executable().toString(), DEFAULT_TIMEOUT, List.of("image", "exists", image)).exitCode() == 0;
+    return runCommand(executable().toString(), DEFAULT_TIMEOUT, List.of("image", "exists", image))
+            .exitCode()
+        == 0;
   }
 
   /** Any podman command; throws {@link CommandFailedException} if it exits non-zero or overruns. */
@@ -246,20 +289,31 @@ public final class Podman implements AutoCloseable {
     Result r = tryPodman(timeout, args);
     if (r.exitCode() != 0) {
       List<String> argv = argv(args);
-      throw new CommandFailedException(argv, r.exitCode(), r.stderr(),
-          String.join(" ", argv) + ": exit code " + r.exitCode() + " (expected 0); stderr: " + r.stderr().strip());
+      throw new CommandFailedException(
+          argv,
+          r.exitCode(),
+          r.stderr(),
+          String.join(" ", argv)
+              + ": exit code "
+              + r.exitCode()
+              + " (expected 0); stderr: "
+              + r.stderr().strip());
     }
     return r;
   }
 
-  /** Any podman command, whatever its exit code; throws {@link CommandFailedException} only if it overruns. */
+  /**
+   * Any podman command, whatever its exit code; throws {@link CommandFailedException} only if it
+   * overruns.
+   */
   public Result tryPodman(Duration timeout, List<String> args) {
     return runCommand(podman, timeout, args);
   }
 
   /**
    * Prints the logs of every container this instance started to stdout, for a failed test (see
-   * {@link DumpLogsOnFailure}, which calls it before {@code @AfterEach} removes them). Never throws.
+   * {@link DumpLogsOnFailure}, which calls it before {@code @AfterEach} removes them). Never
+   * throws.
    */
   public void printLogs() {
     List<String> copy;
@@ -269,7 +323,8 @@ public final class Podman implements AutoCloseable {
     for (String name : copy) {
       try {
         Result r = tryPodman(DEFAULT_TIMEOUT, List.of("logs", name));
-        System.out.println("=== podman logs " + name + " (exit " + r.exitCode() + ")\n" + r.stdout() + r.stderr());
+        System.out.println(
+            "=== podman logs " + name + " (exit " + r.exitCode() + ")\n" + r.stdout() + r.stderr());
       } catch (RuntimeException e) {
         System.out.println("=== podman logs " + name + ": " + e.getMessage());
       }
@@ -277,15 +332,16 @@ public final class Podman implements AutoCloseable {
   }
 
   /**
-   * Force-removes every container, pod and volume this instance created, each with a deadline,
-   * and goes on past a failure to remove the rest; then throws the first failure, if any.
+   * Force-removes every container, pod and volume this instance created, each with a deadline, and
+   * goes on past a failure to remove the rest; then throws the first failure, if any.
    */
   @Override
   public void close() {
     List<RuntimeException> failures = new ArrayList<>();
     // Containers first (a pod or volume in use cannot go), then pods (with any container a test
     // started in one without run()), then volumes. `-t 0`: no grace, the test is over.
-    removeAll(containers, name -> List.of("rm", "--force", "--ignore", "-t", "0", "-v", name), failures);
+    removeAll(
+        containers, name -> List.of("rm", "--force", "--ignore", "-t", "0", "-v", name), failures);
     removeAll(pods, name -> List.of("pod", "rm", "--force", "--ignore", "-t", "0", name), failures);
     // `volume rm` has no --ignore in podman 4.3: a volume that is already gone is not a failure.
     removeAll(volumes, name -> List.of("volume", "rm", "--force", name), failures);
@@ -296,8 +352,8 @@ public final class Podman implements AutoCloseable {
     }
   }
 
-  private void removeAll(List<String> names, java.util.function.Function<String, List<String>> command,
-      List<RuntimeException> failures) {
+  private void removeAll(
+      List<String> names, Function<String, List<String>> command, List<RuntimeException> failures) {
     List<String> copy;
     synchronized (names) {
       copy = new ArrayList<>(names);
@@ -307,8 +363,16 @@ public final class Podman implements AutoCloseable {
         Result r = tryPodman(REMOVE_TIMEOUT, command.apply(name));
         if (r.exitCode() != 0 && !r.stderr().contains("no such volume")) {
           List<String> argv = argv(command.apply(name));
-          failures.add(new CommandFailedException(argv, r.exitCode(), r.stderr(),
-              String.join(" ", argv) + ": exit code " + r.exitCode() + " (expected 0); stderr: " + r.stderr().strip()));
+          failures.add(
+              new CommandFailedException(
+                  argv,
+                  r.exitCode(),
+                  r.stderr(),
+                  String.join(" ", argv)
+                      + ": exit code "
+                      + r.exitCode()
+                      + " (expected 0); stderr: "
+                      + r.stderr().strip()));
           continue;
         }
         names.remove(name);
@@ -343,24 +407,34 @@ public final class Podman implements AutoCloseable {
       // a chatty one must not block on a full pipe.
       out = Files.createTempFile("baton-podman-", ".out");
       err = Files.createTempFile("baton-podman-", ".err");
-      p = new ProcessBuilder(argv)
-          .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile())
-          .start();
+      p =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         p.waitFor(5, TimeUnit.SECONDS);
         String stderr = Files.readString(err);
-        throw new CommandFailedException(argv, -1, stderr,
-            String.join(" ", argv) + ": did not finish within " + timeout + " (killed); stderr so far: " + stderr.strip());
+        throw new CommandFailedException(
+            argv,
+            -1,
+            stderr,
+            String.join(" ", argv)
+                + ": did not finish within "
+                + timeout
+                + " (killed); stderr so far: "
+                + stderr.strip());
       }
       return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
     } catch (IOException e) {
-      throw new UncheckedIOException("podman: cannot run or read the output of " + String.join(" ", argv), e);
+      throw new UncheckedIOException(
+          "podman: cannot run or read the output of " + String.join(" ", argv), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CommandFailedException(argv, -1, "", String.join(" ", argv) + ": interrupted while waiting for it");
+      throw new CommandFailedException(
+          argv, -1, "", String.join(" ", argv) + ": interrupted while waiting for it");
     } finally {
       if (p != null) {
         p.destroyForcibly();

@@ -31,7 +31,8 @@ public final class PrometheusServer implements AutoCloseable {
   private final Process process;
   private final Path log;
   private final URI base;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
 
   private PrometheusServer(Process process, Path log, URI base) {
@@ -40,12 +41,17 @@ public final class PrometheusServer implements AutoCloseable {
     this.base = base;
   }
 
-  /** Starts Prometheus in {@code dir} scraping {@code target}'s /metrics, and waits until it is ready. */
+  /**
+   * Starts Prometheus in {@code dir} scraping {@code target}'s /metrics, and waits until it is
+   * ready.
+   */
   public static PrometheusServer start(Path dir, InetSocketAddress target) throws IOException {
     Path binary = ExternalTool.require("prometheus");
     Files.createDirectories(dir);
     Path config = dir.resolve("prometheus.yml");
-    Files.writeString(config, """
+    Files.writeString(
+        config,
+        """
         global:
           scrape_interval: 1s
           scrape_timeout: 1s
@@ -53,29 +59,40 @@ public final class PrometheusServer implements AutoCloseable {
           - job_name: baton
             static_configs:
               - targets: ["%s:%d"]
-        """.formatted(target.getHostString(), target.getPort()));
+        """
+            .formatted(target.getHostString(), target.getPort()));
     // Prometheus has no "port 0" with a way to read the port back: take a free one from the kernel.
     int port;
     try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = probe.getLocalPort();
     }
     Path log = dir.resolve("prometheus.log");
-    Process process = new ProcessBuilder(binary.toString(),
-        "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("tsdb"),
-        "--web.listen-address=127.0.0.1:" + port)
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile())
-        .start();
-    PrometheusServer server = new PrometheusServer(process, log, URI.create("http://127.0.0.1:" + port));
+    Process process =
+        new ProcessBuilder(
+                binary.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                "--web.listen-address=127.0.0.1:" + port)
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
+    PrometheusServer server =
+        new PrometheusServer(process, log, URI.create("http://127.0.0.1:" + port));
     try {
-      await("Prometheus ready on 127.0.0.1:" + port).atMost(START).pollInterval(Duration.ofMillis(200))
-          .until(() -> {
-            if (!process.isAlive()) {
-              throw new AssertionError("prometheus exited with " + process.exitValue() + ":\n" + Files.readString(log));
-            }
-            return server.status("/-/ready") == 200;
-          });
+      await("Prometheus ready on 127.0.0.1:" + port)
+          .atMost(START)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                if (!process.isAlive()) {
+                  throw new AssertionError(
+                      "prometheus exited with "
+                          + process.exitValue()
+                          + ":\n"
+                          + Files.readString(log));
+                }
+                return server.status("/-/ready") == 200;
+              });
     } catch (RuntimeException | Error e) {
       server.close();
       throw e;
@@ -93,17 +110,22 @@ public final class PrometheusServer implements AutoCloseable {
       return Double.NaN;
     }
     if (result.size() > 1) {
-      throw new AssertionError(promql + " returned " + result.size() + " series (expected one): " + result);
+      throw new AssertionError(
+          promql + " returned " + result.size() + " series (expected one): " + result);
     }
     return Double.parseDouble(result.get(0).path("value").get(1).asText());
   }
 
   /** The {@code data.result} of an instant query through the HTTP API. */
   public JsonNode query(String promql) throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(
-        HttpRequest.newBuilder(base.resolve("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
-            .timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    base.resolve(
+                        "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     JsonNode body = json.readTree(r.body());
     if (r.statusCode() != 200 || !"success".equals(body.path("status").asText())) {
       throw new AssertionError(promql + ": HTTP " + r.statusCode() + " " + r.body());
@@ -121,8 +143,10 @@ public final class PrometheusServer implements AutoCloseable {
 
   private int status(String path) {
     try {
-      return http.send(HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode();
+      return http.send(
+              HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
     } catch (IOException e) {
       return -1;
     } catch (InterruptedException e) {

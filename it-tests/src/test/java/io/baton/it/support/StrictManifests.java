@@ -20,16 +20,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads Kubernetes manifests into fabric8's typed models and reports every field the model does
- * not know. fabric8 never fails on an unknown field: it keeps it in the object's
- * {@code additionalProperties} (the API server would drop it, or refuse it with
- * {@code fieldValidation=Strict}), so this walks the parsed objects and collects those.
+ * Reads Kubernetes manifests into fabric8's typed models and reports every field the model does not
+ * know. fabric8 never fails on an unknown field: it keeps it in the object's {@code
+ * additionalProperties} (the API server would drop it, or refuse it with {@code
+ * fieldValidation=Strict}), so this walks the parsed objects and collects those.
  */
 public final class StrictManifests {
 
   /** The kinds deploy/kubernetes may contain; anything else fails instead of going unchecked. */
   public static final Map<String, Class<? extends HasMetadata>> MODELS =
-      Map.of("ConfigMap", ConfigMap.class, "Service", Service.class, "Deployment", Deployment.class);
+      Map.of(
+          "ConfigMap", ConfigMap.class, "Service", Service.class, "Deployment", Deployment.class);
 
   /** YAML as the API server reads it: a key given twice is an error, not "the last one wins". */
   public static final ObjectMapper YAML =
@@ -62,7 +63,10 @@ public final class StrictManifests {
     }
   }
 
-  /** The paths (like {@code spec.template.spec.containers[1].readinesProbe}) of fields the model does not know. */
+  /**
+   * The paths (like {@code spec.template.spec.containers[1].readinesProbe}) of fields the model
+   * does not know.
+   */
   public static List<String> unknownFields(Object parsed, String root) {
     List<String> unknown = new ArrayList<>();
     walk(parsed, root, unknown);
@@ -77,7 +81,8 @@ public final class StrictManifests {
     } else if (value instanceof Map<?, ?> map) {
       map.forEach((k, v) -> walk(v, path + "." + k, unknown));
     } else if (value instanceof KubernetesResource) {
-      BeanDescription bean = YAML.getSerializationConfig().introspect(YAML.constructType(value.getClass()));
+      BeanDescription bean =
+          YAML.getSerializationConfig().introspect(YAML.constructType(value.getClass()));
       for (BeanPropertyDefinition property : bean.findProperties()) {
         if (property.getAccessor() != null) {
           walk(property.getAccessor().getValue(value), path + "." + property.getName(), unknown);

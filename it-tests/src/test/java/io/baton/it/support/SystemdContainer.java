@@ -24,7 +24,8 @@ import org.awaitility.core.ConditionTimeoutException;
 public final class SystemdContainer {
 
   /** Where the image script lives, from the build (it-tests/pom.xml sets baton.deploy). */
-  public static final Path DEPLOY = Path.of(System.getProperty("baton.deploy", "../deploy")).toAbsolutePath();
+  public static final Path DEPLOY =
+      Path.of(System.getProperty("baton.deploy", "../deploy")).toAbsolutePath();
 
   /** Longest a first build of the image may take: debootstrap downloads ~150 MB of packages. */
   private static final Duration IMAGE_BUILD = Duration.ofMinutes(10);
@@ -44,24 +45,35 @@ public final class SystemdContainer {
   }
 
   /**
-   * The test image's name, building it first if it is missing ({@code deploy/systemd/test-image.sh};
-   * cached in podman's image store under a tag that changes with the script).
+   * The test image's name, building it first if it is missing ({@code
+   * deploy/systemd/test-image.sh}; cached in podman's image store under a tag that changes with the
+   * script).
    */
   public static String testImage() {
     Path script = DEPLOY.resolve("systemd/test-image.sh");
     Path output = null;
     try {
       output = Files.createTempFile("baton-test-image-", ".out");
-      Process p = new ProcessBuilder(script.toString()).redirectErrorStream(false)
-          .redirectOutput(output.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Process p =
+          new ProcessBuilder(script.toString())
+              .redirectErrorStream(false)
+              .redirectOutput(output.toFile())
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
       if (!p.waitFor(IMAGE_BUILD.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         throw new AssertionError(script + ": did not finish within " + IMAGE_BUILD + " (killed)");
       }
       List<String> lines = Files.readAllLines(output);
       if (p.exitValue() != 0 || lines.isEmpty()) {
-        throw new AssertionError(script + ": exit code " + p.exitValue() + " (expected 0 and the image name on stdout);"
-            + " stdout: " + lines + "; its stderr is in the test output above");
+        throw new AssertionError(
+            script
+                + ": exit code "
+                + p.exitValue()
+                + " (expected 0 and the image name on stdout);"
+                + " stdout: "
+                + lines
+                + "; its stderr is in the test output above");
       }
       return lines.get(lines.size() - 1).trim();
     } catch (IOException e) {
@@ -81,37 +93,64 @@ public final class SystemdContainer {
    * says running; fails naming the failed units if it says degraded.
    */
   public static SystemdContainer boot(Podman podman, String image) {
-    String name = podman.run("systemd", List.of(
-        // crun refuses this machine kind's hybrid cgroup v1 layout; runc boots systemd in it.
-        "--runtime", "runc",
-        // Tells podman to set the container up for an init system: tmpfs /run and /tmp, the
-        // cgroup file system writable for systemd, container=podman, stop with SIGRTMIN+3.
-        "--systemd=always",
-        "--network", "host",
-        // Under any sane host hard limit (podman's default nofile 1048576 is over this machine's
-        // 20000, and runc cannot raise a hard limit); ample for Baton and the test's few connections.
-        "--ulimit", "nofile=4096:4096",
-        "--ulimit", "nproc=4096:4096"),
-        image, "/sbin/init");
+    String name =
+        podman.run(
+            "systemd",
+            List.of(
+                // crun refuses this machine kind's hybrid cgroup v1 layout; runc boots systemd in
+                // it.
+                "--runtime",
+                "runc",
+                // Tells podman to set the container up for an init system: tmpfs /run and /tmp, the
+                // cgroup file system writable for systemd, container=podman, stop with SIGRTMIN+3.
+                "--systemd=always",
+                "--network",
+                "host",
+                // Under any sane host hard limit (podman's default nofile 1048576 is over this
+                // machine's
+                // 20000, and runc cannot raise a hard limit); ample for Baton and the test's few
+                // connections.
+                "--ulimit",
+                "nofile=4096:4096",
+                "--ulimit",
+                "nproc=4096:4096"),
+            image,
+            "/sbin/init");
     SystemdContainer c = new SystemdContainer(podman, name);
     // `podman run -d` returns once PID 1 was started, maybe before systemd listens on its private
     // socket: systemctl then fails to connect and prints nothing. Asked again until it answers;
     // --wait makes an answer wait for the boot to finish.
     AtomicReference<Podman.Result> last = new AtomicReference<>();
     try {
-      Awaitility.await("systemd in " + name + " to answer systemctl").atMost(BOOT).pollInterval(Duration.ofMillis(200))
-          .until(() -> {
-            last.set(podman.tryExec(name, BOOT, "systemctl", "is-system-running", "--wait"));
-            return !last.get().stdout().isBlank();
-          });
+      Awaitility.await("systemd in " + name + " to answer systemctl")
+          .atMost(BOOT)
+          .pollInterval(Duration.ofMillis(200))
+          .until(
+              () -> {
+                last.set(podman.tryExec(name, BOOT, "systemctl", "is-system-running", "--wait"));
+                return !last.get().stdout().isBlank();
+              });
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("container " + name + ": `systemctl is-system-running --wait` did not answer within " + BOOT
-          + "; last exit code " + last.get().exitCode() + ", stderr: " + last.get().stderr().strip(), e);
+      throw new AssertionError(
+          "container "
+              + name
+              + ": `systemctl is-system-running --wait` did not answer within "
+              + BOOT
+              + "; last exit code "
+              + last.get().exitCode()
+              + ", stderr: "
+              + last.get().stderr().strip(),
+          e);
     }
     String state = last.get().stdout().strip();
     if (!state.equals("running")) {
-      throw new AssertionError("container " + name + ": systemctl is-system-running says '" + state
-          + "' (expected running); failed units:\n" + c.tryShell("systemctl --failed --no-pager").stdout());
+      throw new AssertionError(
+          "container "
+              + name
+              + ": systemctl is-system-running says '"
+              + state
+              + "' (expected running); failed units:\n"
+              + c.tryShell("systemctl --failed --no-pager").stdout());
     }
     return c;
   }
@@ -126,7 +165,10 @@ public final class SystemdContainer {
     podman.podman(Podman.DEFAULT_TIMEOUT, List.of("cp", hostFile.toString(), name + ":" + path));
   }
 
-  /** {@code sh -c script} in the container; its stdout. Fails naming the script, exit code and stderr. */
+  /**
+   * {@code sh -c script} in the container; its stdout. Fails naming the script, exit code and
+   * stderr.
+   */
   public String shell(String script) {
     return podman.exec(name, "sh", "-c", script);
   }
@@ -165,18 +207,26 @@ public final class SystemdContainer {
   }
 
   /**
-   * Starts recording every change of {@code unit}'s state as {@code systemctl show} reports it:
-   * a transient unit ({@code systemd-run}) polls every 20 ms and writes each new state with its
-   * time. {@code systemctl show} is a snapshot; polling is how a client sees systemd's states.
-   * The short interval keeps states that last a few hundred milliseconds (a reload) in the record.
+   * Starts recording every change of {@code unit}'s state as {@code systemctl show} reports it: a
+   * transient unit ({@code systemd-run}) polls every 20 ms and writes each new state with its time.
+   * {@code systemctl show} is a snapshot; polling is how a client sees systemd's states. The short
+   * interval keeps states that last a few hundred milliseconds (a reload) in the record.
    */
   public void watchStates(String unit) {
-    String loop = "prev=; while :; do "
-        + "cur=$(systemctl show -p " + UnitState.PROPERTIES + " " + unit + " | sort | tr '\\n' '\\t'); "
-        + "if [ \"$cur\" != \"$prev\" ]; then printf '%s\\t%s\\n' \"$(date +%s%N)\" \"$cur\" >> " + STATE_LOG
-        + "; prev=$cur; fi; "
-        + "sleep 0.02; done";
-    podman.exec(name, "systemd-run", "--quiet", "--unit=baton-it-states", "--collect", "sh", "-c", loop);
+    String loop =
+        "prev=; while :; do "
+            + "cur=$(systemctl show -p "
+            + UnitState.PROPERTIES
+            + " "
+            + unit
+            + " | sort | tr '\\n"
+            + "' '\\t'); if [ \"$cur\" != \"$prev\" ]; then printf '%s\\t%s\\n"
+            + "' \"$(date +%s%N)\" \"$cur\" >> "
+            + STATE_LOG
+            + "; prev=$cur; fi; "
+            + "sleep 0.02; done";
+    podman.exec(
+        name, "systemd-run", "--quiet", "--unit=baton-it-states", "--collect", "sh", "-c", loop);
   }
 
   /** The states recorded since {@link #watchStates}, oldest first. */
@@ -190,11 +240,15 @@ public final class SystemdContainer {
     for (int i = 0; i < lines.length; i++) {
       try {
         int tab = lines[i].indexOf('\t');
-        states.add(new TimedState(Long.parseLong(lines[i].substring(0, tab)) / 1_000_000,
-            UnitState.parse(lines[i].substring(tab + 1).replace('\t', '\n'))));
+        states.add(
+            new TimedState(
+                Long.parseLong(lines[i].substring(0, tab)) / 1_000_000,
+                UnitState.parse(lines[i].substring(tab + 1).replace('\t', '\n'))));
       } catch (RuntimeException e) {
         if (i < lines.length - 1) {
-          throw new IllegalStateException(STATE_LOG + " line " + (i + 1) + ": \"" + lines[i] + "\" (expected TIME<tab>STATE)", e);
+          throw new IllegalStateException(
+              STATE_LOG + " line " + (i + 1) + ": \"" + lines[i] + "\" (expected TIME<tab>STATE)",
+              e);
         }
         // The last line, being written as we read: the next read has it whole.
       }
@@ -202,7 +256,9 @@ public final class SystemdContainer {
     return states;
   }
 
-  /** {@code journalctl -u UNIT} (systemd's own lines about the unit and what its processes wrote). */
+  /**
+   * {@code journalctl -u UNIT} (systemd's own lines about the unit and what its processes wrote).
+   */
   public String journal(String... units) {
     StringBuilder command = new StringBuilder("journalctl --no-pager -o short-precise");
     for (String u : units) {
@@ -216,7 +272,10 @@ public final class SystemdContainer {
     return tryShell("test -d /proc/" + pid).exitCode() == 0;
   }
 
-  /** The command line of process {@code pid}, arguments joined by spaces; empty if it does not exist. */
+  /**
+   * The command line of process {@code pid}, arguments joined by spaces; empty if it does not
+   * exist.
+   */
   public String commandLine(long pid) {
     Podman.Result r = tryShell("tr '\\0' ' ' < /proc/" + pid + "/cmdline");
     return r.exitCode() == 0 ? r.stdout().strip() : "";
@@ -245,10 +304,14 @@ public final class SystemdContainer {
       }
       for (String p : PROPERTIES.split(",")) {
         if (!values.containsKey(p)) {
-          throw new IllegalArgumentException("systemctl show output: \"" + showOutput + "\" (expected a line " + p + "=...)");
+          throw new IllegalArgumentException(
+              "systemctl show output: \"" + showOutput + "\" (expected a line " + p + "=...)");
         }
       }
-      return new UnitState(values.get("ActiveState"), values.get("SubState"), Long.parseLong(values.get("MainPID")),
+      return new UnitState(
+          values.get("ActiveState"),
+          values.get("SubState"),
+          Long.parseLong(values.get("MainPID")),
           values.get("StatusText"));
     }
 

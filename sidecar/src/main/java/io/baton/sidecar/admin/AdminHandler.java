@@ -38,8 +38,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
     if (request.decoderResult().isFailure()) {
-      log.warn("admin: malformed request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause().toString());
-      respond(ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain", "malformed request\n", true);
+      log.warn(
+          "admin: malformed request from {}: {}",
+          ctx.channel().remoteAddress(),
+          request.decoderResult().cause().toString());
+      respond(
+          ctx, request, HttpResponseStatus.BAD_REQUEST, "text/plain", "malformed request\n", true);
       return;
     }
     String path = request.uri();
@@ -48,29 +52,53 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       path = path.substring(0, q);
     }
     if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method())) {
-      respond(ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "only GET\n", false);
+      respond(
+          ctx, request, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "only GET\n", false);
       return;
     }
     switch (path) {
-      case "/metrics" -> respond(ctx, request, HttpResponseStatus.OK, PROMETHEUS_TEXT, metrics.scrape(), false);
+      case "/metrics" ->
+          respond(ctx, request, HttpResponseStatus.OK, PROMETHEUS_TEXT, metrics.scrape(), false);
       case "/ready" -> {
         boolean isReady = ready.getAsBoolean();
-        respond(ctx, request, isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
-            "text/plain", isReady ? "ready\n" : "not ready\n", false);
+        respond(
+            ctx,
+            request,
+            isReady ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "text/plain",
+            isReady ? "ready\n" : "not ready\n",
+            false);
       }
       case "/healthz" -> respond(ctx, request, HttpResponseStatus.OK, "text/plain", "ok\n", false);
-      case "/clusters" -> respond(ctx, request, HttpResponseStatus.OK, "application/json", clusters.json(), false);
-      default -> respond(ctx, request, HttpResponseStatus.NOT_FOUND, "text/plain",
-          "no such admin endpoint: " + path + " (expected /metrics, /ready, /healthz or /clusters)\n", false);
+      case "/clusters" ->
+          respond(ctx, request, HttpResponseStatus.OK, "application/json", clusters.json(), false);
+      default ->
+          respond(
+              ctx,
+              request,
+              HttpResponseStatus.NOT_FOUND,
+              "text/plain",
+              "no such admin endpoint: "
+                  + path
+                  + " (expected /metrics, /ready, /healthz or /clusters)\n",
+              false);
     }
   }
 
-  private void respond(ChannelHandlerContext ctx, FullHttpRequest request, HttpResponseStatus status,
-      String contentType, String body, boolean forceClose) {
+  private void respond(
+      ChannelHandlerContext ctx,
+      FullHttpRequest request,
+      HttpResponseStatus status,
+      String contentType,
+      String body,
+      boolean forceClose) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     boolean head = HttpMethod.HEAD.equals(request.method());
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
-        head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            status,
+            head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     // Not ready (draining, a successor accepts): close, so that a keep-alive scraper such as
@@ -87,7 +115,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.warn("admin: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+    log.warn(
+        "admin: connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
     ctx.close();
   }
 }

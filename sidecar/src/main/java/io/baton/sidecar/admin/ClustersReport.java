@@ -24,7 +24,8 @@ import java.util.Optional;
  */
 public final class ClustersReport {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final List<Cluster> clusters;
   private final Discoveries discoveries;
@@ -47,7 +48,12 @@ public final class ClustersReport {
         c.put("source", view.source().label());
         ObjectNode d = c.putObject("discovery");
         ObjectNode etcd = d.putObject("etcd");
-        discovery.get().config().etcd().endpoints().forEach(e -> etcd.withArray("endpoints").add(e.toString()));
+        discovery
+            .get()
+            .config()
+            .etcd()
+            .endpoints()
+            .forEach(e -> etcd.withArray("endpoints").add(e.toString()));
         etcd.put("prefix", discovery.get().config().etcd().prefix());
         etcd.put("connected", view.etcdConnected());
         if (!view.lastError().isEmpty()) {
@@ -57,7 +63,8 @@ public final class ClustersReport {
         discovery.get().config().dumpPath().ifPresent(p -> d.put("dumpPath", p.toString()));
         d.put("strongDependency", discovery.get().config().strongDependency());
         ArrayNode rejected = d.putArray("rejected");
-        view.rejected().forEach((key, reason) -> rejected.addObject().put("key", key).put("reason", reason));
+        view.rejected()
+            .forEach((key, reason) -> rejected.addObject().put("key", key).put("reason", reason));
         view.membersByKey().forEach((key, m) -> keyOf.putIfAbsent(m.address(), key));
       } else {
         c.put("source", "config");

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /** The {@code baton} CLI's connection to the active process's {@code admin.sock}. */
 public final class AdminClient implements AutoCloseable {
@@ -37,7 +38,8 @@ public final class AdminClient implements AutoCloseable {
   private final ManagedChannel channel;
   private final Duration callTimeout;
 
-  private AdminClient(Path socket, EventLoopGroup loop, ManagedChannel channel, Duration callTimeout) {
+  private AdminClient(
+      Path socket, EventLoopGroup loop, ManagedChannel channel, Duration callTimeout) {
     this.socket = socket;
     this.loop = loop;
     this.channel = channel;
@@ -45,26 +47,36 @@ public final class AdminClient implements AutoCloseable {
   }
 
   /**
-   * A client for {@code runDir/admin.sock}; fails with {@link AdminUnavailableException} if there is
-   * no such socket (no active Baton in that run directory).
+   * A client for {@code runDir/admin.sock}; fails with {@link AdminUnavailableException} if there
+   * is no such socket (no active Baton in that run directory).
    */
   public static AdminClient connect(Path runDir, Duration callTimeout) {
     Path socket = runDir.resolve(AdminRpcServer.SOCKET_NAME);
-    // lstat, not access(2): access checks the real uid without capabilities, the kernel's connect does not.
+    // lstat, not access(2): access checks the real uid without capabilities, the kernel's connect
+    // does not.
     if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
       if (Files.isDirectory(runDir, LinkOption.NOFOLLOW_LINKS) && !Files.isExecutable(runDir)) {
-        throw new AdminUnavailableException(runDir + ": permission denied (the run directory and admin.sock are for the uid Baton"
-            + " runs as, and root)");
+        throw new AdminUnavailableException(
+            runDir
+                + ": permission denied (the run directory and admin.sock are for the uid Baton"
+                + " runs as, and root)");
       }
-      throw new AdminUnavailableException(socket + ": no such socket (expected the admin socket of an active Baton in " + runDir + ")");
+      throw new AdminUnavailableException(
+          socket
+              + ": no such socket (expected the admin socket of an active Baton in "
+              + runDir
+              + ")");
     }
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollDomainSocketChannel.class)
-        .eventLoopGroup(loop)
-        .withOption(ChannelOption.SO_KEEPALIVE, null) // see AdminRpcServer: a Unix socket has no keep-alive
-        .usePlaintext()
-        .build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+            .channelType(EpollDomainSocketChannel.class)
+            .eventLoopGroup(loop)
+            .withOption(
+                ChannelOption.SO_KEEPALIVE,
+                null) // see AdminRpcServer: a Unix socket has no keep-alive
+            .usePlaintext()
+            .build();
     return new AdminClient(socket, loop, channel, callTimeout);
   }
 
@@ -73,7 +85,15 @@ public final class AdminClient implements AutoCloseable {
   }
 
   public UpgradeReply upgrade(String jar, String config, boolean hold) {
-    return call(() -> stub().upgrade(UpgradeRequest.newBuilder().setJar(jar).setConfig(config).setHold(hold).build()));
+    return call(
+        () ->
+            stub()
+                .upgrade(
+                    UpgradeRequest.newBuilder()
+                        .setJar(jar)
+                        .setConfig(config)
+                        .setHold(hold)
+                        .build()));
   }
 
   public HoldReply commit() {
@@ -90,18 +110,22 @@ public final class AdminClient implements AutoCloseable {
 
   /** Calls {@code each} for every event until the process stops (the stream ends). */
   public void watch(Consumer<HandoffEvent> each) {
-    call(() -> {
-      Iterator<HandoffEvent> events = BatonAdminGrpc.newBlockingStub(channel).watchHandoff(WatchHandoffRequest.getDefaultInstance());
-      events.forEachRemaining(each);
-      return null;
-    });
+    call(
+        () -> {
+          Iterator<HandoffEvent> events =
+              BatonAdminGrpc.newBlockingStub(channel)
+                  .watchHandoff(WatchHandoffRequest.getDefaultInstance());
+          events.forEachRemaining(each);
+          return null;
+        });
   }
 
   private BatonAdminGrpc.BatonAdminBlockingStub stub() {
-    return BatonAdminGrpc.newBlockingStub(channel).withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    return BatonAdminGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private <T> T call(java.util.function.Supplier<T> rpc) {
+  private <T> T call(Supplier<T> rpc) {
     try {
       return rpc.get();
     } catch (StatusRuntimeException e) {

@@ -34,26 +34,29 @@ public final class AdminRpcServer implements AutoCloseable {
 
   /**
    * Binds {@code bound} (this process's own name, from {@link
-   * io.baton.handoff.process.Handoff#ownSocketPath}) and serves; not yet published as {@code admin.sock}.
-   * The caller's {@code loops} run it.
+   * io.baton.handoff.process.Handoff#ownSocketPath}) and serves; not yet published as {@code
+   * admin.sock}. The caller's {@code loops} run it.
    */
-  public static AdminRpcServer start(Path bound, AdminTarget target, PeerPolicy policy, EventLoopGroup loops)
-      throws IOException {
-    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(bound.toString()))
-        .channelType(EpollServerDomainSocketChannel.class)
-        .bossEventLoopGroup(loops)
-        .workerEventLoopGroup(new PeerCheckingLoops(loops, policy))
-        // grpc asks for TCP keep-alive on every connection; a Unix socket has none (null: unset it,
-        // or Netty warns on each connection)
-        .withChildOption(ChannelOption.SO_KEEPALIVE, null)
-        .addService(new AdminService(target))
-        .build();
+  public static AdminRpcServer start(
+      Path bound, AdminTarget target, PeerPolicy policy, EventLoopGroup loops) throws IOException {
+    Server server =
+        NettyServerBuilder.forAddress(new DomainSocketAddress(bound.toString()))
+            .channelType(EpollServerDomainSocketChannel.class)
+            .bossEventLoopGroup(loops)
+            .workerEventLoopGroup(new PeerCheckingLoops(loops, policy))
+            // grpc asks for TCP keep-alive on every connection; a Unix socket has none (null: unset
+            // it,
+            // or Netty warns on each connection)
+            .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+            .addService(new AdminService(target))
+            .build();
     try {
       server.start();
       return new AdminRpcServer(server, SocketFile.bound(bound), bound.resolveSibling(SOCKET_NAME));
     } catch (IOException | RuntimeException e) {
       server.shutdownNow();
-      throw new IOException(SOCKET_NAME + ": cannot serve the admin API at " + bound + ": " + e.getMessage(), e);
+      throw new IOException(
+          SOCKET_NAME + ": cannot serve the admin API at " + bound + ": " + e.getMessage(), e);
     }
   }
 
@@ -63,8 +66,11 @@ public final class AdminRpcServer implements AutoCloseable {
       file.publishAs(publishedName);
       log.info("{} is now served by this process", publishedName);
     } catch (IOException e) {
-      log.error("{}: cannot publish {} under that name: {}; `baton` commands cannot reach this process", SOCKET_NAME,
-          file.boundPath(), e.toString());
+      log.error(
+          "{}: cannot publish {} under that name: {}; `baton` commands cannot reach this process",
+          SOCKET_NAME,
+          file.boundPath(),
+          e.toString());
     }
   }
 

@@ -38,15 +38,20 @@ final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
 
   @Override
   public void upgrade(UpgradeRequest request, StreamObserver<UpgradeReply> reply) {
-    log.info("admin.sock: upgrade requested (jar {}, config {}{})", orSame(request.getJar()), orSame(request.getConfig()),
+    log.info(
+        "admin.sock: upgrade requested (jar {}, config {}{})",
+        orSame(request.getJar()),
+        orSame(request.getConfig()),
         request.getHold() ? ", held" : "");
     NextGenerationLauncher.Launch launch =
-        target.upgrade(pathOrNull(request.getJar()), pathOrNull(request.getConfig()), request.getHold());
-    reply.onNext(UpgradeReply.newBuilder()
-        .setResult(launch.result().label())
-        .setPid(launch.pid())
-        .setDetail(launch.detail())
-        .build());
+        target.upgrade(
+            pathOrNull(request.getJar()), pathOrNull(request.getConfig()), request.getHold());
+    reply.onNext(
+        UpgradeReply.newBuilder()
+            .setResult(launch.result().label())
+            .setPid(launch.pid())
+            .setDetail(launch.detail())
+            .build());
     reply.onCompleted();
   }
 
@@ -61,10 +66,12 @@ final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
   public void commit(CommitRequest request, StreamObserver<HoldReply> reply) {
     log.info("admin.sock: commit requested");
     boolean held = target.commit();
-    reply.onNext(HoldReply.newBuilder()
-        .setHeld(held)
-        .setDetail(held ? "the successor takes over; this process drains" : "no successor is held")
-        .build());
+    reply.onNext(
+        HoldReply.newBuilder()
+            .setHeld(held)
+            .setDetail(
+                held ? "the successor takes over; this process drains" : "no successor is held")
+            .build());
     reply.onCompleted();
   }
 
@@ -73,10 +80,14 @@ final class AdminService extends BatonAdminGrpc.BatonAdminImplBase {
     String reason = request.getReason().isEmpty() ? "baton abort" : request.getReason();
     log.info("admin.sock: abort requested ({})", reason);
     boolean held = target.abort(reason);
-    reply.onNext(HoldReply.newBuilder()
-        .setHeld(held)
-        .setDetail(held ? "the successor drains what it accepted and exits; this process serves on" : "no successor is held")
-        .build());
+    reply.onNext(
+        HoldReply.newBuilder()
+            .setHeld(held)
+            .setDetail(
+                held
+                    ? "the successor drains what it accepted and exits; this process serves on"
+                    : "no successor is held")
+            .build());
     reply.onCompleted();
   }
 

@@ -9,7 +9,10 @@ public interface AdminTarget {
 
   StatusReply status();
 
-  /** Starts the next generation ({@code jar}, {@code config}: null for the running ones), held if {@code hold}. */
+  /**
+   * Starts the next generation ({@code jar}, {@code config}: null for the running ones), held if
+   * {@code hold}.
+   */
   NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold);
 
   /** Ends a hold with a commit; false if no successor is held. */
@@ -18,7 +21,10 @@ public interface AdminTarget {
   /** Ends a hold with an abort; false if no successor is held. */
   boolean abort(String reason);
 
-  /** Begins draining without a successor (the process exits when done); returns the connections open. */
+  /**
+   * Begins draining without a successor (the process exits when done); returns the connections
+   * open.
+   */
   long drain();
 
   HandoffEventFeed events();

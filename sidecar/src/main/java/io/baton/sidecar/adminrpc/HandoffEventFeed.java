@@ -30,11 +30,12 @@ public final class HandoffEventFeed {
 
   /** {@code phase} in snake_case; {@code drain} may be null. */
   public synchronized void publish(String phase, String detail, DrainStatus drain) {
-    HandoffEvent.Builder event = HandoffEvent.newBuilder()
-        .setUnixMillis(clock.millis())
-        .setPhase(phase)
-        .setDetail(detail)
-        .setGeneration(generation);
+    HandoffEvent.Builder event =
+        HandoffEvent.newBuilder()
+            .setUnixMillis(clock.millis())
+            .setPhase(phase)
+            .setDetail(detail)
+            .setGeneration(generation);
     if (drain != null) {
       event.setDrain(drain);
     }

@@ -18,17 +18,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The event loops of the admin server's accepted connections, which check each peer's
- * credentials (SO_PEERCRED) when it is registered, before anything reads from it. Registration is
- * the one place every accepted connection passes through that gRPC lets us reach: it offers no hook
- * with the channel in hand (grpc-java#2646), and Netty's domain server channel is final. A refused
+ * The event loops of the admin server's accepted connections, which check each peer's credentials
+ * (SO_PEERCRED) when it is registered, before anything reads from it. Registration is the one place
+ * every accepted connection passes through that gRPC lets us reach: it offers no hook with the
+ * channel in hand (grpc-java#2646), and Netty's domain server channel is final. A refused
  * connection is closed unregistered; Netty's acceptor logs the failed registration too.
  */
 final class PeerCheckingLoops extends AbstractEventExecutorGroup implements EventLoopGroup {
 
   private static final Logger log = LoggerFactory.getLogger(PeerCheckingLoops.class);
 
-  private static final IOException REFUSED = new IOException("admin.sock: caller refused (see the log line before)");
+  private static final IOException REFUSED =
+      new IOException("admin.sock: caller refused (see the log line before)");
 
   private final EventLoopGroup loops;
   private final PeerPolicy policy;
@@ -40,7 +41,8 @@ final class PeerCheckingLoops extends AbstractEventExecutorGroup implements Even
 
   @Override
   public ChannelFuture register(Channel channel) {
-    return refused(channel) ? new DefaultChannelPromise(channel, GlobalEventExecutor.INSTANCE).setFailure(REFUSED)
+    return refused(channel)
+        ? new DefaultChannelPromise(channel, GlobalEventExecutor.INSTANCE).setFailure(REFUSED)
         : loops.register(channel);
   }
 
@@ -68,7 +70,9 @@ final class PeerCheckingLoops extends AbstractEventExecutorGroup implements Even
 
   private String refusalOf(Channel channel) {
     if (!(channel instanceof EpollDomainSocketChannel domain)) {
-      return "a " + channel.getClass().getSimpleName() + " (expected a Unix domain socket connection)";
+      return "a "
+          + channel.getClass().getSimpleName()
+          + " (expected a Unix domain socket connection)";
     }
     try {
       return policy.refusal(domain.peerCredentials().uid());

@@ -13,6 +13,11 @@ public record PeerPolicy(long ownUid, boolean rootAllowed) {
     if (uid == ownUid || (rootAllowed && uid == 0)) {
       return null;
     }
-    return "peer uid " + uid + " (expected: " + ownUid + (rootAllowed && ownUid != 0 ? " or 0" : "") + ")";
+    return "peer uid "
+        + uid
+        + " (expected: "
+        + ownUid
+        + (rootAllowed && ownUid != 0 ? " or 0" : "")
+        + ")";
   }
 }

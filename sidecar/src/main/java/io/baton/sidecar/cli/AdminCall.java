@@ -19,21 +19,40 @@ final class AdminCall {
   /** Where Baton's packages put it; the config's {@code runDir} default. */
   static final Path DEFAULT_RUN_DIR = Path.of("/run/baton");
 
-  enum Output { text, json }
+  enum Output {
+    text,
+    json
+  }
 
-  @Option(names = "--run-dir", paramLabel = "DIR",
-      description = "The run directory of the Baton to talk to (default: runDir of --config, else /run/baton).")
+  @Option(
+      names = "--run-dir",
+      paramLabel = "DIR",
+      description =
+          "The run directory of the Baton to talk to (default: runDir of --config, else"
+              + " /run/baton).")
   Path runDir;
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "A config file: its runDir is where to find Baton; for upgrade, also the config the next generation reads.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "A config file: its runDir is where to find Baton; for upgrade, also the config the next"
+              + " generation reads.")
   Path config;
 
-  @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
-      description = "text (for people) or json (for scripts: the admin API's messages, one JSON object per line).")
+  @Option(
+      names = "--output",
+      paramLabel = "FORMAT",
+      defaultValue = "text",
+      description =
+          "text (for people) or json (for scripts: the admin API's messages, one JSON object per"
+              + " line).")
   Output output;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+  @Option(
+      names = "--timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
       description = "Longest wait for an answer, in seconds (default: ${DEFAULT-VALUE}).")
   long timeoutSeconds;
 
@@ -74,7 +93,10 @@ final class AdminCall {
 
   static String json(MessageOrBuilder message) {
     try {
-      return JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace().print(message);
+      return JsonFormat.printer()
+          .preservingProtoFieldNames()
+          .omittingInsignificantWhitespace()
+          .print(message);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("admin API message as JSON: " + e.getMessage(), e);
     }

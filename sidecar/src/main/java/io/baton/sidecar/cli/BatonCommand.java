@@ -12,14 +12,15 @@ import picocli.CommandLine.Command;
     name = "baton",
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
-    description = "A sidecar proxy that hands its sockets to its successor without dropping a connection.")
+    description =
+        "A sidecar proxy that hands its sockets to its successor without dropping a connection.")
 public final class BatonCommand implements Runnable {
 
   /**
-   * Every command, by the name it is called by. Not in the annotation: picocli builds the model
-   * of every command listed there (reflection over each one's options) before it runs any, which
-   * cost a generation about 100 ms of its start-up on the critical path of a handoff. main() adds
-   * only the command it was asked for, and all of them for help or a name it does not know.
+   * Every command, by the name it is called by. Not in the annotation: picocli builds the model of
+   * every command listed there (reflection over each one's options) before it runs any, which cost
+   * a generation about 100 ms of its start-up on the critical path of a handoff. main() adds only
+   * the command it was asked for, and all of them for help or a name it does not know.
    */
   static final Map<String, Supplier<Object>> COMMANDS = commands();
 
@@ -47,7 +48,8 @@ public final class BatonCommand implements Runnable {
   /** The command line for {@code args}: with the one command {@code args} names, else with all. */
   static CommandLine commandLine(String[] args) {
     CommandLine cli = new CommandLine(new BatonCommand());
-    Supplier<Object> asked = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+    Supplier<Object> asked =
+        args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
     if (asked != null) {
       cli.addSubcommand(args[0], asked.get());
     } else {
@@ -56,8 +58,7 @@ public final class BatonCommand implements Runnable {
     return cli;
   }
 
-  @CommandLine.Spec
-  CommandLine.Model.CommandSpec spec;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private static final String NETTY_LEAK_DETECTION = "io.netty.leakDetection.level";
 
@@ -78,6 +79,9 @@ public final class BatonCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (run, launch, status, upgrade, commit, abort, drain, watch, validate, version, demo)");
+    throw new CommandLine.ParameterException(
+        spec.commandLine(),
+        "a command is required (run, launch, status, upgrade, commit, abort, drain, watch,"
+            + " validate, version, demo)");
   }
 }

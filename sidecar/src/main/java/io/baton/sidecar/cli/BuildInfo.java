@@ -13,6 +13,8 @@ public final class BuildInfo implements CommandLine.IVersionProvider {
 
   @Override
   public String[] getVersion() {
-    return new String[] {"baton " + version() + " (handoff protocol " + Handoff.protocolVersion() + ")"};
+    return new String[] {
+      "baton " + version() + " (handoff protocol " + Handoff.protocolVersion() + ")"
+    };
   }
 }

@@ -7,12 +7,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code baton drain}: the active process drains without a successor and exits. */
-@Command(name = "drain", mixinStandardHelpOptions = true,
-    description = "Make the active Baton stop accepting, finish what is in flight and exit (as SIGTERM does).")
+@Command(
+    name = "drain",
+    mixinStandardHelpOptions = true,
+    description =
+        "Make the active Baton stop accepting, finish what is in flight and exit (as SIGTERM"
+            + " does).")
 final class DrainCommand implements Callable<Integer> {
 
-  @Mixin
-  AdminCall call;
+  @Mixin AdminCall call;
 
   @Override
   public Integer call() {
@@ -23,7 +26,10 @@ final class DrainCommand implements Callable<Integer> {
     if (call.json()) {
       System.out.println(AdminCall.json(reply));
     } else {
-      System.out.println("draining " + reply.getConnectionsOpen() + " connection(s); the process exits when they are done");
+      System.out.println(
+          "draining "
+              + reply.getConnectionsOpen()
+              + " connection(s); the process exits when they are done");
     }
     return ExitCodes.OK;
   }

@@ -13,11 +13,14 @@ final class HoldCommands {
 
   private HoldCommands() {}
 
-  @Command(name = "commit", mixinStandardHelpOptions = true,
-      description = "End a held handoff (baton upgrade --hold, handoff.hold): the new generation takes over, the old one drains.")
+  @Command(
+      name = "commit",
+      mixinStandardHelpOptions = true,
+      description =
+          "End a held handoff (baton upgrade --hold, handoff.hold): the new generation takes over,"
+              + " the old one drains.")
   static final class Commit implements Callable<Integer> {
-    @Mixin
-    AdminCall call;
+    @Mixin AdminCall call;
 
     @Override
     public Integer call() {
@@ -25,13 +28,20 @@ final class HoldCommands {
     }
   }
 
-  @Command(name = "abort", mixinStandardHelpOptions = true,
-      description = "End a held handoff the other way: the new generation drains what it accepted and exits, the old one serves on.")
+  @Command(
+      name = "abort",
+      mixinStandardHelpOptions = true,
+      description =
+          "End a held handoff the other way: the new generation drains what it accepted and exits,"
+              + " the old one serves on.")
   static final class Abort implements Callable<Integer> {
-    @Mixin
-    AdminCall call;
+    @Mixin AdminCall call;
 
-    @Option(names = "--reason", paramLabel = "TEXT", defaultValue = "baton abort", description = "Logged by both generations.")
+    @Option(
+        names = "--reason",
+        paramLabel = "TEXT",
+        defaultValue = "baton abort",
+        description = "Logged by both generations.")
     String reason;
 
     @Override

@@ -12,12 +12,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code baton status}: what the active process is and does. */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = "Show the active Baton of a run directory: generation, phase, listeners, connections, drain progress.")
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description =
+        "Show the active Baton of a run directory: generation, phase, listeners, connections, drain"
+            + " progress.")
 final class StatusCommand implements Callable<Integer> {
 
-  @Mixin
-  AdminCall call;
+  @Mixin AdminCall call;
 
   @Override
   public Integer call() {
@@ -30,36 +33,64 @@ final class StatusCommand implements Callable<Integer> {
       out.println(AdminCall.json(status));
       return ExitCodes.OK;
     }
-    out.printf("generation %d  %s  pid %d%s  build %s  handoff protocol %d.%d%n", status.getGeneration(), status.getPhase(),
-        status.getPid(), status.getInstanceId().isEmpty() ? "" : "  instance " + status.getInstanceId(),
-        status.getBuildVersion(), status.getHandoffProtocolVersion(),
+    out.printf(
+        "generation %d  %s  pid %d%s  build %s  handoff protocol %d.%d%n",
+        status.getGeneration(),
+        status.getPhase(),
+        status.getPid(),
+        status.getInstanceId().isEmpty() ? "" : "  instance " + status.getInstanceId(),
+        status.getBuildVersion(),
+        status.getHandoffProtocolVersion(),
         Math.max(1, status.getHandoffProtocolRevision()));
     out.printf("run dir %s  config %s%n", status.getRunDir(), status.getConfigFile());
-    out.printf("connections %d  requests in flight %d%n", status.getConnectionsActive(), status.getRequestsActive());
+    out.printf(
+        "connections %d  requests in flight %d%n",
+        status.getConnectionsActive(), status.getRequestsActive());
     for (ListenerStatus l : status.getListenersList()) {
-      out.printf("listener %s  %s  %s (configured %s)  connections %d%n", l.getName(), l.getProtocol(), l.getBoundAddress(),
-          l.getConfiguredAddress(), l.getConnectionsActive());
+      out.printf(
+          "listener %s  %s  %s (configured %s)  connections %d%n",
+          l.getName(),
+          l.getProtocol(),
+          l.getBoundAddress(),
+          l.getConfiguredAddress(),
+          l.getConnectionsActive());
     }
     if (status.hasDrain()) {
       out.println("draining: " + describe(status.getDrain()));
     }
     if (status.getDrainingPredecessorsCount() > 0) {
       List<PredecessorDrainStatus> chain = status.getDrainingPredecessorsList();
-      out.printf("predecessors draining: %d, connections left %d, requests left %d%n", chain.size(),
+      out.printf(
+          "predecessors draining: %d, connections left %d, requests left %d%n",
+          chain.size(),
           chain.stream().mapToLong(p -> p.getDrain().getConnectionsLeft()).sum(),
           chain.stream().mapToLong(p -> p.getDrain().getRequestsLeft()).sum());
       for (PredecessorDrainStatus p : chain) {
-        out.println("generation " + p.getGeneration() + " (pid " + p.getPid() + ") draining: " + describe(p.getDrain()));
+        out.println(
+            "generation "
+                + p.getGeneration()
+                + " (pid "
+                + p.getPid()
+                + ") draining: "
+                + describe(p.getDrain()));
       }
     } else if (status.hasPredecessorDrain()) {
       // An older process, which does not report the chain.
-      out.println("generation " + (status.getGeneration() - 1) + " draining: " + describe(status.getPredecessorDrain()));
+      out.println(
+          "generation "
+              + (status.getGeneration() - 1)
+              + " draining: "
+              + describe(status.getPredecessorDrain()));
     }
     return ExitCodes.OK;
   }
 
   static String describe(DrainStatus d) {
-    return d.getConnectionsLeft() + " connection(s) and " + d.getRequestsLeft() + " request(s) left, "
-        + d.getConnectionsMigrated() + " moved to the successor";
+    return d.getConnectionsLeft()
+        + " connection(s) and "
+        + d.getRequestsLeft()
+        + " request(s) left, "
+        + d.getConnectionsMigrated()
+        + " moved to the successor";
   }
 }

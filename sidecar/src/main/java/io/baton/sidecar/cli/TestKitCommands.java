@@ -21,15 +21,15 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The commands of the test kit, which ships apart from Baton in baton-testkit.jar. Their names are
- * known here so that the usage always lists them, and so that calling one without the test kit
- * says what is missing instead of "unknown command".
+ * known here so that the usage always lists them, and so that calling one without the test kit says
+ * what is missing instead of "unknown command".
  *
  * <p>The test kit is loaded only when one of its commands (or the whole usage) is asked for, in a
  * class loader of its own under baton.jar's: {@code baton run} never looks for it, and the JVM's
  * class path stays {@code -jar baton.jar}. That is what the start-up cache ({@code baton
- * startup-cache}) was made with; a JDK 25 AOT cache refuses a JVM whose class path or
- * native-access options differ from the training's, which {@code -cp baton.jar:baton-testkit.jar}
- * plus {@code --enable-native-access} would (measured: "Mismatched values for property
+ * startup-cache}) was made with; a JDK 25 AOT cache refuses a JVM whose class path or native-access
+ * options differ from the training's, which {@code -cp baton.jar:baton-testkit.jar} plus {@code
+ * --enable-native-access} would (measured: "Mismatched values for property
  * jdk.module.enable.native.access").
  */
 final class TestKitCommands {
@@ -60,11 +60,19 @@ final class TestKitCommands {
   }
 
   static String missingMessage(String name) {
-    List<String> looked = candidates(System.getenv(JAR_ENV), batonJar()).stream().map(Path::toString).toList();
-    return "baton " + name + ": the test kit (" + JAR_NAME + ") is not installed (looked at: "
+    List<String> looked =
+        candidates(System.getenv(JAR_ENV), batonJar()).stream().map(Path::toString).toList();
+    return "baton "
+        + name
+        + ": the test kit ("
+        + JAR_NAME
+        + ") is not installed (looked at: "
         + (looked.isEmpty() ? "nothing, baton runs from no jar" : String.join(", ", looked))
-        + "); put it beside baton.jar or name it in $" + JAR_ENV
-        + " (a build makes testkit-cli/target/" + JAR_NAME + ": mvn -q -DskipTests package)";
+        + "); put it beside baton.jar or name it in $"
+        + JAR_ENV
+        + " (a build makes testkit-cli/target/"
+        + JAR_NAME
+        + ": mvn -q -DskipTests package)";
   }
 
   /** Prints {@link #missingMessage} and returns the exit code of a command that cannot run. */
@@ -84,12 +92,17 @@ final class TestKitCommands {
       paths.add(Path.of(env));
     }
     // Only from a jar: classes in a directory are a build's or an IDE's, whose class path decides.
-    Optional<Path> dir = batonJar.filter(p -> p.getFileName() != null && p.getFileName().toString().endsWith(".jar"))
-        .map(Path::getParent);
+    Optional<Path> dir =
+        batonJar
+            .filter(p -> p.getFileName() != null && p.getFileName().toString().endsWith(".jar"))
+            .map(Path::getParent);
     if (dir.isPresent()) {
       paths.add(dir.get().resolve(JAR_NAME));
       Path module = dir.get().getParent();
-      if (dir.get().endsWith("target") && module != null && module.endsWith("sidecar") && module.getParent() != null) {
+      if (dir.get().endsWith("target")
+          && module != null
+          && module.endsWith("sidecar")
+          && module.getParent() != null) {
         paths.add(module.getParent().resolve("testkit-cli").resolve("target").resolve(JAR_NAME));
       }
     }
@@ -123,7 +136,10 @@ final class TestKitCommands {
 
   private static ClassLoader loader() {
     ClassLoader baton = TestKitCommands.class.getClassLoader();
-    Optional<Path> jar = candidates(System.getenv(JAR_ENV), batonJar()).stream().filter(Files::isRegularFile).findFirst();
+    Optional<Path> jar =
+        candidates(System.getenv(JAR_ENV), batonJar()).stream()
+            .filter(Files::isRegularFile)
+            .findFirst();
     if (jar.isEmpty()) {
       return baton;
     }
@@ -137,7 +153,8 @@ final class TestKitCommands {
 
   /** A stand-in listed in the usage under the real command's name, that explains the absence. */
   private static CommandSpec missing(String name) {
-    CommandSpec spec = CommandSpec.wrapWithoutInspection((Callable<Integer>) () -> reportMissing(name));
+    CommandSpec spec =
+        CommandSpec.wrapWithoutInspection((Callable<Integer>) () -> reportMissing(name));
     spec.name(name);
     spec.usageMessage().description("(the test kit, " + JAR_NAME + ", is not installed)");
     spec.parser().unmatchedArgumentsAllowed(true);

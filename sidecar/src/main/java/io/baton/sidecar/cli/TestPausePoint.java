@@ -39,10 +39,15 @@ final class TestPausePoint implements IncomingStepObserver {
       if (occurrence < 1) {
         throw new IllegalArgumentException("occurrence " + occurrence);
       }
-      return new TestPausePoint(IncomingStep.valueOf(parts[0].toUpperCase(Locale.ROOT)), occurrence);
+      return new TestPausePoint(
+          IncomingStep.valueOf(parts[0].toUpperCase(Locale.ROOT)), occurrence);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(ENV + ": \"" + value
-          + "\" (expected welcomed, listeners_received, ready_sent or connection_received, optionally :N with N >= 1)");
+      throw new IllegalArgumentException(
+          ENV
+              + ": \""
+              + value
+              + "\" (expected welcomed, listeners_received, ready_sent or connection_received,"
+              + " optionally :N with N >= 1)");
     }
   }
 
@@ -51,8 +56,12 @@ final class TestPausePoint implements IncomingStepObserver {
     if (step != pauseAt || reached.incrementAndGet() != occurrence) {
       return;
     }
-    log.warn("paused at handoff step {} (occurrence {}; {} is set; this process waits here until it is killed)",
-        step, occurrence, ENV);
+    log.warn(
+        "paused at handoff step {} (occurrence {}; {} is set; this process waits here until it is"
+            + " killed)",
+        step,
+        occurrence,
+        ENV);
     try {
       new CountDownLatch(1).await();
     } catch (InterruptedException e) {

@@ -29,20 +29,57 @@ public record ClusterConfig(
   }
 
   /** A plain-text cluster whose members speak {@code protocol}. */
-  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
-      Duration idleTimeout, Optional<DiscoveryConfig> discovery, UpstreamProtocol protocol) {
-    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, protocol, Optional.empty());
+  public ClusterConfig(
+      String name,
+      List<HostPort> endpoints,
+      Duration connectTimeout,
+      Duration requestTimeout,
+      Duration idleTimeout,
+      Optional<DiscoveryConfig> discovery,
+      UpstreamProtocol protocol) {
+    this(
+        name,
+        endpoints,
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        discovery,
+        protocol,
+        Optional.empty());
   }
 
   /** A plain-text cluster whose members speak HTTP/1.1. */
-  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
-      Duration idleTimeout, Optional<DiscoveryConfig> discovery) {
-    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, discovery, UpstreamProtocol.HTTP1);
+  public ClusterConfig(
+      String name,
+      List<HostPort> endpoints,
+      Duration connectTimeout,
+      Duration requestTimeout,
+      Duration idleTimeout,
+      Optional<DiscoveryConfig> discovery) {
+    this(
+        name,
+        endpoints,
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        discovery,
+        UpstreamProtocol.HTTP1);
   }
 
   /** A cluster of static plain-text HTTP/1.1 endpoints. */
-  public ClusterConfig(String name, List<HostPort> endpoints, Duration connectTimeout, Duration requestTimeout,
+  public ClusterConfig(
+      String name,
+      List<HostPort> endpoints,
+      Duration connectTimeout,
+      Duration requestTimeout,
       Duration idleTimeout) {
-    this(name, endpoints, connectTimeout, requestTimeout, idleTimeout, Optional.empty(), UpstreamProtocol.HTTP1);
+    this(
+        name,
+        endpoints,
+        connectTimeout,
+        requestTimeout,
+        idleTimeout,
+        Optional.empty(),
+        UpstreamProtocol.HTTP1);
   }
 }

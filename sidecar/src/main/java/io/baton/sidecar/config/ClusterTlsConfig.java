@@ -12,7 +12,8 @@ import java.util.Optional;
  *     member's host (a name, or an IP address checked against the certificate's IP entries)
  * @param insecureSkipVerify accept any certificate, unchecked (tests, never production)
  */
-public record ClusterTlsConfig(Optional<Path> trustedCertificates, Optional<String> serverName, boolean insecureSkipVerify) {
+public record ClusterTlsConfig(
+    Optional<Path> trustedCertificates, Optional<String> serverName, boolean insecureSkipVerify) {
 
   /** TLS that checks members against the JVM's trust store and their own host names. */
   public static ClusterTlsConfig verifyingDefaults() {

@@ -4,17 +4,22 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.baton.handoff.HandoffSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads and validates the YAML config. Unknown keys and bad values are errors naming the key path,
@@ -64,12 +69,14 @@ public final class ConfigLoader {
           "config " + source + ": not valid YAML (" + e.getOriginalMessage() + ")", e);
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
-      throw new ConfigException("config " + source + ": is empty (expected a mapping with listeners and clusters)");
+      throw new ConfigException(
+          "config " + source + ": is empty (expected a mapping with listeners and clusters)");
     }
     ConfigLoader loader = new ConfigLoader();
     BatonConfig config = loader.root(root);
     if (!loader.problems.isEmpty()) {
-      throw new ConfigException("config " + source + ":\n  " + String.join("\n  ", loader.problems));
+      throw new ConfigException(
+          "config " + source + ":\n  " + String.join("\n  ", loader.problems));
     }
     return config;
   }
@@ -92,22 +99,49 @@ public final class ConfigLoader {
 
     JsonNode drainNode = section("drain", root.get("drain"));
     onlyKeys("drain.", drainNode, Set.of("timeout", "migrate", "http2GoawayDelay"));
-    Duration drainTimeout = duration("drain.timeout", drainNode.get("timeout"), DEFAULT_DRAIN_TIMEOUT);
+    Duration drainTimeout =
+        duration("drain.timeout", drainNode.get("timeout"), DEFAULT_DRAIN_TIMEOUT);
     boolean migrate = bool("drain.migrate", drainNode.get("migrate"), true);
-    Duration goawayDelay = duration("drain.http2GoawayDelay", drainNode.get("http2GoawayDelay"),
-        DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
+    Duration goawayDelay =
+        duration(
+            "drain.http2GoawayDelay",
+            drainNode.get("http2GoawayDelay"),
+            DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
 
     JsonNode handoffNode = section("handoff", root.get("handoff"));
-    onlyKeys("handoff.", handoffNode, Set.of("stepTimeout", "readyTimeout", "hold", "holdTimeout", "maxDraining", "warmUpRequests",
-        "warmUpTimeout"));
-    Duration step = duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
-    Duration ready = duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
+    onlyKeys(
+        "handoff.",
+        handoffNode,
+        Set.of(
+            "stepTimeout",
+            "readyTimeout",
+            "hold",
+            "holdTimeout",
+            "maxDraining",
+            "warmUpRequests",
+            "warmUpTimeout"));
+    Duration step =
+        duration("handoff.stepTimeout", handoffNode.get("stepTimeout"), DEFAULT_STEP_TIMEOUT);
+    Duration ready =
+        duration("handoff.readyTimeout", handoffNode.get("readyTimeout"), DEFAULT_READY_TIMEOUT);
     boolean hold = bool("handoff.hold", handoffNode.get("hold"), false);
-    Duration holdTimeout = duration("handoff.holdTimeout", handoffNode.get("holdTimeout"), DEFAULT_HOLD_TIMEOUT);
-    int maxDraining = positiveInt("handoff.maxDraining", handoffNode.get("maxDraining"),
-        io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING);
-    int warmUpRequests = nonNegativeInt("handoff.warmUpRequests", handoffNode.get("warmUpRequests"), HandoffConfig.DEFAULT_WARM_UP_REQUESTS);
-    Duration warmUpTimeout = duration("handoff.warmUpTimeout", handoffNode.get("warmUpTimeout"), HandoffConfig.DEFAULT_WARM_UP_TIMEOUT);
+    Duration holdTimeout =
+        duration("handoff.holdTimeout", handoffNode.get("holdTimeout"), DEFAULT_HOLD_TIMEOUT);
+    int maxDraining =
+        positiveInt(
+            "handoff.maxDraining",
+            handoffNode.get("maxDraining"),
+            HandoffSettings.DEFAULT_MAX_DRAINING);
+    int warmUpRequests =
+        nonNegativeInt(
+            "handoff.warmUpRequests",
+            handoffNode.get("warmUpRequests"),
+            HandoffConfig.DEFAULT_WARM_UP_REQUESTS);
+    Duration warmUpTimeout =
+        duration(
+            "handoff.warmUpTimeout",
+            handoffNode.get("warmUpTimeout"),
+            HandoffConfig.DEFAULT_WARM_UP_TIMEOUT);
 
     List<ClusterConfig> clusters = clusters(root.get("clusters"));
     List<ListenerConfig> listeners = listeners(root.get("listeners"), clusters);
@@ -116,13 +150,14 @@ public final class ConfigLoader {
         runDir,
         new AdminConfig(adminAddress, servingHeader),
         new DrainConfig(drainTimeout, migrate, goawayDelay),
-        new HandoffConfig(step, ready, hold, holdTimeout, maxDraining, warmUpRequests, warmUpTimeout),
+        new HandoffConfig(
+            step, ready, hold, holdTimeout, maxDraining, warmUpRequests, warmUpTimeout),
         listeners,
         clusters);
   }
 
   private List<ListenerConfig> listeners(JsonNode node, List<ClusterConfig> clusters) {
-    Set<String> clusterNames = new java.util.LinkedHashSet<>();
+    Set<String> clusterNames = new LinkedHashSet<>();
     clusters.forEach(c -> clusterNames.add(c.name()));
     List<ListenerConfig> result = new ArrayList<>();
     if (node == null || node.isNull()) {
@@ -144,7 +179,10 @@ public final class ConfigLoader {
       onlyKeys(at + ".", l, Set.of("name", "address", "protocol", "cluster", "tls"));
       String name = requiredName(at + ".name", l.get("name"));
       if (name != null && ADMIN_LISTENER_NAME.equals(name)) {
-        problem(at + ".name", l.get("name"), "a name other than \"admin\", which the admin listener uses");
+        problem(
+            at + ".name",
+            l.get("name"),
+            "a name other than \"admin\", which the admin listener uses");
       } else if (name != null && !names.add(name)) {
         problem(at + ".name", l.get("name"), "a name no other listener has");
       }
@@ -155,17 +193,31 @@ public final class ConfigLoader {
       ListenerProtocol protocol = protocol(at + ".protocol", l.get("protocol"));
       String cluster = requiredName(at + ".cluster", l.get("cluster"));
       if (cluster != null && !clusterNames.contains(cluster)) {
-        problem(at + ".cluster", l.get("cluster"), "the name of a cluster under clusters: " + clusterNames);
+        problem(
+            at + ".cluster",
+            l.get("cluster"),
+            "the name of a cluster under clusters: " + clusterNames);
       }
       Optional<ListenerTlsConfig> tls = listenerTls(at + ".tls", l.get("tls"));
       if (tls.isPresent() && protocol == ListenerProtocol.TCP) {
-        problem(at + ".tls", l.get("tls"), "no tls on a tcp listener (it relays bytes; TLS is terminated on http listeners)");
+        problem(
+            at + ".tls",
+            l.get("tls"),
+            "no tls on a tcp listener (it relays bytes; TLS is terminated on http listeners)");
       }
       if (protocol == ListenerProtocol.TCP && cluster != null) {
         // A TCP relay moves to the successor together with its upstream socket; a TLS upstream
         // connection's state is in this process's memory and cannot move with it.
-        clusters.stream().filter(c -> c.name().equals(cluster) && c.tls().isPresent()).findFirst().ifPresent(c ->
-            problem(at + ".cluster", l.get("cluster"), "a cluster without tls for a tcp listener (TLS to upstreams is for http listeners)"));
+        clusters.stream()
+            .filter(c -> c.name().equals(cluster) && c.tls().isPresent())
+            .findFirst()
+            .ifPresent(
+                c ->
+                    problem(
+                        at + ".cluster",
+                        l.get("cluster"),
+                        "a cluster without tls for a tcp listener (TLS to upstreams is for http"
+                            + " listeners)"));
       }
       if (name != null && address != null && protocol != null && cluster != null) {
         result.add(new ListenerConfig(name, address, protocol, cluster, tls));
@@ -191,8 +243,18 @@ public final class ConfigLoader {
         problem(at, c, "a mapping with name and endpoints");
         continue;
       }
-      onlyKeys(at + ".", c, Set.of("name", "endpoints", "discovery", "protocol", "connectTimeout", "requestTimeout",
-          "idleTimeout", "tls"));
+      onlyKeys(
+          at + ".",
+          c,
+          Set.of(
+              "name",
+              "endpoints",
+              "discovery",
+              "protocol",
+              "connectTimeout",
+              "requestTimeout",
+              "idleTimeout",
+              "tls"));
       String name = requiredName(at + ".name", c.get("name"));
       if (name != null && !names.add(name)) {
         problem(at + ".name", c.get("name"), "a name no other cluster has");
@@ -211,23 +273,37 @@ public final class ConfigLoader {
           }
         }
       }
-      Duration connect = duration(at + ".connectTimeout", c.get("connectTimeout"), DEFAULT_CONNECT_TIMEOUT);
-      Duration request = duration(at + ".requestTimeout", c.get("requestTimeout"), DEFAULT_REQUEST_TIMEOUT);
+      Duration connect =
+          duration(at + ".connectTimeout", c.get("connectTimeout"), DEFAULT_CONNECT_TIMEOUT);
+      Duration request =
+          duration(at + ".requestTimeout", c.get("requestTimeout"), DEFAULT_REQUEST_TIMEOUT);
       Duration idle = duration(at + ".idleTimeout", c.get("idleTimeout"), DEFAULT_IDLE_TIMEOUT);
       Optional<DiscoveryConfig> discovery = discovery(at + ".discovery", c.get("discovery"));
       UpstreamProtocol upstreamProtocol = upstreamProtocol(at + ".protocol", c.get("protocol"));
       if (discovery.isPresent() && !endpoints.isEmpty()) {
-        problem(at + ".endpoints", eps, "no endpoints when the cluster has discovery: its members come from etcd");
+        problem(
+            at + ".endpoints",
+            eps,
+            "no endpoints when the cluster has discovery: its members come from etcd");
       }
       Optional<ClusterTlsConfig> tls = clusterTls(at + ".tls", c.get("tls"));
       if (tls.isPresent() && upstreamProtocol == UpstreamProtocol.H2C) {
-        problem(at + ".tls", c.get("tls"), "no tls with protocol h2c (h2c is cleartext HTTP/2; use protocol h2 for HTTP/2 to members over TLS)");
+        problem(
+            at + ".tls",
+            c.get("tls"),
+            "no tls with protocol h2c (h2c is cleartext HTTP/2; use protocol h2 for HTTP/2 to"
+                + " members over TLS)");
       }
       if (tls.isEmpty() && upstreamProtocol == UpstreamProtocol.H2) {
-        problem(at + ".protocol", c.get("protocol"), "tls settings: HTTP/2 to members over TLS; protocol h2c for cleartext HTTP/2");
+        problem(
+            at + ".protocol",
+            c.get("protocol"),
+            "tls settings: HTTP/2 to members over TLS; protocol h2c for cleartext HTTP/2");
       }
       if (name != null) {
-        result.add(new ClusterConfig(name, endpoints, connect, request, idle, discovery, upstreamProtocol, tls));
+        result.add(
+            new ClusterConfig(
+                name, endpoints, connect, request, idle, discovery, upstreamProtocol, tls));
       }
     }
     return result;
@@ -255,7 +331,8 @@ public final class ConfigLoader {
     List<HostPort> etcdEndpoints = new ArrayList<>();
     JsonNode eps = etcdNode.get("endpoints");
     if (eps == null || !eps.isArray() || eps.isEmpty()) {
-      problem(at + ".etcd.endpoints", eps, "a list of etcd client addresses such as 127.0.0.1:2379");
+      problem(
+          at + ".etcd.endpoints", eps, "a list of etcd client addresses such as 127.0.0.1:2379");
     } else {
       for (int j = 0; j < eps.size(); j++) {
         HostPort hp = etcdEndpoint(at + ".etcd.endpoints[" + j + "]", eps.get(j));
@@ -266,9 +343,13 @@ public final class ConfigLoader {
     }
     String prefix = text(at + ".etcd.prefix", etcdNode.get("prefix"), null);
     if (prefix == null || prefix.isEmpty()) {
-      problem(at + ".etcd.prefix", etcdNode.get("prefix"), "a key prefix such as /baton/clusters/backend/");
+      problem(
+          at + ".etcd.prefix",
+          etcdNode.get("prefix"),
+          "a key prefix such as /baton/clusters/backend/");
     }
-    Duration timeout = duration(at + ".etcd.timeout", etcdNode.get("timeout"), DEFAULT_DISCOVERY_TIMEOUT);
+    Duration timeout =
+        duration(at + ".etcd.timeout", etcdNode.get("timeout"), DEFAULT_DISCOVERY_TIMEOUT);
     String dump = text(at + ".dumpPath", node.get("dumpPath"), null);
     Optional<Path> dumpPath = Optional.empty();
     if (dump != null) {
@@ -282,12 +363,14 @@ public final class ConfigLoader {
     if (prefix == null || prefix.isEmpty() || etcdEndpoints.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new DiscoveryConfig(new DiscoveryConfig.Etcd(etcdEndpoints, prefix, timeout), dumpPath, strong));
+    return Optional.of(
+        new DiscoveryConfig(
+            new DiscoveryConfig.Etcd(etcdEndpoints, prefix, timeout), dumpPath, strong));
   }
 
   /**
-   * {@code tls: {certificate, privateKey}}: both PEM files are read now, so a missing, unreadable or
-   * broken file (or a key that is not the certificate's) stops start-up here, naming the file.
+   * {@code tls: {certificate, privateKey}}: both PEM files are read now, so a missing, unreadable
+   * or broken file (or a key that is not the certificate's) stops start-up here, naming the file.
    */
   private Optional<ListenerTlsConfig> listenerTls(String at, JsonNode node) {
     if (node == null || node.isNull()) {
@@ -298,26 +381,39 @@ public final class ConfigLoader {
       return Optional.empty();
     }
     onlyKeys(at + ".", node, Set.of("certificate", "privateKey"));
-    Path certificate = absolutePath(at + ".certificate", node.get("certificate"), "a PEM certificate file");
-    Path privateKey = absolutePath(at + ".privateKey", node.get("privateKey"), "a PEM private key file");
-    java.util.List<java.security.cert.X509Certificate> chain = null;
-    java.security.PrivateKey key = null;
+    Path certificate =
+        absolutePath(at + ".certificate", node.get("certificate"), "a PEM certificate file");
+    Path privateKey =
+        absolutePath(at + ".privateKey", node.get("privateKey"), "a PEM private key file");
+    List<X509Certificate> chain = null;
+    PrivateKey key = null;
     if (certificate != null) {
       try {
         chain = PemFiles.certificates(certificate);
       } catch (PemFiles.PemException e) {
-        problem(at + ".certificate", node.get("certificate"), "a readable PEM certificate file", e.getMessage());
+        problem(
+            at + ".certificate",
+            node.get("certificate"),
+            "a readable PEM certificate file",
+            e.getMessage());
       }
     }
     if (privateKey != null) {
       try {
         key = PemFiles.privateKey(privateKey);
       } catch (PemFiles.PemException e) {
-        problem(at + ".privateKey", node.get("privateKey"), "a readable PEM private key file", e.getMessage());
+        problem(
+            at + ".privateKey",
+            node.get("privateKey"),
+            "a readable PEM private key file",
+            e.getMessage());
       }
     }
     if (chain != null && key != null && !PemFiles.matches(key, chain.get(0))) {
-      problem(at + ".privateKey", node.get("privateKey"), "the private key of the first certificate in " + certificate,
+      problem(
+          at + ".privateKey",
+          node.get("privateKey"),
+          "the private key of the first certificate in " + certificate,
           "it belongs to another certificate");
     }
     if (certificate == null || privateKey == null) {
@@ -326,37 +422,55 @@ public final class ConfigLoader {
     return Optional.of(new ListenerTlsConfig(certificate, privateKey));
   }
 
-  /** {@code tls: {trustedCertificates, serverName, insecureSkipVerify}}, all optional: {@code tls: {}} is TLS checked against the JVM's trust store. */
+  /**
+   * {@code tls: {trustedCertificates, serverName, insecureSkipVerify}}, all optional: {@code tls:
+   * {}} is TLS checked against the JVM's trust store.
+   */
   private Optional<ClusterTlsConfig> clusterTls(String at, JsonNode node) {
     if (node == null || node.isNull()) {
       return Optional.empty();
     }
     if (!node.isObject()) {
-      problem(at, node, "a mapping with trustedCertificates, serverName, insecureSkipVerify (each optional)");
+      problem(
+          at,
+          node,
+          "a mapping with trustedCertificates, serverName, insecureSkipVerify (each optional)");
       return Optional.empty();
     }
     onlyKeys(at + ".", node, Set.of("trustedCertificates", "serverName", "insecureSkipVerify"));
     Optional<Path> trusted = Optional.empty();
     if (node.get("trustedCertificates") != null && !node.get("trustedCertificates").isNull()) {
-      Path file = absolutePath(at + ".trustedCertificates", node.get("trustedCertificates"), "a PEM file of CA certificates");
+      Path file =
+          absolutePath(
+              at + ".trustedCertificates",
+              node.get("trustedCertificates"),
+              "a PEM file of CA certificates");
       if (file != null) {
         try {
           PemFiles.certificates(file);
           trusted = Optional.of(file);
         } catch (PemFiles.PemException e) {
-          problem(at + ".trustedCertificates", node.get("trustedCertificates"), "a readable PEM certificate file", e.getMessage());
+          problem(
+              at + ".trustedCertificates",
+              node.get("trustedCertificates"),
+              "a readable PEM certificate file",
+              e.getMessage());
         }
       }
     }
     String serverName = text(at + ".serverName", node.get("serverName"), null);
-    if (serverName != null && !serverName.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")) {
+    if (serverName != null
+        && !serverName.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")) {
       problem(at + ".serverName", node.get("serverName"), "a DNS name such as backend.internal");
       serverName = null;
     }
     boolean insecure = bool(at + ".insecureSkipVerify", node.get("insecureSkipVerify"), false);
     if (insecure && node.get("trustedCertificates") != null) {
-      problem(at + ".insecureSkipVerify", node.get("insecureSkipVerify"),
-          "false when trustedCertificates is set (one says check against them, the other says check nothing)");
+      problem(
+          at + ".insecureSkipVerify",
+          node.get("insecureSkipVerify"),
+          "false when trustedCertificates is set (one says check against them, the other says check"
+              + " nothing)");
     }
     return Optional.of(new ClusterTlsConfig(trusted, Optional.ofNullable(serverName), insecure));
   }
@@ -373,7 +487,10 @@ public final class ConfigLoader {
     return Path.of(node.asText());
   }
 
-  /** etcd's own tools write client URLs ({@code http://127.0.0.1:2379}); plain host:port is accepted too. */
+  /**
+   * etcd's own tools write client URLs ({@code http://127.0.0.1:2379}); plain host:port is accepted
+   * too.
+   */
   private HostPort etcdEndpoint(String key, JsonNode node) {
     if (node == null || !node.isTextual()) {
       problem(key, node, "an etcd client address such as 127.0.0.1:2379 or http://127.0.0.1:2379");
@@ -384,7 +501,10 @@ public final class ConfigLoader {
       problem(key, node, "an http:// address (TLS to etcd is not supported)");
       return null;
     }
-    String hostPort = text.startsWith("http://") ? text.substring("http://".length()).replaceAll("/+$", "") : text;
+    String hostPort =
+        text.startsWith("http://")
+            ? text.substring("http://".length()).replaceAll("/+$", "")
+            : text;
     try {
       return HostPort.parse(hostPort);
     } catch (IllegalArgumentException e) {
@@ -408,7 +528,12 @@ public final class ConfigLoader {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!allowed.contains(key)) {
-        problems.add(prefix + key + ": unknown key (expected one of: " + String.join(", ", new java.util.TreeSet<>(allowed)) + ")");
+        problems.add(
+            prefix
+                + key
+                + ": unknown key (expected one of: "
+                + String.join(", ", new TreeSet<>(allowed))
+                + ")");
       }
     }
   }
@@ -533,6 +658,8 @@ public final class ConfigLoader {
   }
 
   private static String shown(JsonNode value) {
-    return value == null ? "missing" : value.isTextual() ? "\"" + value.asText() + "\"" : value.toString();
+    return value == null
+        ? "missing"
+        : value.isTextual() ? "\"" + value.asText() + "\"" : value.toString();
   }
 }

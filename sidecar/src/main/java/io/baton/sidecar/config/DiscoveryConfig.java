@@ -9,8 +9,8 @@ import java.util.Optional;
  * Where a cluster learns its members at run time (nginx-upsync style).
  *
  * @param etcd the etcd v3 prefix whose keys are the members
- * @param dumpPath where the current members are written after each change, and read at a cold
- *     start when etcd cannot be reached
+ * @param dumpPath where the current members are written after each change, and read at a cold start
+ *     when etcd cannot be reached
  * @param strongDependency refuse a cold start when etcd cannot be reached (the dump is not used)
  */
 public record DiscoveryConfig(Etcd etcd, Optional<Path> dumpPath, boolean strongDependency) {

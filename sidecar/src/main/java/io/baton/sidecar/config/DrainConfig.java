@@ -13,10 +13,10 @@ import java.time.Duration;
 public record DrainConfig(Duration timeout, boolean migrate, Duration http2GoawayDelay) {
 
   /**
-   * A fallback for clients that never answer the PING: the ack normally comes within a round
-   * trip, and a final GOAWAY sent before it refuses streams the client had already sent (gRPC
-   * clients without retries report those as UNAVAILABLE). At 1 s an overloaded machine (load
-   * average 21 on 2 cores) missed the ack and failed 24 of 106,695 gRPC calls in a handoff test.
+   * A fallback for clients that never answer the PING: the ack normally comes within a round trip,
+   * and a final GOAWAY sent before it refuses streams the client had already sent (gRPC clients
+   * without retries report those as UNAVAILABLE). At 1 s an overloaded machine (load average 21 on
+   * 2 cores) missed the ack and failed 24 of 106,695 gRPC calls in a handoff test.
    */
   public static final Duration DEFAULT_HTTP2_GOAWAY_DELAY = Duration.ofSeconds(5);
 

@@ -2,7 +2,10 @@ package io.baton.sidecar.config;
 
 import java.net.InetSocketAddress;
 
-/** A numeric or named host and a port, as written in the config ({@code 127.0.0.1:8080}, {@code [::1]:80}). */
+/**
+ * A numeric or named host and a port, as written in the config ({@code 127.0.0.1:8080}, {@code
+ * [::1]:80}).
+ */
 public record HostPort(String host, int port) {
 
   /**

@@ -7,7 +7,11 @@ import java.util.Optional;
  *
  * @param tls present: the listener terminates TLS (only on {@code http} listeners)
  */
-public record ListenerConfig(String name, HostPort address, ListenerProtocol protocol, String cluster,
+public record ListenerConfig(
+    String name,
+    HostPort address,
+    ListenerProtocol protocol,
+    String cluster,
     Optional<ListenerTlsConfig> tls) {
 
   /** A plain-text listener. */

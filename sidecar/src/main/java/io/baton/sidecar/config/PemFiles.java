@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  */
 public final class PemFiles {
 
-  private static final Pattern BLOCK = Pattern.compile(
-      "-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
+  private static final Pattern BLOCK =
+      Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]*?)-----END \\1-----");
 
   private PemFiles() {}
 
@@ -78,15 +78,20 @@ public final class PemFiles {
     }
     Block key = keys.get(0);
     if (key.type().equals("ENCRYPTED PRIVATE KEY")) {
-      throw new PemException("the key is encrypted (expected an unencrypted key: openssl pkcs8 -topk8 -nocrypt)");
+      throw new PemException(
+          "the key is encrypted (expected an unencrypted key: openssl pkcs8 -topk8 -nocrypt)");
     }
     if (!key.type().equals("PRIVATE KEY")) {
-      throw new PemException("\"BEGIN " + key.type() + "\" is not PKCS#8 (expected \"BEGIN PRIVATE KEY\": convert with "
-          + "openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pkcs8)");
+      throw new PemException(
+          "\"BEGIN "
+              + key.type()
+              + "\" is not PKCS#8 (expected \"BEGIN PRIVATE KEY\": convert with "
+              + "openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pkcs8)");
     }
     for (String algorithm : List.of("RSA", "EC")) {
       try {
-        return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(key.der()));
+        return KeyFactory.getInstance(algorithm)
+            .generatePrivate(new PKCS8EncodedKeySpec(key.der()));
       } catch (GeneralSecurityException e) {
         // try the next algorithm
       }
@@ -94,7 +99,10 @@ public final class PemFiles {
     throw new PemException("not an RSA or EC private key");
   }
 
-  /** Whether {@code key} is the private half of {@code certificate}'s public key (a signature proves it). */
+  /**
+   * Whether {@code key} is the private half of {@code certificate}'s public key (a signature proves
+   * it).
+   */
   public static boolean matches(PrivateKey key, X509Certificate certificate) {
     PublicKey publicKey = certificate.getPublicKey();
     if (!key.getAlgorithm().equals(publicKey.getAlgorithm())) {

@@ -1,8 +1,8 @@
 package io.baton.sidecar.config;
 
 /**
- * What a cluster's members speak; the wire name is what the config says ({@code clusters[].protocol}).
- * HTTP/2 and HTTP/1.1 clients are proxied to any of them.
+ * What a cluster's members speak; the wire name is what the config says ({@code
+ * clusters[].protocol}). HTTP/2 and HTTP/1.1 clients are proxied to any of them.
  */
 public enum UpstreamProtocol {
   /** HTTP/1.1 over the keep-alive pool: one exchange per connection at a time. */
@@ -22,7 +22,9 @@ public enum UpstreamProtocol {
     return wireName;
   }
 
-  /** Members speak HTTP/2 (cleartext or over TLS): exchanges are streams of the h2 upstream pool. */
+  /**
+   * Members speak HTTP/2 (cleartext or over TLS): exchanges are streams of the h2 upstream pool.
+   */
   public boolean http2() {
     return this != HTTP1;
   }

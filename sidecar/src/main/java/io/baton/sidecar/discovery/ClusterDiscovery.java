@@ -8,8 +8,8 @@ import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.discovery.etcd.EtcdEvent;
 import io.baton.sidecar.discovery.etcd.EtcdKeyValue;
-import io.baton.sidecar.discovery.etcd.EtcdPrefixWatch;
 import io.baton.sidecar.discovery.etcd.EtcdPrefixListener;
+import io.baton.sidecar.discovery.etcd.EtcdPrefixWatch;
 import io.baton.sidecar.metrics.DiscoveryMetrics;
 import io.baton.sidecar.upstream.Cluster;
 import io.baton.sidecar.upstream.Member;
@@ -27,9 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One cluster whose members come from an etcd prefix: reads it, watches it, applies every change
- * to the {@link Cluster}, dumps the members to a file, and gives them with the watch revision to
- * the next generation. The watch delivers on one thread; the handoff and the admin endpoint read a
+ * One cluster whose members come from an etcd prefix: reads it, watches it, applies every change to
+ * the {@link Cluster}, dumps the members to a file, and gives them with the watch revision to the
+ * next generation. The watch delivers on one thread; the handoff and the admin endpoint read a
  * consistent view under this object's lock.
  */
 public final class ClusterDiscovery implements AutoCloseable {
@@ -49,7 +49,8 @@ public final class ClusterDiscovery implements AutoCloseable {
   private boolean etcdConnected;
   private String lastError = "";
 
-  public ClusterDiscovery(Cluster cluster, DiscoveryConfig config, DiscoveryMetrics metrics, Clock clock) {
+  public ClusterDiscovery(
+      Cluster cluster, DiscoveryConfig config, DiscoveryMetrics metrics, Clock clock) {
     this.cluster = cluster;
     this.config = config;
     this.metrics = metrics;
@@ -68,7 +69,8 @@ public final class ClusterDiscovery implements AutoCloseable {
 
   /** Whether {@code carried} (from the predecessor) describes this cluster's prefix. */
   public boolean canContinueFrom(DiscoveredCluster carried) {
-    return carried.getCluster().equals(cluster.name()) && carried.getPrefix().equals(config.etcd().prefix());
+    return carried.getCluster().equals(cluster.name())
+        && carried.getPrefix().equals(config.etcd().prefix());
   }
 
   /**
@@ -80,14 +82,26 @@ public final class ClusterDiscovery implements AutoCloseable {
     Map<String, Member> byKey = new LinkedHashMap<>();
     for (DiscoveredMember m : carried.getMembersList()) {
       try {
-        byKey.put(m.getKey(), new Member(HostPort.parse(m.getAddress()), m.getWeight(), m.getMaxFails(),
-            Duration.ofMillis(m.getFailTimeoutMillis()), m.getDown()));
+        byKey.put(
+            m.getKey(),
+            new Member(
+                HostPort.parse(m.getAddress()),
+                m.getWeight(),
+                m.getMaxFails(),
+                Duration.ofMillis(m.getFailTimeoutMillis()),
+                m.getDown()));
       } catch (IllegalArgumentException e) {
-        log.warn("cluster {}: the predecessor's member {} is not valid ({}): skipped", name(), m.getKey(), e.getMessage());
+        log.warn(
+            "cluster {}: the predecessor's member {} is not valid ({}): skipped",
+            name(),
+            m.getKey(),
+            e.getMessage());
       }
     }
     List<ParsedMember> parsed = accepted(byKey);
-    carried.getRejectedList().forEach(r -> parsed.add(new ParsedMember.Rejected(r.getKey(), r.getReason())));
+    carried
+        .getRejectedList()
+        .forEach(r -> parsed.add(new ParsedMember.Rejected(r.getKey(), r.getReason())));
     synchronized (this) {
       table.replaceAll(parsed);
       revision = carried.getRevision();
@@ -95,37 +109,63 @@ public final class ClusterDiscovery implements AutoCloseable {
       cluster.replaceMembers(table.members());
       metrics.revision(revision);
     }
-    log.info("cluster {}: {} member(s) from the predecessor ({} at revision {}); watching {} from revision {}",
-        name(), byKey.size(), carried.getSource(), revision, config.etcd().prefix(), revision + 1);
+    log.info(
+        "cluster {}: {} member(s) from the predecessor ({} at revision {}); watching {} from"
+            + " revision {}",
+        name(),
+        byKey.size(),
+        carried.getSource(),
+        revision,
+        config.etcd().prefix(),
+        revision + 1);
     startWatch(revision > 0 ? OptionalLong.of(revision) : OptionalLong.empty());
   }
 
-  /** A cold start: reads the prefix, then watches it. {@link #firstRead} completes with the read. */
+  /**
+   * A cold start: reads the prefix, then watches it. {@link #firstRead} completes with the read.
+   */
   public void startCold() {
-    log.info("cluster {}: reading {} from etcd {}", name(), config.etcd().prefix(), config.etcd().endpoints());
+    log.info(
+        "cluster {}: reading {} from etcd {}",
+        name(),
+        config.etcd().prefix(),
+        config.etcd().endpoints());
     startWatch(OptionalLong.empty());
   }
 
-  /** Completes when etcd answered for the first time (a read of the prefix, or the resumed watch). */
+  /**
+   * Completes when etcd answered for the first time (a read of the prefix, or the resumed watch).
+   */
   public CompletableFuture<Void> firstRead() {
     return watch.firstSync();
   }
 
   /**
-   * etcd did not answer within the start timeout. Uses the dump file if there is one, unless
-   * {@code strongDependency} says not to start at all.
+   * etcd did not answer within the start timeout. Uses the dump file if there is one, unless {@code
+   * strongDependency} says not to start at all.
    *
    * @throws DiscoveryUnavailableException when this generation must not start
    */
   public void etcdDidNotAnswer() throws DiscoveryUnavailableException {
-    String why = "etcd " + config.etcd().endpoints() + " did not answer within " + Durations.format(config.etcd().timeout())
-        + (lastError.isEmpty() ? "" : " (" + lastError + ")");
+    String why =
+        "etcd "
+            + config.etcd().endpoints()
+            + " did not answer within "
+            + Durations.format(config.etcd().timeout())
+            + (lastError.isEmpty() ? "" : " (" + lastError + ")");
     if (config.strongDependency()) {
-      throw new DiscoveryUnavailableException("cluster " + name() + ": " + why
-          + ", and discovery.strongDependency is true: refusing to start without its members");
+      throw new DiscoveryUnavailableException(
+          "cluster "
+              + name()
+              + ": "
+              + why
+              + ", and discovery.strongDependency is true: refusing to start without its members");
     }
     if (dump.isEmpty()) {
-      log.warn("cluster {}: {} and it has no dumpPath: serving with no members (503) until etcd answers", name(), why);
+      log.warn(
+          "cluster {}: {} and it has no dumpPath: serving with no members (503) until etcd answers",
+          name(),
+          why);
       return;
     }
     Optional<MembersDump.Contents> contents;
@@ -133,12 +173,20 @@ public final class ClusterDiscovery implements AutoCloseable {
       contents = dump.get().read();
     } catch (IOException e) {
       metrics.error(DiscoveryMetrics.Error.DUMP);
-      log.error("cluster {}: {}, and {}: serving with no members (503) until etcd answers", name(), why, e.getMessage());
+      log.error(
+          "cluster {}: {}, and {}: serving with no members (503) until etcd answers",
+          name(),
+          why,
+          e.getMessage());
       return;
     }
     if (contents.isEmpty()) {
-      log.warn("cluster {}: {}, and the dump {} does not exist yet: serving with no members (503) until etcd answers",
-          name(), why, dump.get().path());
+      log.warn(
+          "cluster {}: {}, and the dump {} does not exist yet: serving with no members (503) until"
+              + " etcd answers",
+          name(),
+          why,
+          dump.get().path());
       return;
     }
     Map<String, Member> byKey = contents.get().membersByKey();
@@ -151,8 +199,15 @@ public final class ClusterDiscovery implements AutoCloseable {
       revision = contents.get().revision();
       cluster.replaceMembers(table.members());
     }
-    log.warn("cluster {}: {}: serving the {} member(s) of the dump {} (written {} at revision {}) until etcd answers",
-        name(), why, byKey.size(), dump.get().path(), contents.get().writtenAt(), contents.get().revision());
+    log.warn(
+        "cluster {}: {}: serving the {} member(s) of the dump {} (written {} at revision {}) until"
+            + " etcd answers",
+        name(),
+        why,
+        byKey.size(),
+        dump.get().path(),
+        contents.get().writtenAt(),
+        contents.get().revision());
   }
 
   private static List<ParsedMember> accepted(Map<String, Member> byKey) {
@@ -162,36 +217,59 @@ public final class ClusterDiscovery implements AutoCloseable {
   }
 
   private void startWatch(OptionalLong resumeFrom) {
-    watch = EtcdPrefixWatch.start(config.etcd().endpoints(), config.etcd().prefix(), config.etcd().timeout(),
-        resumeFrom, new Listener());
+    watch =
+        EtcdPrefixWatch.start(
+            config.etcd().endpoints(),
+            config.etcd().prefix(),
+            config.etcd().timeout(),
+            resumeFrom,
+            new Listener());
   }
 
   /** What goes to the successor: the members now, and the revision they are current at. */
   public synchronized DiscoveredCluster carriedState() {
-    DiscoveredCluster.Builder b = DiscoveredCluster.newBuilder()
-        .setCluster(name())
-        .setPrefix(config.etcd().prefix())
-        .setRevision(source == DiscoverySource.DUMP ? 0 : revision)
-        .setSource(source == DiscoverySource.PREDECESSOR ? DiscoverySource.ETCD.label() : source.label());
-    table.byKey().forEach((key, m) -> b.addMembers(DiscoveredMember.newBuilder()
-        .setKey(key)
-        .setAddress(m.address().toString())
-        .setWeight(m.weight())
-        .setMaxFails(m.maxFails())
-        .setFailTimeoutMillis(m.failTimeout().toMillis())
-        .setDown(m.down())));
-    table.rejected().forEach((key, reason) -> b.addRejected(RejectedKey.newBuilder().setKey(key).setReason(reason)));
+    DiscoveredCluster.Builder b =
+        DiscoveredCluster.newBuilder()
+            .setCluster(name())
+            .setPrefix(config.etcd().prefix())
+            .setRevision(source == DiscoverySource.DUMP ? 0 : revision)
+            .setSource(
+                source == DiscoverySource.PREDECESSOR
+                    ? DiscoverySource.ETCD.label()
+                    : source.label());
+    table
+        .byKey()
+        .forEach(
+            (key, m) ->
+                b.addMembers(
+                    DiscoveredMember.newBuilder()
+                        .setKey(key)
+                        .setAddress(m.address().toString())
+                        .setWeight(m.weight())
+                        .setMaxFails(m.maxFails())
+                        .setFailTimeoutMillis(m.failTimeout().toMillis())
+                        .setDown(m.down())));
+    table
+        .rejected()
+        .forEach(
+            (key, reason) -> b.addRejected(RejectedKey.newBuilder().setKey(key).setReason(reason)));
     return b.build();
   }
 
   /** For {@code GET /clusters}. */
   public synchronized DiscoveryView view() {
-    return new DiscoveryView(source, revision, etcdConnected, lastError, table.byKey(), table.rejected());
+    return new DiscoveryView(
+        source, revision, etcdConnected, lastError, table.byKey(), table.rejected());
   }
 
   /** A consistent look at the discovery state. */
-  public record DiscoveryView(DiscoverySource source, long revision, boolean etcdConnected, String lastError,
-      Map<String, Member> membersByKey, Map<String, String> rejected) {}
+  public record DiscoveryView(
+      DiscoverySource source,
+      long revision,
+      boolean etcdConnected,
+      String lastError,
+      Map<String, Member> membersByKey,
+      Map<String, String> rejected) {}
 
   @Override
   public void close() {
@@ -217,11 +295,14 @@ public final class ClusterDiscovery implements AutoCloseable {
         revision = atRevision;
         source = DiscoverySource.ETCD;
       }
-      table.rejected().forEach((key, reason) -> {
-        if (!reason.equals(rejectedBefore.get(key))) {
-          rejectedMember(key, reason);
-        }
-      });
+      table
+          .rejected()
+          .forEach(
+              (key, reason) -> {
+                if (!reason.equals(rejectedBefore.get(key))) {
+                  rejectedMember(key, reason);
+                }
+              });
       applied("read of " + config.etcd().prefix(), change, atRevision);
     }
 
@@ -251,7 +332,10 @@ public final class ClusterDiscovery implements AutoCloseable {
         revision = atRevision;
         source = DiscoverySource.ETCD;
       }
-      applied(events.size() + " watch event(s)", new MemberTable.Change(added, removed, changed, rejected), atRevision);
+      applied(
+          events.size() + " watch event(s)",
+          new MemberTable.Change(added, removed, changed, rejected),
+          atRevision);
     }
 
     @Override
@@ -262,7 +346,10 @@ public final class ClusterDiscovery implements AutoCloseable {
       }
       metrics.connected(false);
       metrics.error(DiscoveryMetrics.Error.UNAVAILABLE);
-      log.warn("cluster {}: etcd unavailable ({}); keeping the {} member(s) it has, retrying", name(), reason,
+      log.warn(
+          "cluster {}: etcd unavailable ({}); keeping the {} member(s) it has, retrying",
+          name(),
+          reason,
           cluster.members().size());
     }
 
@@ -290,7 +377,13 @@ public final class ClusterDiscovery implements AutoCloseable {
       cluster.replaceMembers(members);
     }
     metrics.updated(atRevision);
-    log.info("cluster {}: {} at revision {}: {} member(s) ({})", name(), what, atRevision, members.size(), change);
+    log.info(
+        "cluster {}: {} at revision {}: {} member(s) ({})",
+        name(),
+        what,
+        atRevision,
+        members.size(),
+        change);
     writeDump(atRevision);
   }
 
@@ -303,10 +396,14 @@ public final class ClusterDiscovery implements AutoCloseable {
       byKey = table.byKey();
     }
     try {
-      dump.get().write(MembersDump.Contents.of(name(), config.etcd().prefix(), atRevision, clock.instant(), byKey));
+      dump.get()
+          .write(
+              MembersDump.Contents.of(
+                  name(), config.etcd().prefix(), atRevision, clock.instant(), byKey));
     } catch (IOException | RuntimeException e) {
       metrics.error(DiscoveryMetrics.Error.DUMP);
-      log.error("cluster {}: writing the dump {} failed: {}", name(), dump.get().path(), e.toString());
+      log.error(
+          "cluster {}: writing the dump {} failed: {}", name(), dump.get().path(), e.toString());
     }
   }
 }

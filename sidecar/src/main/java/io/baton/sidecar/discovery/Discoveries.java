@@ -29,10 +29,19 @@ public final class Discoveries implements AutoCloseable {
     this.all = List.copyOf(all);
   }
 
-  public static Discoveries of(List<ClusterConfig> configs, Map<String, Cluster> clusters, BatonMetrics metrics, Clock clock) {
+  public static Discoveries of(
+      List<ClusterConfig> configs,
+      Map<String, Cluster> clusters,
+      BatonMetrics metrics,
+      Clock clock) {
     List<ClusterDiscovery> all = new ArrayList<>();
     for (ClusterConfig c : configs) {
-      c.discovery().ifPresent(d -> all.add(new ClusterDiscovery(clusters.get(c.name()), d, metrics.discovery(c.name()), clock)));
+      c.discovery()
+          .ifPresent(
+              d ->
+                  all.add(
+                      new ClusterDiscovery(
+                          clusters.get(c.name()), d, metrics.discovery(c.name()), clock)));
     }
     return new Discoveries(all);
   }
@@ -55,7 +64,10 @@ public final class Discoveries implements AutoCloseable {
         d.continueFrom(c);
       } else {
         if (c != null) {
-          log.info("cluster {}: the predecessor watched {}, this config names {}: reading afresh", d.name(), c.getPrefix(),
+          log.info(
+              "cluster {}: the predecessor watched {}, this config names {}: reading afresh",
+              d.name(),
+              c.getPrefix(),
               d.config().etcd().prefix());
         }
         d.startCold();
@@ -69,11 +81,13 @@ public final class Discoveries implements AutoCloseable {
       } catch (TimeoutException e) {
         d.etcdDidNotAnswer();
       } catch (ExecutionException e) {
-        log.warn("cluster {}: the first read of etcd failed: {}", d.name(), e.getCause().toString());
+        log.warn(
+            "cluster {}: the first read of etcd failed: {}", d.name(), e.getCause().toString());
         d.etcdDidNotAnswer();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new DiscoveryUnavailableException("cluster " + d.name() + ": interrupted while waiting for etcd");
+        throw new DiscoveryUnavailableException(
+            "cluster " + d.name() + ": interrupted while waiting for etcd");
       }
     }
   }
@@ -88,7 +102,9 @@ public final class Discoveries implements AutoCloseable {
         DiscoveredCluster c = any.unpack(DiscoveredCluster.class);
         byName.put(c.getCluster(), c);
       } catch (InvalidProtocolBufferException e) {
-        log.warn("the predecessor's discovered members cannot be read ({}): reading etcd afresh", e.getMessage());
+        log.warn(
+            "the predecessor's discovered members cannot be read ({}): reading etcd afresh",
+            e.getMessage());
       }
     }
     return byName;

@@ -11,8 +11,8 @@ import java.util.Iterator;
 import java.util.Set;
 
 /**
- * Reads one member from an etcd key and its value, in the forms nginx-upsync users already keep
- * in their stores:
+ * Reads one member from an etcd key and its value, in the forms nginx-upsync users already keep in
+ * their stores:
  *
  * <ul>
  *   <li>the address in the key, parameters (or nothing) in the value: {@code
@@ -28,8 +28,8 @@ import java.util.Set;
 public final class MemberParser {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Set<String> KNOWN = Set.of(
-      "address", "weight", "maxFails", "max_fails", "failTimeout", "fail_timeout", "down");
+  private static final Set<String> KNOWN =
+      Set.of("address", "weight", "maxFails", "max_fails", "failTimeout", "fail_timeout", "down");
 
   private final String prefix;
 
@@ -44,12 +44,18 @@ public final class MemberParser {
     if (text.isEmpty()) {
       return inKey != null
           ? new ParsedMember.Accepted(key, Member.of(inKey))
-          : reject(key, "\"" + name + "\" is not host:port and the value is empty (expected host:port in the key or the value)");
+          : reject(
+              key,
+              "\""
+                  + name
+                  + "\" is not host:port and the value is empty (expected host:port in the key or"
+                  + " the value)");
     }
     if (!text.startsWith("{")) {
       HostPort inValue = addressOrNull(text);
       if (inValue == null) {
-        return reject(key, "value \"" + abbreviate(text) + "\" is neither host:port nor a JSON object");
+        return reject(
+            key, "value \"" + abbreviate(text) + "\" is neither host:port nor a JSON object");
       }
       return sameAddress(key, inKey, inValue);
     }
@@ -69,7 +75,12 @@ public final class MemberParser {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String field = it.next();
       if (!KNOWN.contains(field)) {
-        return reject(key, "unknown field \"" + field + "\" (expected address, weight, max_fails/maxFails, fail_timeout/failTimeout, down)");
+        return reject(
+            key,
+            "unknown field \""
+                + field
+                + "\" (expected address, weight, max_fails/maxFails, fail_timeout/failTimeout,"
+                + " down)");
       }
     }
     HostPort address = inKey;
@@ -92,7 +103,8 @@ public final class MemberParser {
       int maxFails = integer(node, "maxFails", "max_fails", Member.DEFAULT_MAX_FAILS, 0);
       Duration failTimeout = failTimeout(node);
       boolean down = down(node);
-      return new ParsedMember.Accepted(key, new Member(address, weight, maxFails, failTimeout, down));
+      return new ParsedMember.Accepted(
+          key, new Member(address, weight, maxFails, failTimeout, down));
     } catch (IllegalArgumentException e) {
       return reject(key, e.getMessage());
     }
@@ -106,13 +118,15 @@ public final class MemberParser {
   }
 
   private static int integer(JsonNode node, String name, String upsyncName, int fallback, int min) {
-    String field = node.has(name) ? name : upsyncName != null && node.has(upsyncName) ? upsyncName : null;
+    String field =
+        node.has(name) ? name : upsyncName != null && node.has(upsyncName) ? upsyncName : null;
     if (field == null) {
       return fallback;
     }
     JsonNode v = node.get(field);
     if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min) {
-      throw new IllegalArgumentException(field + ": " + v + " (expected a whole number of " + min + " or more)");
+      throw new IllegalArgumentException(
+          field + ": " + v + " (expected a whole number of " + min + " or more)");
     }
     return v.asInt();
   }
@@ -128,7 +142,8 @@ public final class MemberParser {
     }
     Duration d = v.isTextual() ? Durations.parseOrNull(v.asText()) : null;
     if (d == null) {
-      throw new IllegalArgumentException("fail_timeout: " + v + " (expected seconds such as 10, or a duration such as 10s)");
+      throw new IllegalArgumentException(
+          "fail_timeout: " + v + " (expected seconds such as 10, or a duration such as 10s)");
     }
     return d;
   }

@@ -13,8 +13,8 @@ import java.util.TreeMap;
 
 /**
  * The members of one discovered cluster by etcd key, and the keys that were rejected. Keys are kept
- * in order so that every generation balances over the same sequence. Not thread-safe: one
- * discovery thread owns it.
+ * in order so that every generation balances over the same sequence. Not thread-safe: one discovery
+ * thread owns it.
  */
 final class MemberTable {
 
@@ -26,7 +26,13 @@ final class MemberTable {
 
     @Override
     public String toString() {
-      return "+" + added + " -" + removed + " ~" + changed + (rejected > 0 ? ", " + rejected + " rejected" : "");
+      return "+"
+          + added
+          + " -"
+          + removed
+          + " ~"
+          + changed
+          + (rejected > 0 ? ", " + rejected + " rejected" : "");
     }
   }
 

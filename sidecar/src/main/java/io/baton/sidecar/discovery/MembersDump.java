@@ -7,6 +7,7 @@ import io.baton.sidecar.config.Durations;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.upstream.Member;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A cluster's members on disk, for a cold start while etcd is down (upsync's {@code
@@ -28,20 +30,32 @@ import java.util.Map;
  */
 public final class MembersDump {
 
-  private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .setSerializationInclusion(JsonInclude.Include.NON_NULL);
 
   /** The file's content. */
-  public record Contents(String cluster, String prefix, long revision, String writtenAt, List<Entry> members) {
+  public record Contents(
+      String cluster, String prefix, long revision, String writtenAt, List<Entry> members) {
 
     /** One member; the parameters as the config writes them. */
-    public record Entry(String key, String address, int weight, int maxFails, String failTimeout, boolean down) {}
+    public record Entry(
+        String key, String address, int weight, int maxFails, String failTimeout, boolean down) {}
 
-    static Contents of(String cluster, String prefix, long revision, Instant at, Map<String, Member> byKey) {
+    static Contents of(
+        String cluster, String prefix, long revision, Instant at, Map<String, Member> byKey) {
       List<Entry> entries = new ArrayList<>();
-      byKey.forEach((key, m) -> entries.add(new Entry(key, m.address().toString(), m.weight(), m.maxFails(),
-          Durations.format(m.failTimeout()), m.down())));
+      byKey.forEach(
+          (key, m) ->
+              entries.add(
+                  new Entry(
+                      key,
+                      m.address().toString(),
+                      m.weight(),
+                      m.maxFails(),
+                      Durations.format(m.failTimeout()),
+                      m.down())));
       return new Contents(cluster, prefix, revision, at.toString(), entries);
     }
 
@@ -49,12 +63,23 @@ public final class MembersDump {
     Map<String, Member> membersByKey() {
       Map<String, Member> result = new LinkedHashMap<>();
       for (Entry e : members == null ? List.<Entry>of() : members) {
-        Duration failTimeout = e.failTimeout() == null ? Member.DEFAULT_FAIL_TIMEOUT : Durations.parseOrNull(e.failTimeout());
+        Duration failTimeout =
+            e.failTimeout() == null
+                ? Member.DEFAULT_FAIL_TIMEOUT
+                : Durations.parseOrNull(e.failTimeout());
         if (failTimeout == null) {
-          throw new IllegalArgumentException("member " + e.key() + ": failTimeout \"" + e.failTimeout() + "\" (expected a duration such as 10s)");
+          throw new IllegalArgumentException(
+              "member "
+                  + e.key()
+                  + ": failTimeout \""
+                  + e.failTimeout()
+                  + "\" (expected a duration such as 10s)");
         }
         try {
-          result.put(e.key(), new Member(HostPort.parse(e.address()), e.weight(), e.maxFails(), failTimeout, e.down()));
+          result.put(
+              e.key(),
+              new Member(
+                  HostPort.parse(e.address()), e.weight(), e.maxFails(), failTimeout, e.down()));
         } catch (IllegalArgumentException | NullPointerException bad) {
           throw new IllegalArgumentException("member " + e.key() + ": " + bad.getMessage(), bad);
         }
@@ -77,10 +102,13 @@ public final class MembersDump {
     Files.createDirectories(path.toAbsolutePath().getParent());
     // A name of its own, never one keyed by pid: the dump may be on a volume that two generations
     // in two containers (both pid 1) write at once, draining and serving.
-    Path temp = Files.createTempFile(path.toAbsolutePath().getParent(), "." + path.getFileName() + ".tmp-", "");
+    Path temp =
+        Files.createTempFile(
+            path.toAbsolutePath().getParent(), "." + path.getFileName() + ".tmp-", "");
     try {
-      try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ch.write(java.nio.ByteBuffer.wrap(JSON.writeValueAsBytes(contents)));
+      try (FileChannel ch =
+          FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ch.write(ByteBuffer.wrap(JSON.writeValueAsBytes(contents)));
         ch.force(true);
       }
       try {
@@ -98,12 +126,12 @@ public final class MembersDump {
    *
    * @throws IOException naming the file and what is wrong with it
    */
-  public java.util.Optional<Contents> read() throws IOException {
+  public Optional<Contents> read() throws IOException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(path);
     } catch (NoSuchFileException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     Contents contents;
     try {
@@ -112,6 +140,6 @@ public final class MembersDump {
     } catch (IOException | IllegalArgumentException e) {
       throw new IOException("dump " + path + ": not a members dump (" + e.getMessage() + ")", e);
     }
-    return java.util.Optional.of(contents);
+    return Optional.of(contents);
   }
 }

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * One drain of this process: announce it, then finish as soon as the last connection closes, or
  * close what is left at the deadline. No quiet period: the successor already accepts, so every
  * connection that can still arrive here is one the kernel queued before we stopped accepting, and
- * {@link io.baton.sidecar.listener.ServingSocket#stopAccepting()} returns only after the last
- * such accept.
+ * {@link io.baton.sidecar.listener.ServingSocket#stopAccepting()} returns only after the last such
+ * accept.
  *
  * <p>Time comes from an injected nanosecond clock and scheduler, so the deadline logic is tested
  * without waiting.
@@ -45,10 +45,12 @@ public final class DrainController implements Drain {
   private long startNanos;
   private long deadlineUnixMillis;
   private DeadlineScheduler.Cancellable deadline;
+
   /** The deadline passed and its closes are under way; guarded by {@code this}. */
   private boolean closingAtDeadline;
 
-  public DrainController(DrainTarget target, Duration timeout, LongSupplier nanos, DeadlineScheduler scheduler) {
+  public DrainController(
+      DrainTarget target, Duration timeout, LongSupplier nanos, DeadlineScheduler scheduler) {
     this.target = target;
     this.timeout = timeout;
     this.nanos = nanos;
@@ -63,8 +65,11 @@ public final class DrainController implements Drain {
     state = State.DRAINING;
     startNanos = nanos.getAsLong();
     deadlineUnixMillis = System.currentTimeMillis() + timeout.toMillis();
-    log.info("drain started: {} connections open, {} requests in flight, deadline in {}",
-        target.openConnections(), target.activeRequests(), timeout);
+    log.info(
+        "drain started: {} connections open, {} requests in flight, deadline in {}",
+        target.openConnections(),
+        target.activeRequests(),
+        timeout);
     target.announceDrain();
     deadline = scheduler.schedule(this::deadlinePassed, timeout);
     connectionClosed();
@@ -88,8 +93,8 @@ public final class DrainController implements Drain {
   }
 
   /**
-   * Closes what is left, without holding this object's lock: closing waits for connections on
-   * every event loop, and each of them, as it closes, calls {@link #connectionClosed} or {@link
+   * Closes what is left, without holding this object's lock: closing waits for connections on every
+   * event loop, and each of them, as it closes, calls {@link #connectionClosed} or {@link
    * #isDraining}, which take the lock. Holding it here deadlocked two event loops (one waiting for
    * a close, the other for the lock), and the drain never finished.
    */
@@ -100,7 +105,8 @@ public final class DrainController implements Drain {
         return;
       }
       open = target.openConnections();
-      closingAtDeadline = true; // the closes below must not finish the drain as if it ended by itself
+      closingAtDeadline =
+          true; // the closes below must not finish the drain as if it ended by itself
       log.warn("drain deadline of {} passed with {} connections open: closing them", timeout, open);
     }
     target.closeRemaining();
@@ -117,7 +123,8 @@ public final class DrainController implements Drain {
       deadline.cancel();
     }
     Duration took = elapsed();
-    log.info("drain finished in {} ms ({} closed at the deadline)", took.toMillis(), closedAtDeadline);
+    log.info(
+        "drain finished in {} ms ({} closed at the deadline)", took.toMillis(), closedAtDeadline);
     DrainOutcome outcome = new DrainOutcome(closedAtDeadline, took);
     for (Consumer<DrainOutcome> step : finishing) {
       try {
@@ -130,13 +137,14 @@ public final class DrainController implements Drain {
   }
 
   /**
-   * Runs {@code step} when the drain finishes, before {@link #completion()} completes: what must
-   * be reported before anyone who waits for the completion (the handoff, which then lets the
-   * process stop) goes on. Call before {@link #begin()}.
+   * Runs {@code step} when the drain finishes, before {@link #completion()} completes: what must be
+   * reported before anyone who waits for the completion (the handoff, which then lets the process
+   * stop) goes on. Call before {@link #begin()}.
    */
   public synchronized void whenFinishing(Consumer<DrainOutcome> step) {
     if (state != State.NOT_STARTED) {
-      throw new IllegalStateException("drain: " + state + " (expected NOT_STARTED: finishing steps are set before it begins)");
+      throw new IllegalStateException(
+          "drain: " + state + " (expected NOT_STARTED: finishing steps are set before it begins)");
     }
     finishing.add(step);
   }
@@ -149,7 +157,10 @@ public final class DrainController implements Drain {
     return state == State.DRAINING;
   }
 
-  /** Wall-clock time of the deadline, for the successor (it waits at most that long for our final counters). */
+  /**
+   * Wall-clock time of the deadline, for the successor (it waits at most that long for our final
+   * counters).
+   */
   @Override
   public synchronized long deadlineUnixMillis() {
     return deadlineUnixMillis;

@@ -4,9 +4,9 @@ import io.baton.sidecar.migration.ConnectionMover;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Whether this process is serving or draining, readable from any event loop. A connection
- * accepted after the drain began (the accept raced with {@code stopAccepting}) asks this at start
- * and behaves as if it had seen {@link DrainEvent#DRAIN_STARTED}.
+ * Whether this process is serving or draining, readable from any event loop. A connection accepted
+ * after the drain began (the accept raced with {@code stopAccepting}) asks this at start and
+ * behaves as if it had seen {@link DrainEvent#DRAIN_STARTED}.
  */
 public final class DrainState {
 
@@ -34,8 +34,8 @@ public final class DrainState {
   }
 
   /**
-   * Where connections at a clean boundary go while draining; {@link ConnectionMover#OFF} when
-   * they are drained here.
+   * Where connections at a clean boundary go while draining; {@link ConnectionMover#OFF} when they
+   * are drained here.
    */
   public ConnectionMover mover() {
     return mover;

@@ -1,6 +1,7 @@
 package io.baton.sidecar.h2c;
 
 import io.baton.sidecar.config.HostPort;
+import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.upstream.Cluster;
 import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.channel.Channel;
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
@@ -38,6 +40,7 @@ import org.slf4j.LoggerFactory;
 final class H2cConnection {
 
   private static final Logger log = LoggerFactory.getLogger(H2cConnection.class);
+
   /** Streams a connection is given before the member's SETTINGS say how many it takes. */
   private static final int STREAMS_BEFORE_SETTINGS = 100;
 
@@ -47,12 +50,15 @@ final class H2cConnection {
     CONNECTING,
     /** Takes streams up to the member's limit. */
     READY,
-    /** The member sent GOAWAY (or the connection failed): no new streams; closes when the last ends. */
+    /**
+     * The member sent GOAWAY (or the connection failed): no new streams; closes when the last ends.
+     */
     GOING_AWAY,
     CLOSED
   }
 
-  private record Waiter(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {}
+  private record Waiter(
+      ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {}
 
   private final H2cPool pool;
   private final Cluster cluster;
@@ -61,6 +67,7 @@ final class H2cConnection {
   private State state = State.CONNECTING;
   private Channel channel;
   private Http2FrameCodec codec;
+
   /** Streams given to this connection (waiting or open) and not yet closed. */
   private int streams;
 
@@ -68,13 +75,15 @@ final class H2cConnection {
     this.pool = pool;
     this.cluster = cluster;
     this.endpoint = endpoint;
-    ChannelFuture connect = UpstreamConnector.connect(cluster, loop, endpoint, new Initializer(), true, false);
+    ChannelFuture connect =
+        UpstreamConnector.connect(cluster, loop, endpoint, new Initializer(), true, false);
     channel = connect.channel();
-    connect.addListener(f -> {
-      if (!f.isSuccess()) {
-        connectFailed(f.cause());
-      }
-    });
+    connect.addListener(
+        f -> {
+          if (!f.isSuccess()) {
+            connectFailed(f.cause());
+          }
+        });
   }
 
   HostPort endpoint() {
@@ -94,12 +103,13 @@ final class H2cConnection {
   }
 
   /**
-   * The member's MAX_CONCURRENT_STREAMS, but no more than the connection window covers (see
-   * {@link Http2Limits#CONNECTION_WINDOW}): a member that allows unlimited streams gets more
-   * connections instead.
+   * The member's MAX_CONCURRENT_STREAMS, but no more than the connection window covers (see {@link
+   * Http2Limits#CONNECTION_WINDOW}): a member that allows unlimited streams gets more connections
+   * instead.
    */
   private int streamLimit() {
-    return Math.min(codec.connection().local().maxActiveStreams(), Http2Limits.MAX_CONCURRENT_STREAMS);
+    return Math.min(
+        codec.connection().local().maxActiveStreams(), Http2Limits.MAX_CONCURRENT_STREAMS);
   }
 
   void open(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
@@ -111,22 +121,33 @@ final class H2cConnection {
     }
   }
 
-  private void doOpen(ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
+  private void doOpen(
+      ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
     if (state != State.READY) {
       streamEnded();
-      then.accept(null, H2cStreamFailure.lost("upstream " + endpoint + " connection went away before the stream opened"));
+      then.accept(
+          null,
+          H2cStreamFailure.lost(
+              "upstream " + endpoint + " connection went away before the stream opened"));
       return;
     }
-    new Http2StreamChannelBootstrap(channel).handler(handler).open().addListener(f -> {
-      if (f.isSuccess()) {
-        Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-        stream.closeFuture().addListener(c -> streamEnded());
-        then.accept(stream, null);
-      } else {
-        streamEnded();
-        then.accept(null, H2cStreamFailure.lost("cannot open a stream to " + endpoint + ": " + f.cause()));
-      }
-    });
+    new Http2StreamChannelBootstrap(channel)
+        .handler(handler)
+        .open()
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+                stream.closeFuture().addListener(c -> streamEnded());
+                then.accept(stream, null);
+              } else {
+                streamEnded();
+                then.accept(
+                    null,
+                    H2cStreamFailure.lost(
+                        "cannot open a stream to " + endpoint + ": " + f.cause()));
+              }
+            });
   }
 
   private void streamEnded() {
@@ -138,8 +159,10 @@ final class H2cConnection {
 
   private void connectFailed(Throwable cause) {
     cluster.recordFailure(endpoint);
-    failWaiters(H2cStreamFailure.connect(UpstreamConnector.reasonOf(cause), "cannot connect to " + endpoint + ": "
-        + cause.getMessage()));
+    failWaiters(
+        H2cStreamFailure.connect(
+            UpstreamConnector.reasonOf(cause),
+            "cannot connect to " + endpoint + ": " + cause.getMessage()));
   }
 
   private void failWaiters(H2cStreamFailure failure) {
@@ -171,7 +194,11 @@ final class H2cConnection {
 
   private void goingAway(String why) {
     if (state == State.READY || state == State.CONNECTING) {
-      log.debug("upstream {} of cluster {}: {}; new streams go to another connection", endpoint, cluster.name(), why);
+      log.debug(
+          "upstream {} of cluster {}: {}; new streams go to another connection",
+          endpoint,
+          cluster.name(),
+          why);
       state = State.GOING_AWAY;
       pool.closed(this);
       if (streams == 0) {
@@ -183,11 +210,14 @@ final class H2cConnection {
   private final class Initializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
-      codec = Http2FrameCodecBuilder.forClient()
-          .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)
-              .maxHeaderListSize(Http2Limits.MAX_HEADER_LIST_SIZE))
-          .decoupleCloseAndGoAway(true)
-          .build();
+      codec =
+          Http2FrameCodecBuilder.forClient()
+              .initialSettings(
+                  Http2Settings.defaultSettings()
+                      .pushEnabled(false)
+                      .maxHeaderListSize(Http2Limits.MAX_HEADER_LIST_SIZE))
+              .decoupleCloseAndGoAway(true)
+              .build();
       long idleMillis = cluster.config().idleTimeout().toMillis();
       ch.pipeline()
           .addLast(codec)
@@ -197,7 +227,10 @@ final class H2cConnection {
     }
   }
 
-  /** Push is off (SETTINGS_ENABLE_PUSH 0): a pushed stream is a protocol error of the member; dropped. */
+  /**
+   * Push is off (SETTINGS_ENABLE_PUSH 0): a pushed stream is a protocol error of the member;
+   * dropped.
+   */
   private static final ChannelHandler REFUSE_PUSH = new RefusePush();
 
   @ChannelHandler.Sharable
@@ -214,8 +247,9 @@ final class H2cConnection {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
       // The codec wrote the preface as the connection became active; then the connection window
       // (why: Http2Limits.CONNECTION_WINDOW).
-      ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(
-          Http2Limits.CONNECTION_WINDOW - io.netty.handler.codec.http2.Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+      ctx.writeAndFlush(
+          new DefaultHttp2WindowUpdateFrame(
+              Http2Limits.CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
       super.channelActive(ctx);
     }
 
@@ -224,7 +258,8 @@ final class H2cConnection {
       if (msg instanceof Http2SettingsFrame && state == State.CONNECTING) {
         ready();
       } else if (msg instanceof Http2GoAwayFrame goAway) {
-        goingAway("GOAWAY(last stream " + goAway.lastStreamId() + ", error " + goAway.errorCode() + ")");
+        goingAway(
+            "GOAWAY(last stream " + goAway.lastStreamId() + ", error " + goAway.errorCode() + ")");
         // The multiplexer tells the streams above the last stream id.
         ctx.fireChannelRead(msg);
         return;
@@ -248,8 +283,10 @@ final class H2cConnection {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
       if (state == State.CONNECTING) {
-        failWaiters(H2cStreamFailure.connect(io.baton.sidecar.metrics.UpstreamErrorReason.CONNECT_FAILED,
-            "upstream " + endpoint + " closed the connection before its SETTINGS"));
+        failWaiters(
+            H2cStreamFailure.connect(
+                UpstreamErrorReason.CONNECT_FAILED,
+                "upstream " + endpoint + " closed the connection before its SETTINGS"));
       } else {
         state = State.CLOSED;
         pool.closed(H2cConnection.this);

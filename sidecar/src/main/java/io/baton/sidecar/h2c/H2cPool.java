@@ -21,12 +21,13 @@ import java.util.function.BiConsumer;
  */
 public final class H2cPool {
 
-  private static final FastThreadLocal<Map<Cluster, H2cPool>> POOLS = new FastThreadLocal<>() {
-    @Override
-    protected Map<Cluster, H2cPool> initialValue() {
-      return new IdentityHashMap<>();
-    }
-  };
+  private static final FastThreadLocal<Map<Cluster, H2cPool>> POOLS =
+      new FastThreadLocal<>() {
+        @Override
+        protected Map<Cluster, H2cPool> initialValue() {
+          return new IdentityHashMap<>();
+        }
+      };
 
   private final Cluster cluster;
   private final EventLoop loop;
@@ -47,7 +48,10 @@ public final class H2cPool {
    * why there is none (a connect failure, or the connection went away before the stream opened:
    * either way never processed).
    */
-  public void openStream(HostPort endpoint, ChannelHandler handler, BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
+  public void openStream(
+      HostPort endpoint,
+      ChannelHandler handler,
+      BiConsumer<Http2StreamChannel, H2cStreamFailure> then) {
     List<H2cConnection> list = connections.computeIfAbsent(endpoint, e -> new ArrayList<>(2));
     // By index: asking a connection may make it leave the list (it learned of a GOAWAY).
     for (int i = 0; i < list.size(); ) {

@@ -30,14 +30,19 @@ public final class H2cStreams {
   private H2cStreams() {}
 
   /** Opens a stream to {@code endpoint} on {@code loop}'s pool; call on {@code loop}. */
-  public static void open(Cluster cluster, EventLoop loop, HostPort endpoint, ChannelHandler handler, Opened then) {
-    H2cPool.of(cluster, loop).openStream(endpoint, handler, (stream, failure) -> {
-      if (stream != null) {
-        then.opened(stream);
-      } else {
-        boolean connect = UpstreamConnector.memberUnreachable(failure.reason());
-        then.failed(failure.reason(), failure.detail(), connect);
-      }
-    });
+  public static void open(
+      Cluster cluster, EventLoop loop, HostPort endpoint, ChannelHandler handler, Opened then) {
+    H2cPool.of(cluster, loop)
+        .openStream(
+            endpoint,
+            handler,
+            (stream, failure) -> {
+              if (stream != null) {
+                then.opened(stream);
+              } else {
+                boolean connect = UpstreamConnector.memberUnreachable(failure.reason());
+                then.failed(failure.reason(), failure.detail(), connect);
+              }
+            });
   }
 }

@@ -34,10 +34,14 @@ final class BoundaryMove {
     }
     // A TLS connection never moves (its state is in this process): it takes the drain path.
     return context.drain().mover().canMove() && ConnectionMover.canCarry(ch)
-        ? Http1ProxyHandler.Persistence.MOVE_AT_BOUNDARY : Http1ProxyHandler.Persistence.CLOSE_AFTER_RESPONSE;
+        ? Http1ProxyHandler.Persistence.MOVE_AT_BOUNDARY
+        : Http1ProxyHandler.Persistence.CLOSE_AFTER_RESPONSE;
   }
 
-  /** Where connections go now; {@link ConnectionMover#canMove()} is false once the successor is gone or takes nothing. */
+  /**
+   * Where connections go now; {@link ConnectionMover#canMove()} is false once the successor is gone
+   * or takes nothing.
+   */
   ConnectionMover mover() {
     return context.drain().mover();
   }
@@ -49,16 +53,25 @@ final class BoundaryMove {
   byte[] carriedBytes(Channel ch) {
     byte[] unconsumed = decoder.unconsumedBytes();
     if (unconsumed.length > LiveConnection.MAX_UNCONSUMED_BYTES) {
-      log.info("listener {}: {} pipelined bytes from {} exceed what a move carries ({}): draining this connection here",
-          context.name(), unconsumed.length, ch.remoteAddress(), LiveConnection.MAX_UNCONSUMED_BYTES);
+      log.info(
+          "listener {}: {} pipelined bytes from {} exceed what a move carries ({}): draining this"
+              + " connection here",
+          context.name(),
+          unconsumed.length,
+          ch.remoteAddress(),
+          LiveConnection.MAX_UNCONSUMED_BYTES);
       return null;
     }
     return unconsumed;
   }
 
-  /** Sends {@code ch}, at a request boundary, with {@code unconsumed} by {@code mover}; call on its event loop. */
+  /**
+   * Sends {@code ch}, at a request boundary, with {@code unconsumed} by {@code mover}; call on its
+   * event loop.
+   */
   void send(ConnectionMover mover, Channel ch, byte[] unconsumed, ConnectionMover.Outcome outcome) {
-    Departure departure = new Departure(MovedHttp1Connection.KIND, context.name(), List.of(ch), unconsumed, "");
+    Departure departure =
+        new Departure(MovedHttp1Connection.KIND, context.name(), List.of(ch), unconsumed, "");
     mover.move(departure, context.metrics(), outcome);
   }
 }

@@ -19,16 +19,20 @@ final class ErrorResponses {
    * {@code status} with {@code body}; {@code Connection: close} if {@code close}; the generation
    * header when the listener adds it to proxied responses too.
    */
-  static FullHttpResponse of(HttpResponseStatus status, String body, boolean close, ListenerContext context) {
+  static FullHttpResponse of(
+      HttpResponseStatus status, String body, boolean close, ListenerContext context) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
     if (close) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
     if (context.servingHeader()) {
-      response.headers().set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
+      response
+          .headers()
+          .set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
     }
     return response;
   }

@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -78,7 +79,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   /** Whether this connection outlives its current response, and where. */
   enum Persistence {
     KEEP_ALIVE,
-    /** The process drains and the successor takes connections: move at the next request boundary. */
+    /**
+     * The process drains and the successor takes connections: move at the next request boundary.
+     */
     MOVE_AT_BOUNDARY,
     /** The process drains: the next response that can say so carries {@code Connection: close}. */
     CLOSE_AFTER_RESPONSE
@@ -92,11 +95,17 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   private State state = State.IDLE;
   private Persistence persistence = Persistence.KEEP_ALIVE;
   private Exchange exchange;
-  /** The client's address as X-Forwarded-For spells it; the same for every request of the connection. */
+
+  /**
+   * The client's address as X-Forwarded-For spells it; the same for every request of the
+   * connection.
+   */
   private String clientIp;
+
   private ResponseTimer responseTimer;
 
-  Http1ProxyHandler(ListenerContext context, Http1RequestDecoder decoder, Http1ResponseEncoder encoder) {
+  Http1ProxyHandler(
+      ListenerContext context, Http1RequestDecoder decoder, Http1ResponseEncoder encoder) {
     this.context = context;
     this.decoder = decoder;
     this.encoder = encoder;
@@ -110,7 +119,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    this.responseTimer = new ResponseTimer(ctx.executor(), this::awaitedResponseDeadline, this::responseTimedOut);
+    this.responseTimer =
+        new ResponseTimer(ctx.executor(), this::awaitedResponseDeadline, this::responseTimedOut);
     // Bytes of a next request arriving while one is served: stop reading until it is answered.
     decoder.listener(() -> setReading(false));
     if (context.drain().isDraining()) {
@@ -151,8 +161,11 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       return;
     }
     // The decoder holds the next request until this one is answered; nothing else can come here.
-    log.warn("listener {}: {} from {} while a request is being answered (expected nothing); dropped",
-        context.name(), object.getClass().getSimpleName(), ctx.channel().remoteAddress());
+    log.warn(
+        "listener {}: {} from {} while a request is being answered (expected nothing); dropped",
+        context.name(),
+        object.getClass().getSimpleName(),
+        ctx.channel().remoteAddress());
     ReferenceCountUtil.release(msg);
   }
 
@@ -163,7 +176,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     }
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
-      log.warn("listener {}: malformed request from {}: {}", context.name(), ctx.channel().remoteAddress(),
+      log.warn(
+          "listener {}: malformed request from {}: {}",
+          context.name(),
+          ctx.channel().remoteAddress(),
           cause == null ? "unknown" : cause.getMessage());
       ReferenceCountUtil.release(request);
       context.metrics().requestStarted();
@@ -178,14 +194,19 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     prepareForUpstream(request);
     HostPort endpoint = exchange.upstreams.first().orElse(null);
     if (endpoint == null) {
-      exchange.failBeforeResponse(UpstreamErrorReason.NO_ENDPOINT, HttpResponseStatus.SERVICE_UNAVAILABLE,
+      exchange.failBeforeResponse(
+          UpstreamErrorReason.NO_ENDPOINT,
+          HttpResponseStatus.SERVICE_UNAVAILABLE,
           "no endpoint in cluster " + context.cluster().name());
       return;
     }
     sendTo(endpoint);
   }
 
-  /** Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new one. */
+  /**
+   * Sends the current exchange's request to {@code endpoint}: on a pooled connection, or on a new
+   * one.
+   */
   private void sendTo(HostPort endpoint) {
     UpstreamOpener.open(context, ctx.channel().eventLoop(), endpoint, exchange);
   }
@@ -197,7 +218,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
    *
    * @param record whether to count the failure against the member (the h2c pool counted it already)
    */
-  private void connectFailed(Exchange connecting, UpstreamErrorReason reason, String detail, boolean record) {
+  private void connectFailed(
+      Exchange connecting, UpstreamErrorReason reason, String detail, boolean record) {
     UpstreamChoice upstreams = connecting.upstreams;
     if (record) {
       upstreams.recordFailure();
@@ -209,8 +231,14 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       return;
     }
     context.clusterMetrics().upstreamError(reason);
-    log.warn("listener {} cluster {} endpoint {}: {} ({}), trying {}", context.name(), context.cluster().name(),
-        upstreams.current(), reason.label(), detail, next);
+    log.warn(
+        "listener {} cluster {} endpoint {}: {} ({}), trying {}",
+        context.name(),
+        context.cluster().name(),
+        upstreams.current(),
+        reason.label(),
+        detail,
+        next);
     upstreams.retryOn(next);
     sendTo(next);
   }
@@ -233,14 +261,17 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
   private long awaitedResponseDeadline() {
     Exchange current = exchange;
     return current == null || state != State.AWAITING_RESPONSE
-        ? ResponseTimer.NOTHING_AWAITED : current.responseDeadlineNanos;
+        ? ResponseTimer.NOTHING_AWAITED
+        : current.responseDeadlineNanos;
   }
 
   private void responseTimedOut() {
     Exchange current = exchange;
     long timeoutMillis = context.clusterConfig().requestTimeout().toMillis();
     current.upstreams.recordFailure();
-    current.failBeforeResponse(UpstreamErrorReason.RESPONSE_TIMEOUT, HttpResponseStatus.GATEWAY_TIMEOUT,
+    current.failBeforeResponse(
+        UpstreamErrorReason.RESPONSE_TIMEOUT,
+        HttpResponseStatus.GATEWAY_TIMEOUT,
         "upstream " + current.endpoint() + " did not answer within " + timeoutMillis + " ms");
   }
 
@@ -254,9 +285,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
       return;
     }
     if (msg instanceof HttpResponse response) {
-      if (response.status().codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL
+      if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL
           && response.status().code() != 101) {
-        // Expect was answered here already; an interim response from upstream carries nothing for the client.
+        // Expect was answered here already; an interim response from upstream carries nothing for
+        // the client.
         current.skipInterimLast = true;
         ReferenceCountUtil.release(msg);
         return;
@@ -321,7 +353,11 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("listener {}: client connection {} failed: {}", context.name(), ctx.channel().remoteAddress(), cause.toString());
+    log.debug(
+        "listener {}: client connection {} failed: {}",
+        context.name(),
+        ctx.channel().remoteAddress(),
+        cause.toString());
     ctx.close();
   }
 
@@ -365,7 +401,10 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
    * nothing unsent. Pipelined bytes may be waiting: they travel with it.
    */
   boolean atMigrationBoundary() {
-    if (state != State.IDLE || exchange != null || !decoder.atRequestBoundary() || !ctx.channel().isActive()) {
+    if (state != State.IDLE
+        || exchange != null
+        || !decoder.atRequestBoundary()
+        || !ctx.channel().isActive()) {
       return false;
     }
     ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
@@ -389,21 +428,31 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     }
     state = State.MOVING;
     responseTimer.cancel();
-    move.send(mover, ctx.channel(), unconsumed, new ConnectionMover.Outcome() {
-      @Override
-      public void moved() {
-        // Stays MOVING: the channel closes without channelInactive; the successor serves it.
-      }
+    move.send(
+        mover,
+        ctx.channel(),
+        unconsumed,
+        new ConnectionMover.Outcome() {
+          @Override
+          public void moved() {
+            // Stays MOVING: the channel closes without channelInactive; the successor serves it.
+          }
 
-      @Override
-      public void kept(Throwable cause) {
-        log.info("listener {}: connection from {} stays here ({}); draining it", context.name(),
-            ctx.channel().remoteAddress(), cause.toString());
-        state = State.IDLE;
-        persistence = drainPersistence() == Persistence.KEEP_ALIVE ? Persistence.KEEP_ALIVE : Persistence.CLOSE_AFTER_RESPONSE;
-        serveNext();
-      }
-    });
+          @Override
+          public void kept(Throwable cause) {
+            log.info(
+                "listener {}: connection from {} stays here ({}); draining it",
+                context.name(),
+                ctx.channel().remoteAddress(),
+                cause.toString());
+            state = State.IDLE;
+            persistence =
+                drainPersistence() == Persistence.KEEP_ALIVE
+                    ? Persistence.KEEP_ALIVE
+                    : Persistence.CLOSE_AFTER_RESPONSE;
+            serveNext();
+          }
+        });
     return true;
   }
 
@@ -419,7 +468,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     if (tls != null && ch instanceof DuplexChannel duplex) {
       // TLS: close_notify first, so that the client reads a clean end (OpenSSL 3 calls a FIN
       // without it an "unexpected eof"), then the FIN.
-      tls.closeOutbound().addListener(f -> duplex.shutdownOutput().addListener(g -> setReading(true)));
+      tls.closeOutbound()
+          .addListener(f -> duplex.shutdownOutput().addListener(g -> setReading(true)));
       ch.eventLoop().schedule(() -> ch.close(), CLOSE_GRACE_SECONDS, TimeUnit.SECONDS);
     } else if (ch instanceof DuplexChannel duplex) {
       duplex.shutdownOutput().addListener(f -> setReading(true));
@@ -449,10 +499,13 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     final boolean head;
     final List<HttpContent> bodyWhileConnecting = new ArrayList<>();
     final UpstreamChoice upstreams = new UpstreamChoice(context.cluster());
+
     /** Whether {@link #upstream} came from the keep-alive pool rather than a connect of its own. */
     boolean reusedConnection;
+
     /** An h2c stream, not a connection: never returned to the keep-alive pool. */
     boolean singleUse;
+
     Channel upstream;
     boolean requestComplete;
     boolean responseStarted;
@@ -505,7 +558,8 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
     boolean mustCloseAfterResponse() {
       // Draining without a successor to move to: requests already read are still answered; the
       // last of them says close.
-      return !clientKeepAlive || !requestComplete
+      return !clientKeepAlive
+          || !requestComplete
           || (persistence == Persistence.CLOSE_AFTER_RESPONSE && !decoder.hasUnconsumedBytes());
     }
 
@@ -587,7 +641,9 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       }
       if (context.servingHeader()) {
-        response.headers().set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
+        response
+            .headers()
+            .set(ListenerContext.GENERATION_HEADER, Long.toString(context.generation()));
       }
       if (requestComplete) {
         state = State.STREAMING_RESPONSE;
@@ -628,8 +684,14 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
     void failBeforeResponse(UpstreamErrorReason reason, HttpResponseStatus status, String detail) {
       context.clusterMetrics().upstreamError(reason);
-      log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
-          endpoint(), reason.label(), detail, status.code());
+      log.warn(
+          "listener {} cluster {} endpoint {}: {} ({}), answering {}",
+          context.name(),
+          context.cluster().name(),
+          endpoint(),
+          reason.label(),
+          detail,
+          status.code());
       releaseUpstream(false);
       bodyWhileConnecting.forEach(HttpContent::release);
       bodyWhileConnecting.clear();
@@ -638,13 +700,19 @@ final class Http1ProxyHandler extends ChannelDuplexHandler implements Http1Upstr
 
     void upstreamLost(String detail) {
       if (!responseStarted) {
-        failBeforeResponse(UpstreamErrorReason.CONNECTION_LOST, HttpResponseStatus.BAD_GATEWAY, detail);
+        failBeforeResponse(
+            UpstreamErrorReason.CONNECTION_LOST, HttpResponseStatus.BAD_GATEWAY, detail);
         return;
       }
       // Headers are out: the client can only learn of it by the connection closing.
       context.clusterMetrics().upstreamError(UpstreamErrorReason.CONNECTION_LOST);
-      log.warn("listener {} cluster {} endpoint {}: connection_lost mid-response ({}), closing the client connection",
-          context.name(), context.cluster().name(), endpoint(), detail);
+      log.warn(
+          "listener {} cluster {} endpoint {}: connection_lost mid-response ({}), closing the"
+              + " client connection",
+          context.name(),
+          context.cluster().name(),
+          endpoint(),
+          detail);
       context.metrics().requestFinished(0);
       releaseUpstream(false);
       exchange = null;

@@ -37,7 +37,11 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
 
   Http1RequestDecoder() {
     // Request line 8 KiB and headers 16 KiB at most (then 400); body chunks of up to 64 KiB.
-    super(new HttpDecoderConfig().setMaxInitialLineLength(8192).setMaxHeaderSize(16 * 1024).setMaxChunkSize(64 * 1024));
+    super(
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(8192)
+            .setMaxHeaderSize(16 * 1024)
+            .setMaxChunkSize(64 * 1024));
   }
 
   void listener(Listener value) {
@@ -45,7 +49,8 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+  protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out)
+      throws Exception {
     if (position == Position.HOLDING) {
       if (buffer.isReadable()) {
         listener.pipelinedBytesWaiting();
@@ -57,7 +62,8 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
     super.decode(ctx, buffer, out);
     if (out.size() > emitted) {
       Object last = out.get(out.size() - 1);
-      boolean ended = last instanceof LastHttpContent && ((HttpObject) last).decoderResult().isSuccess();
+      boolean ended =
+          last instanceof LastHttpContent && ((HttpObject) last).decoderResult().isSuccess();
       position = ended ? Position.HOLDING : Position.IN_REQUEST;
     } else if (buffer.readerIndex() != before) {
       position = Position.IN_REQUEST;
@@ -93,9 +99,9 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
   }
 
   /**
-   * The response to the last request is out: decode the next one. Returns whether bytes of it
-   * are already here (then the caller must feed the decoder again, see {@link
-   * Http1ProxyHandler}), as nothing else would wake it before the client sends more.
+   * The response to the last request is out: decode the next one. Returns whether bytes of it are
+   * already here (then the caller must feed the decoder again, see {@link Http1ProxyHandler}), as
+   * nothing else would wake it before the client sends more.
    */
   boolean resume() {
     if (position == Position.HOLDING) {

@@ -17,13 +17,20 @@ public final class MovedHttp1Connection implements ConnectionResumer {
 
   /** An HTTP/1.1 client connection at a request boundary, served by {@code http} listeners. */
   public static final MovableKind KIND =
-      new MovableKind(ConnectionKind.HTTP1, ListenerProtocol.HTTP.wireName(), "http1", "an HTTP/1.1 connection");
+      new MovableKind(
+          ConnectionKind.HTTP1,
+          ListenerProtocol.HTTP.wireName(),
+          "http1",
+          "an HTTP/1.1 connection");
 
   private final Map<String, ServingSocket> sockets;
   private final Map<String, ListenerContext> contexts;
 
-  /** @param sockets and {@code contexts}: this process's data listeners, by name */
-  public MovedHttp1Connection(Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
+  /**
+   * @param sockets and {@code contexts}: this process's data listeners, by name
+   */
+  public MovedHttp1Connection(
+      Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
     this.sockets = Map.copyOf(sockets);
     this.contexts = Map.copyOf(contexts);
   }
@@ -35,8 +42,8 @@ public final class MovedHttp1Connection implements ConnectionResumer {
 
   /**
    * A moved HTTP/1.1 connection is plain text whatever this generation's listener is (TLS
-   * connections never move): if the listener turned TLS in this generation's config, the
-   * connection is still served as the plain text its client speaks.
+   * connections never move): if the listener turned TLS in this generation's config, the connection
+   * is still served as the plain text its client speaks.
    */
   @Override
   public void resume(LiveConnection connection) {

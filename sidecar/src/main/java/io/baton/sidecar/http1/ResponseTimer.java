@@ -8,8 +8,8 @@ import java.util.function.LongSupplier;
 /**
  * The response timeout of one HTTP/1.1 client connection: one timer per connection, re-armed
  * lazily. A timer scheduled and cancelled for every request costs more than the request's own
- * forwarding, so a request only moves the deadline; when the timer fires early, it re-arms for
- * what is left. Runs on the connection's event loop.
+ * forwarding, so a request only moves the deadline; when the timer fires early, it re-arms for what
+ * is left. Runs on the connection's event loop.
  */
 final class ResponseTimer {
 

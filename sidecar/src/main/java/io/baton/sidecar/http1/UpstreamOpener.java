@@ -15,11 +15,11 @@ import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 
 /**
- * The upstream channel of one HTTP/1.1 exchange with one member: a pooled keep-alive connection
- * of the event loop, a new connection, or, for an {@code h2c} cluster, a stream of the h2c pool
+ * The upstream channel of one HTTP/1.1 exchange with one member: a pooled keep-alive connection of
+ * the event loop, a new connection, or, for an {@code h2c} cluster, a stream of the h2c pool
  * translated to and from HTTP/1.1 objects by Netty's codec, so that the exchange sees an upstream
- * connection that is never reused. A stream refused after it opened is not sent again (the body
- * is streamed, not kept): the client gets 502.
+ * connection that is never reused. A stream refused after it opened is not sent again (the body is
+ * streamed, not kept): the client gets 502.
  */
 final class UpstreamOpener {
 
@@ -65,51 +65,70 @@ final class UpstreamOpener {
       return;
     }
     attempt.connecting();
-    ChannelFuture connect = UpstreamConnector.connect(context.cluster(), loop, endpoint,
-        new Http1UpstreamInitializer(context.cluster(), endpoint), true, false);
-    connect.addListener(f -> {
-      if (!attempt.current()) {
-        connect.channel().close(); // the client went away meanwhile
-        return;
-      }
-      if (f.isSuccess()) {
-        attempt.attached(connect.channel(), false, false);
-      } else {
-        attempt.unreachable(UpstreamConnector.reasonOf(f.cause()),
-            "cannot connect to " + endpoint + ": " + f.cause().getMessage(), false);
-      }
-    });
+    ChannelFuture connect =
+        UpstreamConnector.connect(
+            context.cluster(),
+            loop,
+            endpoint,
+            new Http1UpstreamInitializer(context.cluster(), endpoint),
+            true,
+            false);
+    connect.addListener(
+        f -> {
+          if (!attempt.current()) {
+            connect.channel().close(); // the client went away meanwhile
+            return;
+          }
+          if (f.isSuccess()) {
+            attempt.attached(connect.channel(), false, false);
+          } else {
+            attempt.unreachable(
+                UpstreamConnector.reasonOf(f.cause()),
+                "cannot connect to " + endpoint + ": " + f.cause().getMessage(),
+                false);
+          }
+        });
   }
 
-  private static void openStream(ListenerContext context, EventLoop loop, HostPort endpoint, Attempt attempt) {
+  private static void openStream(
+      ListenerContext context, EventLoop loop, HostPort endpoint, Attempt attempt) {
     attempt.connecting();
-    ChannelInitializer<Channel> streamPipeline = new ChannelInitializer<>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new Http1UpstreamHandler(context.cluster(), endpoint));
-      }
-    };
-    H2cStreams.open(context.cluster(), loop, endpoint, streamPipeline, new H2cStreams.Opened() {
-      @Override
-      public void opened(Channel stream) {
-        if (!attempt.current()) {
-          stream.close(); // the client went away meanwhile
-        } else {
-          attempt.attached(stream, false, true);
-        }
-      }
+    ChannelInitializer<Channel> streamPipeline =
+        new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline()
+                .addLast(
+                    new Http2StreamFrameToHttpObjectCodec(false),
+                    new Http1UpstreamHandler(context.cluster(), endpoint));
+          }
+        };
+    H2cStreams.open(
+        context.cluster(),
+        loop,
+        endpoint,
+        streamPipeline,
+        new H2cStreams.Opened() {
+          @Override
+          public void opened(Channel stream) {
+            if (!attempt.current()) {
+              stream.close(); // the client went away meanwhile
+            } else {
+              attempt.attached(stream, false, true);
+            }
+          }
 
-      @Override
-      public void failed(UpstreamErrorReason reason, String detail, boolean connectFailure) {
-        if (!attempt.current()) {
-          return;
-        }
-        if (connectFailure) {
-          attempt.unreachable(reason, detail, true);
-        } else {
-          attempt.refused(reason, detail);
-        }
-      }
-    });
+          @Override
+          public void failed(UpstreamErrorReason reason, String detail, boolean connectFailure) {
+            if (!attempt.current()) {
+              return;
+            }
+            if (connectFailure) {
+              attempt.unreachable(reason, detail, true);
+            } else {
+              attempt.refused(reason, detail);
+            }
+          }
+        });
   }
 }

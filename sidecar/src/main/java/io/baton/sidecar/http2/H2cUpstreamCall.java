@@ -3,6 +3,7 @@ package io.baton.sidecar.http2;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.h2c.H2cPool;
 import io.baton.sidecar.h2c.H2cStreamFailure;
+import io.baton.sidecar.metrics.UpstreamErrorReason;
 import io.baton.sidecar.upstream.Cluster;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -33,7 +34,10 @@ final class H2cUpstreamCall implements UpstreamCall {
     /** Waiting for a connection that takes the stream. */
     OPENING,
     OPEN,
-    /** Reported to the listener (response complete, failed or unprocessed) or cancelled: silent from now on. */
+    /**
+     * Reported to the listener (response complete, failed or unprocessed) or cancelled: silent from
+     * now on.
+     */
     DONE
   }
 
@@ -45,7 +49,12 @@ final class H2cUpstreamCall implements UpstreamCall {
   private boolean responseStarted;
   private boolean reading = true;
 
-  H2cUpstreamCall(Cluster cluster, EventLoop loop, HostPort endpoint, Http2Headers headers, boolean endStream,
+  H2cUpstreamCall(
+      Cluster cluster,
+      EventLoop loop,
+      HostPort endpoint,
+      Http2Headers headers,
+      boolean endStream,
       Listener listener) {
     this.endpoint = endpoint;
     this.listener = listener;
@@ -63,9 +72,10 @@ final class H2cUpstreamCall implements UpstreamCall {
     if (channel == null) {
       releasePending();
       state = State.DONE;
-      listener.unprocessed(failure.connect()
-          ? UpstreamFailure.connect(failure.reason(), failure.detail())
-          : UpstreamFailure.lost(failure.detail()));
+      listener.unprocessed(
+          failure.connect()
+              ? UpstreamFailure.connect(failure.reason(), failure.detail())
+              : UpstreamFailure.lost(failure.detail()));
       return;
     }
     stream = channel;
@@ -76,11 +86,14 @@ final class H2cUpstreamCall implements UpstreamCall {
       if (first) {
         // The stream exists at the member only once its HEADERS are written: a failure here (the
         // connection went away meanwhile, the member's stream limit) means never processed.
-        stream.write(f).addListener(w -> {
-          if (!w.isSuccess()) {
-            refused("the stream could not start: " + w.cause());
-          }
-        });
+        stream
+            .write(f)
+            .addListener(
+                w -> {
+                  if (!w.isSuccess()) {
+                    refused("the stream could not start: " + w.cause());
+                  }
+                });
         first = false;
       } else {
         stream.write(f);
@@ -146,8 +159,13 @@ final class H2cUpstreamCall implements UpstreamCall {
       return;
     }
     state = State.DONE;
-    listener.unprocessed(new UpstreamFailure(io.baton.sidecar.metrics.UpstreamErrorReason.CONNECTION_LOST, 502,
-        UpstreamFailure.GRPC_UNAVAILABLE, Http2Error.REFUSED_STREAM, "upstream " + endpoint + " " + why));
+    listener.unprocessed(
+        new UpstreamFailure(
+            UpstreamErrorReason.CONNECTION_LOST,
+            502,
+            UpstreamFailure.GRPC_UNAVAILABLE,
+            Http2Error.REFUSED_STREAM,
+            "upstream " + endpoint + " " + why));
     if (stream != null && stream.isActive()) {
       stream.close();
     }
@@ -172,7 +190,10 @@ final class H2cUpstreamCall implements UpstreamCall {
       if (msg instanceof Http2HeadersFrame h) {
         if (!responseStarted) {
           CharSequence status = h.headers().status();
-          if (status != null && status.length() == 3 && status.charAt(0) == '1' && !h.isEndStream()) {
+          if (status != null
+              && status.length() == 3
+              && status.charAt(0) == '1'
+              && !h.isEndStream()) {
             return; // an interim response (100 Continue, 103): nothing the client waits for
           }
           responseStarted = true;
@@ -199,15 +220,25 @@ final class H2cUpstreamCall implements UpstreamCall {
       if (evt instanceof Http2GoAwayFrame goAway) {
         // Above the member's last stream id: it never processed this stream (RFC 9113 §6.8).
         goAway.release();
-        refused("sent GOAWAY with a last stream id below stream " + ((Http2StreamChannel) ctx.channel()).stream().id());
+        refused(
+            "sent GOAWAY with a last stream id below stream "
+                + ((Http2StreamChannel) ctx.channel()).stream().id());
         return;
       }
       if (evt instanceof Http2ResetFrame reset) {
         if (reset.errorCode() == Http2Error.REFUSED_STREAM.code() && !responseStarted) {
           refused("refused the stream (REFUSED_STREAM)");
         } else {
-          failed(UpstreamFailure.reset(reset.errorCode(), "upstream " + endpoint + " reset the stream ("
-              + (Http2Error.valueOf(reset.errorCode()) == null ? reset.errorCode() : Http2Error.valueOf(reset.errorCode())) + ")"));
+          failed(
+              UpstreamFailure.reset(
+                  reset.errorCode(),
+                  "upstream "
+                      + endpoint
+                      + " reset the stream ("
+                      + (Http2Error.valueOf(reset.errorCode()) == null
+                          ? reset.errorCode()
+                          : Http2Error.valueOf(reset.errorCode()))
+                      + ")"));
         }
         return;
       }
@@ -223,7 +254,9 @@ final class H2cUpstreamCall implements UpstreamCall {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      failed(UpstreamFailure.lost("upstream " + endpoint + " closed the stream before the response ended"));
+      failed(
+          UpstreamFailure.lost(
+              "upstream " + endpoint + " closed the stream before the response ended"));
     }
 
     @Override

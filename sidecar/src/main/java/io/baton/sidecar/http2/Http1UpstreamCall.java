@@ -34,10 +34,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A client stream proxied as one HTTP/1.1 exchange on the cluster's keep-alive pool (the same
- * pool HTTP/1.1 clients use): the stream's headers become a request head, its DATA a body
- * (chunked unless it has a content-length), its trailers the last chunk's trailers; the response
- * comes back the same way. The connection returns to the pool when both ended cleanly.
+ * A client stream proxied as one HTTP/1.1 exchange on the cluster's keep-alive pool (the same pool
+ * HTTP/1.1 clients use): the stream's headers become a request head, its DATA a body (chunked
+ * unless it has a content-length), its trailers the last chunk's trailers; the response comes back
+ * the same way. The connection returns to the pool when both ended cleanly.
  */
 final class Http1UpstreamCall implements UpstreamCall, Http1UpstreamHandler.Owner {
 
@@ -57,7 +57,12 @@ final class Http1UpstreamCall implements UpstreamCall, Http1UpstreamHandler.Owne
   private boolean done;
   private boolean reading = true;
 
-  Http1UpstreamCall(Cluster cluster, EventLoop loop, HostPort endpoint, Http2Headers headers, boolean endStream,
+  Http1UpstreamCall(
+      Cluster cluster,
+      EventLoop loop,
+      HostPort endpoint,
+      Http2Headers headers,
+      boolean endStream,
       Listener listener) {
     this.cluster = cluster;
     this.endpoint = endpoint;
@@ -76,27 +81,32 @@ final class Http1UpstreamCall implements UpstreamCall, Http1UpstreamHandler.Owne
       attach(pooled);
       return;
     }
-    ChannelFuture connect = UpstreamConnector.connect(cluster, loop, endpoint,
-        new Http1UpstreamInitializer(cluster, endpoint), true, false);
-    connect.addListener(f -> {
-      if (done) {
-        connect.channel().close();
-      } else if (f.isSuccess()) {
-        attach(connect.channel());
-      } else {
-        cluster.recordFailure(endpoint);
-        done = true;
-        releasePending();
-        listener.unprocessed(UpstreamFailure.connect(UpstreamConnector.reasonOf(f.cause()),
-            "cannot connect to " + endpoint + ": " + f.cause().getMessage()));
-      }
-    });
+    ChannelFuture connect =
+        UpstreamConnector.connect(
+            cluster, loop, endpoint, new Http1UpstreamInitializer(cluster, endpoint), true, false);
+    connect.addListener(
+        f -> {
+          if (done) {
+            connect.channel().close();
+          } else if (f.isSuccess()) {
+            attach(connect.channel());
+          } else {
+            cluster.recordFailure(endpoint);
+            done = true;
+            releasePending();
+            listener.unprocessed(
+                UpstreamFailure.connect(
+                    UpstreamConnector.reasonOf(f.cause()),
+                    "cannot connect to " + endpoint + ": " + f.cause().getMessage()));
+          }
+        });
   }
 
   private static HttpRequest toRequest(Http2Headers headers, boolean endStream) {
     String method = headers.method() == null ? "GET" : headers.method().toString();
     String path = headers.path() == null ? "/" : headers.path().toString();
-    HttpRequest request = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), path, true);
+    HttpRequest request =
+        new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), path, true);
     for (Map.Entry<CharSequence, CharSequence> h : headers) {
       CharSequence name = h.getKey();
       if (name.length() > 0 && name.charAt(0) != ':') {
@@ -214,7 +224,8 @@ final class Http1UpstreamCall implements UpstreamCall, Http1UpstreamHandler.Owne
       Http2Headers headers = HttpConversionUtil.toHttp2Headers(response, false);
       boolean bodyless = head || response.status().code() == 204 || response.status().code() == 304;
       if (bodyless) {
-        headers.remove(HttpHeaderNames.CONTENT_LENGTH); // a HEAD's length describes a body that is not there
+        headers.remove(
+            HttpHeaderNames.CONTENT_LENGTH); // a HEAD's length describes a body that is not there
       }
       listener.responseHeaders(headers, false);
     }

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>GOAWAY(last stream 2^31-1, NO_ERROR) and a PING: the client learns it should open no new
  *       streams, while streams already on the wire are still accepted. A single GOAWAY with the
- *       current last stream id would refuse the streams the client sent before it read the
- *       GOAWAY: safe to retry, but only clients that honour the id do, and each is a retry.
+ *       current last stream id would refuse the streams the client sent before it read the GOAWAY:
+ *       safe to retry, but only clients that honour the id do, and each is a retry.
  *   <li>On the PING's ack (every stream the client sent before it has arrived) or after {@code
  *       drain.http2GoawayDelay}: GOAWAY(the last stream id actually opened). Netty refuses any
  *       stream above it with RST_STREAM(REFUSED_STREAM), which a client may retry elsewhere.
@@ -71,15 +71,19 @@ final class Http2ConnectionDrain extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    codec.connection().addListener(new Http2ConnectionAdapter() {
-      @Override
-      public void onStreamClosed(Http2Stream stream) {
-        if (state == State.FINAL_SENT) {
-          // Netty closes the stream while it writes or reads its last frame: check after that.
-          ctx.executor().execute(Http2ConnectionDrain.this::closeIfNoStreams);
-        }
-      }
-    });
+    codec
+        .connection()
+        .addListener(
+            new Http2ConnectionAdapter() {
+              @Override
+              public void onStreamClosed(Http2Stream stream) {
+                if (state == State.FINAL_SENT) {
+                  // Netty closes the stream while it writes or reads its last frame: check after
+                  // that.
+                  ctx.executor().execute(Http2ConnectionDrain.this::closeIfNoStreams);
+                }
+              }
+            });
     if (context.drain().isDraining()) {
       // Accepted while the drain began (or sniffed after it): drain at once, after the codec's
       // preface and SETTINGS, which it writes when it is added.
@@ -116,12 +120,17 @@ final class Http2ConnectionDrain extends ChannelDuplexHandler {
       return;
     }
     state = State.ANNOUNCED;
-    ctx.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
+    ctx.write(
+        new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
     ctx.writeAndFlush(new DefaultHttp2PingFrame(pingToken));
     context.metrics().http2GoawaySent("first");
     long delayNanos = context.http2GoawayDelay().toNanos();
-    finalTimer = ctx.executor().schedule(() -> sendFinal("goaway delay"), delayNanos, TimeUnit.NANOSECONDS);
-    log.debug("listener {}: HTTP/2 connection from {}: first GOAWAY sent", context.name(), ctx.channel().remoteAddress());
+    finalTimer =
+        ctx.executor().schedule(() -> sendFinal("goaway delay"), delayNanos, TimeUnit.NANOSECONDS);
+    log.debug(
+        "listener {}: HTTP/2 connection from {}: first GOAWAY sent",
+        context.name(),
+        ctx.channel().remoteAddress());
   }
 
   private void sendFinal(String why) {
@@ -133,8 +142,12 @@ final class Http2ConnectionDrain extends ChannelDuplexHandler {
     // No extra stream ids: the codec fills in the last stream the client opened.
     ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
     context.metrics().http2GoawaySent("final");
-    log.debug("listener {}: HTTP/2 connection from {}: final GOAWAY (last stream {}) after {}", context.name(),
-        ctx.channel().remoteAddress(), codec.connection().remote().lastStreamCreated(), why);
+    log.debug(
+        "listener {}: HTTP/2 connection from {}: final GOAWAY (last stream {}) after {}",
+        context.name(),
+        ctx.channel().remoteAddress(),
+        codec.connection().remote().lastStreamCreated(),
+        why);
     closeIfNoStreams();
   }
 

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
@@ -34,22 +35,25 @@ import org.slf4j.LoggerFactory;
 /**
  * One stream of an HTTP/2 client connection, on its own child channel: sends the request to a
  * member of the listener's cluster ({@link UpstreamCall}) and the response back, frame by frame.
- * Backpressure both ways by reading: the client's stream is read only while the upstream takes
- * more (unread DATA holds back WINDOW_UPDATEs, so the client stops at its window), the upstream is
- * read only while the client's stream is writable.
+ * Backpressure both ways by reading: the client's stream is read only while the upstream takes more
+ * (unread DATA holds back WINDOW_UPDATEs, so the client stops at its window), the upstream is read
+ * only while the client's stream is writable.
  *
- * <p>A request the upstream never processed (connect failed, stream refused, above its GOAWAY)
- * goes again to another member or connection while its body so far is small enough to keep (64
- * KiB); when nothing is left to try, or the upstream failed, the client gets 502/503/504, or a
- * gRPC trailers-only response with the matching status. Never a dropped stream.
+ * <p>A request the upstream never processed (connect failed, stream refused, above its GOAWAY) goes
+ * again to another member or connection while its body so far is small enough to keep (64 KiB);
+ * when nothing is left to try, or the upstream failed, the client gets 502/503/504, or a gRPC
+ * trailers-only response with the matching status. Never a dropped stream.
  */
 final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements UpstreamCall.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(Http2StreamProxy.class);
   private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-  private static final AsciiString GENERATION = AsciiString.of(ListenerContext.GENERATION_HEADER.toLowerCase());
+  private static final AsciiString GENERATION =
+      AsciiString.of(ListenerContext.GENERATION_HEADER.toLowerCase());
+
   /** Request body kept to send again if the upstream refuses the stream; above it, no retry. */
   static final int MAX_REPLAY_BYTES = 64 * 1024;
+
   /** Attempts for one request after the first (members refusing, connections going away). */
   private static final int MAX_RETRIES = 3;
 
@@ -90,8 +94,13 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   private UpstreamCall call;
   private final UpstreamChoice upstreams;
   private int retries;
-  /** Request frames sent so far (DATA as retained duplicates, trailers), while a retry may need them. */
+
+  /**
+   * Request frames sent so far (DATA as retained duplicates, trailers), while a retry may need
+   * them.
+   */
   private List<Object> replay = new ArrayList<>(2);
+
   private int replayBytes;
   private int status;
   private ScheduledFuture<?> responseTimer;
@@ -129,7 +138,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       requestComplete = d.isEndStream();
       ByteBuf data = d.content();
       if (replay != null) {
-        keepForReplay(new ReplayData(data.retainedDuplicate(), d.isEndStream()), data.readableBytes());
+        keepForReplay(
+            new ReplayData(data.retainedDuplicate(), d.isEndStream()), data.readableBytes());
       }
       call.data(data, d.isEndStream());
       if (!call.isWritable()) {
@@ -182,7 +192,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     HostPort first = upstreams.first().orElse(null);
     if (first == null) {
-      failBeforeResponse(UpstreamFailure.noEndpoint("no endpoint in cluster " + context.cluster().name()));
+      failBeforeResponse(
+          UpstreamFailure.noEndpoint("no endpoint in cluster " + context.cluster().name()));
       return;
     }
     send(first);
@@ -194,11 +205,15 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   /** Starts the exchange with {@code to}, sending whatever of the request arrived so far. */
   private void send(HostPort to) {
     boolean h2c = context.clusterConfig().protocol().http2();
-    // The headers are shared by every attempt: each call gets its own copy (the codec may change them).
+    // The headers are shared by every attempt: each call gets its own copy (the codec may change
+    // them).
     Http2Headers headers = new DefaultHttp2Headers(false).add(requestHeaders);
-    call = h2c
-        ? new H2cUpstreamCall(context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this)
-        : new Http1UpstreamCall(context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this);
+    call =
+        h2c
+            ? new H2cUpstreamCall(
+                context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this)
+            : new Http1UpstreamCall(
+                context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this);
     if (replay != null) {
       for (Object o : replay) {
         if (o instanceof ReplayData r) {
@@ -216,7 +231,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     long timeoutNanos = context.clusterConfig().requestTimeout().toNanos();
-    responseTimer = ctx.executor().schedule(this::responseTimedOut, timeoutNanos, TimeUnit.NANOSECONDS);
+    responseTimer =
+        ctx.executor().schedule(this::responseTimedOut, timeoutNanos, TimeUnit.NANOSECONDS);
   }
 
   private void responseTimedOut() {
@@ -226,8 +242,13 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     upstreams.recordFailure();
     call.cancel();
-    failBeforeResponse(UpstreamFailure.timeout("upstream " + upstreams.current() + " did not answer within "
-        + context.clusterConfig().requestTimeout().toMillis() + " ms"));
+    failBeforeResponse(
+        UpstreamFailure.timeout(
+            "upstream "
+                + upstreams.current()
+                + " did not answer within "
+                + context.clusterConfig().requestTimeout().toMillis()
+                + " ms"));
   }
 
   private void setReading(boolean reading) {
@@ -297,16 +318,26 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     // A refused stream may go to the same member again (a new connection); a member that refused
     // the connection is not tried again for this request.
-    HostPort next = replay == null || retries >= MAX_RETRIES ? null
-        : connectFailure ? upstreams.nextReachable().orElse(null) : upstreams.nextAny().orElse(null);
+    HostPort next =
+        replay == null || retries >= MAX_RETRIES
+            ? null
+            : connectFailure
+                ? upstreams.nextReachable().orElse(null)
+                : upstreams.nextAny().orElse(null);
     if (next == null) {
       failBeforeResponse(failure);
       return;
     }
     retries++;
     context.clusterMetrics().upstreamError(failure.reason());
-    log.warn("listener {} cluster {} endpoint {}: {} ({}), sending the stream to {}", context.name(),
-        context.cluster().name(), upstreams.current(), failure.reason().label(), failure.detail(), next);
+    log.warn(
+        "listener {} cluster {} endpoint {}: {} ({}), sending the stream to {}",
+        context.name(),
+        context.cluster().name(),
+        upstreams.current(),
+        failure.reason().label(),
+        failure.detail(),
+        next);
     upstreams.retryOn(next);
     send(next);
   }
@@ -322,12 +353,19 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     context.clusterMetrics().upstreamError(failure.reason());
-    log.warn("listener {} cluster {} endpoint {}: {} mid-response ({})", context.name(), context.cluster().name(),
-        upstreams.current(), failure.reason().label(), failure.detail());
+    log.warn(
+        "listener {} cluster {} endpoint {}: {} mid-response ({})",
+        context.name(),
+        context.cluster().name(),
+        upstreams.current(),
+        failure.reason().label(),
+        failure.detail());
     call = null;
     if (grpc) {
       // The headers are out: trailers carry the status, the stream ends cleanly.
-      write(new DefaultHttp2HeadersFrame(Grpc.trailers(failure.grpcStatus(), failure.detail()), true));
+      write(
+          new DefaultHttp2HeadersFrame(
+              Grpc.trailers(failure.grpcStatus(), failure.detail()), true));
     } else {
       // The only way left to tell an HTTP client the body is incomplete.
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(failure.resetCode()));
@@ -339,19 +377,27 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     cancelTimer();
     dropReplay();
     context.clusterMetrics().upstreamError(failure.reason());
-    log.warn("listener {} cluster {} endpoint {}: {} ({}), answering {}", context.name(), context.cluster().name(),
-        upstreams.current(), failure.reason().label(), failure.detail(),
+    log.warn(
+        "listener {} cluster {} endpoint {}: {} ({}), answering {}",
+        context.name(),
+        context.cluster().name(),
+        upstreams.current(),
+        failure.reason().label(),
+        failure.detail(),
         grpc ? "grpc-status " + failure.grpcStatus() : Integer.toString(failure.httpStatus()));
     state = State.STREAMING_RESPONSE;
-    // A gRPC call failed here counts in the class of the HTTP status it stands for (5xx), though its
+    // A gRPC call failed here counts in the class of the HTTP status it stands for (5xx), though
+    // its
     // :status is 200: alerts on 5xx must see it.
     status = failure.httpStatus();
     Http2Headers headers;
     if (grpc) {
       headers = Grpc.trailersOnly(failure.grpcStatus(), failure.detail());
     } else {
-      headers = new DefaultHttp2Headers().status(Integer.toString(failure.httpStatus()))
-          .set("content-type", "text/plain; charset=utf-8");
+      headers =
+          new DefaultHttp2Headers()
+              .status(Integer.toString(failure.httpStatus()))
+              .set("content-type", "text/plain; charset=utf-8");
     }
     if (context.servingHeader()) {
       headers.set(GENERATION, Long.toString(context.generation()));
@@ -359,7 +405,9 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     if (grpc) {
       write(new DefaultHttp2HeadersFrame(headers, true));
     } else {
-      byte[] body = (reasonPhrase(failure.httpStatus()) + ": " + failure.detail() + "\n").getBytes(StandardCharsets.UTF_8);
+      byte[] body =
+          (reasonPhrase(failure.httpStatus()) + ": " + failure.detail() + "\n")
+              .getBytes(StandardCharsets.UTF_8);
       ctx.write(new DefaultHttp2HeadersFrame(headers, false));
       write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
     }
@@ -369,7 +417,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   }
 
   private static String reasonPhrase(int status) {
-    return io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).reasonPhrase();
+    return HttpResponseStatus.valueOf(status).reasonPhrase();
   }
 
   private void complete() {
@@ -393,11 +441,13 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   }
 
   private void write(Object frame) {
-    ctx.writeAndFlush(frame).addListener(f -> {
-      if (!f.isSuccess() && ctx.channel().isActive()) {
-        ctx.close();
-      }
-    });
+    ctx.writeAndFlush(frame)
+        .addListener(
+            f -> {
+              if (!f.isSuccess() && ctx.channel().isActive()) {
+                ctx.close();
+              }
+            });
   }
 
   private void cancelTimer() {
@@ -427,8 +477,12 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof Http2ResetFrame reset) {
       // The client cancelled the stream: so does the upstream exchange.
-      log.debug("listener {}: client {} reset stream {} ({})", context.name(), ctx.channel().parent().remoteAddress(),
-          ((Http2StreamChannel) ctx.channel()).stream().id(), reset.errorCode());
+      log.debug(
+          "listener {}: client {} reset stream {} ({})",
+          context.name(),
+          ctx.channel().parent().remoteAddress(),
+          ((Http2StreamChannel) ctx.channel()).stream().id(),
+          reset.errorCode());
       abandon();
       return;
     }
@@ -456,7 +510,11 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("listener {}: stream of {} failed: {}", context.name(), ctx.channel().parent().remoteAddress(), cause.toString());
+    log.debug(
+        "listener {}: stream of {} failed: {}",
+        context.name(),
+        ctx.channel().parent().remoteAddress(),
+        cause.toString());
     ctx.close();
   }
 }

@@ -10,19 +10,28 @@ import io.netty.handler.codec.http2.Http2Headers;
  */
 interface UpstreamCall {
 
-  /** A piece of the request body; {@code endStream} ends the request. Takes ownership of {@code data}. */
+  /**
+   * A piece of the request body; {@code endStream} ends the request. Takes ownership of {@code
+   * data}.
+   */
   void data(ByteBuf data, boolean endStream);
 
   /** The request's trailers, which end it. */
   void trailers(Http2Headers trailers);
 
-  /** Whether the upstream takes more request body now; the call tells {@link Listener#writabilityChanged()}. */
+  /**
+   * Whether the upstream takes more request body now; the call tells {@link
+   * Listener#writabilityChanged()}.
+   */
   boolean isWritable();
 
   /** Whether to read the response from the upstream (false while the client cannot take more). */
   void setReading(boolean reading);
 
-  /** The client went away or the proxy gave up: release everything, leave the upstream usable if it can be. */
+  /**
+   * The client went away or the proxy gave up: release everything, leave the upstream usable if it
+   * can be.
+   */
   void cancel();
 
   /** What the call tells the stream it serves. */

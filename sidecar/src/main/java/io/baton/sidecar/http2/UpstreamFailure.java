@@ -6,10 +6,15 @@ import io.netty.handler.codec.http2.Http2Error;
 /**
  * Why an upstream exchange failed: the metrics reason, the HTTP status a plain HTTP/2 client gets
  * before any response started, and the gRPC status a gRPC client gets (grpc-java's mapping of
- * HTTP/2 errors, {@code GrpcUtil.Http2Error}: a refused stream or a lost connection is
- * UNAVAILABLE, CANCEL is CANCELLED, ENHANCE_YOUR_CALM is RESOURCE_EXHAUSTED, the rest INTERNAL).
+ * HTTP/2 errors, {@code GrpcUtil.Http2Error}: a refused stream or a lost connection is UNAVAILABLE,
+ * CANCEL is CANCELLED, ENHANCE_YOUR_CALM is RESOURCE_EXHAUSTED, the rest INTERNAL).
  */
-record UpstreamFailure(UpstreamErrorReason reason, int httpStatus, int grpcStatus, Http2Error resetCode, String detail) {
+record UpstreamFailure(
+    UpstreamErrorReason reason,
+    int httpStatus,
+    int grpcStatus,
+    Http2Error resetCode,
+    String detail) {
 
   static final int GRPC_CANCELLED = 1;
   static final int GRPC_RESOURCE_EXHAUSTED = 8;
@@ -21,20 +26,29 @@ record UpstreamFailure(UpstreamErrorReason reason, int httpStatus, int grpcStatu
   }
 
   static UpstreamFailure noEndpoint(String detail) {
-    return new UpstreamFailure(UpstreamErrorReason.NO_ENDPOINT, 503, GRPC_UNAVAILABLE, Http2Error.REFUSED_STREAM, detail);
+    return new UpstreamFailure(
+        UpstreamErrorReason.NO_ENDPOINT, 503, GRPC_UNAVAILABLE, Http2Error.REFUSED_STREAM, detail);
   }
 
   static UpstreamFailure timeout(String detail) {
-    // grpc-java maps HTTP 504 to UNAVAILABLE; the call's own deadline (grpc-timeout) is the upstream's business.
-    return new UpstreamFailure(UpstreamErrorReason.RESPONSE_TIMEOUT, 504, GRPC_UNAVAILABLE, Http2Error.CANCEL, detail);
+    // grpc-java maps HTTP 504 to UNAVAILABLE; the call's own deadline (grpc-timeout) is the
+    // upstream's business.
+    return new UpstreamFailure(
+        UpstreamErrorReason.RESPONSE_TIMEOUT, 504, GRPC_UNAVAILABLE, Http2Error.CANCEL, detail);
   }
 
   static UpstreamFailure lost(String detail) {
-    return new UpstreamFailure(UpstreamErrorReason.CONNECTION_LOST, 502, GRPC_UNAVAILABLE, Http2Error.INTERNAL_ERROR, detail);
+    return new UpstreamFailure(
+        UpstreamErrorReason.CONNECTION_LOST,
+        502,
+        GRPC_UNAVAILABLE,
+        Http2Error.INTERNAL_ERROR,
+        detail);
   }
 
   static UpstreamFailure protocol(String detail) {
-    return new UpstreamFailure(UpstreamErrorReason.PROTOCOL_ERROR, 502, GRPC_INTERNAL, Http2Error.PROTOCOL_ERROR, detail);
+    return new UpstreamFailure(
+        UpstreamErrorReason.PROTOCOL_ERROR, 502, GRPC_INTERNAL, Http2Error.PROTOCOL_ERROR, detail);
   }
 
   /** The upstream reset the stream with {@code code}. */
@@ -50,7 +64,11 @@ record UpstreamFailure(UpstreamErrorReason reason, int httpStatus, int grpcStatu
     } else {
       grpc = GRPC_INTERNAL;
     }
-    return new UpstreamFailure(UpstreamErrorReason.CONNECTION_LOST, 502, grpc,
-        error == null ? Http2Error.INTERNAL_ERROR : error, detail);
+    return new UpstreamFailure(
+        UpstreamErrorReason.CONNECTION_LOST,
+        502,
+        grpc,
+        error == null ? Http2Error.INTERNAL_ERROR : error,
+        detail);
   }
 }

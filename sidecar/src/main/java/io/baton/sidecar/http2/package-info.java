@@ -20,9 +20,9 @@
  *   <li>Baton never resets a stream it accepted because of a drain: after the final GOAWAY the
  *       connection waits for its last stream. Streams above that GOAWAY's last stream id are
  *       refused by Netty with REFUSED_STREAM before they reach a proxy.
- *   <li>Every stream that reached a proxy gets an answer: the upstream's response, a 5xx, or a
- *       gRPC trailers-only status; a reset only when the upstream failed after the response
- *       started (and the call is not gRPC) or the client reset it.
+ *   <li>Every stream that reached a proxy gets an answer: the upstream's response, a 5xx, or a gRPC
+ *       trailers-only status; a reset only when the upstream failed after the response started (and
+ *       the call is not gRPC) or the client reset it.
  *   <li>A request is sent again only when the upstream cannot have processed it (connect failed,
  *       REFUSED_STREAM, above its GOAWAY) and all of it that was sent is still kept (64 KiB).
  * </ul>

@@ -13,8 +13,8 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
  * the rest of the pipeline. {@code http/1.1}, or no ALPN at all: the same HTTP/1.1 proxy a
  * plain-text listener runs. {@code h2}: the HTTP/2 frontend ({@link Http2Frontend#install}), behind
  * the TLS handler. A TLS connection is never moved, whichever: HTTP/1.1 drains with {@code
- * Connection: close}, HTTP/2 with its two-phase GOAWAY.
- * Bytes that arrive before the decision wait here and go to the protocol chosen.
+ * Connection: close}, HTTP/2 with its two-phase GOAWAY. Bytes that arrive before the decision wait
+ * here and go to the protocol chosen.
  */
 final class AlpnSeam extends ApplicationProtocolNegotiationHandler {
 
@@ -37,8 +37,14 @@ final class AlpnSeam extends ApplicationProtocolNegotiationHandler {
       Http2Frontend.install(ctx.pipeline(), context);
       return;
     }
-    throw new IllegalStateException("listener " + context.name() + ": ALPN chose \"" + protocol + "\" (expected one of "
-        + AlpnProtocols.advertised() + ")");
+    throw new IllegalStateException(
+        "listener "
+            + context.name()
+            + ": ALPN chose \""
+            + protocol
+            + "\" (expected one of "
+            + AlpnProtocols.advertised()
+            + ")");
   }
 
   @Override

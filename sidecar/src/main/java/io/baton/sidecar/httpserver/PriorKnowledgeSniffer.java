@@ -18,12 +18,13 @@ import io.netty.util.ReferenceCountUtil;
  * nothing.
  *
  * <p>A drain that starts before the connection said anything installs HTTP/1.1 at once, which
- * behaves as before sniffing existed: with migration on, the idle connection moves to the
- * successor (whose sniffer then reads its first bytes).
+ * behaves as before sniffing existed: with migration on, the idle connection moves to the successor
+ * (whose sniffer then reads its first bytes).
  */
 final class PriorKnowledgeSniffer extends ChannelInboundHandlerAdapter {
 
   private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
+
   /** "PRI * HTTP/2.0\r\n": no HTTP/1.1 request starts so; what follows it decides nothing more. */
   private static final int PREFACE_LINE = 16;
 
@@ -50,7 +51,11 @@ final class PriorKnowledgeSniffer extends ChannelInboundHandlerAdapter {
     if (!prefix) {
       // A client that announced HTTP/2 and then sent a corrupt preface gets HTTP/2's answer to it
       // (GOAWAY(PROTOCOL_ERROR) from the codec's preface check), not an HTTP/1.1 "PRI *" request.
-      install(ctx, compared > PREFACE_LINE && seen.slice(seen.readerIndex(), PREFACE_LINE).equals(PREFACE.slice(0, PREFACE_LINE)));
+      install(
+          ctx,
+          compared > PREFACE_LINE
+              && seen.slice(seen.readerIndex(), PREFACE_LINE)
+                  .equals(PREFACE.slice(0, PREFACE_LINE)));
     } else if (compared == PREFACE.readableBytes()) {
       install(ctx, true);
     }
@@ -68,7 +73,8 @@ final class PriorKnowledgeSniffer extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
     if (seen != null) {
-      ReferenceCountUtil.release(seen); // the connection closed while we waited for the rest of the preface
+      ReferenceCountUtil.release(
+          seen); // the connection closed while we waited for the rest of the preface
       seen = null;
     }
   }

@@ -1,5 +1,6 @@
 package io.baton.sidecar.launch;
 
+import io.baton.handoff.HandoffSettings;
 import io.baton.sidecar.config.ConfigException;
 import io.baton.sidecar.config.ConfigLoader;
 import io.baton.sidecar.systemd.SocketActivation;
@@ -29,7 +30,9 @@ public final class Supervisor {
   private enum State {
     /** A generation runs (or more: one taking over, older ones draining). */
     RUNNING,
-    /** {@code --standby}: the last generation handed over to a process outside; waiting for SIGTERM. */
+    /**
+     * {@code --standby}: the last generation handed over to a process outside; waiting for SIGTERM.
+     */
     STANDING_BY,
     /** SIGTERM/SIGINT was passed on; waiting for the generations to drain and exit. */
     STOPPING
@@ -68,7 +71,10 @@ public final class Supervisor {
     SignalTriggers.on("HUP", () -> events.add(new Event.NextGeneration("SIGHUP", true)));
     SignalTriggers.on("TERM", () -> events.add(new Event.Stop("SIGTERM")));
     SignalTriggers.on("INT", () -> events.add(new Event.Stop("SIGINT")));
-    log.info("launch: supervising generations of `{}`{}", String.join(" ", generationCommand), standby ? " (standby)" : "");
+    log.info(
+        "launch: supervising generations of `{}`{}",
+        String.join(" ", generationCommand),
+        standby ? " (standby)" : "");
     if (!start("the first generation")) {
       return 1;
     }
@@ -97,41 +103,56 @@ public final class Supervisor {
 
   private void nextGeneration(Event.NextGeneration next) {
     if (state != State.RUNNING) {
-      log.warn("launch: {}: not starting a generation while {}", next.why(), state.name().toLowerCase());
+      log.warn(
+          "launch: {}: not starting a generation while {}", next.why(), state.name().toLowerCase());
       return;
     }
     int maxDraining = maxDraining();
     if (running.size() > maxDraining) {
-      // The handoff would refuse it anyway (PREDECESSOR_DRAINING or HANDOFF_IN_PROGRESS): no JVM for nothing.
-      log.warn("launch: {}: {} generations run (pids {}), as many as handoff.maxDraining {} draining plus the active one "
-          + "allow: no other generation started", next.why(), running.size(), pids(), maxDraining);
+      // The handoff would refuse it anyway (PREDECESSOR_DRAINING or HANDOFF_IN_PROGRESS): no JVM
+      // for nothing.
+      log.warn(
+          "launch: {}: {} generations run (pids {}), as many as handoff.maxDraining {} draining"
+              + " plus the active one allow: no other generation started",
+          next.why(),
+          running.size(),
+          pids(),
+          maxDraining);
       return;
     }
     if (next.checkConfig()) {
       try {
         ConfigLoader.load(configFile);
       } catch (ConfigException e) {
-        log.error("launch: {}: {} does not load: {}; nothing changes", next.why(), configFile, e.getMessage());
+        log.error(
+            "launch: {}: {} does not load: {}; nothing changes",
+            next.why(),
+            configFile,
+            e.getMessage());
         return;
       }
     }
     start("the next generation, for " + next.why());
   }
 
-  /** The config's handoff.maxDraining; the default if the file does not load (a SIGHUP checks it first). */
+  /**
+   * The config's handoff.maxDraining; the default if the file does not load (a SIGHUP checks it
+   * first).
+   */
   private int maxDraining() {
     try {
       return ConfigLoader.load(configFile).handoff().maxDraining();
     } catch (ConfigException e) {
-      return io.baton.handoff.HandoffSettings.DEFAULT_MAX_DRAINING;
+      return HandoffSettings.DEFAULT_MAX_DRAINING;
     }
   }
 
   private boolean start(String what) {
-    ProcessBuilder builder = new ProcessBuilder(generationCommand)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    ProcessBuilder builder =
+        new ProcessBuilder(generationCommand)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
     builder.environment().put(PID_VARIABLE, Long.toString(ProcessHandle.current().pid()));
     // Sockets systemd activated were meant for this process, not its children.
     SocketActivation.VARIABLES_FOR_THIS_PROCESS_ONLY.forEach(builder.environment()::remove);
@@ -148,17 +169,26 @@ public final class Supervisor {
     }
   }
 
-  /** A generation exited (and was reaped by the JDK); returns the exit code when nothing runs any more. */
+  /**
+   * A generation exited (and was reaped by the JDK); returns the exit code when nothing runs any
+   * more.
+   */
   private Integer exited(Process generation) {
     running.remove(generation);
     int code = generation.exitValue();
-    log.info("launch: pid {} exited with {}{}", generation.pid(), code, running.isEmpty() ? "" : "; still running: " + pids());
+    log.info(
+        "launch: pid {} exited with {}{}",
+        generation.pid(),
+        code,
+        running.isEmpty() ? "" : "; still running: " + pids());
     if (!running.isEmpty()) {
       return null;
     }
     if (state == State.RUNNING && standby && code == 0) {
       state = State.STANDING_BY;
-      log.info("launch: its generation handed over to a process outside this one: standing by until SIGTERM");
+      log.info(
+          "launch: its generation handed over to a process outside this one: standing by until"
+              + " SIGTERM");
       return null;
     }
     return newest.exitValue();

@@ -30,7 +30,8 @@ public final class Lifecycle {
    */
   public synchronized void moveTo(Phase target, String why) {
     if (!phase.next().contains(target)) {
-      throw new IllegalStateException("phase: " + phase + " -> " + target + " (expected one of " + phase.next() + ")");
+      throw new IllegalStateException(
+          "phase: " + phase + " -> " + target + " (expected one of " + phase.next() + ")");
     }
     log.info("phase {} -> {}: {}", phase, target, why);
     phase = target;

@@ -9,14 +9,14 @@ import org.slf4j.LoggerFactory;
  * Works around a defect of Netty 4.2's epoll transport (seen in 4.2.18 and 4.2.20): once a
  * half-closed socket has read its EOF with no write pending, its interest set becomes empty, and
  * {@code EpollIoHandler} removes the fd from epoll ({@code EPOLL_CTL_DEL}) but keeps the
- * registration's state {@code Added}. The next write that needs {@code EPOLLOUT} then does
- * {@code EPOLL_CTL_MOD} on an fd epoll no longer has, gets ENOENT, and Netty fails every byte
- * still buffered for that socket: a TCP client that half-closes loses the tail of the reply.
+ * registration's state {@code Added}. The next write that needs {@code EPOLLOUT} then does {@code
+ * EPOLL_CTL_MOD} on an fd epoll no longer has, gets ENOENT, and Netty fails every byte still
+ * buffered for that socket: a TCP client that half-closes loses the tail of the reply.
  *
- * <p>Before each write to such a socket, {@link #beforeWrite} puts an emptied registration back
- * to {@code Pending}, so that Netty adds the fd again ({@code EPOLL_CTL_ADD}) instead. This
- * touches two private fields by reflection; if a Netty upgrade renames them, it logs once and does
- * nothing (and {@code TcpRelayTest} shows whether the defect is still there).
+ * <p>Before each write to such a socket, {@link #beforeWrite} puts an emptied registration back to
+ * {@code Pending}, so that Netty adds the fd again ({@code EPOLL_CTL_ADD}) instead. This touches
+ * two private fields by reflection; if a Netty upgrade renames them, it logs once and does nothing
+ * (and {@code TcpRelayTest} shows whether the defect is still there).
  */
 public final class EpollHalfCloseRepair {
 
@@ -45,13 +45,16 @@ public final class EpollHalfCloseRepair {
   }
 
   /** The private members involved, or null when this Netty version does not have them. */
-  private record Access(Field ops, Field opsValue, Field registration, Field state, Object added, Object pending) {
+  private record Access(
+      Field ops, Field opsValue, Field registration, Field state, Object added, Object pending) {
 
     static Access find() {
       try {
         Class<?> channelClass = Class.forName("io.netty.channel.epoll.AbstractEpollChannel");
-        Class<?> registrationClass = Class.forName("io.netty.channel.epoll.EpollIoHandler$DefaultEpollIoRegistration");
-        Class<?> stateClass = Class.forName("io.netty.channel.epoll.EpollIoHandler$RegistrationState");
+        Class<?> registrationClass =
+            Class.forName("io.netty.channel.epoll.EpollIoHandler$DefaultEpollIoRegistration");
+        Class<?> stateClass =
+            Class.forName("io.netty.channel.epoll.EpollIoHandler$RegistrationState");
         Class<?> opsClass = Class.forName("io.netty.channel.epoll.EpollIoOps");
         Field ops = accessible(channelClass.getDeclaredField("ops"));
         Field registration = accessible(channelClass.getDeclaredField("registration"));
@@ -61,8 +64,10 @@ public final class EpollHalfCloseRepair {
         Object pending = enumConstant(stateClass, "Pending");
         return new Access(ops, opsValue, registration, state, added, pending);
       } catch (ReflectiveOperationException | RuntimeException e) {
-        log.warn("epoll half-close repair unavailable with this Netty version ({}); "
-            + "a half-closed TCP client may lose the end of its reply", e.toString());
+        log.warn(
+            "epoll half-close repair unavailable with this Netty version ({}); "
+                + "a half-closed TCP client may lose the end of its reply",
+            e.toString());
         return null;
       }
     }

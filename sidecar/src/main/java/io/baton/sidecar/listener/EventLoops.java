@@ -13,12 +13,14 @@ public final class EventLoops implements AutoCloseable {
   private final EventLoopGroup group;
 
   private EventLoops(int threads) {
-    group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("baton-io"), EpollIoHandler.newFactory());
+    group =
+        new MultiThreadIoEventLoopGroup(
+            threads, new DefaultThreadFactory("baton-io"), EpollIoHandler.newFactory());
   }
 
   /**
-   * @throws IllegalStateException naming the cause when the native epoll transport cannot load
-   *     (not Linux, not x86_64, or the native library failed)
+   * @throws IllegalStateException naming the cause when the native epoll transport cannot load (not
+   *     Linux, not x86_64, or the native library failed)
    */
   public static EventLoops start(int threads) {
     if (!Epoll.isAvailable()) {

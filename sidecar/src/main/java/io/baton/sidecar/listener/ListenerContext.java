@@ -1,11 +1,13 @@
 package io.baton.sidecar.listener;
 
 import io.baton.sidecar.config.ClusterConfig;
+import io.baton.sidecar.config.DrainConfig;
 import io.baton.sidecar.config.ListenerConfig;
 import io.baton.sidecar.drain.DrainState;
 import io.baton.sidecar.metrics.ClusterMetrics;
 import io.baton.sidecar.metrics.ListenerMetrics;
 import io.baton.sidecar.upstream.Cluster;
+import java.time.Duration;
 
 /**
  * What a protocol handler of one listener needs from the rest of the process.
@@ -22,15 +24,29 @@ public record ListenerContext(
     DrainState drain,
     long generation,
     boolean servingHeader,
-    java.time.Duration http2GoawayDelay) {
+    Duration http2GoawayDelay) {
 
-  /** Names the generation that answered, when {@code admin.servingHeader} is on (HTTP/1.1 and HTTP/2). */
+  /**
+   * Names the generation that answered, when {@code admin.servingHeader} is on (HTTP/1.1 and
+   * HTTP/2).
+   */
   public static final String GENERATION_HEADER = "X-Baton-Generation";
 
-  public ListenerContext(ListenerConfig listener, Cluster cluster, ListenerMetrics metrics, DrainState drain,
-      long generation, boolean servingHeader) {
-    this(listener, cluster, metrics, drain, generation, servingHeader,
-        io.baton.sidecar.config.DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
+  public ListenerContext(
+      ListenerConfig listener,
+      Cluster cluster,
+      ListenerMetrics metrics,
+      DrainState drain,
+      long generation,
+      boolean servingHeader) {
+    this(
+        listener,
+        cluster,
+        metrics,
+        drain,
+        generation,
+        servingHeader,
+        DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY);
   }
 
   public String name() {

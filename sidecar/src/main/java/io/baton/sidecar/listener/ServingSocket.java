@@ -1,5 +1,6 @@
 package io.baton.sidecar.listener;
 
+import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.HostPort;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -13,6 +14,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One listening socket of this process, data or admin, and the client connections it accepted.
@@ -33,8 +37,8 @@ import java.util.function.Consumer;
  */
 public final class ServingSocket {
 
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ServingSocket.class);
-  private static final io.netty.util.AttributeKey<Boolean> ADOPTED = io.netty.util.AttributeKey.valueOf("baton.adopted");
+  private static final Logger log = LoggerFactory.getLogger(ServingSocket.class);
+  private static final AttributeKey<Boolean> ADOPTED = AttributeKey.valueOf("baton.adopted");
 
   private final String name;
   private final HostPort configuredAddress;
@@ -42,12 +46,15 @@ public final class ServingSocket {
   private final EpollServerSocketChannel channel;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger open = new AtomicInteger();
+
   /** What every client connection gets, accepted here or moved here from the predecessor. */
   private ChannelHandler protocolInitializer;
+
   private ConnectionObserver observer = ConnectionObserver.NONE;
   private EventLoopGroup loops;
 
-  private ServingSocket(String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
+  private ServingSocket(
+      String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
     this.name = name;
     this.configuredAddress = configuredAddress;
     this.protocol = protocol;
@@ -56,33 +63,59 @@ public final class ServingSocket {
 
   /** Binds a fresh listening socket at {@code address}, not yet accepting. */
   public static ServingSocket bind(
-      String name, HostPort address, String protocol, EventLoopGroup loops,
-      ChannelHandler protocolInitializer, ConnectionObserver observer) throws IOException {
+      String name,
+      HostPort address,
+      String protocol,
+      EventLoopGroup loops,
+      ChannelHandler protocolInitializer,
+      ConnectionObserver observer)
+      throws IOException {
     EpollServerSocketChannel ch = new EpollServerSocketChannel();
     ServingSocket socket = new ServingSocket(name, address, protocol, ch);
-    ChannelFuture f = socket.bootstrap(loops, protocolInitializer, observer).bind(address.toSocketAddress()).awaitUninterruptibly();
+    ChannelFuture f =
+        socket
+            .bootstrap(loops, protocolInitializer, observer)
+            .bind(address.toSocketAddress())
+            .awaitUninterruptibly();
     if (!f.isSuccess()) {
       ch.close();
-      throw new IOException("listener " + name + ": cannot bind " + address + ": " + f.cause().getMessage(), f.cause());
+      throw new IOException(
+          "listener " + name + ": cannot bind " + address + ": " + f.cause().getMessage(),
+          f.cause());
     }
     return socket;
   }
 
   /** Registers a listening fd received from the predecessor, not yet accepting. Never binds. */
   public static ServingSocket adopt(
-      String name, HostPort address, String protocol, int fd, EventLoopGroup loops,
-      ChannelHandler protocolInitializer, ConnectionObserver observer) throws IOException {
+      String name,
+      HostPort address,
+      String protocol,
+      int fd,
+      EventLoopGroup loops,
+      ChannelHandler protocolInitializer,
+      ConnectionObserver observer)
+      throws IOException {
     EpollServerSocketChannel ch = new EpollServerSocketChannel(fd);
     ServingSocket socket = new ServingSocket(name, address, protocol, ch);
-    ChannelFuture f = socket.bootstrap(loops, protocolInitializer, observer).register().awaitUninterruptibly();
+    ChannelFuture f =
+        socket.bootstrap(loops, protocolInitializer, observer).register().awaitUninterruptibly();
     if (!f.isSuccess()) {
       ch.close();
-      throw new IOException("listener " + name + ": cannot register inherited fd " + fd + ": " + f.cause().getMessage(), f.cause());
+      throw new IOException(
+          "listener "
+              + name
+              + ": cannot register inherited fd "
+              + fd
+              + ": "
+              + f.cause().getMessage(),
+          f.cause());
     }
     return socket;
   }
 
-  private ServerBootstrap bootstrap(EventLoopGroup loops, ChannelHandler protocolInitializer, ConnectionObserver observer) {
+  private ServerBootstrap bootstrap(
+      EventLoopGroup loops, ChannelHandler protocolInitializer, ConnectionObserver observer) {
     this.loops = loops;
     this.observer = observer;
     this.protocolInitializer = protocolInitializer;
@@ -92,13 +125,14 @@ public final class ServingSocket {
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel child) {
-            track(child);
-            child.pipeline().addLast(protocolInitializer);
-          }
-        });
+        .childHandler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel child) {
+                track(child);
+                child.pipeline().addLast(protocolInitializer);
+              }
+            });
   }
 
   /** Counts {@code child} among this socket's connections until it closes. */
@@ -110,10 +144,13 @@ public final class ServingSocket {
     } else {
       observer.opened(this);
     }
-    child.closeFuture().addListener(f -> {
-      open.decrementAndGet();
-      observer.closed(this);
-    });
+    child
+        .closeFuture()
+        .addListener(
+            f -> {
+              open.decrementAndGet();
+              observer.closed(this);
+            });
   }
 
   /** The event loop a connection moved here should be served on. */
@@ -128,13 +165,16 @@ public final class ServingSocket {
    */
   public ChannelFuture adoptChannel(Channel child, EventLoop loop, ChannelHandler handler) {
     child.attr(ADOPTED).set(Boolean.TRUE);
-    child.pipeline().addLast(new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel ch) {
-        track(ch);
-        ch.pipeline().addLast(handler);
-      }
-    });
+    child
+        .pipeline()
+        .addLast(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                track(ch);
+                ch.pipeline().addLast(handler);
+              }
+            });
     return loop.register(child);
   }
 
@@ -147,31 +187,45 @@ public final class ServingSocket {
     adoptConnection(fd, unconsumed, protocolInitializer);
   }
 
-  /** As {@link #adoptConnection(int, byte[])}, served by {@code initializer} instead of this socket's own. */
+  /**
+   * As {@link #adoptConnection(int, byte[])}, served by {@code initializer} instead of this
+   * socket's own.
+   */
   public void adoptConnection(int fd, byte[] unconsumed, ChannelHandler initializer) {
     // Built on the event loop that will serve it: the handoff thread that received the fd only
     // reads the next one, and the event loops share the work of thousands of arrivals.
     EventLoop loop = loops.next();
-    loop.execute(() -> {
-      EpollSocketChannel child;
-      try {
-        child = new EpollSocketChannel(fd);
-      } catch (RuntimeException e) {
-        log.warn("listener {}: a connection moved from the predecessor is unusable (fd {}): {}", name, fd, e.toString());
-        io.baton.handoff.process.FileDescriptors.closeQuietly(fd);
-        return;
-      }
-      if (unconsumed.length > 0) {
-        child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
-      }
-      adoptChannel(child, loop, initializer).addListener(f -> {
-        if (!f.isSuccess()) {
-          child.unsafe().closeForcibly();
-          log.warn("listener {}: a connection moved from the predecessor could not be registered (fd {}): {}", name, fd,
-              f.cause().toString());
-        }
-      });
-    });
+    loop.execute(
+        () -> {
+          EpollSocketChannel child;
+          try {
+            child = new EpollSocketChannel(fd);
+          } catch (RuntimeException e) {
+            log.warn(
+                "listener {}: a connection moved from the predecessor is unusable (fd {}): {}",
+                name,
+                fd,
+                e.toString());
+            FileDescriptors.closeQuietly(fd);
+            return;
+          }
+          if (unconsumed.length > 0) {
+            child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
+          }
+          adoptChannel(child, loop, initializer)
+              .addListener(
+                  f -> {
+                    if (!f.isSuccess()) {
+                      child.unsafe().closeForcibly();
+                      log.warn(
+                          "listener {}: a connection moved from the predecessor could not be"
+                              + " registered (fd {}): {}",
+                          name,
+                          fd,
+                          f.cause().toString());
+                    }
+                  });
+        });
   }
 
   public String name() {
@@ -214,9 +268,8 @@ public final class ServingSocket {
   }
 
   /**
-   * Runs {@code action} on the event loop of every open client connection: one task per event
-   * loop, not per connection (a drain of 10,000 connections would otherwise wake the loops 10,000
-   * times).
+   * Runs {@code action} on the event loop of every open client connection: one task per event loop,
+   * not per connection (a drain of 10,000 connections would otherwise wake the loops 10,000 times).
    */
   public void forEachConnection(Consumer<Channel> action) {
     Map<EventLoop, List<Channel>> byLoop = new HashMap<>();

@@ -5,9 +5,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * The first reads of a connection moved from the predecessor: the bytes it had read and not
- * served, delivered right after the connection becomes active. The socket is read only after
- * channelActive has gone through the whole pipeline, so nothing can overtake them.
+ * The first reads of a connection moved from the predecessor: the bytes it had read and not served,
+ * delivered right after the connection becomes active. The socket is read only after channelActive
+ * has gone through the whole pipeline, so nothing can overtake them.
  */
 final class UnconsumedBytes extends ChannelInboundHandlerAdapter {
 

@@ -11,7 +11,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import org.slf4j.Logger;
 
 /**
- * Logback's configuration, in code: every line to stderr as {@code 10:15:02.123 INFO  [main]
+ * Logback's configuration, in code: every line to stderr as {@code 10:15:02.123 INFO [main]
  * SidecarServer pid=4242 - ...} (stdout carries only the serving line), Netty at WARN, the root at
  * {@code $BATON_LOG_LEVEL} (INFO by default).
  *
@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class StderrLogging extends ContextAwareBase implements Configurator {
 
-  static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} pid=${PID:-?} - %msg%n";
+  static final String PATTERN =
+      "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} pid=${PID:-?} - %msg%n";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {

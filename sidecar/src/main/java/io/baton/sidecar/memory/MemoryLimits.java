@@ -15,23 +15,35 @@ import java.util.OptionalLong;
  * @param heapMax the JVM's maximum heap ({@code -Xmx}, or what the JVM chose)
  * @param directMax the most direct (off-heap) memory Netty may allocate
  * @param container the memory limit of this process's cgroup, if it has one
- * @param heapSized whether the heap was sized on the command line ({@code -Xmx},
- *     {@code -XX:MaxHeapSize} or {@code -XX:MaxRAMPercentage}), not left to the JVM's default of a
- *     quarter of the machine
+ * @param heapSized whether the heap was sized on the command line ({@code -Xmx}, {@code
+ *     -XX:MaxHeapSize} or {@code -XX:MaxRAMPercentage}), not left to the JVM's default of a quarter
+ *     of the machine
  */
-public record MemoryLimits(long heapMax, long directMax, OptionalLong container, boolean heapSized) {
+public record MemoryLimits(
+    long heapMax, long directMax, OptionalLong container, boolean heapSized) {
 
   /** cgroup v2, then v1; "max" or a v1 limit near 2^63 means none. */
-  private static final List<String> LIMIT_FILES = List.of("memory.max", "memory/memory.limit_in_bytes");
+  private static final List<String> LIMIT_FILES =
+      List.of("memory.max", "memory/memory.limit_in_bytes");
+
   private static final long NO_LIMIT_ABOVE = 1L << 60;
 
   /** This JVM's limits, the container's from {@code /sys/fs/cgroup}. */
   public static MemoryLimits ofThisProcess() {
     List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
-    boolean sized = args.stream().anyMatch(a -> a.startsWith("-Xmx") || a.startsWith("-XX:MaxHeapSize=")
-        || a.startsWith("-XX:MaxRAMPercentage=") || a.startsWith("-XX:MaxRAM="));
-    return new MemoryLimits(Runtime.getRuntime().maxMemory(), PlatformDependent.maxDirectMemory(),
-        containerLimit(Path.of("/sys/fs/cgroup")), sized);
+    boolean sized =
+        args.stream()
+            .anyMatch(
+                a ->
+                    a.startsWith("-Xmx")
+                        || a.startsWith("-XX:MaxHeapSize=")
+                        || a.startsWith("-XX:MaxRAMPercentage=")
+                        || a.startsWith("-XX:MaxRAM="));
+    return new MemoryLimits(
+        Runtime.getRuntime().maxMemory(),
+        PlatformDependent.maxDirectMemory(),
+        containerLimit(Path.of("/sys/fs/cgroup")),
+        sized);
   }
 
   /** The memory limit in the cgroup hierarchy mounted at {@code root}, if one is set. */
@@ -55,7 +67,11 @@ public record MemoryLimits(long heapMax, long directMax, OptionalLong container,
   /** For the start-up log line: {@code heap 96 MiB, direct 64 MiB, container 384 MiB}. */
   @Override
   public String toString() {
-    return "heap " + mib(heapMax) + ", direct " + mib(directMax) + ", container "
+    return "heap "
+        + mib(heapMax)
+        + ", direct "
+        + mib(directMax)
+        + ", container "
         + (container.isPresent() ? mib(container.getAsLong()) : "no limit");
   }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.management.ListenerNotFoundException;
 import javax.management.NotificationEmitter;
 import javax.management.NotificationListener;
 import org.slf4j.Logger;
@@ -46,51 +47,70 @@ public final class MemoryWatch implements AutoCloseable {
   private final Map<MemoryArea, Counter> counters = new EnumMap<>(MemoryArea.class);
   private final List<MemoryPoolMXBean> heapPools;
   private final ScheduledExecutorService ticker;
-  private final NotificationListener afterCollection = (notification, handback) -> {
-    if (MemoryNotificationInfo.MEMORY_COLLECTION_THRESHOLD_EXCEEDED.equals(notification.getType())) {
-      check(MemoryArea.HEAP, heapAfterCollection(), limitOf(MemoryArea.HEAP));
-    }
-  };
+  private final NotificationListener afterCollection =
+      (notification, handback) -> {
+        if (MemoryNotificationInfo.MEMORY_COLLECTION_THRESHOLD_EXCEEDED.equals(
+            notification.getType())) {
+          check(MemoryArea.HEAP, heapAfterCollection(), limitOf(MemoryArea.HEAP));
+        }
+      };
 
   private MemoryWatch(MemoryLimits limits, MeterRegistry registry) {
     this.limits = limits;
-    this.heapPools = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
+    this.heapPools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .toList();
     for (MemoryArea area : MemoryArea.values()) {
       if (limitOf(area) <= 0) {
         continue;
       }
-      counters.put(area, Counter.builder("baton.memory.pressure")
-          .description("Readings at or above 85% of a memory limit, by area (heap after a collection, direct, container)")
-          .tag("area", area.label())
-          .register(registry));
+      counters.put(
+          area,
+          Counter.builder("baton.memory.pressure")
+              .description(
+                  "Readings at or above 85% of a memory limit, by area (heap after a collection,"
+                      + " direct, container)")
+              .tag("area", area.label())
+              .register(registry));
       Gauge.builder("baton.memory.limit", () -> limitOf(area))
-          .description("The limit of each memory area: -Xmx, -XX:MaxDirectMemorySize, the container's")
+          .description(
+              "The limit of each memory area: -Xmx, -XX:MaxDirectMemorySize, the container's")
           .baseUnit("bytes")
           .tag("area", area.label())
           .register(registry);
       Gauge.builder("baton.memory.used", () -> usedOf(area))
-          .description("Memory in use per area: heap after the last collection, direct buffers, resident set")
+          .description(
+              "Memory in use per area: heap after the last collection, direct buffers, resident"
+                  + " set")
           .baseUnit("bytes")
           .tag("area", area.label())
           .register(registry);
     }
-    this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "baton-memory-watch");
-      t.setDaemon(true);
-      return t;
-    });
+    this.ticker =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "baton-memory-watch");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  /** Starts watching; logs the limits once, and a warning if the heap was left to the JVM's default. */
+  /**
+   * Starts watching; logs the limits once, and a warning if the heap was left to the JVM's default.
+   */
   public static MemoryWatch start(MemoryLimits limits, MeterRegistry registry) {
     MemoryWatch watch = new MemoryWatch(limits, registry);
     log.info("memory: limits {}", limits);
     if (!limits.heapSized()) {
-      log.warn("memory: the heap is not sized (max {}, the JVM's default share of the machine); start Baton with bin/baton,"
-          + " which sizes it, or give -Xmx", MemoryLimits.mib(limits.heapMax()));
+      log.warn(
+          "memory: the heap is not sized (max {}, the JVM's default share of the machine); start"
+              + " Baton with bin/baton, which sizes it, or give -Xmx",
+          MemoryLimits.mib(limits.heapMax()));
     }
     watch.armHeapThresholds();
-    watch.ticker.scheduleWithFixedDelay(watch::checkPeriodically, PERIOD_SECONDS, PERIOD_SECONDS, TimeUnit.SECONDS);
+    watch.ticker.scheduleWithFixedDelay(
+        watch::checkPeriodically, PERIOD_SECONDS, PERIOD_SECONDS, TimeUnit.SECONDS);
     return watch;
   }
 
@@ -101,7 +121,8 @@ public final class MemoryWatch implements AutoCloseable {
         pool.setCollectionUsageThreshold((long) (max * PressureLog.THRESHOLD));
       }
     }
-    ((NotificationEmitter) ManagementFactory.getMemoryMXBean()).addNotificationListener(afterCollection, null, null);
+    ((NotificationEmitter) ManagementFactory.getMemoryMXBean())
+        .addNotificationListener(afterCollection, null, null);
   }
 
   private void checkPeriodically() {
@@ -120,8 +141,14 @@ public final class MemoryWatch implements AutoCloseable {
     }
     counters.get(area).increment();
     if (verdict == PressureLog.Verdict.COUNT_AND_LOG) {
-      log.warn("memory: {} at {}% of its limit ({} of {}): an out-of-memory is near; {} (said at most once a minute)",
-          area.label(), Math.round(100.0 * used / limit), MemoryLimits.mib(used), MemoryLimits.mib(limit), area.remedy());
+      log.warn(
+          "memory: {} at {}% of its limit ({} of {}): an out-of-memory is near; {} (said at most"
+              + " once a minute)",
+          area.label(),
+          Math.round(100.0 * used / limit),
+          MemoryLimits.mib(used),
+          MemoryLimits.mib(limit),
+          area.remedy());
     }
   }
 
@@ -153,8 +180,8 @@ public final class MemoryWatch implements AutoCloseable {
   }
 
   /**
-   * Direct memory in use: Netty's own count where it allocates without the JDK's cleaner, else
-   * the JDK's count of direct buffers (where Netty's buffers are then allocated).
+   * Direct memory in use: Netty's own count where it allocates without the JDK's cleaner, else the
+   * JDK's count of direct buffers (where Netty's buffers are then allocated).
    */
   static long directBytes() {
     long netty = PlatformDependent.usedDirectMemory();
@@ -162,7 +189,9 @@ public final class MemoryWatch implements AutoCloseable {
       return netty;
     }
     return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
-        .filter(p -> p.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+        .filter(p -> p.getName().equals("direct"))
+        .mapToLong(BufferPoolMXBean::getMemoryUsed)
+        .sum();
   }
 
   /** VmRSS of this process; 0 if unreadable. */
@@ -183,8 +212,9 @@ public final class MemoryWatch implements AutoCloseable {
   public void close() {
     ticker.shutdownNow();
     try {
-      ((NotificationEmitter) ManagementFactory.getMemoryMXBean()).removeNotificationListener(afterCollection);
-    } catch (javax.management.ListenerNotFoundException e) {
+      ((NotificationEmitter) ManagementFactory.getMemoryMXBean())
+          .removeNotificationListener(afterCollection);
+    } catch (ListenerNotFoundException e) {
       // never armed
     }
   }

@@ -6,15 +6,16 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * Decides, for each memory area, whether a reading is pressure (at or above {@link #THRESHOLD}
- * of its limit) and whether to say so now: every such reading counts, but the log gets one line
- * per area per {@link #INTERVAL} so that a process under pressure does not flood it. The clock is
+ * Decides, for each memory area, whether a reading is pressure (at or above {@link #THRESHOLD} of
+ * its limit) and whether to say so now: every such reading counts, but the log gets one line per
+ * area per {@link #INTERVAL} so that a process under pressure does not flood it. The clock is
  * injected so that the rate limit is tested without waiting.
  */
 final class PressureLog {
 
   /** Above this share of a limit, an out-of-memory is near enough to tell the operator. */
   static final double THRESHOLD = 0.85;
+
   static final Duration INTERVAL = Duration.ofMinutes(1);
 
   /** What to do with one reading. */

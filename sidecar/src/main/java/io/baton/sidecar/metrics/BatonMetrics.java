@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class BatonMetrics {
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, ListenerMetrics> listeners = new ConcurrentHashMap<>();
   private final Map<String, ClusterMetrics> clusters = new ConcurrentHashMap<>();
   private final Map<String, DiscoveryMetrics> discoveries = new ConcurrentHashMap<>();
@@ -48,17 +49,21 @@ public final class BatonMetrics {
         .description("1 while this process accepts connections, else 0")
         .register(registry);
     Gauge.builder("baton.parent.connections.active", parentConnections, AtomicLong::get)
-        .description("Connections the older generations still have open while they drain (the previous one and, "
-            + "after chained handoffs, those before it)")
+        .description(
+            "Connections the older generations still have open while they drain (the previous one"
+                + " and, after chained handoffs, those before it)")
         .register(registry);
     Gauge.builder("baton.parent.requests.active", parentRequests, AtomicLong::get)
         .description("Requests the older generations still have in flight while they drain")
         .register(registry);
     Gauge.builder("baton.predecessors.draining", predecessorsDraining, AtomicLong::get)
-        .description("Older generations that still drain: 0 or 1, more after a handoff during a drain")
+        .description(
+            "Older generations that still drain: 0 or 1, more after a handoff during a drain")
         .register(registry);
     Gauge.builder("baton.migration", migrationNanos, n -> n.get() / 1e9)
-        .description("How long the last migration of live connections from the predecessor took, first to last")
+        .description(
+            "How long the last migration of live connections from the predecessor took, first to"
+                + " last")
         .baseUnit("seconds")
         .register(registry);
     for (HandoffResult result : HandoffResult.values()) {
@@ -137,7 +142,8 @@ public final class BatonMetrics {
   /** A request for the next generation (a signal, the admin API) and what became of it. */
   public void upgradeRequested(String trigger, String result) {
     Counter.builder("baton.upgrades")
-        .description("Requests to start the next generation from this process, by trigger and result")
+        .description(
+            "Requests to start the next generation from this process, by trigger and result")
         .tag("trigger", trigger)
         .tag("result", result)
         .register(registry)

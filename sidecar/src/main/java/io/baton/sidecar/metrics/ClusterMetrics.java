@@ -17,7 +17,11 @@ public final class ClusterMetrics {
   private final MeterRegistry registry;
   private final String cluster;
   private final Set<String> memberStates = ConcurrentHashMap.newKeySet();
-  /** What {@code baton_cluster_members} reads at each scrape; replaced by the cluster that owns these metrics. */
+
+  /**
+   * What {@code baton_cluster_members} reads at each scrape; replaced by the cluster that owns
+   * these metrics.
+   */
   private volatile ToIntFunction<String> membersInState = state -> 0;
 
   ClusterMetrics(MeterRegistry registry, String cluster) {
@@ -48,7 +52,9 @@ public final class ClusterMetrics {
     for (String state : states) {
       if (memberStates.add(state)) {
         Gauge.builder("baton.cluster.members", this, m -> m.membersInState.applyAsInt(state))
-            .description("Members of the cluster by state: healthy, failed (skipped after max_fails failures), down")
+            .description(
+                "Members of the cluster by state: healthy, failed (skipped after max_fails"
+                    + " failures), down")
             .tag("cluster", cluster)
             .tag("state", state)
             .register(registry);

@@ -17,14 +17,15 @@ import org.slf4j.LoggerFactory;
  * (which Prometheus' {@code rate()} would read as a reset, and a dashboard as a dip).
  *
  * <p>The successor adds the predecessor's values when it takes over, and when the predecessor has
- * drained, what they grew by meanwhile. Its own counting goes on in between, so each series ends
- * as the predecessor's final value plus the successor's own.
+ * drained, what they grew by meanwhile. Its own counting goes on in between, so each series ends as
+ * the predecessor's final value plus the successor's own.
  */
 public final class CounterCarrier {
 
   private static final Logger log = LoggerFactory.getLogger(CounterCarrier.class);
 
   private final MeterRegistry registry;
+
   /** The predecessor's values as last reported, by series: later reports add what they grew by. */
   private final Map<String, Double> carried = new ConcurrentHashMap<>();
 
@@ -37,11 +38,14 @@ public final class CounterCarrier {
     return registry.getMeters().stream()
         .filter(m -> m instanceof Counter)
         .map(m -> (Counter) m)
-        .map(c -> new CarriedCounter(
-            c.getId().getName(),
-            c.getId().getTags().stream().collect(Collectors.toMap(Tag::getKey, Tag::getValue)),
-            c.count(),
-            c.getId().getDescription()))
+        .map(
+            c ->
+                new CarriedCounter(
+                    c.getId().getName(),
+                    c.getId().getTags().stream()
+                        .collect(Collectors.toMap(Tag::getKey, Tag::getValue)),
+                    c.count(),
+                    c.getId().getDescription()))
         .toList();
   }
 
@@ -55,15 +59,19 @@ public final class CounterCarrier {
   }
 
   /**
-   * When the predecessor stopped accepting, before this process's admin listener accepts: adds
-   * what its counters grew by since the takeover. A scrape of this process is then never lower
-   * than one the predecessor answered before.
+   * When the predecessor stopped accepting, before this process's admin listener accepts: adds what
+   * its counters grew by since the takeover. A scrape of this process is then never lower than one
+   * the predecessor answered before.
    */
   public void predecessorStoppedAccepting(List<CarriedCounter> current) {
-    log.info("counters: {} series grew in the predecessor until it stopped accepting; added", addGrowth(current));
+    log.info(
+        "counters: {} series grew in the predecessor until it stopped accepting; added",
+        addGrowth(current));
   }
 
-  /** When the predecessor has drained: adds what its counters grew by since they were last reported. */
+  /**
+   * When the predecessor has drained: adds what its counters grew by since they were last reported.
+   */
   public void predecessorFinished(List<CarriedCounter> finals) {
     int grown = addGrowth(finals);
     carried.clear();
@@ -86,7 +94,8 @@ public final class CounterCarrier {
   }
 
   private Counter counter(CarriedCounter c) {
-    Counter.Builder builder = Counter.builder(c.name()).description(c.description().isEmpty() ? null : c.description());
+    Counter.Builder builder =
+        Counter.builder(c.name()).description(c.description().isEmpty() ? null : c.description());
     ListenerMetrics.upgradeCarriedTags(c.name(), c.tags()).forEach(builder::tag);
     return builder.register(registry);
   }

@@ -38,23 +38,33 @@ public final class DiscoveryMetrics {
 
   DiscoveryMetrics(MeterRegistry registry, String cluster) {
     this.cluster = cluster;
-    updates = Counter.builder("baton.discovery.updates")
-        .description("Changes of a cluster's members applied from etcd (a read of the prefix or a watch event batch)")
-        .tag("cluster", cluster)
-        .register(registry);
+    updates =
+        Counter.builder("baton.discovery.updates")
+            .description(
+                "Changes of a cluster's members applied from etcd (a read of the prefix or a watch"
+                    + " event batch)")
+            .tag("cluster", cluster)
+            .register(registry);
     for (Error e : Error.values()) {
-      errors.put(e, Counter.builder("baton.discovery.errors")
-          .description("Discovery failures: etcd unavailable, keys that are not members, dump file problems")
-          .tag("cluster", cluster)
-          .tag("reason", e.label())
-          .register(registry));
+      errors.put(
+          e,
+          Counter.builder("baton.discovery.errors")
+              .description(
+                  "Discovery failures: etcd unavailable, keys that are not members, dump file"
+                      + " problems")
+              .tag("cluster", cluster)
+              .tag("reason", e.label())
+              .register(registry));
     }
     Gauge.builder("baton.discovery.revision", revision, AtomicLong::get)
-        .description("The etcd revision a cluster's members are current at (0: not read from etcd yet)")
+        .description(
+            "The etcd revision a cluster's members are current at (0: not read from etcd yet)")
         .tag("cluster", cluster)
         .register(registry);
     Gauge.builder("baton.discovery.connected", connected, AtomicLong::get)
-        .description("1 while the cluster's etcd watch runs, 0 while etcd cannot be reached (the members are kept)")
+        .description(
+            "1 while the cluster's etcd watch runs, 0 while etcd cannot be reached (the members are"
+                + " kept)")
         .tag("cluster", cluster)
         .register(registry);
   }

@@ -3,6 +3,7 @@ package io.baton.sidecar.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -12,6 +13,7 @@ public final class ListenerMetrics {
 
   /** The {@code protocol} label of requests: HTTP/1.1 exchanges and HTTP/2 streams. */
   public static final String HTTP1 = "http1";
+
   public static final String H2 = "h2";
   private static final String[] CLASSES = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -19,15 +21,20 @@ public final class ListenerMetrics {
   private final AtomicLong drainConnections = new AtomicLong();
   private final Counter accepted;
   private final RequestSeries http1;
+
   /**
-   * Registered by {@link #exportHttp2()} when an HTTP listener is created, so that a scrape has every
-   * h2 series at 0 before the first HTTP/2 client comes: a dashboard panel or alert on them then
-   * has data (and {@code rate()} a first sample) from the start, not from the first stream.
+   * Registered by {@link #exportHttp2()} when an HTTP listener is created, so that a scrape has
+   * every h2 series at 0 before the first HTTP/2 client comes: a dashboard panel or alert on them
+   * then has data (and {@code rate()} a first sample) from the start, not from the first stream.
    */
   private volatile Http2Series http2;
 
-  /** By protocol; registered on first use (building a Counter per moved connection cost 10,000 registry lookups). */
+  /**
+   * By protocol; registered on first use (building a Counter per moved connection cost 10,000
+   * registry lookups).
+   */
   private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
+
   private final Map<String, Counter> sentToSuccessor = new ConcurrentHashMap<>();
 
   private final MeterRegistry registry;
@@ -55,6 +62,7 @@ public final class ListenerMetrics {
   /** The requests of one protocol: answered by status class, and in flight. */
   private final class RequestSeries {
     final AtomicLong active = new AtomicLong();
+
     /** Indexed by status / 100 (1..5); index 0 counts anything outside 100..599. */
     final Counter[] byClass = new Counter[6];
 
@@ -82,17 +90,26 @@ public final class ListenerMetrics {
     }
   }
 
-  /** The HTTP/2 series of this listener: streams by status class and in flight, and its drain counters. */
+  /**
+   * The HTTP/2 series of this listener: streams by status class and in flight, and its drain
+   * counters.
+   */
   private final class Http2Series {
     final RequestSeries streams = new RequestSeries(H2);
     final Counter goawayFirst = goawayCounter("first");
     final Counter goawayFinal = goawayCounter("final");
-    final Counter streamsRefused = Counter.builder("baton.http2.streams.refused")
-        .description("HTTP/2 client streams refused with REFUSED_STREAM (above the final GOAWAY or the stream limit)")
-        .tag("listener", listener).register(registry);
-    final Counter streamsCompletedDuringDrain = Counter.builder("baton.http2.drain.streams.completed")
-        .description("HTTP/2 streams that completed while the process drained")
-        .tag("listener", listener).register(registry);
+    final Counter streamsRefused =
+        Counter.builder("baton.http2.streams.refused")
+            .description(
+                "HTTP/2 client streams refused with REFUSED_STREAM (above the final GOAWAY or the"
+                    + " stream limit)")
+            .tag("listener", listener)
+            .register(registry);
+    final Counter streamsCompletedDuringDrain =
+        Counter.builder("baton.http2.drain.streams.completed")
+            .description("HTTP/2 streams that completed while the process drained")
+            .tag("listener", listener)
+            .register(registry);
   }
 
   /**
@@ -120,12 +137,12 @@ public final class ListenerMetrics {
 
   /**
    * The tags a counter carried from a predecessor gets here: a predecessor older than the {@code
-   * protocol} label counted HTTP/1.1 only (roll-forward; a roll-back drops the label, and the
-   * older carrier registers it as a new series).
+   * protocol} label counted HTTP/1.1 only (roll-forward; a roll-back drops the label, and the older
+   * carrier registers it as a new series).
    */
   public static Map<String, String> upgradeCarriedTags(String name, Map<String, String> tags) {
     if ("baton.requests".equals(name) && !tags.containsKey("protocol")) {
-      Map<String, String> upgraded = new java.util.HashMap<>(tags);
+      Map<String, String> upgraded = new HashMap<>(tags);
       upgraded.put("protocol", HTTP1);
       return upgraded;
     }
@@ -155,7 +172,10 @@ public final class ListenerMetrics {
     http1.active.incrementAndGet();
   }
 
-  /** An HTTP/1.1 request ended with {@code status} sent to the client (or 0 if it ended without a response). */
+  /**
+   * An HTTP/1.1 request ended with {@code status} sent to the client (or 0 if it ended without a
+   * response).
+   */
   public void requestFinished(int status) {
     http1.finished(status);
   }
@@ -176,7 +196,10 @@ public final class ListenerMetrics {
     return http1.active.get() + (s == null ? 0 : s.streams.active.get());
   }
 
-  /** A draining HTTP/2 connection sent its {@code first} (last stream 2^31-1) or {@code final} GOAWAY. */
+  /**
+   * A draining HTTP/2 connection sent its {@code first} (last stream 2^31-1) or {@code final}
+   * GOAWAY.
+   */
   public void http2GoawaySent(String phase) {
     Http2Series s = http2();
     ("first".equals(phase) ? s.goawayFirst : s.goawayFinal).increment();
@@ -194,30 +217,53 @@ public final class ListenerMetrics {
 
   private Counter goawayCounter(String phase) {
     return Counter.builder("baton.http2.goaway.sent")
-        .description("GOAWAY frames sent by draining HTTP/2 connections, by phase (first: last stream 2^31-1; final)")
-        .tag("listener", listener).tag("phase", phase).register(registry);
+        .description(
+            "GOAWAY frames sent by draining HTTP/2 connections, by phase (first: last stream"
+                + " 2^31-1; final)")
+        .tag("listener", listener)
+        .tag("phase", phase)
+        .register(registry);
   }
 
   public void setDrainConnections(long value) {
     drainConnections.set(value);
   }
 
-  /** A live connection arrived from the predecessor; {@code protocol} as in {@code http1}, {@code tcp}. */
+  /**
+   * A live connection arrived from the predecessor; {@code protocol} as in {@code http1}, {@code
+   * tcp}.
+   */
   public void connectionMigratedIn(String protocol) {
-    migratedIn.computeIfAbsent(protocol, p ->
-        migrationCounter("baton.connections.migrated", "Live connections received from the predecessor, by protocol", p))
+    migratedIn
+        .computeIfAbsent(
+            protocol,
+            p ->
+                migrationCounter(
+                    "baton.connections.migrated",
+                    "Live connections received from the predecessor, by protocol",
+                    p))
         .increment();
   }
 
   /** A live connection went to the successor. */
   public void connectionSentToSuccessor(String protocol) {
-    sentToSuccessor.computeIfAbsent(protocol, p ->
-        migrationCounter("baton.connections.sent.to.successor", "Live connections handed to the successor, by protocol", p))
+    sentToSuccessor
+        .computeIfAbsent(
+            protocol,
+            p ->
+                migrationCounter(
+                    "baton.connections.sent.to.successor",
+                    "Live connections handed to the successor, by protocol",
+                    p))
         .increment();
   }
 
   private Counter migrationCounter(String name, String description, String protocol) {
     // Registered on first use only: a process that never migrates exports neither series.
-    return Counter.builder(name).description(description).tag("listener", listener).tag("protocol", protocol).register(registry);
+    return Counter.builder(name)
+        .description(description)
+        .tag("listener", listener)
+        .tag("protocol", protocol)
+        .register(registry);
   }
 }

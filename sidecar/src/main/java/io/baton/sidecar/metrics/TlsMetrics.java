@@ -16,10 +16,13 @@ public final class TlsMetrics {
   TlsMetrics(MeterRegistry registry, String listener) {
     ok = handshakes(registry, listener, "ok");
     failed = handshakes(registry, listener, "failed");
-    resumed = Counter.builder("baton.tls.resumptions")
-        .description("TLS handshakes that resumed a session (a ticket from this or an earlier generation)")
-        .tag("listener", listener)
-        .register(registry);
+    resumed =
+        Counter.builder("baton.tls.resumptions")
+            .description(
+                "TLS handshakes that resumed a session (a ticket from this or an earlier"
+                    + " generation)")
+            .tag("listener", listener)
+            .register(registry);
   }
 
   private static Counter handshakes(MeterRegistry registry, String listener, String result) {
@@ -30,7 +33,10 @@ public final class TlsMetrics {
         .register(registry);
   }
 
-  /** A handshake completed; {@code resumedSession}: it resumed a session instead of a full handshake. */
+  /**
+   * A handshake completed; {@code resumedSession}: it resumed a session instead of a full
+   * handshake.
+   */
   public void handshakeSucceeded(boolean resumedSession) {
     ok.increment();
     if (resumedSession) {

@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Sends live connections of the outgoing process to its successor.
  *
- * <p>A move, on the connection's event loop: the channel leaves the event loop
- * (EPOLL_CTL_DEL, so this process's epoll never reports the socket again, whoever owns it next);
- * its fd goes over conn.sock; then this process closes its copy (close(2) only: the socket lives on
- * in the successor). If the send fails, the channel joins its event loop again and the caller
- * drains it as any other connection. A connection belongs to exactly one process at any time.
+ * <p>A move, on the connection's event loop: the channel leaves the event loop (EPOLL_CTL_DEL, so
+ * this process's epoll never reports the socket again, whoever owns it next); its fd goes over
+ * conn.sock; then this process closes its copy (close(2) only: the socket lives on in the
+ * successor). If the send fails, the channel joins its event loop again and the caller drains it as
+ * any other connection. A connection belongs to exactly one process at any time.
  */
 public final class ConnectionMover {
 
@@ -76,7 +76,10 @@ public final class ConnectionMover {
   public void move(Departure departure, ListenerMetrics metrics, Outcome outcome) {
     List<Channel> channels = departure.channels();
     if (!canCarry(departure.client())) {
-      keep(channels, departure.client().eventLoop(), outcome,
+      keep(
+          channels,
+          departure.client().eventLoop(),
+          outcome,
           new IllegalStateException("a TLS connection is drained, never moved"));
       return;
     }
@@ -87,50 +90,69 @@ public final class ConnectionMover {
     channels.forEach(ch -> deregistered.add(ch.deregister()));
     Promise<Void> all = loop.newPromise();
     deregistered.finish(all);
-    all.addListener(done -> {
-      if (!done.isSuccess()) {
-        keep(channels, loop, outcome, done.cause());
-        return;
-      }
-      LiveConnection connection;
-      try {
-        int[] fds = channels.stream().mapToInt(ch -> ((UnixChannel) ch).fd().intValue()).toArray();
-        connection = new LiveConnection(departure.listener(), departure.kind().kind(), fds, departure.unconsumed(),
-            departure.upstreamEndpoint());
-      } catch (IllegalArgumentException e) {
-        keep(channels, loop, outcome, e);
-        return;
-      }
-      successor.send(connection).whenComplete((sent, error) -> loop.execute(() -> {
-        if (error != null) {
-          keep(channels, loop, outcome, error);
-          return;
-        }
-        metrics.connectionSentToSuccessor(departure.kind().metricLabel());
-        outcome.moved();
-        for (Channel ch : channels) {
-          ch.attr(MOVED).set(Boolean.TRUE);
-          // Not registered: close(2) of our copy only. No channelInactive, no FIN: the socket is theirs.
-          ch.close();
-        }
-      }));
-    });
+    all.addListener(
+        done -> {
+          if (!done.isSuccess()) {
+            keep(channels, loop, outcome, done.cause());
+            return;
+          }
+          LiveConnection connection;
+          try {
+            int[] fds =
+                channels.stream().mapToInt(ch -> ((UnixChannel) ch).fd().intValue()).toArray();
+            connection =
+                new LiveConnection(
+                    departure.listener(),
+                    departure.kind().kind(),
+                    fds,
+                    departure.unconsumed(),
+                    departure.upstreamEndpoint());
+          } catch (IllegalArgumentException e) {
+            keep(channels, loop, outcome, e);
+            return;
+          }
+          successor
+              .send(connection)
+              .whenComplete(
+                  (sent, error) ->
+                      loop.execute(
+                          () -> {
+                            if (error != null) {
+                              keep(channels, loop, outcome, error);
+                              return;
+                            }
+                            metrics.connectionSentToSuccessor(departure.kind().metricLabel());
+                            outcome.moved();
+                            for (Channel ch : channels) {
+                              ch.attr(MOVED).set(Boolean.TRUE);
+                              // Not registered: close(2) of our copy only. No channelInactive, no
+                              // FIN: the socket is theirs.
+                              ch.close();
+                            }
+                          }));
+        });
   }
 
-  private static void keep(List<Channel> channels, EventLoop loop, Outcome outcome, Throwable cause) {
+  private static void keep(
+      List<Channel> channels, EventLoop loop, Outcome outcome, Throwable cause) {
     log.debug("connection {} stays here: {}", channels.get(0), cause.toString());
     PromiseCombiner registered = new PromiseCombiner(loop);
-    channels.forEach(ch -> registered.add(ch.isRegistered() ? ch.newSucceededFuture() : loop.register(ch)));
+    channels.forEach(
+        ch -> registered.add(ch.isRegistered() ? ch.newSucceededFuture() : loop.register(ch)));
     Promise<Void> all = loop.newPromise();
     registered.finish(all);
-    all.addListener(done -> {
-      if (done.isSuccess()) {
-        outcome.kept(cause);
-      } else {
-        log.warn("connection {} could not be moved ({}) nor registered again ({}): closing it", channels.get(0), cause,
-            done.cause().toString());
-        channels.forEach(Channel::close);
-      }
-    });
+    all.addListener(
+        done -> {
+          if (done.isSuccess()) {
+            outcome.kept(cause);
+          } else {
+            log.warn(
+                "connection {} could not be moved ({}) nor registered again ({}): closing it",
+                channels.get(0),
+                cause,
+                done.cause().toString());
+            channels.forEach(Channel::close);
+          }
+        });
   }
 }

@@ -4,9 +4,8 @@ import io.baton.handoff.LiveConnection;
 
 /**
  * How one protocol serves, in this process, a connection of its {@link MovableKind} that the
- * predecessor moved here. Implemented beside the protocol's handlers and registered with the
- * {@link ConnectionAdopter} where the server is assembled, so that this package imports no
- * protocol.
+ * predecessor moved here. Implemented beside the protocol's handlers and registered with the {@link
+ * ConnectionAdopter} where the server is assembled, so that this package imports no protocol.
  */
 public interface ConnectionResumer {
 

@@ -12,7 +12,11 @@ import java.util.List;
  * @param unconsumed bytes read from the client and not served, to be served first by the successor
  * @param upstreamEndpoint the {@code host:port} of the upstream channel of a pair; empty otherwise
  */
-public record Departure(MovableKind kind, String listener, List<Channel> channels, byte[] unconsumed,
+public record Departure(
+    MovableKind kind,
+    String listener,
+    List<Channel> channels,
+    byte[] unconsumed,
     String upstreamEndpoint) {
 
   public Departure {

@@ -12,4 +12,5 @@ import io.baton.handoff.ConnectionKind;
  * @param metricLabel the {@code protocol} label of the migration metrics ({@code http1})
  * @param description how a refusal names it ({@code an HTTP/1.1 connection})
  */
-public record MovableKind(ConnectionKind kind, String listenerProtocol, String metricLabel, String description) {}
+public record MovableKind(
+    ConnectionKind kind, String listenerProtocol, String metricLabel, String description) {}

@@ -6,8 +6,8 @@
  * io.baton.sidecar.migration.MovableKind}, which serves it from where the predecessor stopped.
  *
  * <p>Dependencies: this package knows no protocol and no listener. Each protocol that moves
- * connections ({@code http1}, {@code tcp}) decides when a connection is at a boundary, declares
- * its kind and implements its resumer; the server registers the resumers. So the arrows point one
- * way: protocols → {@code listener} → {@code drain} → {@code migration}.
+ * connections ({@code http1}, {@code tcp}) decides when a connection is at a boundary, declares its
+ * kind and implements its resumer; the server registers the resumers. So the arrows point one way:
+ * protocols → {@code listener} → {@code drain} → {@code migration}.
  */
 package io.baton.sidecar.migration;

@@ -4,6 +4,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.DrainProgress;
 import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.HandoffResult;
+import io.baton.handoff.PredecessorDrain;
 import java.time.Duration;
 import java.util.List;
 
@@ -27,7 +28,7 @@ final class FanOutHandoffEvents implements HandoffEvents {
   }
 
   @Override
-  public void predecessorsDraining(List<io.baton.handoff.PredecessorDrain> chain) {
+  public void predecessorsDraining(List<PredecessorDrain> chain) {
     targets.forEach(t -> t.predecessorsDraining(chain));
   }
 
@@ -47,7 +48,8 @@ final class FanOutHandoffEvents implements HandoffEvents {
   }
 
   @Override
-  public void predecessorDrained(List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
+  public void predecessorDrained(
+      List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
     targets.forEach(t -> t.predecessorDrained(finalCounters, connectionsMigrated, drainTook));
   }
 

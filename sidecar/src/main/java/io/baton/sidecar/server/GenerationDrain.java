@@ -31,6 +31,7 @@ final class GenerationDrain {
 
   /** Logs as the server did before this class was split from it: operators filter on that name. */
   private static final Logger log = LoggerFactory.getLogger(SidecarServer.class);
+
   /** How often {@code baton watch} hears how the drain goes. */
   private static final long DRAIN_PROGRESS_EVERY_MS = 250;
 
@@ -42,19 +43,32 @@ final class GenerationDrain {
   private final HandoffEventFeed feed;
   private final BatonMetrics metrics;
   private final long generation;
+
   /** The generation this one took over from (its pid as it said it), 0 after a cold start. */
   private final long predecessorPid;
+
   /**
    * systemd follows this process ({@code NOTIFY_SOCKET}): the newest generation exits after the
    * older ones.
    */
   private final boolean underSystemd;
+
   private volatile DrainController drain;
+
   /** Set while this process drains because a successor took over (not for SIGTERM). */
   private volatile boolean forSuccessor;
 
-  GenerationDrain(BatonConfig config, Handoff handoff, DrainState state, ListenerSet listeners, EventLoops loops,
-      HandoffEventFeed feed, BatonMetrics metrics, long generation, long predecessorPid, boolean underSystemd) {
+  GenerationDrain(
+      BatonConfig config,
+      Handoff handoff,
+      DrainState state,
+      ListenerSet listeners,
+      EventLoops loops,
+      HandoffEventFeed feed,
+      BatonMetrics metrics,
+      long generation,
+      long predecessorPid,
+      boolean underSystemd) {
     this.config = config;
     this.handoff = handoff;
     this.state = state;
@@ -77,16 +91,21 @@ final class GenerationDrain {
   }
 
   /**
-   * A successor took over: idle connections move to it when drain.migrate is on and it takes
-   * them, else they are drained here. Call {@link #start} next.
+   * A successor took over: idle connections move to it when drain.migrate is on and it takes them,
+   * else they are drained here. Call {@link #start} next.
    */
   void forSuccessor(ConnectionSink successor) {
     boolean migrate = config.drain().migrate() && successor.isOpen();
     state.setMover(migrate ? new ConnectionMover(successor) : ConnectionMover.OFF);
-    log.info("drain: {}", migrate
-        ? "idle HTTP/1.1 connections move to generation " + (generation + 1) + " at their next request boundary"
-        : config.drain().migrate() ? "the successor takes no live connections: draining them all here"
-            : "drain.migrate is off: draining every connection here");
+    log.info(
+        "drain: {}",
+        migrate
+            ? "idle HTTP/1.1 connections move to generation "
+                + (generation + 1)
+                + " at their next request boundary"
+            : config.drain().migrate()
+                ? "the successor takes no live connections: draining them all here"
+                : "drain.migrate is off: draining every connection here");
     forSuccessor = true;
   }
 
@@ -94,21 +113,31 @@ final class GenerationDrain {
   DrainController start(boolean stopAdmin) {
     listeners.stopAccepting(stopAdmin);
     state.set(DrainState.Mode.DRAINING);
-    DeadlineScheduler scheduler = (task, delay) -> {
-      var future = loops.group().next().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
-      return () -> future.cancel(false);
-    };
-    DrainController started = new DrainController(listeners, config.drain().timeout(), System::nanoTime, scheduler);
+    DeadlineScheduler scheduler =
+        (task, delay) -> {
+          var future = loops.group().next().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+          return () -> future.cancel(false);
+        };
+    DrainController started =
+        new DrainController(listeners, config.drain().timeout(), System::nanoTime, scheduler);
     drain = started;
-    var progress = loops.group().next().scheduleAtFixedRate(
-        () -> feed.publish("drain_progress", "", status()), 0, DRAIN_PROGRESS_EVERY_MS, TimeUnit.MILLISECONDS);
+    var progress =
+        loops
+            .group()
+            .next()
+            .scheduleAtFixedRate(
+                () -> feed.publish("drain_progress", "", status()),
+                0,
+                DRAIN_PROGRESS_EVERY_MS,
+                TimeUnit.MILLISECONDS);
     // Reported before the completion completes: whoever waits for it (the handoff) may stop the
     // process next, and a `baton watch` must still hear that the drain finished.
-    started.whenFinishing(outcome -> {
-      progress.cancel(false);
-      metrics.drainFinished(outcome.took());
-      feed.publish("drain_finished", "in " + outcome.took().toMillis() + " ms", status());
-    });
+    started.whenFinishing(
+        outcome -> {
+          progress.cancel(false);
+          metrics.drainFinished(outcome.took());
+          feed.publish("drain_finished", "in " + outcome.took().toMillis() + " ms", status());
+        });
     return started.begin();
   }
 
@@ -152,13 +181,19 @@ final class GenerationDrain {
         older.add(predecessorPid);
       }
       handoff.drainingPredecessors().forEach(p -> older.add(p.pid()));
-      done = done.thenCompose(outcome -> {
-        if (!handoff.drainingPredecessors().isEmpty()) {
-          log.info("{}: generation {} drained; waiting for the older generation(s) still draining before exiting", why,
-              generation);
-        }
-        return handoff.predecessorsGone();
-      }).thenCompose(gone -> exitOf(older));
+      done =
+          done.thenCompose(
+                  outcome -> {
+                    if (!handoff.drainingPredecessors().isEmpty()) {
+                      log.info(
+                          "{}: generation {} drained; waiting for the older generation(s) still"
+                              + " draining before exiting",
+                          why,
+                          generation);
+                    }
+                    return handoff.predecessorsGone();
+                  })
+              .thenCompose(gone -> exitOf(older));
       waitMillis += config.handoff().stepTimeout().toMillis();
     }
     waitMillis += config.handoff().stepTimeout().toMillis();
@@ -168,13 +203,18 @@ final class GenerationDrain {
 
   /**
    * Completes when every process of {@code pids} has exited, or after the step timeout. Pids, not
-   * sockets: a predecessor closes its control connection when its drain is done, before its JVM
-   * has exited. Used under systemd only, where the older generations are in our pid namespace.
+   * sockets: a predecessor closes its control connection when its drain is done, before its JVM has
+   * exited. Used under systemd only, where the older generations are in our pid namespace.
    */
   private CompletableFuture<Void> exitOf(List<Long> pids) {
-    CompletableFuture<?>[] exits = pids.stream()
-        .map(pid -> ProcessHandle.of(pid).map(ProcessHandle::onExit).orElse(CompletableFuture.completedFuture(null)))
-        .toArray(CompletableFuture[]::new);
+    CompletableFuture<?>[] exits =
+        pids.stream()
+            .map(
+                pid ->
+                    ProcessHandle.of(pid)
+                        .map(ProcessHandle::onExit)
+                        .orElse(CompletableFuture.completedFuture(null)))
+            .toArray(CompletableFuture[]::new);
     return CompletableFuture.allOf(exits)
         .completeOnTimeout(null, config.handoff().stepTimeout().toMillis(), TimeUnit.MILLISECONDS);
   }

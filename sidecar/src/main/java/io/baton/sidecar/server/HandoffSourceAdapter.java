@@ -34,9 +34,19 @@ final class HandoffSourceAdapter implements HandoffSource {
   private final Lifecycle lifecycle;
   private final AdminRpcServer adminRpc;
 
-  /** @param lock the server's: taking over, rolling back, SIGTERM's drain and stop never interleave */
-  HandoffSourceAdapter(Object lock, long generation, ListenerSet listeners, BatonMetrics metrics, Discoveries discoveries,
-      SessionTickets tickets, GenerationDrain drain, Lifecycle lifecycle, AdminRpcServer adminRpc) {
+  /**
+   * @param lock the server's: taking over, rolling back, SIGTERM's drain and stop never interleave
+   */
+  HandoffSourceAdapter(
+      Object lock,
+      long generation,
+      ListenerSet listeners,
+      BatonMetrics metrics,
+      Discoveries discoveries,
+      SessionTickets tickets,
+      GenerationDrain drain,
+      Lifecycle lifecycle,
+      AdminRpcServer adminRpc) {
     this.lock = lock;
     this.generation = generation;
     this.listeners = listeners;

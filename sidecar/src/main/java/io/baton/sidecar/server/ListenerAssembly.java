@@ -39,15 +39,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The composition root of the data path: for each configured listener, its context, the pipeline
- * of its protocol and its socket (inherited from the predecessor when the address is unchanged,
- * else bound fresh); the admin listener; and which protocol resumes each kind of connection the
+ * The composition root of the data path: for each configured listener, its context, the pipeline of
+ * its protocol and its socket (inherited from the predecessor when the address is unchanged, else
+ * bound fresh); the admin listener; and which protocol resumes each kind of connection the
  * predecessor moves here.
  */
 final class ListenerAssembly {
 
   /** Logs as the server did before this class was split from it: operators filter on that name. */
   private static final Logger log = LoggerFactory.getLogger(SidecarServer.class);
+
   static final String ADMIN_PROTOCOL = "admin";
 
   private final BatonConfig config;
@@ -67,78 +68,131 @@ final class ListenerAssembly {
    * @param closed told when a client connection of a data listener closes
    * @param serving whether admin's {@code /ready} says ready
    */
-  ListenerSet open(Map<String, Cluster> clusters, Discoveries discoveries, SessionTickets tickets, DrainState drainState,
-      long generation, Map<String, InheritedListener> inherited, Set<String> adopted, Consumer<ServingSocket> closed,
-      BooleanSupplier serving) throws IOException {
-    ConnectionObserver counting = new ConnectionObserver() {
-      @Override
-      public void opened(ServingSocket socket) {
-        metrics.listener(socket.name()).connectionOpened();
-      }
+  ListenerSet open(
+      Map<String, Cluster> clusters,
+      Discoveries discoveries,
+      SessionTickets tickets,
+      DrainState drainState,
+      long generation,
+      Map<String, InheritedListener> inherited,
+      Set<String> adopted,
+      Consumer<ServingSocket> closed,
+      BooleanSupplier serving)
+      throws IOException {
+    ConnectionObserver counting =
+        new ConnectionObserver() {
+          @Override
+          public void opened(ServingSocket socket) {
+            metrics.listener(socket.name()).connectionOpened();
+          }
 
-      @Override
-      public void adopted(ServingSocket socket) {
-        metrics.listener(socket.name()).connectionAdopted();
-      }
+          @Override
+          public void adopted(ServingSocket socket) {
+            metrics.listener(socket.name()).connectionAdopted();
+          }
 
-      @Override
-      public void closed(ServingSocket socket) {
-        metrics.listener(socket.name()).connectionClosed();
-        closed.accept(socket);
-      }
-    };
+          @Override
+          public void closed(ServingSocket socket) {
+            metrics.listener(socket.name()).connectionClosed();
+            closed.accept(socket);
+          }
+        };
     List<ServingSocket> data = new ArrayList<>();
     Map<String, ListenerContext> contexts = new LinkedHashMap<>();
     ServingSocket admin = null;
     try {
       for (ListenerConfig lc : config.listeners()) {
-        ListenerContext ctx = new ListenerContext(lc, clusters.get(lc.cluster()), metrics.listener(lc.name()),
-            drainState, generation, config.admin().servingHeader(), config.drain().http2GoawayDelay());
+        ListenerContext ctx =
+            new ListenerContext(
+                lc,
+                clusters.get(lc.cluster()),
+                metrics.listener(lc.name()),
+                drainState,
+                generation,
+                config.admin().servingHeader(),
+                config.drain().http2GoawayDelay());
         contexts.put(lc.name(), ctx);
         if (lc.protocol() == ListenerProtocol.HTTP) {
           // Every h2 series at 0 from the start (HTTP/1.1's always are): dashboards and alerts on
           // them have data before the first HTTP/2 client, and rate() a first sample.
           metrics.listener(lc.name()).exportHttp2();
         }
-        ChannelHandler initializer = switch (lc.protocol()) {
-          case HTTP -> lc.tls().isPresent()
-              // Certificate and key read now: a handoff is how they are rotated.
-              ? new TlsListenerInitializer(ctx, ServerTls.build(lc.name(), lc.tls().get(), tickets.ring(lc.name())),
-                  metrics.tls(lc.name()))
-              : new CleartextHttpInitializer(ctx);
-          case TCP -> new TcpRelayInitializer(ctx);
-        };
-        data.add(open(lc.name(), lc.address(), lc.protocol().wireName(), inherited.remove(lc.name()), initializer, counting, adopted));
+        ChannelHandler initializer =
+            switch (lc.protocol()) {
+              case HTTP ->
+                  lc.tls().isPresent()
+                      // Certificate and key read now: a handoff is how they are rotated.
+                      ? new TlsListenerInitializer(
+                          ctx,
+                          ServerTls.build(lc.name(), lc.tls().get(), tickets.ring(lc.name())),
+                          metrics.tls(lc.name()))
+                      : new CleartextHttpInitializer(ctx);
+              case TCP -> new TcpRelayInitializer(ctx);
+            };
+        data.add(
+            open(
+                lc.name(),
+                lc.address(),
+                lc.protocol().wireName(),
+                inherited.remove(lc.name()),
+                initializer,
+                counting,
+                adopted));
       }
-      AdminInitializer adminInit = new AdminInitializer(metrics, serving,
-          new ClustersReport(List.copyOf(clusters.values()), discoveries));
-      admin = open(ConfigLoader.ADMIN_LISTENER_NAME, config.admin().address(), ADMIN_PROTOCOL,
-          inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME), adminInit, ConnectionObserver.NONE, adopted);
+      AdminInitializer adminInit =
+          new AdminInitializer(
+              metrics, serving, new ClustersReport(List.copyOf(clusters.values()), discoveries));
+      admin =
+          open(
+              ConfigLoader.ADMIN_LISTENER_NAME,
+              config.admin().address(),
+              ADMIN_PROTOCOL,
+              inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME),
+              adminInit,
+              ConnectionObserver.NONE,
+              adopted);
     } catch (IOException | RuntimeException e) {
       data.forEach(ServingSocket::closeListener);
       throw e;
     }
     for (InheritedListener gone : inherited.values()) {
-      log.info("listener {} ({}) exists only in the previous generation's config: closed", gone.name(), gone.address());
+      log.info(
+          "listener {} ({}) exists only in the previous generation's config: closed",
+          gone.name(),
+          gone.address());
       closeFd(gone);
     }
     inherited.clear();
     return new ListenerSet(data, contexts, admin, metrics);
   }
 
-  private ServingSocket open(String name, HostPort address, String protocol, InheritedListener inherited,
-      ChannelHandler initializer, ConnectionObserver observer, Set<String> adopted) throws IOException {
+  private ServingSocket open(
+      String name,
+      HostPort address,
+      String protocol,
+      InheritedListener inherited,
+      ChannelHandler initializer,
+      ConnectionObserver observer,
+      Set<String> adopted)
+      throws IOException {
     if (inherited != null && inherited.address().equals(address.toString())) {
-      ServingSocket s = ServingSocket.adopt(name, address, protocol, inherited.fd(), loops.group(), initializer, observer);
+      ServingSocket s =
+          ServingSocket.adopt(
+              name, address, protocol, inherited.fd(), loops.group(), initializer, observer);
       adopted.add(name);
       log.info("listener {} ({}, {}) inherited as fd {}", name, address, protocol, inherited.fd());
       return s;
     }
     if (inherited != null) {
-      log.info("listener {} moved from {} to {}: closing the inherited socket, binding fresh", name, inherited.address(), address);
+      log.info(
+          "listener {} moved from {} to {}: closing the inherited socket, binding fresh",
+          name,
+          inherited.address(),
+          address);
       closeFd(inherited);
     }
-    ServingSocket s = ServingSocket.bind(name, address, protocol, loops.group(), initializer, observer);
+    ServingSocket s =
+        ServingSocket.bind(name, address, protocol, loops.group(), initializer, observer);
     log.info("listener {} ({}, {}) bound fresh at {}", name, address, protocol, s.boundAddress());
     return s;
   }
@@ -151,8 +205,10 @@ final class ListenerAssembly {
       sockets.put(s.name(), s);
       protocols.put(s.name(), s.protocol());
     }
-    List<ConnectionResumer> resumers = List.of(new MovedHttp1Connection(sockets, listeners.contexts()),
-        new MovedTcpPair(sockets, listeners.contexts()));
+    List<ConnectionResumer> resumers =
+        List.of(
+            new MovedHttp1Connection(sockets, listeners.contexts()),
+            new MovedTcpPair(sockets, listeners.contexts()));
     return new ConnectionAdopter(protocols, resumers, metrics);
   }
 

@@ -21,7 +21,11 @@ final class ListenerSet implements DrainTarget {
   private final ServingSocket admin;
   private final BatonMetrics metrics;
 
-  ListenerSet(List<ServingSocket> data, Map<String, ListenerContext> contexts, ServingSocket admin, BatonMetrics metrics) {
+  ListenerSet(
+      List<ServingSocket> data,
+      Map<String, ListenerContext> contexts,
+      ServingSocket admin,
+      BatonMetrics metrics) {
     this.data = List.copyOf(data);
     this.contexts = Map.copyOf(contexts);
     this.admin = admin;
@@ -49,7 +53,10 @@ final class ListenerSet implements DrainTarget {
 
   List<PassableListener> passable() {
     return all().stream()
-        .map(s -> new PassableListener(s.name(), s.configuredAddress().toString(), s.protocol(), s.fd()))
+        .map(
+            s ->
+                new PassableListener(
+                    s.name(), s.configuredAddress().toString(), s.protocol(), s.fd()))
         .toList();
   }
 

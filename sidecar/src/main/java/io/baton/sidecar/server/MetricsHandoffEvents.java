@@ -10,13 +10,18 @@ import io.baton.sidecar.adminrpc.HandoffEventFeed;
 import io.baton.sidecar.metrics.BatonMetrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 
 /** Turns what the handoff library reports into metrics and events for {@code baton watch}. */
 final class MetricsHandoffEvents implements HandoffEvents {
 
   private final BatonMetrics metrics;
   private final HandoffEventFeed feed;
-  /** The generations in the chain last published to {@code baton watch}: a line when it changes, not every second. */
+
+  /**
+   * The generations in the chain last published to {@code baton watch}: a line when it changes, not
+   * every second.
+   */
   private List<Long> lastChain = List.of();
 
   MetricsHandoffEvents(BatonMetrics metrics, HandoffEventFeed feed) {
@@ -32,24 +37,28 @@ final class MetricsHandoffEvents implements HandoffEvents {
 
   @Override
   public void handoffEnded(HandoffResult result, String detail) {
-    feed.publish("handoff_" + result.name().toLowerCase(java.util.Locale.ROOT), detail, null);
-    metrics.handoffEnded(switch (result) {
-      case SUCCESS -> BatonMetrics.HandoffResult.SUCCESS;
-      case REFUSED -> BatonMetrics.HandoffResult.REFUSED;
-      case FAILED -> BatonMetrics.HandoffResult.FAILED;
-      case ROLLED_BACK -> BatonMetrics.HandoffResult.ROLLED_BACK;
-      case ABORTED -> BatonMetrics.HandoffResult.ABORTED;
-    });
+    feed.publish("handoff_" + result.name().toLowerCase(Locale.ROOT), detail, null);
+    metrics.handoffEnded(
+        switch (result) {
+          case SUCCESS -> BatonMetrics.HandoffResult.SUCCESS;
+          case REFUSED -> BatonMetrics.HandoffResult.REFUSED;
+          case FAILED -> BatonMetrics.HandoffResult.FAILED;
+          case ROLLED_BACK -> BatonMetrics.HandoffResult.ROLLED_BACK;
+          case ABORTED -> BatonMetrics.HandoffResult.ABORTED;
+        });
   }
 
   @Override
   public void predecessorProgress(DrainProgress progress) {
     metrics.setParentProgress(progress.connectionsActive(), progress.requestsActive());
-    feed.publish("predecessor_drain_progress", "", DrainStatus.newBuilder()
-        .setConnectionsLeft(progress.connectionsActive())
-        .setRequestsLeft(progress.requestsActive())
-        .setConnectionsMigrated(progress.connectionsMigrated())
-        .build());
+    feed.publish(
+        "predecessor_drain_progress",
+        "",
+        DrainStatus.newBuilder()
+            .setConnectionsLeft(progress.connectionsActive())
+            .setRequestsLeft(progress.requestsActive())
+            .setConnectionsMigrated(progress.connectionsMigrated())
+            .build());
   }
 
   @Override
@@ -65,9 +74,17 @@ final class MetricsHandoffEvents implements HandoffEvents {
       }
       lastChain = generations;
     }
-    feed.publish("predecessors_draining", generations.isEmpty()
-        ? "none"
-        : "generations " + generations + ": " + connections + " connection(s), " + requests + " request(s) left",
+    feed.publish(
+        "predecessors_draining",
+        generations.isEmpty()
+            ? "none"
+            : "generations "
+                + generations
+                + ": "
+                + connections
+                + " connection(s), "
+                + requests
+                + " request(s) left",
         DrainStatus.newBuilder().setConnectionsLeft(connections).setRequestsLeft(requests).build());
   }
 
@@ -82,16 +99,22 @@ final class MetricsHandoffEvents implements HandoffEvents {
   }
 
   @Override
-  public void predecessorDrained(List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
+  public void predecessorDrained(
+      List<CarriedCounter> finalCounters, long connectionsMigrated, Duration drainTook) {
     metrics.setParentProgress(0, 0);
     metrics.carrier().predecessorFinished(finalCounters);
-    feed.publish("predecessor_drained", "in " + drainTook.toMillis() + " ms, " + connectionsMigrated + " connection(s) moved here",
+    feed.publish(
+        "predecessor_drained",
+        "in " + drainTook.toMillis() + " ms, " + connectionsMigrated + " connection(s) moved here",
         null);
   }
 
   @Override
   public void migrationEnded(long connectionsReceived, Duration took) {
     metrics.setMigrationTook(took);
-    feed.publish("migration_received", connectionsReceived + " connection(s) in " + took.toMillis() + " ms", null);
+    feed.publish(
+        "migration_received",
+        connectionsReceived + " connection(s) in " + took.toMillis() + " ms",
+        null);
   }
 }

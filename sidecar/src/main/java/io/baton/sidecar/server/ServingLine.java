@@ -16,7 +16,11 @@ import java.util.Map;
  * @param listeners the data listeners' bound addresses by name, in the order of the line
  */
 public record ServingLine(
-    long generation, long pid, String instanceId, InetSocketAddress admin, Map<String, InetSocketAddress> listeners) {
+    long generation,
+    long pid,
+    String instanceId,
+    InetSocketAddress admin,
+    Map<String, InetSocketAddress> listeners) {
 
   public static final String PREFIX = "baton serving ";
 
@@ -28,20 +32,36 @@ public record ServingLine(
   static String of(long generation, long pid, String instanceId, ListenerSet listeners) {
     Map<String, InetSocketAddress> data = new LinkedHashMap<>();
     listeners.data().forEach(s -> data.put(s.name(), s.boundAddress()));
-    return new ServingLine(generation, pid, instanceId, listeners.admin().boundAddress(), data).line();
+    return new ServingLine(generation, pid, instanceId, listeners.admin().boundAddress(), data)
+        .line();
   }
 
   /** The line as the generation prints it. */
   public String line() {
     StringBuilder data = new StringBuilder();
-    listeners.forEach((name, address) -> data.append(data.length() == 0 ? "" : ",").append(name).append('=').append(format(address)));
-    return PREFIX + "generation=" + generation + " pid=" + pid + " instance=" + instanceId
-        + " admin=" + format(admin) + " listeners=" + data;
+    listeners.forEach(
+        (name, address) ->
+            data.append(data.length() == 0 ? "" : ",")
+                .append(name)
+                .append('=')
+                .append(format(address)));
+    return PREFIX
+        + "generation="
+        + generation
+        + " pid="
+        + pid
+        + " instance="
+        + instanceId
+        + " admin="
+        + format(admin)
+        + " listeners="
+        + data;
   }
 
   public static ServingLine parse(String line) {
     if (!line.startsWith(PREFIX)) {
-      throw new IllegalArgumentException("serving line: \"" + line + "\" (expected it to start with \"" + PREFIX + "\")");
+      throw new IllegalArgumentException(
+          "serving line: \"" + line + "\" (expected it to start with \"" + PREFIX + "\")");
     }
     Map<String, String> fields = new LinkedHashMap<>();
     for (String part : line.substring(PREFIX.length()).trim().split(" ")) {
@@ -56,15 +76,20 @@ public record ServingLine(
         listeners.put(l.substring(0, eq), address(l.substring(eq + 1)));
       }
     }
-    return new ServingLine(Long.parseLong(fields.get("generation")), Long.parseLong(fields.get("pid")),
-        fields.getOrDefault("instance", ""), address(fields.get("admin")), listeners);
+    return new ServingLine(
+        Long.parseLong(fields.get("generation")),
+        Long.parseLong(fields.get("pid")),
+        fields.getOrDefault("instance", ""),
+        address(fields.get("admin")),
+        listeners);
   }
 
   /** The bound address of the listener {@code name}. */
   public InetSocketAddress listener(String name) {
     InetSocketAddress a = listeners.get(name);
     if (a == null) {
-      throw new IllegalArgumentException("listener: " + name + " (expected one of " + listeners.keySet() + ")");
+      throw new IllegalArgumentException(
+          "listener: " + name + " (expected one of " + listeners.keySet() + ")");
     }
     return a;
   }

@@ -56,10 +56,10 @@ import org.slf4j.LoggerFactory;
  * One generation of Baton: takes over from the active process or starts cold, serves, and hands
  * over to its successor (or drains on SIGTERM), then stops.
  *
- * <p>This class starts the generation and answers the operator (signals, admin.sock); the roles
- * it assembles each have a class: {@link ListenerAssembly} builds the listeners and their
- * pipelines, {@link HandoffSourceAdapter} is what the successor sees, {@link GenerationDrain}
- * drains, {@link Releases} lets go at the stop, {@link StatusReport} answers {@code baton status}.
+ * <p>This class starts the generation and answers the operator (signals, admin.sock); the roles it
+ * assembles each have a class: {@link ListenerAssembly} builds the listeners and their pipelines,
+ * {@link HandoffSourceAdapter} is what the successor sees, {@link GenerationDrain} drains, {@link
+ * Releases} lets go at the stop, {@link StatusReport} answers {@code baton status}.
  */
 public final class SidecarServer {
 
@@ -79,21 +79,28 @@ public final class SidecarServer {
   private Invocation invocation;
   private ListenerSet listeners;
   private Discoveries discoveries;
+
   /** Built before the listeners; read by the handoff thread when a successor asks. */
   private volatile SessionTickets tickets = SessionTickets.none();
+
   private long generation;
+
   /** Built with the listeners; what a successor, SIGTERM or `baton drain` starts. */
   private volatile GenerationDrain drain;
+
   private MemoryWatch memory;
+
   /**
    * systemd follows this process ({@code NOTIFY_SOCKET}): the next generation is started as
    * systemd's child, so that systemd supervises its new main process as its own.
    */
   private boolean underSystemd;
+
   /** The generation this one took over from (its pid as it said it), 0 after a cold start. */
   private long predecessorPid;
 
-  private SidecarServer(BatonConfig config, Handoff handoff, BatonMetrics metrics, HandoffEventFeed feed) {
+  private SidecarServer(
+      BatonConfig config, Handoff handoff, BatonMetrics metrics, HandoffEventFeed feed) {
     this.config = config;
     this.handoff = handoff;
     this.metrics = metrics;
@@ -103,16 +110,20 @@ public final class SidecarServer {
     lifecycle.observe(phase -> feed.publish(phase.name().toLowerCase(Locale.ROOT), "", null));
   }
 
-  /** A generation ready to {@link #start}: its handoff endpoint open, nothing bound or received yet. */
-  public static SidecarServer create(BatonConfig config, HandoffSettings settings, Invocation invocation)
-      throws StartupException {
+  /**
+   * A generation ready to {@link #start}: its handoff endpoint open, nothing bound or received yet.
+   */
+  public static SidecarServer create(
+      BatonConfig config, HandoffSettings settings, Invocation invocation) throws StartupException {
     BatonMetrics metrics = new BatonMetrics();
     HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
     SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
     SystemdStatus systemd = new SystemdStatus(notifier, config.listeners().size());
     Handoff handoff;
     try {
-      handoff = Handoff.open(settings, new FanOutHandoffEvents(new MetricsHandoffEvents(metrics, feed), systemd));
+      handoff =
+          Handoff.open(
+              settings, new FanOutHandoffEvents(new MetricsHandoffEvents(metrics, feed), systemd));
     } catch (HandoffException e) {
       throw new StartupException(e.getMessage(), e);
     }
@@ -164,9 +175,19 @@ public final class SidecarServer {
       takeover.listeners().forEach(l -> inherited.put(l.name(), l));
       metrics.setListenersInherited(inherited.size());
       metrics.carrier().continueFrom(takeover.counters());
-      lifecycle.moveTo(Phase.TAKING_OVER, "received " + inherited.size() + " listeners from generation "
-          + (generation - 1) + " (pid " + takeover.predecessorPid() + ", " + takeover.predecessorVersion() + ")");
-      SocketActivation.fromEnvironment().closeAll("generation " + generation + " serves its predecessor's sockets");
+      lifecycle.moveTo(
+          Phase.TAKING_OVER,
+          "received "
+              + inherited.size()
+              + " listeners from generation "
+              + (generation - 1)
+              + " (pid "
+              + takeover.predecessorPid()
+              + ", "
+              + takeover.predecessorVersion()
+              + ")");
+      SocketActivation.fromEnvironment()
+          .closeAll("generation " + generation + " serves its predecessor's sockets");
     } else {
       generation = 1;
       log.info("cold start: no active process owns {}", config.runDir());
@@ -178,18 +199,59 @@ public final class SidecarServer {
     try {
       loops = EventLoops.start(Runtime.getRuntime().availableProcessors());
       Map<String, Cluster> clusters = new LinkedHashMap<>();
-      config.clusters().forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
+      config
+          .clusters()
+          .forEach(c -> clusters.put(c.name(), new Cluster(c, metrics.cluster(c.name()))));
       discoveries = Discoveries.of(config.clusters(), clusters, metrics, Clock.systemUTC());
       discoveries.start(carriedState);
-      tickets = SessionTickets.start(carriedState,
-          config.listeners().stream().filter(ListenerConfig::isTls).map(ListenerConfig::name).toList(), new SecureRandom());
-      listeners = new ListenerAssembly(config, metrics, loops).open(clusters, discoveries, tickets, drainState, generation,
-          inherited, adopted, this::connectionClosed, this::isServing);
-      drain = new GenerationDrain(config, handoff, drainState, listeners, loops, feed, metrics, generation, predecessorPid,
-          underSystemd);
-      launcher = new NextGenerationLauncher(invocation.commandLine(), invocation.configFile(), config.runDir(), generation,
-          this::isServing, metrics, invocation.supervisor(), underSystemd);
-      adminRpc = AdminRpcServer.start(handoff.ownSocketPath(AdminRpcServer.SOCKET_NAME), new AdminView(), new PeerPolicy(ownUid(), true), loops.group());
+      tickets =
+          SessionTickets.start(
+              carriedState,
+              config.listeners().stream()
+                  .filter(ListenerConfig::isTls)
+                  .map(ListenerConfig::name)
+                  .toList(),
+              new SecureRandom());
+      listeners =
+          new ListenerAssembly(config, metrics, loops)
+              .open(
+                  clusters,
+                  discoveries,
+                  tickets,
+                  drainState,
+                  generation,
+                  inherited,
+                  adopted,
+                  this::connectionClosed,
+                  this::isServing);
+      drain =
+          new GenerationDrain(
+              config,
+              handoff,
+              drainState,
+              listeners,
+              loops,
+              feed,
+              metrics,
+              generation,
+              predecessorPid,
+              underSystemd);
+      launcher =
+          new NextGenerationLauncher(
+              invocation.commandLine(),
+              invocation.configFile(),
+              config.runDir(),
+              generation,
+              this::isServing,
+              metrics,
+              invocation.supervisor(),
+              underSystemd);
+      adminRpc =
+          AdminRpcServer.start(
+              handoff.ownSocketPath(AdminRpcServer.SOCKET_NAME),
+              new AdminView(),
+              new PeerPolicy(ownUid(), true),
+              loops.group());
     } catch (IOException | DiscoveryUnavailableException | RuntimeException e) {
       String reason = "generation " + generation + " cannot serve: " + e.getMessage();
       inherited.values().forEach(ListenerAssembly::closeFd);
@@ -213,18 +275,35 @@ public final class SidecarServer {
     if (arrival instanceof Arrival.Takeover) {
       // Before Ready, while the predecessor still serves everyone: the connections this process
       // takes over then meet loaded classes and compiled code, not a cold JVM.
-      WarmUp.run(loops.group(), config.listeners(), config.clusters(), generation, config.drain().http2GoawayDelay(),
+      WarmUp.run(
+          loops.group(),
+          config.listeners(),
+          config.clusters(),
+          generation,
+          config.drain().http2GoawayDelay(),
           new WarmUp.Budget(config.handoff().warmUpRequests(), config.handoff().warmUpTimeout()));
     }
     // Accepting and saying Ready are one step: a connection accepted from here on is one this
     // process can serve, because everything it needs was built above.
     listeners.startAcceptingData();
     try {
-      HandoffSource source = new HandoffSourceAdapter(this, generation, listeners, metrics, discoveries, tickets, drain,
-          lifecycle, adminRpc);
+      HandoffSource source =
+          new HandoffSourceAdapter(
+              this,
+              generation,
+              listeners,
+              metrics,
+              discoveries,
+              tickets,
+              drain,
+              lifecycle,
+              adminRpc);
       handoff.serve(source, adopted, ListenerAssembly.connectionAdopter(listeners, metrics));
     } catch (HandoffAbortedException e) {
-      log.warn("generation {}: {}; draining the {} connection(s) it accepted, then exiting", generation, e.getMessage(),
+      log.warn(
+          "generation {}: {}; draining the {} connection(s) it accepted, then exiting",
+          generation,
+          e.getMessage(),
           listeners.openConnections());
       drainAndStop(e.getMessage());
       return;
@@ -237,21 +316,37 @@ public final class SidecarServer {
     // to then were added, so no scrape here reads lower than one the predecessor answered.
     listeners.admin().startAccepting();
     adminRpc.publish();
-    lifecycle.moveTo(Phase.SERVING, "accepting on " + listeners.data().size() + " listeners + admin");
-    // Stopped on a thread of its own: stop() closes the handoff, whose thread completes this future.
-    handoff.successorTookOver().whenComplete((outcome, failure) ->
-        new Thread(() -> stop("generation " + (generation + 1) + " took over and the drain finished"), "baton-stop").start());
-    log.info("generation {} serving after {} ms", generation, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-    out.println(ServingLine.of(generation, ProcessHandle.current().pid(), handoff.instanceId(), listeners));
+    lifecycle.moveTo(
+        Phase.SERVING, "accepting on " + listeners.data().size() + " listeners + admin");
+    // Stopped on a thread of its own: stop() closes the handoff, whose thread completes this
+    // future.
+    handoff
+        .successorTookOver()
+        .whenComplete(
+            (outcome, failure) ->
+                new Thread(
+                        () ->
+                            stop(
+                                "generation "
+                                    + (generation + 1)
+                                    + " took over and the drain finished"),
+                        "baton-stop")
+                    .start());
+    log.info(
+        "generation {} serving after {} ms",
+        generation,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    out.println(
+        ServingLine.of(generation, ProcessHandle.current().pid(), handoff.instanceId(), listeners));
     out.flush();
   }
 
   /**
-   * SIGTERM: drain without a successor and stop. Waits at most the drain timeout plus a margin.
-   * If a successor already took over, waits for that drain instead. While this process, taking
-   * over, is held: gives the takeover up (the predecessor serves on) and lets the starting thread
-   * drain what was accepted. Returns false when this process has not started serving and holds
-   * nothing to drain: the caller should simply exit.
+   * SIGTERM: drain without a successor and stop. Waits at most the drain timeout plus a margin. If
+   * a successor already took over, waits for that drain instead. While this process, taking over,
+   * is held: gives the takeover up (the predecessor serves on) and lets the starting thread drain
+   * what was accepted. Returns false when this process has not started serving and holds nothing to
+   * drain: the caller should simply exit.
    */
   public boolean shutdownGracefully(String why) {
     Phase phase = lifecycle.phase();
@@ -301,7 +396,10 @@ public final class SidecarServer {
   public boolean commitHeldSuccessor(String why) {
     boolean held = handoff.commitHeldSuccessor(why);
     if (!held) {
-      log.warn("{}: no successor is held (a commit applies only to `baton upgrade --hold` / handoff.hold)", why);
+      log.warn(
+          "{}: no successor is held (a commit applies only to `baton upgrade --hold` /"
+              + " handoff.hold)",
+          why);
     }
     return held;
   }
@@ -310,7 +408,10 @@ public final class SidecarServer {
   public boolean abortHeldSuccessor(String why) {
     boolean held = handoff.abortHeldSuccessor(why);
     if (!held) {
-      log.warn("{}: no successor is held (an abort applies only to `baton upgrade --hold` / handoff.hold)", why);
+      log.warn(
+          "{}: no successor is held (an abort applies only to `baton upgrade --hold` /"
+              + " handoff.hold)",
+          why);
     }
     return held;
   }
@@ -319,7 +420,10 @@ public final class SidecarServer {
   public void requestNextGeneration(UpgradeTrigger trigger) {
     NextGenerationLauncher current = launcher;
     if (current == null) {
-      log.warn("{}: generation {} is still starting: no new generation started", trigger.label(), generation);
+      log.warn(
+          "{}: generation {} is still starting: no new generation started",
+          trigger.label(),
+          generation);
       return;
     }
     current.launch(trigger);
@@ -333,7 +437,9 @@ public final class SidecarServer {
       CompletableFuture<?> tookOver = handoff.successorTookOver();
       new Releases()
           .then("watch streams", feed::end)
-          .then("admin.sock", () -> adminRpc.close(tookOver.isDone() && !tookOver.isCompletedExceptionally()))
+          .then(
+              "admin.sock",
+              () -> adminRpc.close(tookOver.isDone() && !tookOver.isCompletedExceptionally()))
           .then("listeners", listeners::closeAll)
           .then("the handoff sockets", handoff::close)
           .then("the etcd watches", discoveries::close)
@@ -350,8 +456,16 @@ public final class SidecarServer {
 
     @Override
     public StatusReply status() {
-      return new StatusReport(generation, lifecycle, handoff, buildVersion, listeners, config.runDir(),
-          invocation.configFile(), drain::status).build();
+      return new StatusReport(
+              generation,
+              lifecycle,
+              handoff,
+              buildVersion,
+              listeners,
+              config.runDir(),
+              invocation.configFile(),
+              drain::status)
+          .build();
     }
 
     @Override
@@ -386,7 +500,8 @@ public final class SidecarServer {
     try {
       return Handoff.ownUid();
     } catch (HandoffException e) {
-      throw new IOException("own uid: " + e.getMessage() + " (expected it, to check admin.sock callers)", e);
+      throw new IOException(
+          "own uid: " + e.getMessage() + " (expected it, to check admin.sock callers)", e);
     }
   }
 
@@ -412,5 +527,4 @@ public final class SidecarServer {
   public BatonMetrics metrics() {
     return metrics;
   }
-
 }

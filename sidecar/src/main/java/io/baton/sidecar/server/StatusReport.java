@@ -24,9 +24,18 @@ final class StatusReport {
   private final Path configFile;
   private final Supplier<DrainStatus> drain;
 
-  /** @param drain this generation's drain so far, asked only while it drains */
-  StatusReport(long generation, Lifecycle lifecycle, Handoff handoff, String buildVersion, ListenerSet listeners,
-      Path runDir, Path configFile, Supplier<DrainStatus> drain) {
+  /**
+   * @param drain this generation's drain so far, asked only while it drains
+   */
+  StatusReport(
+      long generation,
+      Lifecycle lifecycle,
+      Handoff handoff,
+      String buildVersion,
+      ListenerSet listeners,
+      Path runDir,
+      Path configFile,
+      Supplier<DrainStatus> drain) {
     this.generation = generation;
     this.lifecycle = lifecycle;
     this.handoff = handoff;
@@ -38,41 +47,50 @@ final class StatusReport {
   }
 
   StatusReply build() {
-    StatusReply.Builder reply = StatusReply.newBuilder()
-        .setGeneration(generation)
-        .setPhase(lifecycle.phase().name())
-        .setPid(ProcessHandle.current().pid())
-        .setInstanceId(handoff.instanceId())
-        .setBuildVersion(buildVersion)
-        .setHandoffProtocolVersion(Handoff.protocolVersion())
-        .setHandoffProtocolRevision(Handoff.protocolRevision())
-        .setConnectionsActive(listeners.openConnections())
-        .setRequestsActive(listeners.activeRequests())
-        .setRunDir(runDir.toString())
-        .setConfigFile(configFile.toAbsolutePath().toString());
+    StatusReply.Builder reply =
+        StatusReply.newBuilder()
+            .setGeneration(generation)
+            .setPhase(lifecycle.phase().name())
+            .setPid(ProcessHandle.current().pid())
+            .setInstanceId(handoff.instanceId())
+            .setBuildVersion(buildVersion)
+            .setHandoffProtocolVersion(Handoff.protocolVersion())
+            .setHandoffProtocolRevision(Handoff.protocolRevision())
+            .setConnectionsActive(listeners.openConnections())
+            .setRequestsActive(listeners.activeRequests())
+            .setRunDir(runDir.toString())
+            .setConfigFile(configFile.toAbsolutePath().toString());
     for (ServingSocket s : listeners.data()) {
-      reply.addListeners(ListenerStatus.newBuilder()
-          .setName(s.name())
-          .setProtocol(s.protocol())
-          .setConfiguredAddress(s.configuredAddress().toString())
-          .setBoundAddress(ServingLine.format(s.boundAddress()))
-          .setConnectionsActive(s.openConnections()));
+      reply.addListeners(
+          ListenerStatus.newBuilder()
+              .setName(s.name())
+              .setProtocol(s.protocol())
+              .setConfiguredAddress(s.configuredAddress().toString())
+              .setBoundAddress(ServingLine.format(s.boundAddress()))
+              .setConnectionsActive(s.openConnections()));
     }
     if (lifecycle.phase() == Phase.DRAINING) {
       reply.setDrain(drain.get());
     }
-    handoff.predecessorProgress().ifPresent(p -> reply.setPredecessorDrain(DrainStatus.newBuilder()
-        .setConnectionsLeft(p.connectionsActive())
-        .setRequestsLeft(p.requestsActive())
-        .setConnectionsMigrated(p.connectionsMigrated())));
+    handoff
+        .predecessorProgress()
+        .ifPresent(
+            p ->
+                reply.setPredecessorDrain(
+                    DrainStatus.newBuilder()
+                        .setConnectionsLeft(p.connectionsActive())
+                        .setRequestsLeft(p.requestsActive())
+                        .setConnectionsMigrated(p.connectionsMigrated())));
     for (PredecessorDrain p : handoff.drainingPredecessors()) {
-      reply.addDrainingPredecessors(PredecessorDrainStatus.newBuilder()
-          .setGeneration(p.generation())
-          .setPid(p.pid())
-          .setDrain(DrainStatus.newBuilder()
-              .setConnectionsLeft(p.progress().connectionsActive())
-              .setRequestsLeft(p.progress().requestsActive())
-              .setConnectionsMigrated(p.progress().connectionsMigrated())));
+      reply.addDrainingPredecessors(
+          PredecessorDrainStatus.newBuilder()
+              .setGeneration(p.generation())
+              .setPid(p.pid())
+              .setDrain(
+                  DrainStatus.newBuilder()
+                      .setConnectionsLeft(p.progress().connectionsActive())
+                      .setRequestsLeft(p.progress().requestsActive())
+                      .setConnectionsMigrated(p.progress().connectionsMigrated())));
     }
     return reply.build();
   }

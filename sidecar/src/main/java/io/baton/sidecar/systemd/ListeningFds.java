@@ -11,7 +11,10 @@ import java.net.SocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import org.newsclub.net.unix.FileDescriptorCast;
 
-/** The OS calls socket activation needs on a listening fd systemd passed us: nothing else calls them. */
+/**
+ * The OS calls socket activation needs on a listening fd systemd passed us: nothing else calls
+ * them.
+ */
 final class ListeningFds {
 
   private ListeningFds() {}
@@ -30,14 +33,16 @@ final class ListeningFds {
   static void makeNonBlocking(int fd) throws IOException {
     FileDescriptor duplicate = null;
     try {
-      FileDescriptorCast cast = FileDescriptorCast.duplicating(FileDescriptorCast.unsafeUsing(fd).getFileDescriptor());
+      FileDescriptorCast cast =
+          FileDescriptorCast.duplicating(FileDescriptorCast.unsafeUsing(fd).getFileDescriptor());
       duplicate = cast.getFileDescriptor();
       cast.as(ServerSocketChannel.class).configureBlocking(false);
     } catch (IOException | RuntimeException e) {
       throw failure("set-nonblocking", fd, e);
     } finally {
       if (duplicate != null) {
-        // FileInputStream.close() closes the fd it was given: the JDK's only public close of a descriptor.
+        // FileInputStream.close() closes the fd it was given: the JDK's only public close of a
+        // descriptor.
         new FileInputStream(duplicate).close();
       }
     }
@@ -61,8 +66,18 @@ final class ListeningFds {
     FileDescriptors.closeQuietly(fd);
   }
 
-  /** Names the call and the fd, e.g. {@code getsockname (fd 3): IOException: Bad file descriptor}. */
+  /**
+   * Names the call and the fd, e.g. {@code getsockname (fd 3): IOException: Bad file descriptor}.
+   */
   private static IOException failure(String operation, int fd, Throwable cause) {
-    return new IOException(operation + " (fd " + fd + "): " + cause.getClass().getSimpleName() + ": " + cause.getMessage(), cause);
+    return new IOException(
+        operation
+            + " (fd "
+            + fd
+            + "): "
+            + cause.getClass().getSimpleName()
+            + ": "
+            + cause.getMessage(),
+        cause);
   }
 }

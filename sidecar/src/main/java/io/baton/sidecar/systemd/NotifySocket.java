@@ -2,8 +2,8 @@ package io.baton.sidecar.systemd;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.newsclub.net.unix.AFUNIXDatagramChannel;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
@@ -35,7 +35,8 @@ final class NotifySocket {
     if (name.startsWith("/")) {
       return AFUNIXSocketAddress.of(new File(name));
     }
-    throw new IllegalArgumentException("NOTIFY_SOCKET: \"" + name + "\" (expected an absolute path or @abstract-name)");
+    throw new IllegalArgumentException(
+        "NOTIFY_SOCKET: \"" + name + "\" (expected an absolute path or @abstract-name)");
   }
 
   /** Sends {@code message} as one datagram; opens the socket on first use. */

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * listeners and starts Baton with them as fds 3, 4, ... ({@code LISTEN_FDS} of them, named by
  * {@code LISTEN_FDNAMES}), for the process {@code LISTEN_PID} only. On a cold start each one
  * becomes the configured listener of the same name ({@code FileDescriptorName=}), or else of the
- * same bound address; it is then registered like a socket inherited from a predecessor, never bound.
+ * same bound address; it is then registered like a socket inherited from a predecessor, never
+ * bound.
  *
  * <p>The variables describe fds of this process only, but Java cannot unsetenv(3): a process Baton
  * starts must be given an environment without {@link #VARIABLES_FOR_THIS_PROCESS_ONLY} (the JDK
@@ -30,7 +31,8 @@ public final class SocketActivation {
   private static final Logger log = LoggerFactory.getLogger(SocketActivation.class);
 
   /** Remove these from the environment of any process Baton starts. */
-  public static final List<String> VARIABLES_FOR_THIS_PROCESS_ONLY = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
+  public static final List<String> VARIABLES_FOR_THIS_PROCESS_ONLY =
+      List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
 
   /** SD_LISTEN_FDS_START: the first passed fd; 0, 1, 2 are stdin, stdout, stderr. */
   static final int FIRST_FD = 3;
@@ -41,7 +43,10 @@ public final class SocketActivation {
     this.fds = List.copyOf(fds);
   }
 
-  /** The sockets systemd passed to this process; none if it passed none, or passed them to another pid. */
+  /**
+   * The sockets systemd passed to this process; none if it passed none, or passed them to another
+   * pid.
+   */
   public static SocketActivation fromEnvironment() {
     try {
       return new SocketActivation(parse(System.getenv(), ProcessHandle.current().pid()));
@@ -66,13 +71,18 @@ public final class SocketActivation {
     }
     long pid = parseNumber("LISTEN_PID", pidText, "a process id");
     if (pid != ownPid) {
-      log.info("LISTEN_PID {} is not this process ({}): LISTEN_FDS {} belong to another process, ignored", pid, ownPid,
+      log.info(
+          "LISTEN_PID {} is not this process ({}): LISTEN_FDS {} belong to another process,"
+              + " ignored",
+          pid,
+          ownPid,
           countText);
       return List.of();
     }
     long count = parseNumber("LISTEN_FDS", countText, "a number of fds");
     if (count > Integer.MAX_VALUE - FIRST_FD) {
-      throw new IllegalArgumentException("LISTEN_FDS: \"" + countText + "\" (expected a number of fds)");
+      throw new IllegalArgumentException(
+          "LISTEN_FDS: \"" + countText + "\" (expected a number of fds)");
     }
     List<String> names = names(env.get("LISTEN_FDNAMES"), (int) count);
     List<ActivatedFd> fds = new ArrayList<>();
@@ -94,7 +104,10 @@ public final class SocketActivation {
     throw new IllegalArgumentException(variable + ": \"" + text + "\" (expected " + expected + ")");
   }
 
-  /** One name per fd; nulls when systemd sent none or a list of another length (then names are unreliable). */
+  /**
+   * One name per fd; nulls when systemd sent none or a list of another length (then names are
+   * unreliable).
+   */
   private static List<String> names(String text, int count) {
     List<String> names = new ArrayList<>();
     if (text != null && !text.isEmpty()) {
@@ -103,7 +116,11 @@ public final class SocketActivation {
         names.addAll(List.of(given));
         return names;
       }
-      log.warn("LISTEN_FDNAMES: \"{}\" (expected {} names separated by ':'): matching the fds by address only", text, count);
+      log.warn(
+          "LISTEN_FDNAMES: \"{}\" (expected {} names separated by ':'): matching the fds by address"
+              + " only",
+          text,
+          count);
     }
     for (int i = 0; i < count; i++) {
       names.add(null);
@@ -124,7 +141,8 @@ public final class SocketActivation {
     for (ListenerConfig l : config.listeners()) {
       configured.put(l.name(), new Configured(l.name(), l.address(), l.protocol().wireName()));
     }
-    configured.put(ConfigLoader.ADMIN_LISTENER_NAME,
+    configured.put(
+        ConfigLoader.ADMIN_LISTENER_NAME,
         new Configured(ConfigLoader.ADMIN_LISTENER_NAME, config.admin().address(), "admin"));
     Map<String, InheritedListener> claimed = new LinkedHashMap<>();
     for (ActivatedFd fd : fds) {
@@ -133,26 +151,45 @@ public final class SocketActivation {
         bound = ListeningFds.boundAddress(fd.fd());
         ListeningFds.makeNonBlocking(fd.fd());
       } catch (IOException e) {
-        log.error("systemd socket fd {} ({}) is unusable: {}; closed", fd.fd(), fd.name(), e.getMessage());
+        log.error(
+            "systemd socket fd {} ({}) is unusable: {}; closed",
+            fd.fd(),
+            fd.name(),
+            e.getMessage());
         ListeningFds.close(fd.fd());
         continue;
       }
       Configured listener = match(fd, bound, configured);
       if (listener == null) {
-        log.warn("systemd socket fd {} (name {}, bound to {}) matches no configured listener by name or address: closed",
-            fd.fd(), fd.name(), bound);
+        log.warn(
+            "systemd socket fd {} (name {}, bound to {}) matches no configured listener by name or"
+                + " address: closed",
+            fd.fd(),
+            fd.name(),
+            bound);
         ListeningFds.close(fd.fd());
         continue;
       }
       configured.remove(listener.name());
-      claimed.put(listener.name(), new InheritedListener(listener.name(), listener.address().toString(), listener.protocol(), fd.fd()));
-      log.info("listener {} ({}) takes systemd socket fd {} (name {}, bound to {})", listener.name(), listener.address(),
-          fd.fd(), fd.name(), bound);
+      claimed.put(
+          listener.name(),
+          new InheritedListener(
+              listener.name(), listener.address().toString(), listener.protocol(), fd.fd()));
+      log.info(
+          "listener {} ({}) takes systemd socket fd {} (name {}, bound to {})",
+          listener.name(),
+          listener.address(),
+          fd.fd(),
+          fd.name(),
+          bound);
     }
     return claimed;
   }
 
-  /** Closes every activated fd: a takeover serves the predecessor's sockets, which carry the same ports. */
+  /**
+   * Closes every activated fd: a takeover serves the predecessor's sockets, which carry the same
+   * ports.
+   */
   public void closeAll(String why) {
     for (ActivatedFd fd : fds) {
       ListeningFds.close(fd.fd());
@@ -163,7 +200,8 @@ public final class SocketActivation {
   }
 
   /** By name first, else by address; a configured port 0 matches no address (any port would do). */
-  static Configured match(ActivatedFd fd, InetSocketAddress bound, Map<String, Configured> unclaimed) {
+  static Configured match(
+      ActivatedFd fd, InetSocketAddress bound, Map<String, Configured> unclaimed) {
     if (fd.name() != null && unclaimed.containsKey(fd.name())) {
       return unclaimed.get(fd.name());
     }

@@ -54,7 +54,10 @@ public final class SystemdNotifier {
     }
   }
 
-  /** This generation serves: systemd's start-up or reload job is done, and this pid is the one to follow. */
+  /**
+   * This generation serves: systemd's start-up or reload job is done, and this pid is the one to
+   * follow.
+   */
   public void ready(String status) {
     send("MAINPID=" + ProcessHandle.current().pid() + "\nREADY=1\nSTATUS=" + status);
   }
@@ -77,7 +80,10 @@ public final class SystemdNotifier {
     send("STATUS=" + status);
   }
 
-  /** Whether messages go anywhere: {@code NOTIFY_SOCKET} was set and usable (systemd follows this process). */
+  /**
+   * Whether messages go anywhere: {@code NOTIFY_SOCKET} was set and usable (systemd follows this
+   * process).
+   */
   public boolean isEnabled() {
     return socket != null;
   }
@@ -91,8 +97,11 @@ public final class SystemdNotifier {
       log.debug("told systemd: {}", message.replace('\n', ' '));
     } catch (IOException | RuntimeException e) {
       if (failureLogged.compareAndSet(false, true)) {
-        log.warn("systemd notification to NOTIFY_SOCKET {} failed: {} (further failures not logged; Baton serves on)",
-            socket.name(), e.toString());
+        log.warn(
+            "systemd notification to NOTIFY_SOCKET {} failed: {} (further failures not logged;"
+                + " Baton serves on)",
+            socket.name(),
+            e.toString());
       }
     }
   }

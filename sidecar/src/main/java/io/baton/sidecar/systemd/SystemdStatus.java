@@ -14,25 +14,35 @@ import java.util.function.LongSupplier;
  * hand over (a successor was welcomed), which no phase marks, and the failure that ends it.
  *
  * <pre>
- * cold start        SERVING                  MAINPID=self READY=1 STATUS=generation 1 serving on 2 listeners
- * successor welcomed (old)                   RELOADING=1 MONOTONIC_USEC=... STATUS=generation 1 handing over to generation 2
- * new process       TAKING_OVER              STATUS=generation 2 taking over from generation 1
- *                   SERVING                  MAINPID=self READY=1 STATUS=generation 2 serving on 2 listeners
- * old process       DRAINING (handoff)       STATUS=generation 1 draining, generation 2 serves
- * handoff failed before Ready (old)          MAINPID=self READY=1 STATUS=generation 1 serving on 2 listeners
- * rollback (old)    SERVING                  MAINPID=self READY=1 STATUS=...
- * SIGTERM           DRAINING                 STOPPING=1 STATUS=generation 1 draining to stop
+ * moment                        phase / event          sd_notify (STATUS abridged)
+ * cold start                    SERVING                MAINPID=self READY=1
+ *                                                      STATUS=generation 1 serving on 2 listeners
+ * successor welcomed (old)      handoff event          RELOADING=1 MONOTONIC_USEC=...
+ *                                                      STATUS=generation 1 handing over to gen. 2
+ * new process                   TAKING_OVER            STATUS=generation 2 taking over from gen. 1
+ *                               SERVING                MAINPID=self READY=1
+ *                                                      STATUS=generation 2 serving on 2 listeners
+ * old process                   DRAINING (handoff)     STATUS=generation 1 draining, gen. 2 serves
+ * handoff failed before Ready   handoff event          MAINPID=self READY=1
+ *   (old)                                              STATUS=generation 1 serving on 2 listeners
+ * rollback (old)                SERVING                MAINPID=self READY=1 STATUS=...
+ * SIGTERM                       DRAINING               STOPPING=1
+ *                                                      STATUS=generation 1 draining to stop
  * </pre>
  */
 public final class SystemdStatus implements HandoffEvents, Consumer<Phase> {
 
-  /** The outgoing handoff step after which the successor is known and will be sent our listeners. */
+  /**
+   * The outgoing handoff step after which the successor is known and will be sent our listeners.
+   */
   static final String HANDOVER_BEGUN_STEP = "outgoing_welcome";
 
   private final SystemdNotifier notifier;
   private final int listeners;
+
   /** This process's generation; set by {@link #follow}, before any phase or handoff event. */
   private volatile LongSupplier generation = () -> 0;
+
   /** A successor was welcomed and the handoff has not ended in failure. Guarded by {@code this}. */
   private boolean handingOver;
 
@@ -59,8 +69,9 @@ public final class SystemdStatus implements HandoffEvents, Consumer<Phase> {
   public synchronized void accept(Phase phase) {
     long g = generation.getAsLong();
     switch (phase) {
-      case STARTING -> { }
-      case TAKING_OVER -> notifier.status("generation " + g + " taking over from generation " + (g - 1));
+      case STARTING -> {}
+      case TAKING_OVER ->
+          notifier.status("generation " + g + " taking over from generation " + (g - 1));
       case SERVING -> {
         handingOver = false;
         notifier.ready(serving());
@@ -99,6 +110,10 @@ public final class SystemdStatus implements HandoffEvents, Consumer<Phase> {
   }
 
   private String serving() {
-    return "generation " + generation.getAsLong() + " serving on " + listeners + (listeners == 1 ? " listener" : " listeners");
+    return "generation "
+        + generation.getAsLong()
+        + " serving on "
+        + listeners
+        + (listeners == 1 ? " listener" : " listeners");
   }
 }

@@ -1,14 +1,16 @@
 /**
- * Baton under systemd: the {@code sd_notify} protocol ({@link io.baton.sidecar.systemd.SystemdNotifier},
- * reported from the lifecycle by {@link io.baton.sidecar.systemd.SystemdStatus}) and socket
- * activation ({@link io.baton.sidecar.systemd.SocketActivation}).
+ * Baton under systemd: the {@code sd_notify} protocol ({@link
+ * io.baton.sidecar.systemd.SystemdNotifier}, reported from the lifecycle by {@link
+ * io.baton.sidecar.systemd.SystemdStatus}) and socket activation ({@link
+ * io.baton.sidecar.systemd.SocketActivation}).
  *
  * <p>Invariants:
+ *
  * <ul>
  *   <li>Without {@code NOTIFY_SOCKET} nothing is sent; a failed send is logged once and never stops
  *       Baton: systemd is an observer, not a dependency.
- *   <li>Only the process that serves says {@code READY=1}, always with {@code MAINPID=} its own pid,
- *       so after a handoff systemd follows the new generation ({@code NotifyAccess=all} lets a
+ *   <li>Only the process that serves says {@code READY=1}, always with {@code MAINPID=} its own
+ *       pid, so after a handoff systemd follows the new generation ({@code NotifyAccess=all} lets a
  *       process other than the main one say so).
  *   <li>{@code RELOADING=1} is sent by the outgoing generation once a successor was welcomed; the
  *       reload ends with the successor's {@code READY=1}, or, if the handoff fails, with the

@@ -9,21 +9,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Holds what a client connection delivers before its relay exists (while the upstream connection
- * is being made), and hands it to the relay once it does.
+ * Holds what a client connection delivers before its relay exists (while the upstream connection is
+ * being made), and hands it to the relay once it does.
  *
- * <p>Reads are off until then, but that does not stop Netty's epoll transport from reading a
- * client that half-closes: {@code EPOLLRDHUP} is always in an epoll stream channel's interest set,
- * and {@code AbstractEpollChannel.AbstractEpollUnsafe.epollRdHupReady()} calls {@code
- * epollInReady()} whatever {@code AUTO_READ} says (so as not to miss data before the FIN, netty
- * issue 3709). That reads every byte up to the EOF, fires each as {@code channelRead}, then shuts
- * the input and fires {@link ChannelInputShutdownEvent}. Without this handler all of it reached
- * the pipeline's tail, which drops it: the upstream got neither the bytes nor the EOF, and the
- * client, whose emptied fd Netty had meanwhile taken out of epoll, was closed by the {@code
- * EPOLL_CTL_MOD} ENOENT of turning its reads on (see {@code EpollHalfCloseRepair}).
+ * <p>Reads are off until then, but that does not stop Netty's epoll transport from reading a client
+ * that half-closes: {@code EPOLLRDHUP} is always in an epoll stream channel's interest set, and
+ * {@code AbstractEpollChannel.AbstractEpollUnsafe.epollRdHupReady()} calls {@code epollInReady()}
+ * whatever {@code AUTO_READ} says (so as not to miss data before the FIN, netty issue 3709). That
+ * reads every byte up to the EOF, fires each as {@code channelRead}, then shuts the input and fires
+ * {@link ChannelInputShutdownEvent}. Without this handler all of it reached the pipeline's tail,
+ * which drops it: the upstream got neither the bytes nor the EOF, and the client, whose emptied fd
+ * Netty had meanwhile taken out of epoll, was closed by the {@code EPOLL_CTL_MOD} ENOENT of turning
+ * its reads on (see {@code EpollHalfCloseRepair}).
  *
- * <p>What it holds is bounded by the client socket's receive buffer: the client could send no
- * more before its FIN without Netty reading.
+ * <p>What it holds is bounded by the client socket's receive buffer: the client could send no more
+ * before its FIN without Netty reading.
  */
 final class EarlyClientInput extends ChannelInboundHandlerAdapter {
 
@@ -37,8 +37,8 @@ final class EarlyClientInput extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Leaves the pipeline, passing what it held to the handlers added after it (the relay): the
-   * bytes in order, then the EOF if it came. Call on the event loop.
+   * Leaves the pipeline, passing what it held to the handlers added after it (the relay): the bytes
+   * in order, then the EOF if it came. Call on the event loop.
    */
   void handOver() {
     List<Object> bytes = held;

@@ -24,14 +24,20 @@ public final class MovedTcpPair implements ConnectionResumer {
 
   private static final Logger log = LoggerFactory.getLogger(MovedTcpPair.class);
 
-  /** A TCP relay's two connections, nothing buffered in either direction, served by {@code tcp} listeners. */
+  /**
+   * A TCP relay's two connections, nothing buffered in either direction, served by {@code tcp}
+   * listeners.
+   */
   public static final MovableKind KIND =
-      new MovableKind(ConnectionKind.TCP_PAIR, ListenerProtocol.TCP.wireName(), "tcp", "a TCP connection pair");
+      new MovableKind(
+          ConnectionKind.TCP_PAIR, ListenerProtocol.TCP.wireName(), "tcp", "a TCP connection pair");
 
   private final Map<String, ServingSocket> sockets;
   private final Map<String, ListenerContext> contexts;
 
-  /** @param sockets and {@code contexts}: this process's data listeners, by name */
+  /**
+   * @param sockets and {@code contexts}: this process's data listeners, by name
+   */
   public MovedTcpPair(Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
     this.sockets = Map.copyOf(sockets);
     this.contexts = Map.copyOf(contexts);
@@ -50,47 +56,69 @@ public final class MovedTcpPair implements ConnectionResumer {
   }
 
   /**
-   * Relays between {@code clientFd} and {@code upstreamFd} on one of {@code socket}'s event
-   * loops, the client counted as {@code socket}'s connection. Takes ownership of both fds.
+   * Relays between {@code clientFd} and {@code upstreamFd} on one of {@code socket}'s event loops,
+   * the client counted as {@code socket}'s connection. Takes ownership of both fds.
    */
-  private static void resume(ServingSocket socket, ListenerContext context, int clientFd, int upstreamFd, String upstreamEndpoint) {
+  private static void resume(
+      ServingSocket socket,
+      ListenerContext context,
+      int clientFd,
+      int upstreamFd,
+      String upstreamEndpoint) {
     EventLoop loop = socket.nextEventLoop();
-    loop.execute(() -> {
-      EpollSocketChannel client;
-      EpollSocketChannel upstream;
-      try {
-        client = new EpollSocketChannel(clientFd);
-        upstream = new EpollSocketChannel(upstreamFd);
-      } catch (RuntimeException e) {
-        log.warn("listener {}: a tcp connection moved from the predecessor is unusable (fds {} and {}): {}", context.name(),
-            clientFd, upstreamFd, e.toString());
-        FileDescriptors.closeAllQuietly(clientFd, upstreamFd);
-        return;
-      }
-      client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-      upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-      // The upstream reads only once the client can be written to, i.e. is registered too.
-      upstream.config().setAutoRead(false);
-      TcpRelay relay = new TcpRelay(context, client, upstream, upstreamEndpoint);
-      upstream.pipeline().addLast(relay.upstreamSide());
-      loop.register(upstream).addListener(u -> {
-        if (!u.isSuccess()) {
-          giveUp(context, client, upstream, u.cause());
-          return;
-        }
-        socket.adoptChannel(client, loop, relay.clientSide()).addListener(c -> {
-          if (!c.isSuccess()) {
-            giveUp(context, client, upstream, c.cause());
+    loop.execute(
+        () -> {
+          EpollSocketChannel client;
+          EpollSocketChannel upstream;
+          try {
+            client = new EpollSocketChannel(clientFd);
+            upstream = new EpollSocketChannel(upstreamFd);
+          } catch (RuntimeException e) {
+            log.warn(
+                "listener {}: a tcp connection moved from the predecessor is unusable (fds {} and"
+                    + " {}): {}",
+                context.name(),
+                clientFd,
+                upstreamFd,
+                e.toString());
+            FileDescriptors.closeAllQuietly(clientFd, upstreamFd);
             return;
           }
-          upstream.config().setAutoRead(true);
+          client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+          upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+          // The upstream reads only once the client can be written to, i.e. is registered too.
+          upstream.config().setAutoRead(false);
+          TcpRelay relay = new TcpRelay(context, client, upstream, upstreamEndpoint);
+          upstream.pipeline().addLast(relay.upstreamSide());
+          loop.register(upstream)
+              .addListener(
+                  u -> {
+                    if (!u.isSuccess()) {
+                      giveUp(context, client, upstream, u.cause());
+                      return;
+                    }
+                    socket
+                        .adoptChannel(client, loop, relay.clientSide())
+                        .addListener(
+                            c -> {
+                              if (!c.isSuccess()) {
+                                giveUp(context, client, upstream, c.cause());
+                                return;
+                              }
+                              upstream.config().setAutoRead(true);
+                            });
+                  });
         });
-      });
-    });
   }
 
-  private static void giveUp(ListenerContext context, EpollSocketChannel client, EpollSocketChannel upstream, Throwable cause) {
-    log.warn("listener {}: a tcp connection moved from the predecessor could not be registered: {}", context.name(),
+  private static void giveUp(
+      ListenerContext context,
+      EpollSocketChannel client,
+      EpollSocketChannel upstream,
+      Throwable cause) {
+    log.warn(
+        "listener {}: a tcp connection moved from the predecessor could not be registered: {}",
+        context.name(),
         cause.toString());
     client.unsafe().closeForcibly();
     upstream.unsafe().closeForcibly();

@@ -18,15 +18,15 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.PromiseCombiner;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A client connection and its upstream connection, relaying bytes both ways on one event loop.
- * Each direction ends on its own (half-close: EOF on one side shuts the output of the other); the
- * pair closes when both directions have ended, or at once on an error or a reset.
+ * A client connection and its upstream connection, relaying bytes both ways on one event loop. Each
+ * direction ends on its own (half-close: EOF on one side shuts the output of the other); the pair
+ * closes when both directions have ended, or at once on an error or a reset.
  *
  * <p>During a drain with migration, a pair that still flows both ways moves to the successor: it
  * stops reading on both sides, waits until every byte it read has been written on, and sends both
@@ -99,38 +99,55 @@ final class TcpRelay {
     state = State.QUIESCING;
     client.config().setAutoRead(false);
     upstream.config().setAutoRead(false);
-    ScheduledFuture<?> giveUp = client.eventLoop().schedule(
-        () -> stopQuiescing("it did not write out what it holds within " + QUIESCE_TIMEOUT.toMillis() + " ms"),
-        QUIESCE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> giveUp =
+        client
+            .eventLoop()
+            .schedule(
+                () ->
+                    stopQuiescing(
+                        "it did not write out what it holds within "
+                            + QUIESCE_TIMEOUT.toMillis()
+                            + " ms"),
+                QUIESCE_TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
     // An empty write completes once everything written before it is in the kernel.
     PromiseCombiner barriers = new PromiseCombiner(client.eventLoop());
     barriers.add(client.writeAndFlush(Unpooled.EMPTY_BUFFER));
     barriers.add(upstream.writeAndFlush(Unpooled.EMPTY_BUFFER));
     Promise<Void> flushed = client.eventLoop().newPromise();
     barriers.finish(flushed);
-    flushed.addListener(f -> {
-      giveUp.cancel(false);
-      if (state != State.QUIESCING) {
-        return; // something arrived meanwhile (an EOF, a reset): this pair is drained here
-      }
-      if (!f.isSuccess() || !holdsNothing(client) || !holdsNothing(upstream)) {
-        stopQuiescing(f.isSuccess() ? "it still holds bytes" : "a write failed: " + f.cause());
-        return;
-      }
-      Departure pair = new Departure(MovedTcpPair.KIND, context.name(), List.of(client, upstream), new byte[0],
-          upstreamEndpoint);
-      mover.move(pair, context.metrics(), new ConnectionMover.Outcome() {
-        @Override
-        public void moved() {
-          state = State.MOVED;
-        }
+    flushed.addListener(
+        f -> {
+          giveUp.cancel(false);
+          if (state != State.QUIESCING) {
+            return; // something arrived meanwhile (an EOF, a reset): this pair is drained here
+          }
+          if (!f.isSuccess() || !holdsNothing(client) || !holdsNothing(upstream)) {
+            stopQuiescing(f.isSuccess() ? "it still holds bytes" : "a write failed: " + f.cause());
+            return;
+          }
+          Departure pair =
+              new Departure(
+                  MovedTcpPair.KIND,
+                  context.name(),
+                  List.of(client, upstream),
+                  new byte[0],
+                  upstreamEndpoint);
+          mover.move(
+              pair,
+              context.metrics(),
+              new ConnectionMover.Outcome() {
+                @Override
+                public void moved() {
+                  state = State.MOVED;
+                }
 
-        @Override
-        public void kept(Throwable cause) {
-          stopQuiescing("it could not be sent: " + cause);
-        }
-      });
-    });
+                @Override
+                public void kept(Throwable cause) {
+                  stopQuiescing("it could not be sent: " + cause);
+                }
+              });
+        });
   }
 
   private static boolean holdsNothing(Channel ch) {
@@ -143,8 +160,12 @@ final class TcpRelay {
     if (state != State.QUIESCING) {
       return;
     }
-    log.info("listener {}: tcp connection {} <-> {} stays here ({}); draining it", context.name(), client.remoteAddress(),
-        upstreamEndpoint, why);
+    log.info(
+        "listener {}: tcp connection {} <-> {} stays here ({}); draining it",
+        context.name(),
+        client.remoteAddress(),
+        upstreamEndpoint,
+        why);
     state = State.RELAYING;
     // Each side reads again once its peer can take more.
     client.config().setAutoRead(upstream.isWritable());
@@ -156,12 +177,14 @@ final class TcpRelay {
   }
 
   private void inputEnded(boolean fromClient) {
-    state = switch (state) {
-      case RELAYING -> fromClient ? State.ONLY_UPSTREAM_TO_CLIENT : State.ONLY_CLIENT_TO_UPSTREAM;
-      case ONLY_CLIENT_TO_UPSTREAM -> fromClient ? State.CLOSED : state;
-      case ONLY_UPSTREAM_TO_CLIENT -> fromClient ? state : State.CLOSED;
-      case QUIESCING, MOVED, CLOSED -> state;
-    };
+    state =
+        switch (state) {
+          case RELAYING ->
+              fromClient ? State.ONLY_UPSTREAM_TO_CLIENT : State.ONLY_CLIENT_TO_UPSTREAM;
+          case ONLY_CLIENT_TO_UPSTREAM -> fromClient ? State.CLOSED : state;
+          case ONLY_UPSTREAM_TO_CLIENT -> fromClient ? state : State.CLOSED;
+          case QUIESCING, MOVED, CLOSED -> state;
+        };
     if (state == State.CLOSED) {
       closeBoth();
     }
@@ -201,13 +224,19 @@ final class TcpRelay {
       }
       // Epoll reads on a peer's FIN even with reads stopped: the pair is no longer quiet.
       stopQuiescing("the " + (fromClient ? "client" : "upstream") + " sent more bytes");
-      writeToPeer(msg).addListener(f -> {
-        if (!f.isSuccess()) {
-          log.warn("tcp relay {} -> {}: write to the {} failed, closing both: {}", client.remoteAddress(),
-              upstream.remoteAddress(), fromClient ? "upstream" : "client", f.cause().toString());
-          closeBoth();
-        }
-      });
+      writeToPeer(msg)
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  log.warn(
+                      "tcp relay {} -> {}: write to the {} failed, closing both: {}",
+                      client.remoteAddress(),
+                      upstream.remoteAddress(),
+                      fromClient ? "upstream" : "client",
+                      f.cause().toString());
+                  closeBoth();
+                }
+              });
       if (!peer.isWritable()) {
         ctx.channel().config().setAutoRead(false);
       }
@@ -246,12 +275,14 @@ final class TcpRelay {
         stopQuiescing("the " + (fromClient ? "client" : "upstream") + " ended its side");
         eofReceived = true;
         // EOF on this side: pass it on once what was read before it has been written.
-        writeToPeer(Unpooled.EMPTY_BUFFER).addListener(f -> {
-          if (peer instanceof DuplexChannel duplex && peer.isActive()) {
-            duplex.shutdownOutput();
-          }
-          inputEnded(fromClient);
-        });
+        writeToPeer(Unpooled.EMPTY_BUFFER)
+            .addListener(
+                f -> {
+                  if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+                    duplex.shutdownOutput();
+                  }
+                  inputEnded(fromClient);
+                });
         return;
       }
       ctx.fireUserEventTriggered(evt);
@@ -269,8 +300,12 @@ final class TcpRelay {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      log.info("tcp relay {} -> {}: {} side failed ({}), closing both", client.remoteAddress(), upstream.remoteAddress(),
-          fromClient ? "client" : "upstream", cause.toString());
+      log.info(
+          "tcp relay {} -> {}: {} side failed ({}), closing both",
+          client.remoteAddress(),
+          upstream.remoteAddress(),
+          fromClient ? "client" : "upstream",
+          cause.toString());
       closeBoth();
     }
   }

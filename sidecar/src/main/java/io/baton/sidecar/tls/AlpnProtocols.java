@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * What a TLS listener offers in ALPN, in the server's order of preference: {@code h2} (the HTTP/2
- * frontend, {@code io.baton.sidecar.http2.Http2Frontend}), then {@code http/1.1}. {@code io.baton.sidecar.httpserver.AlpnSeam}
- * installs the pipeline of what was chosen; a protocol added here needs a case there.
+ * frontend, {@code io.baton.sidecar.http2.Http2Frontend}), then {@code http/1.1}. {@code
+ * io.baton.sidecar.httpserver.AlpnSeam} installs the pipeline of what was chosen; a protocol added
+ * here needs a case there.
  */
 public final class AlpnProtocols {
 

@@ -2,18 +2,18 @@ package io.baton.sidecar.tls;
 
 import io.baton.sidecar.config.ListenerTlsConfig;
 import io.baton.sidecar.config.PemFiles;
+import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.HexFormat;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.netty.handler.ssl.ReferenceCountedOpenSslContext;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
-import javax.net.ssl.SSLException;
 
 /** Builds the OpenSSL context a TLS listener serves with. */
 public final class ServerTls {
@@ -33,13 +33,21 @@ public final class ServerTls {
     OpenSslEngine.ensureAvailable(what);
     SslContext context;
     try {
-      context = SslContextBuilder.forServer(config.certificate().toFile(), config.privateKey().toFile())
-          .sslProvider(SslProvider.OPENSSL)
-          .applicationProtocolConfig(AlpnProtocols.config())
-          .build();
+      context =
+          SslContextBuilder.forServer(config.certificate().toFile(), config.privateKey().toFile())
+              .sslProvider(SslProvider.OPENSSL)
+              .applicationProtocolConfig(AlpnProtocols.config())
+              .build();
     } catch (SSLException | IllegalArgumentException e) {
-      throw new TlsSetupException(what + ": certificate " + config.certificate() + " with key " + config.privateKey()
-          + " (expected a PEM certificate and its PKCS#8 key): " + e.getMessage(), e);
+      throw new TlsSetupException(
+          what
+              + ": certificate "
+              + config.certificate()
+              + " with key "
+              + config.privateKey()
+              + " (expected a PEM certificate and its PKCS#8 key): "
+              + e.getMessage(),
+          e);
     }
     // Setting keys also turns tickets on (Netty builds its contexts with SSL_OP_NO_TICKET).
     ((ReferenceCountedOpenSslContext) context).sessionContext().setTicketKeys(keys.toOpenSsl());
@@ -56,17 +64,34 @@ public final class ServerTls {
     try {
       X509Certificate cert = PemFiles.certificates(config.certificate()).get(0);
       // As `openssl x509 -fingerprint -sha256` prints it, to compare by eye.
-      String fingerprint = HexFormat.ofDelimiter(":").withUpperCase()
-          .formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+      String fingerprint =
+          HexFormat.ofDelimiter(":")
+              .withUpperCase()
+              .formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
       Instant notAfter = cert.getNotAfter().toInstant();
       if (notAfter.isBefore(Instant.now())) {
-        log.warn("listener {}: TLS certificate {} ({}) EXPIRED at {}: clients that check it will refuse it", name,
-            cert.getSubjectX500Principal().getName(), config.certificate(), notAfter);
+        log.warn(
+            "listener {}: TLS certificate {} ({}) EXPIRED at {}: clients that check it will refuse"
+                + " it",
+            name,
+            cert.getSubjectX500Principal().getName(),
+            config.certificate(),
+            notAfter);
       }
-      log.info("listener {}: TLS with {} from {} (valid until {}, SHA-256 {}), ALPN {}", name,
-          cert.getSubjectX500Principal().getName(), config.certificate(), notAfter, fingerprint, AlpnProtocols.advertised());
+      log.info(
+          "listener {}: TLS with {} from {} (valid until {}, SHA-256 {}), ALPN {}",
+          name,
+          cert.getSubjectX500Principal().getName(),
+          config.certificate(),
+          notAfter,
+          fingerprint,
+          AlpnProtocols.advertised());
     } catch (PemFiles.PemException | GeneralSecurityException e) {
-      log.info("listener {}: TLS with {} (not described: {})", name, config.certificate(), e.getMessage());
+      log.info(
+          "listener {}: TLS with {} (not described: {})",
+          name,
+          config.certificate(),
+          e.getMessage());
     }
   }
 }

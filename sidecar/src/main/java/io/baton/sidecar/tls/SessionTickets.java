@@ -34,7 +34,8 @@ public final class SessionTickets {
    * same name, found in {@code carriedState} (other kinds of state are skipped); a listener with
    * none carried starts with a fresh key.
    */
-  public static SessionTickets start(List<Any> carriedState, Collection<String> tlsListeners, SecureRandom random) {
+  public static SessionTickets start(
+      List<Any> carriedState, Collection<String> tlsListeners, SecureRandom random) {
     Map<String, List<byte[]>> carried = unpack(carriedState);
     Map<String, TicketKeyRing> rings = new LinkedHashMap<>();
     for (String listener : tlsListeners) {
@@ -46,12 +47,19 @@ public final class SessionTickets {
         try {
           ring = TicketKeyRing.succeeding(previous, random);
         } catch (IllegalArgumentException e) {
-          log.warn("listener {}: the predecessor's session-ticket keys are unusable ({}); fresh keys, clients do a full handshake once",
-              listener, e.getMessage());
+          log.warn(
+              "listener {}: the predecessor's session-ticket keys are unusable ({}); fresh keys,"
+                  + " clients do a full handshake once",
+              listener,
+              e.getMessage());
           ring = TicketKeyRing.fresh(random);
         }
       }
-      log.info("listener {}: TLS session-ticket keys: {} (1 new, {} from the predecessor)", listener, ring, ring.size() - 1);
+      log.info(
+          "listener {}: TLS session-ticket keys: {} (1 new, {} from the predecessor)",
+          listener,
+          ring,
+          ring.size() - 1);
       rings.put(listener, ring);
     }
     return new SessionTickets(Map.copyOf(rings));
@@ -70,11 +78,14 @@ public final class SessionTickets {
       }
       try {
         for (ListenerTicketKeys l : any.unpack(SessionTicketKeys.class).getListenersList()) {
-          byListener.put(l.getListener(), l.getKeysList().stream().map(ByteString::toByteArray).toList());
+          byListener.put(
+              l.getListener(), l.getKeysList().stream().map(ByteString::toByteArray).toList());
         }
       } catch (InvalidProtocolBufferException e) {
         // The message's text only, never its bytes: they are keys.
-        log.warn("the predecessor's session-ticket keys cannot be read ({}): fresh keys", e.getMessage());
+        log.warn(
+            "the predecessor's session-ticket keys cannot be read ({}): fresh keys",
+            e.getMessage());
       }
     }
     return byListener;
@@ -84,7 +95,8 @@ public final class SessionTickets {
   public TicketKeyRing ring(String listener) {
     TicketKeyRing ring = rings.get(listener);
     if (ring == null) {
-      throw new IllegalArgumentException("listener " + listener + ": no session-ticket keys (expected a TLS listener)");
+      throw new IllegalArgumentException(
+          "listener " + listener + ": no session-ticket keys (expected a TLS listener)");
     }
     return ring;
   }
@@ -95,9 +107,12 @@ public final class SessionTickets {
       return List.of();
     }
     SessionTicketKeys.Builder message = SessionTicketKeys.newBuilder();
-    rings.forEach((listener, ring) -> message.addListeners(ListenerTicketKeys.newBuilder()
-        .setListener(listener)
-        .addAllKeys(ring.keys().stream().map(ByteString::copyFrom).toList())));
+    rings.forEach(
+        (listener, ring) ->
+            message.addListeners(
+                ListenerTicketKeys.newBuilder()
+                    .setListener(listener)
+                    .addAllKeys(ring.keys().stream().map(ByteString::copyFrom).toList())));
     return List.of(Any.pack(message.build()));
   }
 

@@ -28,7 +28,9 @@ public final class TicketKeyRing {
     this.keys = keys;
   }
 
-  /** A ring of one fresh random key: a cold start, or a listener the predecessor had no keys for. */
+  /**
+   * A ring of one fresh random key: a cold start, or a listener the predecessor had no keys for.
+   */
   public static TicketKeyRing fresh(SecureRandom random) {
     return new TicketKeyRing(List.of(newKey(random)));
   }
@@ -45,7 +47,8 @@ public final class TicketKeyRing {
     for (int i = 0; i < predecessors.size() && i < KEPT_FROM_PREDECESSORS; i++) {
       byte[] k = predecessors.get(i);
       if (k.length != KEY_SIZE) {
-        throw new IllegalArgumentException("ticket key " + i + ": " + k.length + " bytes (expected " + KEY_SIZE + ")");
+        throw new IllegalArgumentException(
+            "ticket key " + i + ": " + k.length + " bytes (expected " + KEY_SIZE + ")");
       }
       keys.add(k.clone());
     }
@@ -72,8 +75,12 @@ public final class TicketKeyRing {
     int name = OpenSslSessionTicketKey.NAME_SIZE;
     int hmac = OpenSslSessionTicketKey.HMAC_KEY_SIZE;
     return keys.stream()
-        .map(k -> new OpenSslSessionTicketKey(
-            Arrays.copyOfRange(k, 0, name), Arrays.copyOfRange(k, name, name + hmac), Arrays.copyOfRange(k, name + hmac, KEY_SIZE)))
+        .map(
+            k ->
+                new OpenSslSessionTicketKey(
+                    Arrays.copyOfRange(k, 0, name),
+                    Arrays.copyOfRange(k, name, name + hmac),
+                    Arrays.copyOfRange(k, name + hmac, KEY_SIZE)))
         .toArray(OpenSslSessionTicketKey[]::new);
   }
 

@@ -41,7 +41,11 @@ public final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
       } else if (!failed) {
         failed = true;
         metrics.handshakeFailed();
-        log.warn("listener {}: TLS handshake with {} failed: {}", listener, ctx.channel().remoteAddress(), reason(done.cause()));
+        log.warn(
+            "listener {}: TLS handshake with {} failed: {}",
+            listener,
+            ctx.channel().remoteAddress(),
+            reason(done.cause()));
         ctx.close();
       }
     }
@@ -52,7 +56,11 @@ public final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // Before the handshake succeeded, an exception is the handshake's failure, counted and logged
     // above: it ends here instead of reaching the pipeline's tail as a stack trace.
-    log.debug("listener {}: TLS connection from {} before its handshake: {}", listener, ctx.channel().remoteAddress(), cause.toString());
+    log.debug(
+        "listener {}: TLS connection from {} before its handshake: {}",
+        listener,
+        ctx.channel().remoteAddress(),
+        cause.toString());
     ctx.close();
   }
 
@@ -74,7 +82,8 @@ public final class TlsHandshakeObserver extends ChannelInboundHandlerAdapter {
 
   /** Why, in a line: never the client's bytes (a plaintext request may carry credentials). */
   static String reason(Throwable cause) {
-    Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+    Throwable c =
+        cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
     if (c instanceof NotSslRecordException) {
       return "not a TLS record (a plaintext client, or garbage)";
     }

@@ -29,6 +29,7 @@ public final class UpstreamTls {
 
   private final SslContext context;
   private final Optional<String> serverName;
+
   /** The ALPN protocol the member must select, or null (HTTP/1.1 clusters offer no ALPN). */
   private final String requiredAlpn;
 
@@ -45,11 +46,13 @@ public final class UpstreamTls {
 
   /**
    * The TLS of cluster {@code cluster} whose members speak {@code protocol}; {@link #NONE} when
-   * {@code config} is empty. For {@link UpstreamProtocol#H2} the context offers ALPN {@code h2} only.
+   * {@code config} is empty. For {@link UpstreamProtocol#H2} the context offers ALPN {@code h2}
+   * only.
    *
    * @throws TlsSetupException naming the cluster and the file
    */
-  public static UpstreamTls of(String cluster, Optional<ClusterTlsConfig> config, UpstreamProtocol protocol) {
+  public static UpstreamTls of(
+      String cluster, Optional<ClusterTlsConfig> config, UpstreamProtocol protocol) {
     if (config.isEmpty()) {
       return NONE;
     }
@@ -58,10 +61,13 @@ public final class UpstreamTls {
     OpenSslEngine.ensureAvailable(what);
     SslContextBuilder builder = SslContextBuilder.forClient().sslProvider(SslProvider.OPENSSL);
     if (tls.insecureSkipVerify()) {
-      builder.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
+      builder
+          .trustManager(InsecureTrustManagerFactory.INSTANCE)
+          .endpointIdentificationAlgorithm(null);
     } else {
       tls.trustedCertificates().ifPresent(file -> builder.trustManager(file.toFile()));
-      // The member's certificate must name it: SslHandler's peer host (serverName, or the member's host).
+      // The member's certificate must name it: SslHandler's peer host (serverName, or the member's
+      // host).
       builder.endpointIdentificationAlgorithm("HTTPS");
     }
     String requiredAlpn = null;
@@ -72,8 +78,13 @@ public final class UpstreamTls {
     try {
       return new UpstreamTls(builder.build(), tls.serverName(), requiredAlpn);
     } catch (SSLException | IllegalArgumentException e) {
-      throw new TlsSetupException(what + ": trustedCertificates " + tls.trustedCertificates().map(Object::toString).orElse("(JVM default)")
-          + " (expected PEM CA certificates): " + e.getMessage(), e);
+      throw new TlsSetupException(
+          what
+              + ": trustedCertificates "
+              + tls.trustedCertificates().map(Object::toString).orElse("(JVM default)")
+              + " (expected PEM CA certificates): "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -95,8 +106,8 @@ public final class UpstreamTls {
 
   /**
    * Why the finished handshake of {@code ssl} cannot carry this cluster's protocol, or null when it
-   * can: an h2 member must have selected ALPN {@code h2} (a server without ALPN, or one that
-   * chose http/1.1, would take the HTTP/2 preface as garbage).
+   * can: an h2 member must have selected ALPN {@code h2} (a server without ALPN, or one that chose
+   * http/1.1, would take the HTTP/2 preface as garbage).
    */
   public SSLHandshakeException checkNegotiated(SslHandler ssl) {
     if (requiredAlpn == null) {
@@ -106,13 +117,17 @@ public final class UpstreamTls {
     if (requiredAlpn.equals(selected)) {
       return null;
     }
-    return new SSLHandshakeException("ALPN: member selected " + (selected == null ? "no protocol" : "\"" + selected + "\"")
-        + " (expected \"" + requiredAlpn + "\" for an h2 cluster)");
+    return new SSLHandshakeException(
+        "ALPN: member selected "
+            + (selected == null ? "no protocol" : "\"" + selected + "\"")
+            + " (expected \""
+            + requiredAlpn
+            + "\" for an h2 cluster)");
   }
 
   /**
-   * ALPN offering {@code h2} alone. OpenSSL as client: a server answering anything else (or no
-   * ALPN at all) is caught by {@link #checkNegotiated}, whatever the failure behaviours say.
+   * ALPN offering {@code h2} alone. OpenSSL as client: a server answering anything else (or no ALPN
+   * at all) is caught by {@link #checkNegotiated}, whatever the failure behaviours say.
    */
   private static ApplicationProtocolConfig h2Only() {
     return new ApplicationProtocolConfig(

@@ -10,6 +10,7 @@ public final class UpstreamTlsException extends Exception {
   private static final long serialVersionUID = 1L;
 
   public UpstreamTlsException(HostPort endpoint, Throwable cause) {
-    super("TLS handshake with " + endpoint + " failed: " + TlsHandshakeObserver.reason(cause), cause);
+    super(
+        "TLS handshake with " + endpoint + " failed: " + TlsHandshakeObserver.reason(cause), cause);
   }
 }

@@ -2,10 +2,10 @@
  * TLS: listeners that terminate it, upstream connections that originate it, and the session-ticket
  * keys one generation hands to the next.
  *
- * <p>Dependencies: below the HTTP packages. It imports neither {@code http1} nor {@code http2}
- * nor {@code httpserver}; {@code upstream} uses it to originate TLS, and
- * {@code httpserver.TlsListenerInitializer} builds a TLS listener's pipeline from it and picks the
- * HTTP protocol after ALPN ({@code httpserver.AlpnSeam}).
+ * <p>Dependencies: below the HTTP packages. It imports neither {@code http1} nor {@code http2} nor
+ * {@code httpserver}; {@code upstream} uses it to originate TLS, and {@code
+ * httpserver.TlsListenerInitializer} builds a TLS listener's pipeline from it and picks the HTTP
+ * protocol after ALPN ({@code httpserver.AlpnSeam}).
  *
  * <p>Invariants:
  *

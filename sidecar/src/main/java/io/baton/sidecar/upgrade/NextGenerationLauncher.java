@@ -7,6 +7,7 @@ import io.baton.sidecar.metrics.BatonMetrics;
 import io.baton.sidecar.systemd.SocketActivation;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,15 +19,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts the next generation as a child process running this process's own command line. The
- * child finds this process through the run directory and takes over as any new process would; it
- * outlives this one, which exits after its drain.
+ * Starts the next generation as a child process running this process's own command line. The child
+ * finds this process through the run directory and takes over as any new process would; it outlives
+ * this one, which exits after its drain.
  */
 public final class NextGenerationLauncher {
 
   private static final Logger log = LoggerFactory.getLogger(NextGenerationLauncher.class);
 
-  /** Longest wait for the shell of {@link #startDetached} to fork the new generation, and to exit. */
+  /**
+   * Longest wait for the shell of {@link #startDetached} to fork the new generation, and to exit.
+   */
   private static final Duration DETACH_TIMEOUT = Duration.ofSeconds(10);
 
   private final List<String> commandLine;
@@ -35,10 +38,15 @@ public final class NextGenerationLauncher {
   private final long generation;
   private final BooleanSupplier serving;
   private final BatonMetrics metrics;
+
   /** {@code baton launch}'s pid when it supervises this process: it starts the next generation. */
   private final OptionalLong supervisor;
-  /** Start the next generation as the service manager's child, not ours: see {@link #startDetached}. */
+
+  /**
+   * Start the next generation as the service manager's child, not ours: see {@link #startDetached}.
+   */
   private final boolean detach;
+
   /** The last generation started from here; guarded by {@code this}. */
   private ProcessHandle started;
 
@@ -46,19 +54,34 @@ public final class NextGenerationLauncher {
    * @param commandLine what to run, usually {@link #ownCommandLine()}
    * @param serving whether this process is the active one, not taking over or draining
    */
-  public NextGenerationLauncher(List<String> commandLine, Path configFile, Path runDir, long generation, BooleanSupplier serving,
-      BatonMetrics metrics, OptionalLong supervisor) {
+  public NextGenerationLauncher(
+      List<String> commandLine,
+      Path configFile,
+      Path runDir,
+      long generation,
+      BooleanSupplier serving,
+      BatonMetrics metrics,
+      OptionalLong supervisor) {
     this(commandLine, configFile, runDir, generation, serving, metrics, supervisor, false);
   }
 
   /**
    * @param detach start each generation detached ({@link #startDetached}): under systemd, which
-   *     follows the new generation's {@code MAINPID=} and handles it well only if it is its own child
+   *     follows the new generation's {@code MAINPID=} and handles it well only if it is its own
+   *     child
    */
-  public NextGenerationLauncher(List<String> commandLine, Path configFile, Path runDir, long generation, BooleanSupplier serving,
-      BatonMetrics metrics, OptionalLong supervisor, boolean detach) {
+  public NextGenerationLauncher(
+      List<String> commandLine,
+      Path configFile,
+      Path runDir,
+      long generation,
+      BooleanSupplier serving,
+      BatonMetrics metrics,
+      OptionalLong supervisor,
+      boolean detach) {
     if (commandLine.isEmpty()) {
-      throw new IllegalArgumentException("commandLine: [] (expected the program and its arguments)");
+      throw new IllegalArgumentException(
+          "commandLine: [] (expected the program and its arguments)");
     }
     this.commandLine = List.copyOf(commandLine);
     this.configFile = configFile.toAbsolutePath();
@@ -70,11 +93,19 @@ public final class NextGenerationLauncher {
     this.detach = detach;
   }
 
-  /** This process's command line (java, its options, -jar, the jar, run --config FILE), as the kernel has it. */
+  /**
+   * This process's command line (java, its options, -jar, the jar, run --config FILE), as the
+   * kernel has it.
+   */
   public static List<String> ownCommandLine() {
     ProcessHandle.Info info = ProcessHandle.current().info();
-    String program = info.command().orElseThrow(() -> new IllegalStateException(
-        "own command line: not readable from /proc/self (expected it, to start the next generation the same way)"));
+    String program =
+        info.command()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "own command line: not readable from /proc/self (expected it, to start the"
+                            + " next generation the same way)"));
     List<String> line = new ArrayList<>();
     line.add(program);
     line.addAll(List.of(info.arguments().orElse(new String[0])));
@@ -88,7 +119,9 @@ public final class NextGenerationLauncher {
     }
   }
 
-  /** Starts the next generation unless {@code trigger} must be refused; logs and counts either way. */
+  /**
+   * Starts the next generation unless {@code trigger} must be refused; logs and counts either way.
+   */
   public Launch launch(UpgradeTrigger trigger) {
     return launch(trigger, null, null, false);
   }
@@ -99,26 +132,35 @@ public final class NextGenerationLauncher {
    * {@code hold} (both generations accept until a commit or an abort).
    */
   public synchronized Launch launch(UpgradeTrigger trigger, Path jar, Path config, boolean hold) {
-    Launch launch = tryLaunch(trigger, jar, config == null ? configFile : config.toAbsolutePath(), hold);
+    Launch launch =
+        tryLaunch(trigger, jar, config == null ? configFile : config.toAbsolutePath(), hold);
     metrics.upgradeRequested(trigger.label(), launch.result().label());
     return launch;
   }
 
   private Launch tryLaunch(UpgradeTrigger trigger, Path jar, Path config, boolean hold) {
     if (!serving.getAsBoolean()) {
-      String detail = "generation " + generation + " is not the serving one (a handoff is under way, or it stops)";
+      String detail =
+          "generation "
+              + generation
+              + " is not the serving one (a handoff is under way, or it stops)";
       log.warn("{}: {}: no new generation started", trigger.label(), detail);
       return Launch.refused(UpgradeResult.BUSY, detail);
     }
     if (started != null && started.isAlive()) {
-      String detail = "pid " + started.pid() + " is still taking over as generation " + (generation + 1);
+      String detail =
+          "pid " + started.pid() + " is still taking over as generation " + (generation + 1);
       log.warn("{}: {}: no other one started", trigger.label(), detail);
       return Launch.refused(UpgradeResult.BUSY, detail);
     }
     if (trigger.checksConfigFirst()) {
       String problem = configProblem(config);
       if (problem != null) {
-        log.error("{}: {}; nothing changes, generation {} serves on", trigger.label(), problem, generation);
+        log.error(
+            "{}: {}; nothing changes, generation {} serves on",
+            trigger.label(),
+            problem,
+            generation);
         return Launch.refused(UpgradeResult.INVALID_CONFIG, problem);
       }
     }
@@ -136,35 +178,56 @@ public final class NextGenerationLauncher {
     try {
       child = detach ? startDetached(command, trigger) : startChild(command, trigger);
     } catch (IOException e) {
-      log.error("{}: cannot start {}: {}; generation {} serves on", trigger.label(), command, e.getMessage(), generation);
-      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot start " + command + ": " + e.getMessage());
+      log.error(
+          "{}: cannot start {}: {}; generation {} serves on",
+          trigger.label(),
+          command,
+          e.getMessage(),
+          generation);
+      return Launch.refused(
+          UpgradeResult.SPAWN_FAILED, "cannot start " + command + ": " + e.getMessage());
     }
     started = child;
-    log.info("{}: started pid {}{} to take over as generation {}: {}", trigger.label(), child.pid(),
-        detach ? " (detached: the service manager's child)" : "", generation + 1, String.join(" ", command));
+    log.info(
+        "{}: started pid {}{} to take over as generation {}: {}",
+        trigger.label(),
+        child.pid(),
+        detach ? " (detached: the service manager's child)" : "",
+        generation + 1,
+        String.join(" ", command));
     return new Launch(UpgradeResult.STARTED, child.pid(), "");
   }
 
   /** The next generation's process builder: stdio and environment as it must have them. */
   private static ProcessBuilder builder(List<String> command) {
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        // Its log lines and its serving line go where ours go (the journal, the container log).
-        .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            // Its log lines and its serving line go where ours go (the journal, the container log).
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
     SocketActivation.VARIABLES_FOR_THIS_PROCESS_ONLY.forEach(builder.environment()::remove);
     return builder;
   }
 
   /** The next generation as our child: its exit code is ours to read. */
-  private ProcessHandle startChild(List<String> command, UpgradeTrigger trigger) throws IOException {
+  private ProcessHandle startChild(List<String> command, UpgradeTrigger trigger)
+      throws IOException {
     Process child = builder(command).start();
-    child.onExit().thenAccept(p -> {
-      if (p.exitValue() != 0) {
-        log.warn("pid {} (started for {}) exited with {} without taking over; generation {} serves on (its log says why)",
-            p.pid(), trigger.label(), p.exitValue(), generation);
-      }
-    });
+    child
+        .onExit()
+        .thenAccept(
+            p -> {
+              if (p.exitValue() != 0) {
+                log.warn(
+                    "pid {} (started for {}) exited with {} without taking over; generation {}"
+                        + " serves on (its log says why)",
+                    p.pid(),
+                    trigger.label(),
+                    p.exitValue(),
+                    generation);
+              }
+            });
     return child.toHandle();
   }
 
@@ -172,13 +235,16 @@ public final class NextGenerationLauncher {
    * The next generation as the child of whoever reaps our orphans: a short-lived {@code sh} starts
    * it in the background (its only child, which we find by its parent) and exits when we close its
    * stdin; the kernel then re-parents the new generation to the nearest subreaper, under systemd
-   * the service manager itself. systemd follows the new generation's {@code MAINPID=}, but a main process that
-   * is not its own child is "alien" to it: it warns that it will "most likely not notice when it
-   * exits", and on a stop it does not wait for it — in a container on cgroup v1 (no cgroup-empty
-   * events) it sends SIGKILL right after SIGTERM, killing the drain (seen with systemd 252).
+   * the service manager itself. systemd follows the new generation's {@code MAINPID=}, but a main
+   * process that is not its own child is "alien" to it: it warns that it will "most likely not
+   * notice when it exits", and on a stop it does not wait for it — in a container on cgroup v1 (no
+   * cgroup-empty events) it sends SIGKILL right after SIGTERM, killing the drain (seen with systemd
+   * 252).
    */
-  private ProcessHandle startDetached(List<String> command, UpgradeTrigger trigger) throws IOException {
-    List<String> shell = new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" </dev/null & read -r _", "sh"));
+  private ProcessHandle startDetached(List<String> command, UpgradeTrigger trigger)
+      throws IOException {
+    List<String> shell =
+        new ArrayList<>(List.of("/bin/sh", "-c", "\"$@\" </dev/null & read -r _", "sh"));
     shell.addAll(command);
     Process sh = builder(shell).redirectInput(ProcessBuilder.Redirect.PIPE).start();
     try {
@@ -191,19 +257,30 @@ public final class NextGenerationLauncher {
         }
       }
       if (child == null) {
-        throw new IOException("the shell starting it (pid " + sh.pid() + ") showed no child within " + DETACH_TIMEOUT
-            + (sh.isAlive() ? "" : " (it exited with " + sh.exitValue() + ")"));
+        throw new IOException(
+            "the shell starting it (pid "
+                + sh.pid()
+                + ") showed no child within "
+                + DETACH_TIMEOUT
+                + (sh.isAlive() ? "" : " (it exited with " + sh.exitValue() + ")"));
       }
       ProcessHandle detached = child;
-      detached.onExit().thenAccept(p -> log.info(
-          "pid {} (started for {}) exited; its exit code went to the service manager, its log says why", p.pid(),
-          trigger.label()));
+      detached
+          .onExit()
+          .thenAccept(
+              p ->
+                  log.info(
+                      "pid {} (started for {}) exited; its exit code went to the service manager,"
+                          + " its log says why",
+                      p.pid(),
+                      trigger.label()));
       return detached;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while starting it", e);
     } finally {
-      sh.getOutputStream().close(); // EOF for `read`: the shell exits, the new generation is orphaned
+      sh.getOutputStream()
+          .close(); // EOF for `read`: the shell exits, the new generation is orphaned
       try {
         if (!sh.waitFor(DETACH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
           sh.destroyForcibly();
@@ -218,29 +295,47 @@ public final class NextGenerationLauncher {
    * Under {@code baton launch}, every generation is the supervisor's child (so that it reaps them
    * and outlives them): SIGUSR2 asks it for the next one. The config was checked above already.
    */
-  private Launch askSupervisor(UpgradeTrigger trigger, long pid, Path jar, Path config, boolean hold) {
+  private Launch askSupervisor(
+      UpgradeTrigger trigger, long pid, Path jar, Path config, boolean hold) {
     if (jar != null || !config.equals(configFile) || hold) {
-      String detail = "another jar or config, or a hold, under baton launch (pid " + pid + "): not supported (expected the "
-          + "same paths: replace the jar or the config file in place, then upgrade; for a hold, set handoff.hold in the config)";
+      String detail =
+          "another jar or config, or a hold, under baton launch (pid "
+              + pid
+              + "): not supported (expected the same paths: replace the jar or the config file in"
+              + " place, then upgrade; for a hold, set handoff.hold in the config)";
       log.error("{}: {}", trigger.label(), detail);
       return Launch.refused(UpgradeResult.SPAWN_FAILED, detail);
     }
     try {
       // The shell's kill builtin: present wherever /bin/sh is, unlike a kill binary.
-      Process kill = new ProcessBuilder("/bin/sh", "-c", "kill -USR2 \"$1\"", "sh", Long.toString(pid))
-          .redirectErrorStream(true).start();
-      String output = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
-      if (!kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      Process kill =
+          new ProcessBuilder("/bin/sh", "-c", "kill -USR2 \"$1\"", "sh", Long.toString(pid))
+              .redirectErrorStream(true)
+              .start();
+      String output =
+          new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
         throw new IOException("kill -USR2 " + pid + ": " + output);
       }
     } catch (IOException e) {
-      log.error("{}: cannot ask the supervisor (pid {}) for the next generation: {}", trigger.label(), pid, e.getMessage());
-      return Launch.refused(UpgradeResult.SPAWN_FAILED, "cannot signal the supervisor, pid " + pid + ": " + e.getMessage());
+      log.error(
+          "{}: cannot ask the supervisor (pid {}) for the next generation: {}",
+          trigger.label(),
+          pid,
+          e.getMessage());
+      return Launch.refused(
+          UpgradeResult.SPAWN_FAILED,
+          "cannot signal the supervisor, pid " + pid + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Launch.refused(UpgradeResult.SPAWN_FAILED, "interrupted while signalling the supervisor");
+      return Launch.refused(
+          UpgradeResult.SPAWN_FAILED, "interrupted while signalling the supervisor");
     }
-    log.info("{}: asked the supervisor (pid {}) to start generation {}", trigger.label(), pid, generation + 1);
+    log.info(
+        "{}: asked the supervisor (pid {}) to start generation {}",
+        trigger.label(),
+        pid,
+        generation + 1);
     return new Launch(UpgradeResult.STARTED, 0, "the supervisor, pid " + pid + ", starts it");
   }
 
@@ -267,7 +362,13 @@ public final class NextGenerationLauncher {
     int at = command.indexOf(option);
     if (at < 0 || at + 1 >= command.size()) {
       throw new IllegalArgumentException(
-          "command line " + command + ": no " + option + " VALUE (expected one, to start the next generation with " + value + ")");
+          "command line "
+              + command
+              + ": no "
+              + option
+              + " VALUE (expected one, to start the next generation with "
+              + value
+              + ")");
     }
     command.set(at + 1, value);
   }
@@ -282,7 +383,11 @@ public final class NextGenerationLauncher {
     }
     Path nextRunDir = next.runDir().toAbsolutePath().normalize();
     if (!nextRunDir.equals(runDir)) {
-      return config + ": runDir: \"" + nextRunDir + "\" (expected the running one, " + runDir
+      return config
+          + ": runDir: \""
+          + nextRunDir
+          + "\" (expected the running one, "
+          + runDir
           + ": a reload hands over through it; start a separate Baton for another runDir)";
     }
     return null;

@@ -35,7 +35,11 @@ public final class SignalTriggers {
     on("HUP", () -> target.nextGeneration(UpgradeTrigger.SIGHUP));
     on("WINCH", () -> target.commitHeldSuccessor("SIGWINCH"));
     for (String name : new String[] {"TERM", "INT"}) {
-      on(name, () -> new Thread(() -> target.stop("SIG" + name), "baton-stop-on-sig" + name.toLowerCase()).start());
+      on(
+          name,
+          () ->
+              new Thread(() -> target.stop("SIG" + name), "baton-stop-on-sig" + name.toLowerCase())
+                  .start());
     }
   }
 
@@ -45,17 +49,20 @@ public final class SignalTriggers {
    */
   public static void on(String name, Runnable action) {
     try {
-      Signal.handle(new Signal(name), signal -> {
-        log.info("SIG{} received", name);
-        try {
-          action.run();
-        } catch (RuntimeException e) {
-          log.error("SIG{}: {}", name, e.toString(), e);
-        }
-      });
+      Signal.handle(
+          new Signal(name),
+          signal -> {
+            log.info("SIG{} received", name);
+            try {
+              action.run();
+            } catch (RuntimeException e) {
+              log.error("SIG{}: {}", name, e.toString(), e);
+            }
+          });
     } catch (IllegalArgumentException e) {
       // Taken by the JVM or the OS (e.g. -Xrs): it keeps its default action.
-      log.warn("SIG{} cannot be handled here ({}): it keeps its default action", name, e.getMessage());
+      log.warn(
+          "SIG{} cannot be handled here ({}): it keeps its default action", name, e.getMessage());
     }
   }
 }

@@ -1,6 +1,9 @@
 package io.baton.sidecar.upgrade;
 
-/** What became of a request for the next generation; the label of {@code baton_upgrades_total{result}}. */
+/**
+ * What became of a request for the next generation; the label of {@code
+ * baton_upgrades_total{result}}.
+ */
 public enum UpgradeResult {
   /** The next generation was started; it takes over through the run directory. */
   STARTED("started"),

@@ -29,10 +29,10 @@ import org.slf4j.LoggerFactory;
  * members that are down or that failed, {@link PassiveHealth}), and its keep-alive pools (one per
  * event loop).
  *
- * <p>Threads: the members and the balancer's state change under one lock, taken by every choice
- * and every change of members (from any thread: the event loops, the discovery watcher). A pool is
- * only touched from its own event loop; when members go, each pool closes its idle connections to
- * them in a task on that loop.
+ * <p>Threads: the members and the balancer's state change under one lock, taken by every choice and
+ * every change of members (from any thread: the event loops, the discovery watcher). A pool is only
+ * touched from its own event loop; when members go, each pool closes its idle connections to them
+ * in a task on that loop.
  */
 public final class Cluster {
 
@@ -46,10 +46,15 @@ public final class Cluster {
   private final UpstreamTls tls;
 
   private final Object lock = new Object();
+
   /** Guarded by {@link #lock}. */
   private final SmoothWeightedBalancer balancer = new SmoothWeightedBalancer();
-  /** Guarded by {@link #lock}: which slots the pick in progress may choose; reused by every pick. */
+
+  /**
+   * Guarded by {@link #lock}: which slots the pick in progress may choose; reused by every pick.
+   */
   private boolean[] eligible = new boolean[0];
+
   /** Replaced under {@link #lock}; read anywhere. */
   private volatile Members current = new Members(List.of(), new Slot[0], Map.of());
 
@@ -59,17 +64,21 @@ public final class Cluster {
 
   /**
    * @param nanoTime the clock of passive health ({@code failTimeout}); tests pass their own
-   * @param wallClock turns a FAILED member's monotonic deadline into {@link MemberStatus#failedUntil}
+   * @param wallClock turns a FAILED member's monotonic deadline into {@link
+   *     MemberStatus#failedUntil}
    * @throws io.baton.sidecar.tls.TlsSetupException when the cluster's TLS context cannot be built
    */
-  public Cluster(ClusterConfig config, ClusterMetrics metrics, LongSupplier nanoTime, Clock wallClock) {
+  public Cluster(
+      ClusterConfig config, ClusterMetrics metrics, LongSupplier nanoTime, Clock wallClock) {
     this.config = Objects.requireNonNull(config, "config");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     this.wallClock = Objects.requireNonNull(wallClock, "wallClock");
     this.tls = UpstreamTls.of(config.name(), config.tls(), config.protocol());
     install(initialMembers(config.endpoints()));
-    metrics.members(Arrays.stream(MemberStatus.State.values()).map(MemberStatus.State::label).toList(), this::countInState);
+    metrics.members(
+        Arrays.stream(MemberStatus.State.values()).map(MemberStatus.State::label).toList(),
+        this::countInState);
   }
 
   /**
@@ -80,8 +89,13 @@ public final class Cluster {
     Map<HostPort, Integer> turns = new LinkedHashMap<>();
     endpoints.forEach(e -> turns.merge(e, 1, Integer::sum));
     List<Member> members = new ArrayList<>();
-    turns.forEach((address, n) -> members.add(n == 1 ? Member.of(address)
-        : new Member(address, n, Member.DEFAULT_MAX_FAILS, Member.DEFAULT_FAIL_TIMEOUT, false)));
+    turns.forEach(
+        (address, n) ->
+            members.add(
+                n == 1
+                    ? Member.of(address)
+                    : new Member(
+                        address, n, Member.DEFAULT_MAX_FAILS, Member.DEFAULT_FAIL_TIMEOUT, false)));
     return members;
   }
 
@@ -115,19 +129,23 @@ public final class Cluster {
     List<MemberStatus> statuses = new ArrayList<>(slots.length);
     for (Slot slot : slots) {
       PassiveHealth.View health = slot.health().view(now);
-      MemberStatus.State state = slot.member().down() ? MemberStatus.State.DOWN
-          : health.failed() ? MemberStatus.State.FAILED : MemberStatus.State.HEALTHY;
-      Optional<Instant> until = state == MemberStatus.State.FAILED
-          ? Optional.of(wallNow.plusNanos(health.remainingNanos())) : Optional.empty();
+      MemberStatus.State state =
+          slot.member().down()
+              ? MemberStatus.State.DOWN
+              : health.failed() ? MemberStatus.State.FAILED : MemberStatus.State.HEALTHY;
+      Optional<Instant> until =
+          state == MemberStatus.State.FAILED
+              ? Optional.of(wallNow.plusNanos(health.remainingNanos()))
+              : Optional.empty();
       statuses.add(new MemberStatus(slot.member(), state, health.failures(), until));
     }
     return statuses;
   }
 
   /**
-   * Makes {@code members} the cluster's members, for the next choice already. A member whose address
-   * stays keeps its place in the rotation, its health and its pooled connections, whatever else
-   * changed. A removed member gets no new request; its requests in flight finish, and its
+   * Makes {@code members} the cluster's members, for the next choice already. A member whose
+   * address stays keeps its place in the rotation, its health and its pooled connections, whatever
+   * else changed. A removed member gets no new request; its requests in flight finish, and its
    * connections are closed: the idle ones now (on their event loops), the others when released.
    *
    * @throws IllegalArgumentException when an address appears twice
@@ -139,26 +157,38 @@ public final class Cluster {
     synchronized (lock) {
       Members before = current;
       install(list);
-      list.forEach(m -> {
-        if (!before.byAddress().containsKey(m.address())) {
-          added.add(m.address());
-        }
-      });
-      before.list().forEach(m -> {
-        if (!current.byAddress().containsKey(m.address())) {
-          removed.add(m.address());
-        }
-      });
+      list.forEach(
+          m -> {
+            if (!before.byAddress().containsKey(m.address())) {
+              added.add(m.address());
+            }
+          });
+      before
+          .list()
+          .forEach(
+              m -> {
+                if (!current.byAddress().containsKey(m.address())) {
+                  removed.add(m.address());
+                }
+              });
     }
     if (!added.isEmpty() || !removed.isEmpty()) {
-      log.info("cluster {}: {} member(s) now; added {}, removed {}", name(), list.size(), added, removed);
+      log.info(
+          "cluster {}: {} member(s) now; added {}, removed {}",
+          name(),
+          list.size(),
+          added,
+          removed);
     }
     if (!removed.isEmpty()) {
       closeIdleConnectionsToNonMembers();
     }
   }
 
-  /** Builds the slots of {@code list}, carrying over what stays by address. Under the lock (or in the constructor). */
+  /**
+   * Builds the slots of {@code list}, carrying over what stays by address. Under the lock (or in
+   * the constructor).
+   */
   private void install(List<Member> list) {
     Members before = current;
     Slot[] slots = new Slot[list.size()];
@@ -169,8 +199,15 @@ public final class Cluster {
     for (int i = 0; i < slots.length; i++) {
       Integer first = seen.putIfAbsent(list.get(i).address(), i);
       if (first != null) {
-        throw new IllegalArgumentException("members[" + i + "]: " + list.get(i).address() + " (expected each address once; "
-            + "members[" + first + "] has it too)");
+        throw new IllegalArgumentException(
+            "members["
+                + i
+                + "]: "
+                + list.get(i).address()
+                + " (expected each address once; "
+                + "members["
+                + first
+                + "] has it too)");
       }
     }
     for (int i = 0; i < slots.length; i++) {
@@ -195,18 +232,19 @@ public final class Cluster {
   }
 
   /**
-   * Each pool closes its idle connections to addresses no longer members, on its own event loop.
-   * A connection released meanwhile either sees the new members (closed at once) or is pooled
-   * before this task runs on the same loop (closed by it).
+   * Each pool closes its idle connections to addresses no longer members, on its own event loop. A
+   * connection released meanwhile either sees the new members (closed at once) or is pooled before
+   * this task runs on the same loop (closed by it).
    */
   private void closeIdleConnectionsToNonMembers() {
-    pools.forEach((loop, pool) -> {
-      try {
-        loop.execute(pool::closeIdleToNonMembers);
-      } catch (RejectedExecutionException e) {
-        // The loop is shutting down: it closes its channels itself.
-      }
-    });
+    pools.forEach(
+        (loop, pool) -> {
+          try {
+            loop.execute(pool::closeIdleToNonMembers);
+          } catch (RejectedExecutionException e) {
+            // The loop is shutting down: it closes its channels itself.
+          }
+        });
   }
 
   /** Whether {@code address} is a current member (down or not). */
@@ -214,7 +252,10 @@ public final class Cluster {
     return current.byAddress().containsKey(address);
   }
 
-  /** The next member by smooth weighted round robin; empty when the cluster has none eligible (then 503). */
+  /**
+   * The next member by smooth weighted round robin; empty when the cluster has none eligible (then
+   * 503).
+   */
   public Optional<HostPort> nextEndpoint() {
     return nextEndpoint(List.of());
   }
@@ -232,7 +273,8 @@ public final class Cluster {
       boolean skippedFailed = false;
       for (int i = 0; i < slots.length; i++) {
         Slot s = slots[i];
-        boolean ok = !s.member().down() && (tried.isEmpty() || !tried.contains(s.member().address()));
+        boolean ok =
+            !s.member().down() && (tried.isEmpty() || !tried.contains(s.member().address()));
         if (ok && !s.health().isClean()) {
           if (!haveNow) {
             now = nanoTime.getAsLong();
@@ -247,10 +289,12 @@ public final class Cluster {
       }
       int chosen = balancer.pick(eligible);
       if (chosen < 0 && skippedFailed) {
-        // Every member left is FAILED: trying one is better than a 503 (nginx never fails a lone server either).
+        // Every member left is FAILED: trying one is better than a 503 (nginx never fails a lone
+        // server either).
         for (int i = 0; i < slots.length; i++) {
           Slot s = slots[i];
-          eligible[i] = !s.member().down() && (tried.isEmpty() || !tried.contains(s.member().address()));
+          eligible[i] =
+              !s.member().down() && (tried.isEmpty() || !tried.contains(s.member().address()));
         }
         chosen = balancer.pick(eligible);
       }
@@ -258,7 +302,10 @@ public final class Cluster {
     }
   }
 
-  /** A request to {@code address} got its complete response, or a TCP connect succeeded: its failure count clears. */
+  /**
+   * A request to {@code address} got its complete response, or a TCP connect succeeded: its failure
+   * count clears.
+   */
   public void recordSuccess(HostPort address) {
     Slot slot = current.byAddress().get(address);
     if (slot != null) {
@@ -279,8 +326,14 @@ public final class Cluster {
     if (slot.health().recordFailure(nanoTime.getAsLong()) == PassiveHealth.Outcome.NOW_FAILED) {
       Member m = slot.member();
       String timeout = Durations.format(m.failTimeout());
-      log.warn("cluster {} member {}: {} failure(s) within {}: failed, skipped for {} while another member is eligible",
-          name(), address, m.maxFails(), timeout, timeout);
+      log.warn(
+          "cluster {} member {}: {} failure(s) within {}: failed, skipped for {} while another"
+              + " member is eligible",
+          name(),
+          address,
+          m.maxFails(),
+          timeout,
+          timeout);
     }
   }
 
@@ -302,7 +355,9 @@ public final class Cluster {
     return pools.computeIfAbsent(loop, l -> new UpstreamPool(this));
   }
 
-  /** One member in the current list: its index there (the balancer's), its parameters, its health. */
+  /**
+   * One member in the current list: its index there (the balancer's), its parameters, its health.
+   */
   private record Slot(int index, Member member, PassiveHealth health) {}
 
   private record Members(List<Member> list, Slot[] slots, Map<HostPort, Slot> byAddress) {}

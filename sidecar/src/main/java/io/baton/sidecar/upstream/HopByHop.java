@@ -11,10 +11,17 @@ import java.util.Map;
 /** Hop-by-hop headers (RFC 9110 §7.6.1): they concern one connection and are never forwarded. */
 public final class HopByHop {
 
-  private static final List<AsciiString> ALWAYS = List.of(
-      HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
-      HttpHeaderNames.TE, HttpHeaderNames.TRAILER, HttpHeaderNames.UPGRADE, HttpHeaderNames.TRANSFER_ENCODING,
-      HttpHeaderNames.PROXY_AUTHENTICATE, HttpHeaderNames.PROXY_AUTHORIZATION);
+  private static final List<AsciiString> ALWAYS =
+      List.of(
+          HttpHeaderNames.CONNECTION,
+          HttpHeaderNames.KEEP_ALIVE,
+          HttpHeaderNames.PROXY_CONNECTION,
+          HttpHeaderNames.TE,
+          HttpHeaderNames.TRAILER,
+          HttpHeaderNames.UPGRADE,
+          HttpHeaderNames.TRANSFER_ENCODING,
+          HttpHeaderNames.PROXY_AUTHENTICATE,
+          HttpHeaderNames.PROXY_AUTHORIZATION);
 
   private HopByHop() {}
 
@@ -42,7 +49,8 @@ public final class HopByHop {
   }
 
   private static boolean containsAny(HttpHeaders headers) {
-    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        it.hasNext(); ) {
       CharSequence name = it.next().getKey();
       for (AsciiString hopByHop : ALWAYS) {
         if (hopByHop.contentEqualsIgnoreCase(name)) {

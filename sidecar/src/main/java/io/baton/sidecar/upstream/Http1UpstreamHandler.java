@@ -1,6 +1,7 @@
 package io.baton.sidecar.upstream;
 
 import io.baton.sidecar.config.HostPort;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -13,13 +14,15 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class Http1UpstreamHandler extends ChannelInboundHandlerAdapter {
 
-  /** The exchange that currently uses the connection: an HTTP/1.1 client's, or an HTTP/2 stream's. */
+  /**
+   * The exchange that currently uses the connection: an HTTP/1.1 client's, or an HTTP/2 stream's.
+   */
   public interface Owner {
-    void upstreamRead(io.netty.channel.Channel upstream, Object msg);
+    void upstreamRead(Channel upstream, Object msg);
 
-    void upstreamClosed(io.netty.channel.Channel upstream);
+    void upstreamClosed(Channel upstream);
 
-    void upstreamWritabilityChanged(io.netty.channel.Channel upstream);
+    void upstreamWritabilityChanged(Channel upstream);
   }
 
   private final Cluster cluster;

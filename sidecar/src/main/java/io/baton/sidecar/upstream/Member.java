@@ -12,7 +12,8 @@ import java.util.Objects;
  *     failTimeout}; 0 never skips it
  * @param down taken out by the operator: never chosen
  */
-public record Member(HostPort address, int weight, int maxFails, Duration failTimeout, boolean down) {
+public record Member(
+    HostPort address, int weight, int maxFails, Duration failTimeout, boolean down) {
 
   public static final int DEFAULT_WEIGHT = 1;
   public static final int DEFAULT_MAX_FAILS = 1;

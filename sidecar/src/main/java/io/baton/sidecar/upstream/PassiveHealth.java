@@ -3,17 +3,17 @@ package io.baton.sidecar.upstream;
 import java.time.Duration;
 
 /**
- * What the traffic says about one member, nginx's passive health ({@code max_fails},
- * {@code fail_timeout}): {@code maxFails} failures within {@code failTimeout}, counted from the first
- * of them, make the member FAILED for {@code failTimeout}; after that it is eligible again with a
+ * What the traffic says about one member, nginx's passive health ({@code max_fails}, {@code
+ * fail_timeout}): {@code maxFails} failures within {@code failTimeout}, counted from the first of
+ * them, make the member FAILED for {@code failTimeout}; after that it is eligible again with a
  * clean count. A success clears the count and a FAILED mark (the member answered, whatever the
  * count said). {@code maxFails} 0 never fails it.
  *
- * <p>Time is whatever {@code now} the caller passes (the cluster's {@code nanoTime}), so tests drive
- * it. Safe from any thread: the counts are guarded by this object; a member with no failures is
- * recognised by one volatile read, so the success of every response and every pick costs no lock.
- * A failure reported while the member is FAILED (a request that was already in flight) changes
- * nothing.
+ * <p>Time is whatever {@code now} the caller passes (the cluster's {@code nanoTime}), so tests
+ * drive it. Safe from any thread: the counts are guarded by this object; a member with no failures
+ * is recognised by one volatile read, so the success of every response and every pick costs no
+ * lock. A failure reported while the member is FAILED (a request that was already in flight)
+ * changes nothing.
  */
 final class PassiveHealth {
 
@@ -31,8 +31,13 @@ final class PassiveHealth {
 
   private volatile int maxFails;
   private volatile long failTimeoutNanos;
-  /** No failure counted and not FAILED: the fast path of {@link #recordSuccess} and {@link #isFailed}. */
+
+  /**
+   * No failure counted and not FAILED: the fast path of {@link #recordSuccess} and {@link
+   * #isFailed}.
+   */
   private volatile boolean clean = true;
+
   private int failures;
   private long windowStart;
   private boolean failed;
@@ -109,7 +114,9 @@ final class PassiveHealth {
   /** The count and FAILED mark as of {@code now}. */
   synchronized View view(long now) {
     if (failed) {
-      return now - failedUntil < 0 ? new View(failures, true, failedUntil - now) : new View(0, false, 0);
+      return now - failedUntil < 0
+          ? new View(failures, true, failedUntil - now)
+          : new View(0, false, 0);
     }
     boolean windowOpen = failures > 0 && now - windowStart < failTimeoutNanos;
     return new View(windowOpen ? failures : 0, false, 0);

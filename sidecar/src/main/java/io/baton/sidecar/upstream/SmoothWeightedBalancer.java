@@ -9,7 +9,8 @@ import java.util.Arrays;
  * of the eligible weights. Weights 5, 1, 1 give {@code a a b a c a a}, then again: each candidate
  * gets exactly its share of every cycle, spread out rather than in runs.
  *
- * <p>Not thread-safe: the owner ({@link Cluster}) calls it under its lock. A pick allocates nothing.
+ * <p>Not thread-safe: the owner ({@link Cluster}) calls it under its lock. A pick allocates
+ * nothing.
  */
 final class SmoothWeightedBalancer {
 
@@ -23,13 +24,18 @@ final class SmoothWeightedBalancer {
    */
   void replace(int[] newWeights, int[] previousIndex) {
     if (newWeights.length != previousIndex.length) {
-      throw new IllegalArgumentException("previousIndex: " + previousIndex.length + " entries (expected "
-          + newWeights.length + ", one per weight)");
+      throw new IllegalArgumentException(
+          "previousIndex: "
+              + previousIndex.length
+              + " entries (expected "
+              + newWeights.length
+              + ", one per weight)");
     }
     long[] newCurrent = new long[newWeights.length];
     for (int i = 0; i < newWeights.length; i++) {
       if (newWeights[i] < 1) {
-        throw new IllegalArgumentException("weights[" + i + "]: " + newWeights[i] + " (expected 1 or more)");
+        throw new IllegalArgumentException(
+            "weights[" + i + "]: " + newWeights[i] + " (expected 1 or more)");
       }
       int before = previousIndex[i];
       newCurrent[i] = before >= 0 && before < current.length ? current[before] : 0;
@@ -43,8 +49,8 @@ final class SmoothWeightedBalancer {
   }
 
   /**
-   * Chooses among the candidates whose {@code eligible} entry is true; -1 (and no state change) when
-   * none is. Candidates not eligible keep their current weight, as nginx's skipped peers do.
+   * Chooses among the candidates whose {@code eligible} entry is true; -1 (and no state change)
+   * when none is. Candidates not eligible keep their current weight, as nginx's skipped peers do.
    */
   int pick(boolean[] eligible) {
     int best = -1;

@@ -15,8 +15,10 @@ import java.util.Optional;
 public final class UpstreamChoice {
 
   private final Cluster cluster;
+
   /** The members this request could not reach; the shared empty list on the usual path. */
   private List<HostPort> unreachable = List.of();
+
   private HostPort current;
 
   public UpstreamChoice(Cluster cluster) {

@@ -14,8 +14,8 @@ import java.util.Map;
  * Idle HTTP/1.1 upstream connections of one event loop, by endpoint. Used from that event loop
  * only. A connection the upstream closes while it waits here leaves at once (close listener), and
  * one unused for the cluster's {@code idleTimeout} is closed by its idle handler. Only connections
- * to current members of the cluster stay here: one released after its member was removed is
- * closed, and the cluster has each pool close its idle ones when members go.
+ * to current members of the cluster stay here: one released after its member was removed is closed,
+ * and the cluster has each pool close its idle ones when members go.
  */
 public final class UpstreamPool {
 
@@ -61,10 +61,13 @@ public final class UpstreamPool {
     }
   }
 
-  /** Closes the idle connections to addresses that are no longer members. On this pool's event loop. */
+  /**
+   * Closes the idle connections to addresses that are no longer members. On this pool's event loop.
+   */
   void closeIdleToNonMembers() {
     List<Channel> closing = new ArrayList<>();
-    for (Iterator<Map.Entry<HostPort, ArrayDeque<Channel>>> it = idle.entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<HostPort, ArrayDeque<Channel>>> it = idle.entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<HostPort, ArrayDeque<Channel>> e = it.next();
       if (!cluster.isMember(e.getKey())) {
         closing.addAll(e.getValue());

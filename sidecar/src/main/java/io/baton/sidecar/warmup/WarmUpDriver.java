@@ -42,7 +42,8 @@ final class WarmUpDriver {
   private WarmUpDriver() {}
 
   /** {@code connections} keep-alive connections, {@code requests} in all, one at a time on each. */
-  static CompletableFuture<Integer> http1KeepAlive(EventLoopGroup loops, InetSocketAddress target, int connections, int requests) {
+  static CompletableFuture<Integer> http1KeepAlive(
+      EventLoopGroup loops, InetSocketAddress target, int connections, int requests) {
     Quota quota = new Quota(requests, connections);
     for (int i = 0; i < connections; i++) {
       connectHttp1(loops, target, quota, true);
@@ -50,8 +51,12 @@ final class WarmUpDriver {
     return quota.done;
   }
 
-  /** {@code requests} requests, each on a connection of its own ({@code Connection: close}), {@code parallel} at a time. */
-  static CompletableFuture<Integer> http1Close(EventLoopGroup loops, InetSocketAddress target, int parallel, int requests) {
+  /**
+   * {@code requests} requests, each on a connection of its own ({@code Connection: close}), {@code
+   * parallel} at a time.
+   */
+  static CompletableFuture<Integer> http1Close(
+      EventLoopGroup loops, InetSocketAddress target, int parallel, int requests) {
     Quota quota = new Quota(requests, parallel);
     for (int i = 0; i < parallel; i++) {
       connectHttp1(loops, target, quota, false);
@@ -59,57 +64,80 @@ final class WarmUpDriver {
     return quota.done;
   }
 
-  /** {@code connections} h2c connections, {@code streams} streams in all, {@code inFlight} at once on each. */
-  static CompletableFuture<Integer> h2c(EventLoopGroup loops, InetSocketAddress target, int connections, int inFlight, int streams) {
+  /**
+   * {@code connections} h2c connections, {@code streams} streams in all, {@code inFlight} at once
+   * on each.
+   */
+  static CompletableFuture<Integer> h2c(
+      EventLoopGroup loops, InetSocketAddress target, int connections, int inFlight, int streams) {
     Quota quota = new Quota(streams, connections * inFlight);
     for (int i = 0; i < connections; i++) {
-      new Bootstrap().group(loops).channel(EpollSocketChannel.class)
-          .handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-            }
-          })
+      new Bootstrap()
+          .group(loops)
+          .channel(EpollSocketChannel.class)
+          .handler(
+              new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                  ch.pipeline()
+                      .addLast(
+                          Http2FrameCodecBuilder.forClient().build(),
+                          new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                }
+              })
           .connect(target)
-          .addListener((ChannelFutureListener) f -> {
-            if (!f.isSuccess()) {
-              for (int k = 0; k < inFlight; k++) {
-                quota.workerEnded();
-              }
-              return;
-            }
-            for (int k = 0; k < inFlight; k++) {
-              openStream(f.channel(), quota);
-            }
-          });
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (!f.isSuccess()) {
+                      for (int k = 0; k < inFlight; k++) {
+                        quota.workerEnded();
+                      }
+                      return;
+                    }
+                    for (int k = 0; k < inFlight; k++) {
+                      openStream(f.channel(), quota);
+                    }
+                  });
     }
     return quota.done;
   }
 
-  private static void connectHttp1(EventLoopGroup loops, InetSocketAddress target, Quota quota, boolean keepAlive) {
+  private static void connectHttp1(
+      EventLoopGroup loops, InetSocketAddress target, Quota quota, boolean keepAlive) {
     if (!quota.claim()) {
       quota.workerEnded();
       return;
     }
-    new Bootstrap().group(loops).channel(EpollSocketChannel.class)
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(64 * 1024), new Http1Exchange(loops, target, quota, keepAlive));
-          }
-        })
+    new Bootstrap()
+        .group(loops)
+        .channel(EpollSocketChannel.class)
+        .handler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline()
+                    .addLast(
+                        new HttpClientCodec(),
+                        new HttpObjectAggregator(64 * 1024),
+                        new Http1Exchange(loops, target, quota, keepAlive));
+              }
+            })
         .connect(target)
-        .addListener((ChannelFutureListener) f -> {
-          if (f.isSuccess()) {
-            f.channel().writeAndFlush(request(keepAlive));
-          } else {
-            quota.workerEnded();
-          }
-        });
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess()) {
+                    f.channel().writeAndFlush(request(keepAlive));
+                  } else {
+                    quota.workerEnded();
+                  }
+                });
   }
 
   private static FullHttpRequest request(boolean keepAlive) {
-    FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, PATH);
+    FullHttpRequest request =
+        new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, PATH);
     request.headers().set(HttpHeaderNames.HOST, "warm-up");
     if (!keepAlive) {
       request.headers().set(HttpHeaderNames.CONNECTION, "close");
@@ -125,18 +153,31 @@ final class WarmUpDriver {
       }
       return;
     }
-    new Http2StreamChannelBootstrap(connection).handler(new StreamExchange(connection, quota)).open().addListener(f -> {
-      if (!f.isSuccess()) {
-        quota.workerEnded();
-        return;
-      }
-      Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-      stream.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
-          .method("GET").scheme("http").authority("warm-up").path(PATH), true));
-    });
+    new Http2StreamChannelBootstrap(connection)
+        .handler(new StreamExchange(connection, quota))
+        .open()
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                quota.workerEnded();
+                return;
+              }
+              Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+              stream.writeAndFlush(
+                  new DefaultHttp2HeadersFrame(
+                      new DefaultHttp2Headers()
+                          .method("GET")
+                          .scheme("http")
+                          .authority("warm-up")
+                          .path(PATH),
+                      true));
+            });
   }
 
-  /** One keep-alive connection's requests, one after the other, or one request of a close-mode worker. */
+  /**
+   * One keep-alive connection's requests, one after the other, or one request of a close-mode
+   * worker.
+   */
   private static final class Http1Exchange extends SimpleChannelInboundHandler<FullHttpResponse> {
     private final EventLoopGroup loops;
     private final InetSocketAddress target;
@@ -166,7 +207,8 @@ final class WarmUpDriver {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       if (!keepAlive && answered) {
-        connectHttp1(loops, target, quota, false); // the next request of this worker, on a new connection
+        connectHttp1(
+            loops, target, quota, false); // the next request of this worker, on a new connection
       } else {
         quota.workerEnded();
       }
@@ -192,10 +234,14 @@ final class WarmUpDriver {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
-      if (frame instanceof Http2HeadersFrame h && h.headers().status() != null && !h.headers().status().toString().startsWith("2")) {
+      if (frame instanceof Http2HeadersFrame h
+          && h.headers().status() != null
+          && !h.headers().status().toString().startsWith("2")) {
         failed = true;
       }
-      boolean end = (frame instanceof Http2HeadersFrame h && h.isEndStream()) || (frame instanceof Http2DataFrame d && d.isEndStream());
+      boolean end =
+          (frame instanceof Http2HeadersFrame h && h.isEndStream())
+              || (frame instanceof Http2DataFrame d && d.isEndStream());
       if (end && !finished) {
         finished = true;
         quota.answered(!failed);

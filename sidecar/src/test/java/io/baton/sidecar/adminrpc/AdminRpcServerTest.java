@@ -31,42 +31,43 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(60)
 class AdminRpcServerTest {
 
-  @TempDir
-  Path runDir;
+  @TempDir Path runDir;
 
   private EventLoopGroup loops;
   private final HandoffEventFeed feed = new HandoffEventFeed(Clock.systemUTC());
-  private final AdminTarget target = new AdminTarget() {
-    @Override
-    public StatusReply status() {
-      return StatusReply.newBuilder().setGeneration(7).setPhase("SERVING").build();
-    }
+  private final AdminTarget target =
+      new AdminTarget() {
+        @Override
+        public StatusReply status() {
+          return StatusReply.newBuilder().setGeneration(7).setPhase("SERVING").build();
+        }
 
-    @Override
-    public NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold) {
-      return new NextGenerationLauncher.Launch(UpgradeResult.BUSY, 0, "a test refuses: " + jar + " " + config + " " + hold);
-    }
+        @Override
+        public NextGenerationLauncher.Launch upgrade(Path jar, Path config, boolean hold) {
+          return new NextGenerationLauncher.Launch(
+              UpgradeResult.BUSY, 0, "a test refuses: " + jar + " " + config + " " + hold);
+        }
 
-    @Override
-    public boolean commit() {
-      return false;
-    }
+        @Override
+        public boolean commit() {
+          return false;
+        }
 
-    @Override
-    public boolean abort(String reason) {
-      return reason.equals("held one");
-    }
+        @Override
+        public boolean abort(String reason) {
+          return reason.equals("held one");
+        }
 
-    @Override
-    public long drain() {
-      return 3;
-    }
+        @Override
+        public long drain() {
+          return 3;
+        }
 
-    @Override
-    public HandoffEventFeed events() {
-      return feed;
-    }
-  };
+        @Override
+        public HandoffEventFeed events() {
+          return feed;
+        }
+      };
 
   @BeforeEach
   void setUp() throws Exception {
@@ -81,7 +82,12 @@ class AdminRpcServerTest {
 
   @Test
   void aCallerOfTheOwnUidIsAnsweredOncePublished() throws Exception {
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(Handoff.ownUid(), true), loops)) {
+    try (AdminRpcServer server =
+        AdminRpcServer.start(
+            runDir.resolve("admin.sock.test"),
+            target,
+            new PeerPolicy(Handoff.ownUid(), true),
+            loops)) {
       assertThatThrownBy(() -> AdminClient.connect(runDir, Duration.ofSeconds(5)))
           .as("not published yet: admin.sock names nothing")
           .isInstanceOf(AdminUnavailableException.class)
@@ -91,12 +97,14 @@ class AdminRpcServerTest {
 
       try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
         assertThat(client.status().getGeneration()).isEqualTo(7);
-        assertThat(client.upgrade("/x.jar", "", true).getDetail()).isEqualTo("a test refuses: /x.jar null true");
+        assertThat(client.upgrade("/x.jar", "", true).getDetail())
+            .isEqualTo("a test refuses: /x.jar null true");
         assertThat(client.commit().getHeld()).isFalse();
         assertThat(client.abort("held one").getHeld()).isTrue();
         assertThat(client.drain().getConnectionsOpen()).isEqualTo(3);
       }
-      assertThat(Files.getPosixFilePermissions(runDir.resolve("admin.sock"))).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      assertThat(Files.getPosixFilePermissions(runDir.resolve("admin.sock")))
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     }
     assertThat(runDir.resolve("admin.sock")).as("removed by its owner at close").doesNotExist();
   }
@@ -106,7 +114,9 @@ class AdminRpcServerTest {
     // Root may always call in production; a policy for another uid, root excluded, must refuse this
     // test's process whatever uid it runs as.
     long notUs = Handoff.ownUid() == 65534 ? 65533 : 65534;
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(notUs, false), loops)) {
+    try (AdminRpcServer server =
+        AdminRpcServer.start(
+            runDir.resolve("admin.sock.test"), target, new PeerPolicy(notUs, false), loops)) {
       server.publish();
       try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
         assertThatThrownBy(client::status)
@@ -117,19 +127,27 @@ class AdminRpcServerTest {
   }
 
   @Test
-  void aWatcherGetsEveryEventAfterItSubscribedAndItsStreamEndsWhenTheProcessStops() throws Exception {
-    try (AdminRpcServer server = AdminRpcServer.start(runDir.resolve("admin.sock.test"), target, new PeerPolicy(Handoff.ownUid(), true), loops)) {
+  void aWatcherGetsEveryEventAfterItSubscribedAndItsStreamEndsWhenTheProcessStops()
+      throws Exception {
+    try (AdminRpcServer server =
+        AdminRpcServer.start(
+            runDir.resolve("admin.sock.test"),
+            target,
+            new PeerPolicy(Handoff.ownUid(), true),
+            loops)) {
       server.publish();
       List<HandoffEvent> seen = new CopyOnWriteArrayList<>();
       CompletableFuture<Void> ended = new CompletableFuture<>();
-      Thread watcher = new Thread(() -> {
-        try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
-          client.watch(seen::add);
-          ended.complete(null);
-        } catch (RuntimeException e) {
-          ended.completeExceptionally(e);
-        }
-      });
+      Thread watcher =
+          new Thread(
+              () -> {
+                try (AdminClient client = AdminClient.connect(runDir, Duration.ofSeconds(5))) {
+                  client.watch(seen::add);
+                  ended.complete(null);
+                } catch (RuntimeException e) {
+                  ended.completeExceptionally(e);
+                }
+              });
       watcher.start();
       await().atMost(Duration.ofSeconds(10)).until(() -> feed.watchers() == 1);
       feed.publish("listeners_sent", "took 3 ms", null);
@@ -137,7 +155,9 @@ class AdminRpcServerTest {
       feed.end();
 
       ended.get(10, TimeUnit.SECONDS);
-      assertThat(seen).extracting(HandoffEvent::getPhase).containsExactly("listeners_sent", "stopped");
+      assertThat(seen)
+          .extracting(HandoffEvent::getPhase)
+          .containsExactly("listeners_sent", "stopped");
       assertThat(seen.get(0).getDetail()).isEqualTo("took 3 ms");
     }
   }

@@ -16,16 +16,18 @@ import java.util.Set;
  * The arrows between the sidecar's packages, checked on its main classes at every build: a change
  * that breaks one fails {@code mvn verify} with the offending dependency named.
  *
- * <p>The packages form layers, each importing only the ones below it:
- * {@code server}, {@code cli} (the composition root) → protocols ({@code http1}, {@code http2},
- * {@code tcp}, {@code httpserver}) → {@code listener} → {@code drain} → {@code migration} →
- * {@code upstream}, {@code h2c}, {@code metrics}, {@code config} → the handoff library's public
- * packages.
+ * <p>The packages form layers, each importing only the ones below it: {@code server}, {@code cli}
+ * (the composition root) → protocols ({@code http1}, {@code http2}, {@code tcp}, {@code
+ * httpserver}) → {@code listener} → {@code drain} → {@code migration} → {@code upstream}, {@code
+ * h2c}, {@code metrics}, {@code config} → the handoff library's public packages.
  */
-@AnalyzeClasses(packages = {"io.baton.sidecar", "io.baton.handoff"}, importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = {"io.baton.sidecar", "io.baton.handoff"},
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
-  static final Set<String> HANDOFF_PUBLIC_PACKAGES = Set.of("io.baton.handoff", "io.baton.handoff.process");
+  static final Set<String> HANDOFF_PUBLIC_PACKAGES =
+      Set.of("io.baton.handoff", "io.baton.handoff.process");
 
   /**
    * A cycle makes two packages one: neither can be read, tested or changed alone. Each protocol
@@ -34,7 +36,11 @@ class ArchitectureTest {
    */
   @ArchTest
   static final ArchRule noCycleBetweenSidecarPackages =
-      slices().matching("io.baton.sidecar.(**)").namingSlices("sidecar.$1").should().beFreeOfCycles();
+      slices()
+          .matching("io.baton.sidecar.(**)")
+          .namingSlices("sidecar.$1")
+          .should()
+          .beFreeOfCycles();
 
   /**
    * The load clients, test upstreams and raw protocol clients are a test kit, not the product: they
@@ -43,9 +49,13 @@ class ArchitectureTest {
    * name, through a class loader of its own). The proxy never imports them.
    */
   @ArchTest
-  static final ArchRule productCodeDoesNotUseTheTestKit = noClasses()
-      .that().resideInAPackage("io.baton.sidecar..")
-      .should().dependOnClassesThat().resideInAnyPackage("..sidecar.demo..", "..testkit..");
+  static final ArchRule productCodeDoesNotUseTheTestKit =
+      noClasses()
+          .that()
+          .resideInAPackage("io.baton.sidecar..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("..sidecar.demo..", "..testkit..");
 
   /**
    * The handoff library's public packages are its root (the vocabulary) and {@code process} (the
@@ -55,9 +65,13 @@ class ArchitectureTest {
    * (handoff never imports the sidecar).
    */
   @ArchTest
-  static final ArchRule sidecarUsesOnlyTheHandoffPublicApi = noClasses()
-      .that().resideInAPackage("io.baton.sidecar..")
-      .should().dependOnClassesThat(resideInAPackage("io.baton.handoff..")
-          .and(not(resideInAnyPackage(HANDOFF_PUBLIC_PACKAGES.toArray(String[]::new))))
-          .as("are in the handoff library's internal packages"));
+  static final ArchRule sidecarUsesOnlyTheHandoffPublicApi =
+      noClasses()
+          .that()
+          .resideInAPackage("io.baton.sidecar..")
+          .should()
+          .dependOnClassesThat(
+              resideInAPackage("io.baton.handoff..")
+                  .and(not(resideInAnyPackage(HANDOFF_PUBLIC_PACKAGES.toArray(String[]::new))))
+                  .as("are in the handoff library's internal packages"));
 }

@@ -11,27 +11,37 @@ class BatonCommandTest {
 
   @Test
   void everyCommandIsListedUnderTheNameItDeclares() {
-    BatonCommand.COMMANDS.forEach((name, command) -> {
-      Object instance = command.get();
-      String declared = new CommandLine(instance).getCommandName();
-      assertThat(declared).as("%s's @Command name", instance.getClass().getSimpleName()).isEqualTo(name);
-    });
+    BatonCommand.COMMANDS.forEach(
+        (name, command) -> {
+          Object instance = command.get();
+          String declared = new CommandLine(instance).getCommandName();
+          assertThat(declared)
+              .as("%s's @Command name", instance.getClass().getSimpleName())
+              .isEqualTo(name);
+        });
   }
 
   @Test
   void aCommandLineForOneCommandBuildsOnlyThatOne() {
-    assertThat(BatonCommand.commandLine(new String[] {"run", "--config", "x.yaml"}).getSubcommands()).containsOnlyKeys("run");
+    assertThat(
+            BatonCommand.commandLine(new String[] {"run", "--config", "x.yaml"}).getSubcommands())
+        .containsOnlyKeys("run");
   }
 
   @Test
   void helpAndUnknownNamesSeeEveryCommand() {
-    assertThat(BatonCommand.commandLine(new String[] {"help", "run"}).getSubcommands()).containsOnlyKeys(BatonCommand.COMMANDS.keySet());
-    assertThat(BatonCommand.commandLine(new String[] {"--help"}).getSubcommands()).containsOnlyKeys(BatonCommand.COMMANDS.keySet());
+    assertThat(BatonCommand.commandLine(new String[] {"help", "run"}).getSubcommands())
+        .containsOnlyKeys(BatonCommand.COMMANDS.keySet());
+    assertThat(BatonCommand.commandLine(new String[] {"--help"}).getSubcommands())
+        .containsOnlyKeys(BatonCommand.COMMANDS.keySet());
     CommandLine unknown = BatonCommand.commandLine(new String[] {"rnu"});
     StringWriter err = new StringWriter();
     unknown.setErr(new PrintWriter(err));
     assertThat(unknown.execute("rnu")).isEqualTo(2);
-    assertThat(err.toString()).as("the usage lists every command").contains("Unmatched argument at index 0: 'rnu'").contains("  run ", "  status ", "  test-upstream ");
+    assertThat(err.toString())
+        .as("the usage lists every command")
+        .contains("Unmatched argument at index 0: 'rnu'")
+        .contains("  run ", "  status ", "  test-upstream ");
   }
 
   @Test
@@ -44,6 +54,8 @@ class BatonCommandTest {
         .contains("); put it beside baton.jar or name it in $BATON_TESTKIT_JAR");
     CommandLine demo = BatonCommand.commandLine(new String[] {"demo", "--handoffs", "1"});
     assertThat(demo.getSubcommands()).containsOnlyKeys("demo");
-    assertThat(demo.execute("demo", "--handoffs", "1")).as("the exit code of a usage error").isEqualTo(2);
+    assertThat(demo.execute("demo", "--handoffs", "1"))
+        .as("the exit code of a usage error")
+        .isEqualTo(2);
   }
 }

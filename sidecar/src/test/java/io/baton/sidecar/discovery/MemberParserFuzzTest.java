@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Untrusted bytes in an etcd key and value (anyone who can write the prefix writes them). The
- * parser answers every key with a member or a reason, never an exception; a member it accepts has
- * a usable address and parameters that mean exactly what the value says.
+ * parser answers every key with a member or a reason, never an exception; a member it accepts has a
+ * usable address and parameters that mean exactly what the value says.
  *
  * <p>Input layout: the key (after the cluster's prefix) up to the first newline, the value after
  * it. Seeds: {@code MemberParserFuzzTestInputs/}; {@code bench/fuzz.sh etcd-member} fuzzes it.
@@ -40,7 +40,9 @@ class MemberParserFuzzTest {
     Member member = ((ParsedMember.Accepted) parsed).member();
     assertThat(member.address().port()).isBetween(1, 65535);
     assertThat(member.address().host()).isNotBlank();
-    assertThat(member.failTimeout().isNegative()).as("fail timeout %s", member.failTimeout()).isFalse();
+    assertThat(member.failTimeout().isNegative())
+        .as("fail timeout %s", member.failTimeout())
+        .isFalse();
     String trimmed = value == null ? "" : value.trim();
     if (trimmed.startsWith("{")) {
       JsonNode node = JSON.readTree(trimmed);
@@ -56,12 +58,16 @@ class MemberParserFuzzTest {
     } else if (down.isBoolean()) {
       assertThat(parsed).isEqualTo(down.booleanValue());
     } else {
-      assertThat(down.isIntegralNumber() && down.bigIntegerValue().equals(BigInteger.valueOf(parsed ? 1 : 0)))
-          .as("down: %s accepted as %s (expected 0 or 1)", down, parsed).isTrue();
+      assertThat(
+              down.isIntegralNumber()
+                  && down.bigIntegerValue().equals(BigInteger.valueOf(parsed ? 1 : 0)))
+          .as("down: %s accepted as %s (expected 0 or 1)", down, parsed)
+          .isTrue();
     }
   }
 
-  private static void assertIntegerMeansWhatTheValueSays(JsonNode node, String name, String upsyncName, int parsed) {
+  private static void assertIntegerMeansWhatTheValueSays(
+      JsonNode node, String name, String upsyncName, int parsed) {
     JsonNode v = node.has(name) ? node.get(name) : upsyncName == null ? null : node.get(upsyncName);
     if (v != null) {
       assertThat(v.bigIntegerValue()).as("%s: %s", name, v).isEqualTo(BigInteger.valueOf(parsed));

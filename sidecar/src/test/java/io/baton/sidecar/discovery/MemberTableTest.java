@@ -21,7 +21,10 @@ class MemberTableTest {
   @Test
   void replaceAllReportsWhatWasAddedRemovedAndChanged() {
     MemberTable table = new MemberTable();
-    assertThat(table.replaceAll(List.of(ok("a", member(1)), ok("b", member(2)), new ParsedMember.Rejected("x", "bad"))))
+    assertThat(
+            table.replaceAll(
+                List.of(
+                    ok("a", member(1)), ok("b", member(2)), new ParsedMember.Rejected("x", "bad"))))
         .isEqualTo(new MemberTable.Change(2, 0, 0, 1));
     Member heavier = new Member(new HostPort("127.0.0.1", 2), 5, 1, Duration.ofSeconds(10), false);
     assertThat(table.replaceAll(List.of(ok("b", heavier), ok("c", member(3)))))
@@ -43,7 +46,8 @@ class MemberTableTest {
   void aKeyRewrittenWithBadDataStopsBeingAMember() {
     MemberTable table = new MemberTable();
     table.put(ok("a", member(1)));
-    assertThat(table.put(new ParsedMember.Rejected("a", "not host:port"))).isEqualTo(new MemberTable.Change(0, 1, 0, 1));
+    assertThat(table.put(new ParsedMember.Rejected("a", "not host:port")))
+        .isEqualTo(new MemberTable.Change(0, 1, 0, 1));
     assertThat(table.members()).isEmpty();
     assertThat(table.rejected()).containsEntry("a", "not host:port");
     assertThat(table.remove("a")).isEqualTo(new MemberTable.Change(0, 0, 0, 0));

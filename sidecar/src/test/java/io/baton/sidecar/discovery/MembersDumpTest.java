@@ -26,14 +26,17 @@ class MembersDumpTest {
     byKey.put("/p/m2", new Member(new HostPort("::1", 9000), 3, 0, Duration.ofMillis(1500), true));
     MembersDump dump = new MembersDump(dir.resolve("state/backend.json"));
 
-    dump.write(MembersDump.Contents.of("backend", "/p/", 42, Instant.parse("2026-11-25T10:00:00Z"), byKey));
+    dump.write(
+        MembersDump.Contents.of(
+            "backend", "/p/", 42, Instant.parse("2026-11-25T10:00:00Z"), byKey));
 
     MembersDump.Contents read = dump.read().orElseThrow();
     assertThat(read.cluster()).isEqualTo("backend");
     assertThat(read.revision()).isEqualTo(42);
     assertThat(read.writtenAt()).isEqualTo("2026-11-25T10:00:00Z");
     assertThat(read.membersByKey()).containsExactlyEntriesOf(byKey);
-    assertThat(Files.readString(dump.path())).contains("\"address\" : \"[::1]:9000\"", "\"failTimeout\" : \"1500ms\"");
+    assertThat(Files.readString(dump.path()))
+        .contains("\"address\" : \"[::1]:9000\"", "\"failTimeout\" : \"1500ms\"");
   }
 
   @Test
@@ -52,9 +55,14 @@ class MembersDumpTest {
   void missingDumpIsEmptyAndABrokenOneNamesTheFile() throws IOException {
     MembersDump dump = new MembersDump(dir.resolve("backend.json"));
     assertThat(dump.read()).isEmpty();
-    Files.writeString(dump.path(), "{\"cluster\":\"backend\",\"members\":[{\"key\":\"k\",\"address\":\"nowhere\"}]}");
+    Files.writeString(
+        dump.path(),
+        "{\"cluster\":\"backend\",\"members\":[{\"key\":\"k\",\"address\":\"nowhere\"}]}");
     assertThatThrownBy(dump::read)
         .isInstanceOf(IOException.class)
-        .hasMessageStartingWith("dump " + dump.path() + ": not a members dump (member k: \"nowhere\" (expected host:port");
+        .hasMessageStartingWith(
+            "dump "
+                + dump.path()
+                + ": not a members dump (member k: \"nowhere\" (expected host:port");
   }
 }

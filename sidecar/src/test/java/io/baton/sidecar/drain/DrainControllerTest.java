@@ -23,18 +23,20 @@ class DrainControllerTest {
   private final FakeTarget target = new FakeTarget();
 
   private DrainController controller(Duration timeout) {
-    DeadlineScheduler scheduler = (task, delay) -> {
-      scheduled.add(task);
-      delays.add(delay);
-      return () -> scheduled.remove(task);
-    };
+    DeadlineScheduler scheduler =
+        (task, delay) -> {
+          scheduled.add(task);
+          delays.add(delay);
+          return () -> scheduled.remove(task);
+        };
     return new DrainController(target, timeout, nanos::get, scheduler);
   }
 
   @Test
   void finishesAtOnceWhenNothingIsOpen() {
     DrainController d = controller(Duration.ofSeconds(30)).begin();
-    assertThat(d.completion().toCompletableFuture()).isCompletedWithValue(new DrainOutcome(0, Duration.ZERO));
+    assertThat(d.completion().toCompletableFuture())
+        .isCompletedWithValue(new DrainOutcome(0, Duration.ZERO));
     assertThat(scheduled).as("the deadline is disarmed once the drain finished").isEmpty();
   }
 
@@ -53,7 +55,8 @@ class DrainControllerTest {
     target.open = 0;
     nanos.addAndGet(Duration.ofMillis(100).toNanos());
     d.connectionClosed();
-    assertThat(d.completion().toCompletableFuture()).isCompletedWithValue(new DrainOutcome(0, Duration.ofMillis(500)));
+    assertThat(d.completion().toCompletableFuture())
+        .isCompletedWithValue(new DrainOutcome(0, Duration.ofMillis(500)));
     assertThat(target.closedRemaining).isFalse();
   }
 
@@ -64,7 +67,8 @@ class DrainControllerTest {
     nanos.addAndGet(Duration.ofSeconds(5).toNanos());
     scheduled.get(0).run();
     assertThat(target.closedRemaining).isTrue();
-    assertThat(d.completion().toCompletableFuture()).isCompletedWithValue(new DrainOutcome(3, Duration.ofSeconds(5)));
+    assertThat(d.completion().toCompletableFuture())
+        .isCompletedWithValue(new DrainOutcome(3, Duration.ofSeconds(5)));
   }
 
   @Test
@@ -76,24 +80,28 @@ class DrainControllerTest {
     DrainController d = controller(Duration.ofSeconds(5)).begin();
     ExecutorService otherLoop = Executors.newSingleThreadExecutor();
     try {
-      target.onCloseRemaining = () -> {
-        Future<?> closed = otherLoop.submit(() -> {
-          d.isDraining();
-          target.open = 0;
-          d.connectionClosed();
-        });
-        try {
-          closed.get(); // what ChannelGroupFuture.awaitUninterruptibly() does
-        } catch (InterruptedException | ExecutionException e) {
-          throw new IllegalStateException(e);
-        }
-      };
+      target.onCloseRemaining =
+          () -> {
+            Future<?> closed =
+                otherLoop.submit(
+                    () -> {
+                      d.isDraining();
+                      target.open = 0;
+                      d.connectionClosed();
+                    });
+            try {
+              closed.get(); // what ChannelGroupFuture.awaitUninterruptibly() does
+            } catch (InterruptedException | ExecutionException e) {
+              throw new IllegalStateException(e);
+            }
+          };
       nanos.addAndGet(Duration.ofSeconds(5).toNanos());
       scheduled.get(0).run();
     } finally {
       otherLoop.shutdownNow();
     }
-    assertThat(d.completion().toCompletableFuture()).as("finished once, counting what the deadline closed")
+    assertThat(d.completion().toCompletableFuture())
+        .as("finished once, counting what the deadline closed")
         .isCompletedWithValue(new DrainOutcome(2, Duration.ofSeconds(5)));
   }
 
@@ -116,7 +124,11 @@ class DrainControllerTest {
     target.open = 1;
     DrainController drain = controller(Duration.ofSeconds(30));
     List<String> order = new ArrayList<>();
-    drain.whenFinishing(outcome -> order.add("finishing step, completion done: " + drain.completion().toCompletableFuture().isDone()));
+    drain.whenFinishing(
+        outcome ->
+            order.add(
+                "finishing step, completion done: "
+                    + drain.completion().toCompletableFuture().isDone()));
     drain.completion().thenAccept(outcome -> order.add("completion"));
     drain.begin();
 

@@ -9,6 +9,8 @@ import io.baton.sidecar.upstream.Member;
 import io.baton.sidecar.upstream.MemberStatus;
 import io.baton.testkit.client.RawHttp;
 import io.baton.testkit.upstream.TestUpstream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -77,8 +79,11 @@ class Http1BalancingTest {
   }
 
   private MemberStatus.State stateOf(HostPort address) {
-    return proxy.cluster().memberStatuses().stream().filter(s -> s.member().address().equals(address)).findFirst()
-        .orElseThrow().state();
+    return proxy.cluster().memberStatuses().stream()
+        .filter(s -> s.member().address().equals(address))
+        .findFirst()
+        .orElseThrow()
+        .state();
   }
 
   @Test
@@ -118,7 +123,9 @@ class Http1BalancingTest {
     }
     assertThat(removed.idCounts()).containsOnlyKeys("before-1", "before-3");
     assertThat(kept.idCounts()).containsKeys("after-0", "after-1", "after-2", "after-3");
-    assertThat(kept.connectionsAccepted()).as("the kept member's pooled connection served on").isEqualTo(1);
+    assertThat(kept.connectionsAccepted())
+        .as("the kept member's pooled connection served on")
+        .isEqualTo(1);
   }
 
   @Test
@@ -126,7 +133,8 @@ class Http1BalancingTest {
     TestUpstream removed = upstream();
     TestUpstream next = upstream();
     proxy(Duration.ofSeconds(30), member(address(removed), 1), member(address(next), 1));
-    try (RawHttp inFlight = new RawHttp(proxy.address()); RawHttp other = new RawHttp(proxy.address())) {
+    try (RawHttp inFlight = new RawHttp(proxy.address());
+        RawHttp other = new RawHttp(proxy.address())) {
       inFlight.send("GET /hold/in-flight HTTP/1.1\r\nHost: t\r\n\r\n");
       await().atMost(Duration.ofSeconds(10)).until(() -> removed.heldRequests() == 1);
 
@@ -138,13 +146,15 @@ class Http1BalancingTest {
       assertThat(answered.status()).isEqualTo(200);
       assertThat(answered.bodyText()).isEqualTo("held in-flight\n");
       assertThat(answered.closes()).as("the client connection is not affected").isFalse();
-      await("released to no pool: closed").atMost(Duration.ofSeconds(10))
+      await("released to no pool: closed")
+          .atMost(Duration.ofSeconds(10))
           .until(() -> removed.connectionsOpen() == 0);
       assertThat(get(inFlight, "/load/its-next").status()).isEqualTo(200);
     }
     assertThat(removed.idCounts()).containsOnlyKeys("in-flight");
     assertThat(next.idCounts()).containsOnlyKeys("meanwhile", "its-next");
-    assertThat(proxy.metrics.scrape()).doesNotContainPattern("baton_upstream_errors_total\\{[^}]*\\} [1-9]");
+    assertThat(proxy.metrics.scrape())
+        .doesNotContainPattern("baton_upstream_errors_total\\{[^}]*\\} [1-9]");
   }
 
   @Test
@@ -153,7 +163,8 @@ class Http1BalancingTest {
     TestUpstream up = upstream();
     proxy(Duration.ofSeconds(5), member(refusing, 1), member(address(up), 1));
     try (RawHttp http = new RawHttp(proxy.address())) {
-      RawHttp.Response r = get(http, "/load/first"); // the first pick is the first member: the refusing one
+      RawHttp.Response r =
+          get(http, "/load/first"); // the first pick is the first member: the refusing one
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.bodyText()).isEqualTo("ok first\n");
       assertThat(stateOf(refusing)).isEqualTo(MemberStatus.State.FAILED);
@@ -172,7 +183,11 @@ class Http1BalancingTest {
 
   @Test
   void everyMemberRefusingGives502AfterTryingEachOnce() throws Exception {
-    proxy(Duration.ofSeconds(5), member(closedPort(), 1), member(closedPort(), 1), member(closedPort(), 1));
+    proxy(
+        Duration.ofSeconds(5),
+        member(closedPort(), 1),
+        member(closedPort(), 1),
+        member(closedPort(), 1));
     try (RawHttp http = new RawHttp(proxy.address())) {
       RawHttp.Response r = get(http, "/load/nowhere");
       assertThat(r.status()).isEqualTo(502);
@@ -218,7 +233,9 @@ class Http1BalancingTest {
     TestUpstream fine = upstream();
     proxy(Duration.ofMillis(200), member(address(slow), 1), member(address(fine), 1));
     try (RawHttp http = new RawHttp(proxy.address())) {
-      assertThat(get(http, "/delay/3000").status()).as("sent, so not retried elsewhere").isEqualTo(504);
+      assertThat(get(http, "/delay/3000").status())
+          .as("sent, so not retried elsewhere")
+          .isEqualTo(504);
       assertThat(stateOf(address(slow))).isEqualTo(MemberStatus.State.FAILED);
       for (int i = 0; i < 3; i++) {
         assertThat(get(http, "/load/later-" + i).status()).isEqualTo(200);
@@ -232,14 +249,16 @@ class Http1BalancingTest {
     TestUpstream fine = upstream();
     try (ServerSocket hangingUp = new ServerSocket(0)) {
       HostPort rude = new HostPort("127.0.0.1", hangingUp.getLocalPort());
-      CompletableFuture<Void> hungUp = CompletableFuture.runAsync(() -> {
-        try (Socket s = hangingUp.accept()) {
-          InputStream in = s.getInputStream();
-          in.read(); // the request has started to arrive; close without a word
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<Void> hungUp =
+          CompletableFuture.runAsync(
+              () -> {
+                try (Socket s = hangingUp.accept()) {
+                  InputStream in = s.getInputStream();
+                  in.read(); // the request has started to arrive; close without a word
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       proxy(Duration.ofSeconds(5), member(rude, 1), member(address(fine), 1));
       try (RawHttp http = new RawHttp(proxy.address())) {
         assertThat(get(http, "/load/hung-up").status()).isEqualTo(502);
@@ -257,16 +276,22 @@ class Http1BalancingTest {
     TestUpstream fine = upstream();
     try (ServerSocket idleTimingOut = new ServerSocket(0)) {
       HostPort member = new HostPort("127.0.0.1", idleTimingOut.getLocalPort());
-      CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
-        try (Socket s = idleTimingOut.accept()) {
-          InputStream in = s.getInputStream();
-          readHead(in);
-          s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
-          in.read(); // the next request on the kept-alive connection: close, as an idle timeout would
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<Void> served =
+          CompletableFuture.runAsync(
+              () -> {
+                try (Socket s = idleTimingOut.accept()) {
+                  InputStream in = s.getInputStream();
+                  readHead(in);
+                  s.getOutputStream()
+                      .write(
+                          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                              .getBytes(StandardCharsets.US_ASCII));
+                  in.read(); // the next request on the kept-alive connection: close, as an idle
+                  // timeout would
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       proxy(Duration.ofSeconds(5), member(member, 1), member(address(fine), 1));
       try (RawHttp http = new RawHttp(proxy.address())) {
         assertThat(get(http, "/load/first").status()).isEqualTo(200);
@@ -278,13 +303,13 @@ class Http1BalancingTest {
     }
   }
 
-  private static void readHead(InputStream in) throws java.io.IOException {
+  private static void readHead(InputStream in) throws IOException {
     int matched = 0;
     byte[] end = {'\r', '\n', '\r', '\n'};
     while (matched < 4) {
       int b = in.read();
       if (b < 0) {
-        throw new java.io.EOFException("the request head ended early");
+        throw new EOFException("the request head ended early");
       }
       matched = b == end[matched] ? matched + 1 : b == '\r' ? 1 : 0;
     }

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -57,7 +58,9 @@ class Http1ProxyTest {
         assertThat(r.header("x-baton-generation")).isEqualTo("7");
       }
     }
-    assertThat(upstream.connectionsAccepted()).as("pooled keep-alive upstream connection").isEqualTo(1);
+    assertThat(upstream.connectionsAccepted())
+        .as("pooled keep-alive upstream connection")
+        .isEqualTo(1);
   }
 
   @Test
@@ -95,17 +98,20 @@ class Http1ProxyTest {
   void pipelinedRequestsReadBeforeTheDrainAreAllAnsweredAndOnlyTheLastSaysClose() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("GET /delay/2000 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
-          + "GET /load/p3 HTTP/1.1\r\nHost: t\r\n\r\n");
+      http.send(
+          "GET /delay/2000 HTTP/1.1\r\nHost: t\r\n\r\nGET /load/p2 HTTP/1.1\r\nHost: t\r\n\r\n"
+              + "GET /load/p3 HTTP/1.1\r\nHost: t\r\n\r\n");
       await().atMost(Duration.ofSeconds(10)).until(() -> upstream.delayedRequestsInFlight() == 1);
       proxy.startDrain();
       RawHttp.Response first = http.read();
       RawHttp.Response second = http.read();
       RawHttp.Response third = http.read();
-      assertThat(List.of(first.status(), second.status(), third.status())).containsExactly(200, 200, 200);
+      assertThat(List.of(first.status(), second.status(), third.status()))
+          .containsExactly(200, 200, 200);
       assertThat(second.bodyText()).contains("p2");
       assertThat(third.bodyText()).contains("p3");
-      assertThat(List.of(first.closes(), second.closes(), third.closes())).containsExactly(false, false, true);
+      assertThat(List.of(first.closes(), second.closes(), third.closes()))
+          .containsExactly(false, false, true);
       assertThat(http.awaitEof()).isTrue();
     }
   }
@@ -120,8 +126,9 @@ class Http1ProxyTest {
         batch.append("POST /load/pipe-post HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
       }
       if (i == 30) {
-        batch.append("POST /load/pipe-chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+        batch.append(
+            "POST /load/pipe-chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
       }
     }
     try (RawHttp http = new RawHttp(proxy.address())) {
@@ -137,7 +144,9 @@ class Http1ProxyTest {
       }
       assertThat(get(http, "/load/after-pipe").status()).isEqualTo(200);
     }
-    assertThat(upstream.idCounts()).hasSize(53).allSatisfy((id, n) -> assertThat(n).as("arrivals of %s", id).isEqualTo(1));
+    assertThat(upstream.idCounts())
+        .hasSize(53)
+        .allSatisfy((id, n) -> assertThat(n).as("arrivals of %s", id).isEqualTo(1));
   }
 
   @Test
@@ -147,9 +156,13 @@ class Http1ProxyTest {
       http.send("HEAD /load/head HTTP/1.1\r\nHost: t\r\n\r\n");
       RawHttp.Response head = http.readHead();
       assertThat(head.status()).isEqualTo(200);
-      assertThat(head.header("content-length")).as("the length of the body a GET would get").isEqualTo("8");
+      assertThat(head.header("content-length"))
+          .as("the length of the body a GET would get")
+          .isEqualTo("8");
       RawHttp.Response next = get(http, "/load/after-head");
-      assertThat(next.bodyText()).as("no body bytes of the HEAD answer before this one").isEqualTo("ok after-head\n");
+      assertThat(next.bodyText())
+          .as("no body bytes of the HEAD answer before this one")
+          .isEqualTo("ok after-head\n");
     }
   }
 
@@ -157,10 +170,18 @@ class Http1ProxyTest {
   void requestWithBothChunkedAndContentLengthGets400AndTheConnectionCloses() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("POST /load/smuggle HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-          + "3\r\nabc\r\n0\r\n\r\n");
+      http.send(
+          "POST /load/smuggle HTTP/1.1\r\n"
+              + "Host: t\r\n"
+              + "Content-Length: 4\r\n"
+              + "Transfer-Encoding: chunked\r\n\r\n"
+              + "3\r\n"
+              + "abc\r\n"
+              + "0\r\n\r\n");
       RawHttp.Response r = http.read();
-      assertThat(r.status()).as("both framings (a request smuggling attempt): refused").isEqualTo(400);
+      assertThat(r.status())
+          .as("both framings (a request smuggling attempt): refused")
+          .isEqualTo(400);
       assertThat(r.closes()).isTrue();
       assertThat(http.awaitEof()).isTrue();
     }
@@ -171,7 +192,8 @@ class Http1ProxyTest {
   void expectContinueIsAnsweredAndTheBodyFollows() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+      http.send(
+          "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
       assertThat(http.read().status()).isEqualTo(100);
       http.send("hello");
       RawHttp.Response r = http.read();
@@ -188,44 +210,78 @@ class Http1ProxyTest {
       assertThat(get(http, "/status/404").status()).isEqualTo(404);
     }
     // Counted when the proxy's write completes, which may be just after the client read the bytes.
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(proxy.metrics.scrape())
-        .contains("baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"} 1.0")
-        .contains("baton_requests_total{code_class=\"4xx\",listener=\"web\",protocol=\"http1\"} 1.0")
-        .contains("baton_requests_active{listener=\"web\",protocol=\"http1\"} 0.0"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(proxy.metrics.scrape())
+                    .contains(
+                        "baton_requests_total{code_class=\"2xx\",listener=\"web\",protocol=\"http1\"}"
+                            + " 1.0")
+                    .contains(
+                        "baton_requests_total{code_class=\"4xx\",listener=\"web\",protocol=\"http1\"}"
+                            + " 1.0")
+                    .contains("baton_requests_active{listener=\"web\",protocol=\"http1\"} 0.0"));
   }
 
   @Test
   void hopByHopHeadersStopAtTheProxyAndForwardedForIsAppended() throws Exception {
     try (ServerSocket scripted = new ServerSocket(0)) {
-      proxy = ProxyUnderTest.http(Duration.ofSeconds(5), new HostPort("127.0.0.1", scripted.getLocalPort()));
-      CompletableFuture<List<String>> seen = CompletableFuture.supplyAsync(() -> {
-        try (Socket s = scripted.accept()) {
-          BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
-          List<String> head = new ArrayList<>();
-          for (String l = in.readLine(); l != null && !l.isEmpty(); l = in.readLine()) {
-            head.add(l.toLowerCase());
-          }
-          OutputStream out = s.getOutputStream();
-          out.write(("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: x-upstream-hop\r\nX-Upstream-Hop: 1\r\n"
-              + "Keep-Alive: timeout=5\r\nX-End-To-End: yes\r\n\r\nok").getBytes(StandardCharsets.ISO_8859_1));
-          out.flush();
-          return head;
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      proxy =
+          ProxyUnderTest.http(
+              Duration.ofSeconds(5), new HostPort("127.0.0.1", scripted.getLocalPort()));
+      CompletableFuture<List<String>> seen =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Socket s = scripted.accept()) {
+                  BufferedReader in =
+                      new BufferedReader(
+                          new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                  List<String> head = new ArrayList<>();
+                  for (String l = in.readLine(); l != null && !l.isEmpty(); l = in.readLine()) {
+                    head.add(l.toLowerCase());
+                  }
+                  OutputStream out = s.getOutputStream();
+                  out.write(
+                      ("HTTP/1.1 200 OK\r\n"
+                              + "Content-Length: 2\r\n"
+                              + "Connection: x-upstream-hop\r\n"
+                              + "X-Upstream-Hop: 1\r\n"
+                              + "Keep-Alive: timeout=5\r\n"
+                              + "X-End-To-End: yes\r\n\r\n"
+                              + "ok")
+                          .getBytes(StandardCharsets.ISO_8859_1));
+                  out.flush();
+                  return head;
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       try (RawHttp http = new RawHttp(proxy.address())) {
-        http.send("GET /h HTTP/1.1\r\nHost: t\r\nConnection: keep-alive, x-client-hop\r\nX-Client-Hop: 1\r\n"
-            + "Keep-Alive: timeout=5\r\nX-Forwarded-For: 10.0.0.1\r\nX-End-To-End: yes\r\n\r\n");
+        http.send(
+            "GET /h HTTP/1.1\r\n"
+                + "Host: t\r\n"
+                + "Connection: keep-alive, x-client-hop\r\n"
+                + "X-Client-Hop: 1\r\n"
+                + "Keep-Alive: timeout=5\r\n"
+                + "X-Forwarded-For: 10.0.0.1\r\n"
+                + "X-End-To-End: yes\r\n\r\n");
         RawHttp.Response r = http.read();
         assertThat(r.status()).isEqualTo(200);
-        assertThat(r.headers()).doesNotContainKeys("x-upstream-hop", "keep-alive").containsEntry("x-end-to-end", "yes");
+        assertThat(r.headers())
+            .doesNotContainKeys("x-upstream-hop", "keep-alive")
+            .containsEntry("x-end-to-end", "yes");
         proxy.close();
         proxy = null;
       }
-      List<String> head = seen.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      List<String> head = seen.get(30, TimeUnit.SECONDS);
       assertThat(head).contains("x-forwarded-for: 10.0.0.1, 127.0.0.1", "x-end-to-end: yes");
-      assertThat(head).noneMatch(h -> h.startsWith("x-client-hop") || h.startsWith("keep-alive") || h.startsWith("connection"));
+      assertThat(head)
+          .noneMatch(
+              h ->
+                  h.startsWith("x-client-hop")
+                      || h.startsWith("keep-alive")
+                      || h.startsWith("connection"));
     }
   }
 
@@ -233,7 +289,11 @@ class Http1ProxyTest {
   void malformedRequestGets400AndCloses() throws Exception {
     proxyToTestUpstream();
     try (RawHttp http = new RawHttp(proxy.address())) {
-      http.send("GET / HTTP/1.1\r\nHost: t\r\nBad Header Without Colon\r\n" + "X: " + "y".repeat(20_000) + "\r\n\r\n");
+      http.send(
+          "GET / HTTP/1.1\r\nHost: t\r\nBad Header Without Colon\r\n"
+              + "X: "
+              + "y".repeat(20_000)
+              + "\r\n\r\n");
       RawHttp.Response r = http.read();
       assertThat(r.status()).isEqualTo(400);
       assertThat(r.closes()).isTrue();
@@ -247,9 +307,12 @@ class Http1ProxyTest {
     try (RawHttp http = new RawHttp(proxy.address())) {
       RawHttp.Response r = get(http, "/delay/3000");
       assertThat(r.status()).isEqualTo(504);
-      assertThat(get(http, "/load/after-504").status()).as("the client connection stays usable").isEqualTo(200);
+      assertThat(get(http, "/load/after-504").status())
+          .as("the client connection stays usable")
+          .isEqualTo(200);
     }
     assertThat(proxy.metrics.scrape())
-        .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"response_timeout\"} 1.0");
+        .contains(
+            "baton_upstream_errors_total{cluster=\"backend\",reason=\"response_timeout\"} 1.0");
   }
 }

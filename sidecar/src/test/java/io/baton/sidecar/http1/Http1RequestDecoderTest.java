@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class Http1RequestDecoderTest {
 
   private static final String FIRST = "GET /first HTTP/1.1\r\nHost: t\r\n\r\n";
-  private static final String SECOND = "POST /second HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc";
+  private static final String SECOND =
+      "POST /second HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc";
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
@@ -35,7 +36,9 @@ class Http1RequestDecoderTest {
     assertThat(end).isInstanceOf(LastHttpContent.class);
     assertThat((Object) ch.readInbound()).as("nothing of the second request is decoded").isNull();
     assertThat(decoder.atRequestBoundary()).isTrue();
-    assertThat(decoder.unconsumedBytes()).as("exactly the second request's bytes").isEqualTo(ascii(SECOND));
+    assertThat(decoder.unconsumedBytes())
+        .as("exactly the second request's bytes")
+        .isEqualTo(ascii(SECOND));
 
     ch.writeInbound(Unpooled.wrappedBuffer(ascii("GET /third HTTP/1.1\r\n\r\n")));
     assertThat(waiting.get()).as("the proxy is told that bytes wait").isPositive();
@@ -61,7 +64,9 @@ class Http1RequestDecoderTest {
     ch.writeInbound(Unpooled.wrappedBuffer(ascii("GET /slow HTTP/1.1\r\nHost: t\r\nX-Half: ")));
 
     assertThat((Object) ch.readInbound()).isNull();
-    assertThat(decoder.atRequestBoundary()).as("the request line is consumed: moving now would lose it").isFalse();
+    assertThat(decoder.atRequestBoundary())
+        .as("the request line is consumed: moving now would lose it")
+        .isFalse();
 
     ch.writeInbound(Unpooled.wrappedBuffer(ascii("yes\r\n\r\n")));
     HttpRequest slow = ch.readInbound();

@@ -27,22 +27,25 @@ import java.util.regex.Pattern;
 /**
  * Untrusted bytes from a client of an {@code http} listener, through the pipeline the process
  * installs ({@link CleartextHttpInitializer}: the h2c sniffer, then Baton's HTTP/1.1 decoder with
- * its limits, the expect-continue handler and the proxy handler) on an {@link EmbeddedChannel}.
- * The cluster has no member, so every request that decodes is answered 503 here and nothing needs
- * a network. Whatever the bytes: no exception leaves the pipeline, and what goes back to the
- * client is HTTP/1.1 responses, each a status this listener can give (100, 400, 503), within a
- * bound.
+ * its limits, the expect-continue handler and the proxy handler) on an {@link EmbeddedChannel}. The
+ * cluster has no member, so every request that decodes is answered 503 here and nothing needs a
+ * network. Whatever the bytes: no exception leaves the pipeline, and what goes back to the client
+ * is HTTP/1.1 responses, each a status this listener can give (100, 400, 503), within a bound.
  *
  * <p>Input layout: byte 0 is where the bytes are cut in two reads (0: one read); the rest is what
- * the client sends. Seeds: {@code Http1RequestFuzzTestInputs/}; {@code bench/fuzz.sh http1}
- * fuzzes it.
+ * the client sends. Seeds: {@code Http1RequestFuzzTestInputs/}; {@code bench/fuzz.sh http1} fuzzes
+ * it.
  */
 class Http1RequestFuzzTest {
 
-  private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] H2_PREFACE =
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
   /** "PRI * HTTP/2.0\r\n": enough for the sniffer to choose HTTP/2. */
   private static final int PREFACE_LINE = 16;
+
   private static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.1 (\\d{3}) ");
+
   /** A response here is a status line, a few headers and a one-line body. */
   private static final int RESPONSE_BYTES_AT_MOST = 512;
 
@@ -50,11 +53,24 @@ class Http1RequestFuzzTest {
   private static final ListenerContext CONTEXT = context();
 
   private static ListenerContext context() {
-    ClusterConfig clusterConfig = new ClusterConfig("backend", List.of(), Duration.ofSeconds(1), Duration.ofSeconds(1),
-        Duration.ofSeconds(60), Optional.empty());
+    ClusterConfig clusterConfig =
+        new ClusterConfig(
+            "backend",
+            List.of(),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(60),
+            Optional.empty());
     Cluster cluster = new Cluster(clusterConfig, METRICS.cluster("backend"));
-    ListenerConfig listener = new ListenerConfig("web", new HostPort("127.0.0.1", 0), ListenerProtocol.HTTP, "backend", Optional.empty());
-    return new ListenerContext(listener, cluster, METRICS.listener("web"), new DrainState(), 1, false);
+    ListenerConfig listener =
+        new ListenerConfig(
+            "web",
+            new HostPort("127.0.0.1", 0),
+            ListenerProtocol.HTTP,
+            "backend",
+            Optional.empty());
+    return new ListenerContext(
+        listener, cluster, METRICS.listener("web"), new DrainState(), 1, false);
   }
 
   @FuzzTest(maxDuration = "10m")
@@ -93,7 +109,9 @@ class Http1RequestFuzzTest {
       responses++;
       assertThat(m.group(1)).as("a status of this listener in %s", text).isIn("100", "400", "503");
     }
-    assertThat(answer.length).as("answer bytes").isLessThanOrEqualTo(responses * RESPONSE_BYTES_AT_MOST);
+    assertThat(answer.length)
+        .as("answer bytes")
+        .isLessThanOrEqualTo(responses * RESPONSE_BYTES_AT_MOST);
   }
 
   private static byte[] drainOutbound(EmbeddedChannel channel) {
@@ -110,8 +128,8 @@ class Http1RequestFuzzTest {
   }
 
   /**
-   * What PriorKnowledgeSniffer takes for HTTP/2 (its GOAWAY is the answer then) or has not
-   * decided on yet: a prefix of the preface, or bytes that start with its first line.
+   * What PriorKnowledgeSniffer takes for HTTP/2 (its GOAWAY is the answer then) or has not decided
+   * on yet: a prefix of the preface, or bytes that start with its first line.
    */
   private static boolean sniffedAsHttp2(byte[] sent) {
     return startsWith(sent, H2_PREFACE, Math.min(sent.length, H2_PREFACE.length))
@@ -124,6 +142,7 @@ class Http1RequestFuzzTest {
 
   private static String printable(byte[] bytes) {
     String s = new String(bytes, 0, Math.min(bytes.length, 200), StandardCharsets.ISO_8859_1);
-    return s.replace("\r", "\\r").replace("\n", "\\n") + (bytes.length > 200 ? "... (" + bytes.length + " bytes)" : "");
+    return s.replace("\r", "\\r").replace("\n", "\\n")
+        + (bytes.length > 200 ? "... (" + bytes.length + " bytes)" : "");
   }
 }

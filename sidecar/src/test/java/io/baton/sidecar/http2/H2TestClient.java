@@ -37,8 +37,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An h2c client with prior knowledge (Netty's codec, as a well-behaved client): one connection,
- * a stream per {@link #send}. The connection's own frames (GOAWAY, PING) land in {@link
+ * An h2c client with prior knowledge (Netty's codec, as a well-behaved client): one connection, a
+ * stream per {@link #send}. The connection's own frames (GOAWAY, PING) land in {@link
  * #connectionFrames} for tests of the drain; Netty acks PINGs itself.
  */
 public final class H2TestClient implements AutoCloseable {
@@ -55,40 +55,51 @@ public final class H2TestClient implements AutoCloseable {
   }
 
   public final BlockingQueue<String> connectionFrames = new LinkedBlockingQueue<>();
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Channel channel;
 
   public H2TestClient(InetSocketAddress proxy) {
-    channel = new Bootstrap()
-        .group(group)
-        .channel(EpollSocketChannel.class)
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelActive(ChannelHandlerContext ctx) {
-                // As real clients do (grpc-java, browsers): a connection window far above one
-                // stream's, so a stream this client stops reading holds up only itself.
-                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
-                ctx.fireChannelActive();
-              }
+    channel =
+        new Bootstrap()
+            .group(group)
+            .channel(EpollSocketChannel.class)
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(
+                            Http2FrameCodecBuilder.forClient().build(),
+                            new ChannelInboundHandlerAdapter() {
+                              @Override
+                              public void channelActive(ChannelHandlerContext ctx) {
+                                // As real clients do (grpc-java, browsers): a connection window far
+                                // above one
+                                // stream's, so a stream this client stops reading holds up only
+                                // itself.
+                                ctx.writeAndFlush(
+                                    new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
+                                ctx.fireChannelActive();
+                              }
 
-              @Override
-              public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof Http2GoAwayFrame g) {
-                  connectionFrames.add("GOAWAY " + g.lastStreamId() + " " + g.errorCode());
-                } else if (msg instanceof Http2PingFrame p && !p.ack()) {
-                  connectionFrames.add("PING");
-                }
-                ctx.fireChannelRead(msg);
-              }
-            }, new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
-          }
-        })
-        .connect(proxy)
-        .syncUninterruptibly()
-        .channel();
+                              @Override
+                              public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                if (msg instanceof Http2GoAwayFrame g) {
+                                  connectionFrames.add(
+                                      "GOAWAY " + g.lastStreamId() + " " + g.errorCode());
+                                } else if (msg instanceof Http2PingFrame p && !p.ack()) {
+                                  connectionFrames.add("PING");
+                                }
+                                ctx.fireChannelRead(msg);
+                              }
+                            },
+                            new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+                  }
+                })
+            .connect(proxy)
+            .syncUninterruptibly()
+            .channel();
   }
 
   public Channel channel() {
@@ -104,35 +115,43 @@ public final class H2TestClient implements AutoCloseable {
   }
 
   /** Sends a request with {@code body} in pieces and optional {@code trailers}. */
-  public CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers) {
+  public CompletableFuture<Response> send(
+      Http2Headers headers, List<String> body, Http2Headers trailers) {
     return send(headers, body, trailers, true);
   }
 
   /**
-   * Sends a request; with {@code reading} false its stream reads nothing of the response (a
-   * client that stalls: its window fills and stays full).
+   * Sends a request; with {@code reading} false its stream reads nothing of the response (a client
+   * that stalls: its window fills and stays full).
    */
-  public CompletableFuture<Response> send(Http2Headers headers, List<String> body, Http2Headers trailers, boolean reading) {
+  public CompletableFuture<Response> send(
+      Http2Headers headers, List<String> body, Http2Headers trailers, boolean reading) {
     CompletableFuture<Response> result = new CompletableFuture<>();
     Collector collector = new Collector(result);
-    new Http2StreamChannelBootstrap(channel).handler(collector).open().addListener(f -> {
-      if (!f.isSuccess()) {
-        result.completeExceptionally(f.cause());
-        return;
-      }
-      Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
-      stream.config().setAutoRead(reading);
-      boolean headersOnly = body.isEmpty() && trailers == null;
-      stream.write(new DefaultHttp2HeadersFrame(headers, headersOnly));
-      for (int i = 0; i < body.size(); i++) {
-        boolean last = i == body.size() - 1 && trailers == null;
-        stream.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body.get(i), StandardCharsets.UTF_8), last));
-      }
-      if (trailers != null) {
-        stream.write(new DefaultHttp2HeadersFrame(trailers, true));
-      }
-      stream.flush();
-    });
+    new Http2StreamChannelBootstrap(channel)
+        .handler(collector)
+        .open()
+        .addListener(
+            f -> {
+              if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+                return;
+              }
+              Http2StreamChannel stream = (Http2StreamChannel) f.getNow();
+              stream.config().setAutoRead(reading);
+              boolean headersOnly = body.isEmpty() && trailers == null;
+              stream.write(new DefaultHttp2HeadersFrame(headers, headersOnly));
+              for (int i = 0; i < body.size(); i++) {
+                boolean last = i == body.size() - 1 && trailers == null;
+                stream.write(
+                    new DefaultHttp2DataFrame(
+                        Unpooled.copiedBuffer(body.get(i), StandardCharsets.UTF_8), last));
+              }
+              if (trailers != null) {
+                stream.write(new DefaultHttp2HeadersFrame(trailers, true));
+              }
+              stream.flush();
+            });
     return result;
   }
 

@@ -29,6 +29,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,12 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code x-echo-trailer} (the request's trailer of that name, or "none") and {@code grpc-status 0}.
  * Path {@code /hold} answers its headers only when the test calls {@link #releaseHeld()}. Path
  * {@code /reset} resets the stream with INTERNAL_ERROR, {@code /reset-mid-response} does so after
- * its headers and some DATA. Path {@code /stall} answers its headers
- * and never reads the request body.
+ * its headers and some DATA. Path {@code /stall} answers its headers and never reads the request
+ * body.
  */
 public final class H2cEchoUpstream implements AutoCloseable {
 
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Channel server;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger streams = new AtomicInteger();
@@ -55,43 +57,62 @@ public final class H2cEchoUpstream implements AutoCloseable {
   private volatile boolean goAwayOnSecondStreamOfFirstConnection;
 
   public H2cEchoUpstream(int maxConcurrentStreams) {
-    server = new ServerBootstrap()
-        .group(group)
-        .channel(EpollServerSocketChannel.class)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            int connection = connections.incrementAndGet();
-            Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
-                .initialSettings(Http2Settings.defaultSettings().maxConcurrentStreams(maxConcurrentStreams))
-                .build();
-            AtomicInteger streamsHere = new AtomicInteger();
-            ch.pipeline().addLast(codec, new ChannelInboundHandlerAdapter() {
-              @Override
-              public void channelActive(ChannelHandlerContext ctx) {
-                // As real servers do: a connection window far above one stream's (see /stall).
-                ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
-                ctx.fireChannelActive();
-              }
-            }, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-              @Override
-              protected void initChannel(Http2StreamChannel stream) {
-                stream.pipeline().addLast(new Echo(codec, connection, streamsHere.incrementAndGet()));
-              }
-            }));
-          }
-        })
-        .bind(new InetSocketAddress("127.0.0.1", 0))
-        .syncUninterruptibly()
-        .channel();
+    server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(EpollServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    int connection = connections.incrementAndGet();
+                    Http2FrameCodec codec =
+                        Http2FrameCodecBuilder.forServer()
+                            .initialSettings(
+                                Http2Settings.defaultSettings()
+                                    .maxConcurrentStreams(maxConcurrentStreams))
+                            .build();
+                    AtomicInteger streamsHere = new AtomicInteger();
+                    ch.pipeline()
+                        .addLast(
+                            codec,
+                            new ChannelInboundHandlerAdapter() {
+                              @Override
+                              public void channelActive(ChannelHandlerContext ctx) {
+                                // As real servers do: a connection window far above one stream's
+                                // (see /stall).
+                                ctx.writeAndFlush(
+                                    new DefaultHttp2WindowUpdateFrame(16 * 1024 * 1024));
+                                ctx.fireChannelActive();
+                              }
+                            },
+                            new Http2MultiplexHandler(
+                                new ChannelInitializer<Http2StreamChannel>() {
+                                  @Override
+                                  protected void initChannel(Http2StreamChannel stream) {
+                                    stream
+                                        .pipeline()
+                                        .addLast(
+                                            new Echo(
+                                                codec, connection, streamsHere.incrementAndGet()));
+                                  }
+                                }));
+                  }
+                })
+            .bind(new InetSocketAddress("127.0.0.1", 0))
+            .syncUninterruptibly()
+            .channel();
   }
 
   public HostPort endpoint() {
     return new HostPort("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort());
   }
 
-  /** The first connection answers its second stream with GOAWAY(last stream: the first): never processed. */
+  /**
+   * The first connection answers its second stream with GOAWAY(last stream: the first): never
+   * processed.
+   */
   public H2cEchoUpstream goAwayOnSecondStream() {
     goAwayOnSecondStreamOfFirstConnection = true;
     return this;
@@ -147,7 +168,11 @@ public final class H2cEchoUpstream implements AutoCloseable {
           Channel parent = ctx.channel().parent();
           // The last stream processed is the one before this: this one and any later were not.
           int lastProcessed = ((Http2StreamChannel) ctx.channel()).stream().id() - 2;
-          codec.goAway(parent.pipeline().context(codec), lastProcessed, Http2Error.NO_ERROR.code(), Unpooled.EMPTY_BUFFER,
+          codec.goAway(
+              parent.pipeline().context(codec),
+              lastProcessed,
+              Http2Error.NO_ERROR.code(),
+              Unpooled.EMPTY_BUFFER,
               parent.newPromise());
           parent.flush();
           return;
@@ -164,9 +189,13 @@ public final class H2cEchoUpstream implements AutoCloseable {
         }
         if (path.equals("/reset-mid-response")) {
           sendHeaders(ctx);
-          // The reset after the DATA has left (a reset written at once would cancel the queued DATA).
-          ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("partial", java.nio.charset.StandardCharsets.UTF_8), false))
-              .addListener(f -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)));
+          // The reset after the DATA has left (a reset written at once would cancel the queued
+          // DATA).
+          ctx.writeAndFlush(
+                  new DefaultHttp2DataFrame(
+                      Unpooled.copiedBuffer("partial", StandardCharsets.UTF_8), false))
+              .addListener(
+                  f -> ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.INTERNAL_ERROR)));
           return;
         }
         if (path.equals("/reset")) {
@@ -175,14 +204,18 @@ public final class H2cEchoUpstream implements AutoCloseable {
         }
         if (path.equals("/hold")) {
           holding = true;
-          held.add(() -> ctx.executor().execute(() -> {
-            holding = false;
-            sendHeaders(ctx);
-            Object o;
-            while ((o = whileHeld.poll()) != null) {
-              channelRead(ctx, o);
-            }
-          }));
+          held.add(
+              () ->
+                  ctx.executor()
+                      .execute(
+                          () -> {
+                            holding = false;
+                            sendHeaders(ctx);
+                            Object o;
+                            while ((o = whileHeld.poll()) != null) {
+                              channelRead(ctx, o);
+                            }
+                          }));
           if (h.isEndStream()) {
             whileHeld.add(new EndMarker(new DefaultHttp2Headers()));
           }
@@ -215,16 +248,22 @@ public final class H2cEchoUpstream implements AutoCloseable {
 
     private void sendHeaders(ChannelHandlerContext ctx) {
       headersSent = true;
-      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
-          .set("content-type", "application/octet-stream")
-          .set("x-upstream-connection", Integer.toString(connection))));
+      ctx.writeAndFlush(
+          new DefaultHttp2HeadersFrame(
+              new DefaultHttp2Headers()
+                  .status("200")
+                  .set("content-type", "application/octet-stream")
+                  .set("x-upstream-connection", Integer.toString(connection))));
     }
 
     private void end(ChannelHandlerContext ctx, Http2Headers requestTrailers) {
       CharSequence echoed = requestTrailers == null ? null : requestTrailers.get("x-echo-trailer");
-      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
-          .set("x-echo-trailer", echoed == null ? "none" : echoed)
-          .set("grpc-status", "0"), true));
+      ctx.writeAndFlush(
+          new DefaultHttp2HeadersFrame(
+              new DefaultHttp2Headers()
+                  .set("x-echo-trailer", echoed == null ? "none" : echoed)
+                  .set("grpc-status", "0"),
+              true));
     }
   }
 

@@ -48,8 +48,12 @@ class Http2FrontendBadInputTest {
     logs.start();
     meterLog.addAppender(logs);
     upstream = new H2cEchoUpstream(100);
-    proxy = ProxyUnderTest.http(Duration.ofSeconds(10), UpstreamProtocol.H2C, DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY,
-        upstream.endpoint());
+    proxy =
+        ProxyUnderTest.http(
+            Duration.ofSeconds(10),
+            UpstreamProtocol.H2C,
+            DrainConfig.DEFAULT_HTTP2_GOAWAY_DELAY,
+            upstream.endpoint());
     bystander = new H2TestClient(proxy.address());
     assertThat(bystander.get("/load", null).get(10, TimeUnit.SECONDS).status()).isEqualTo("200");
   }
@@ -65,17 +69,29 @@ class Http2FrontendBadInputTest {
   /** The GOAWAY the server ended the connection with, after which it closed; null if none came. */
   private static RawH2Connection.Frame goawayThenEof(RawH2Connection raw) {
     RawH2Connection.Frame goaway = raw.readUntilType(GOAWAY, READ);
-    assertThat(raw.closedByPeer(READ)).as("the server closes the connection after its GOAWAY").isTrue();
+    assertThat(raw.closedByPeer(READ))
+        .as("the server closes the connection after its GOAWAY")
+        .isTrue();
     return goaway;
   }
 
   private void assertLoggedWithPeer(String errorName) {
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(logs.list)
-        .anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("GOAWAY(" + errorName).contains("/127.0.0.1:")));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(logs.list)
+                    .anySatisfy(
+                        e ->
+                            assertThat(e.getFormattedMessage())
+                                .contains("GOAWAY(" + errorName)
+                                .contains("/127.0.0.1:")));
   }
 
   private void assertBystanderUnaffected() throws Exception {
-    assertThat(bystander.get("/load", null).get(10, TimeUnit.SECONDS).status()).as("another client's connection").isEqualTo("200");
+    assertThat(bystander.get("/load", null).get(10, TimeUnit.SECONDS).status())
+        .as("another client's connection")
+        .isEqualTo("200");
   }
 
   @Test
@@ -120,7 +136,8 @@ class Http2FrontendBadInputTest {
       // Enough acks to fill the kernel's buffers on both sides of loopback (megabytes), then
       // Netty's queue of 10,000; the server may close before it read all of them.
       raw.flood(RawH2Connection.frame(SETTINGS, 0, 0, new byte[0]), 4_000_000);
-      // The GOAWAY itself may be lost behind the acks the server drops as it closes; the log is not.
+      // The GOAWAY itself may be lost behind the acks the server drops as it closes; the log is
+      // not.
       raw.readToEnd(READ);
     }
     assertLoggedWithPeer("ENHANCE_YOUR_CALM");
@@ -132,13 +149,21 @@ class Http2FrontendBadInputTest {
     try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
       raw.handshake(READ);
       // 17 KiB decoded, ~15 KiB as HPACK (Huffman): one frame under the 16 KiB frame size.
-      raw.sendHeaders(1, H2TestClient.get("/load").set("x-big", "x".repeat(Http2Limits.MAX_HEADER_LIST_SIZE + 1024)), true);
+      raw.sendHeaders(
+          1,
+          H2TestClient.get("/load")
+              .set("x-big", "x".repeat(Http2Limits.MAX_HEADER_LIST_SIZE + 1024)),
+          true);
       RawH2Connection.Frame answer = raw.readUntilType(HEADERS, READ);
       assertThat(answer.streamId()).isEqualTo(1);
       assertThat(answer.endStream()).as("a complete answer: 431 from the codec").isTrue();
       raw.sendHeaders(3, H2TestClient.get("/load"), true);
-      assertThat(raw.readUntilType(HEADERS, READ).streamId()).as("the next stream on the same connection is served").isEqualTo(3);
-      assertThat(upstream.streamsReceived()).as("only the second stream reached the upstream").isEqualTo(2);
+      assertThat(raw.readUntilType(HEADERS, READ).streamId())
+          .as("the next stream on the same connection is served")
+          .isEqualTo(3);
+      assertThat(upstream.streamsReceived())
+          .as("only the second stream reached the upstream")
+          .isEqualTo(2);
     }
     assertBystanderUnaffected();
   }
@@ -148,7 +173,10 @@ class Http2FrontendBadInputTest {
     try (RawH2Connection raw = RawH2Connection.connect(proxy.address())) {
       raw.handshake(READ);
       // One HEADERS frame of ~56 KiB: above SETTINGS_MAX_FRAME_SIZE (16 KiB), whatever it holds.
-      raw.sendHeaders(1, H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Limits.MAX_HEADER_LIST_SIZE)), true);
+      raw.sendHeaders(
+          1,
+          H2TestClient.get("/load").set("x-big", "x".repeat(4 * Http2Limits.MAX_HEADER_LIST_SIZE)),
+          true);
       // The server closes with most of that frame unread, so the kernel may reset the connection
       // and the client lose the GOAWAY; the log line is the evidence either way.
       raw.readToEnd(READ);

@@ -20,8 +20,14 @@ class LifecycleTest {
     lifecycle.moveTo(Phase.SERVING, "rollback");
     lifecycle.moveTo(Phase.DRAINING, "test");
     lifecycle.moveTo(Phase.STOPPED, "test");
-    assertThat(seen).containsExactly(Phase.TAKING_OVER, Phase.SERVING, Phase.DRAINING, Phase.SERVING,
-        Phase.DRAINING, Phase.STOPPED);
+    assertThat(seen)
+        .containsExactly(
+            Phase.TAKING_OVER,
+            Phase.SERVING,
+            Phase.DRAINING,
+            Phase.SERVING,
+            Phase.DRAINING,
+            Phase.STOPPED);
   }
 
   @Test

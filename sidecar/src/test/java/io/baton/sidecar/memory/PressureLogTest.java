@@ -13,22 +13,27 @@ class PressureLogTest {
   @Test
   void belowEightyFivePercentIsFineAndAtItIsPressure() {
     assertThat(pressure.judge(MemoryArea.DIRECT, 84, 100)).isEqualTo(PressureLog.Verdict.FINE);
-    assertThat(pressure.judge(MemoryArea.DIRECT, 85, 100)).isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
+    assertThat(pressure.judge(MemoryArea.DIRECT, 85, 100))
+        .isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
   }
 
   @Test
   void pressureIsLoggedOncePerMinutePerAreaAndCountedEveryTime() {
-    assertThat(pressure.judge(MemoryArea.HEAP, 95, 100)).isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
+    assertThat(pressure.judge(MemoryArea.HEAP, 95, 100))
+        .isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
     now.addAndGet(PressureLog.INTERVAL.toNanos() - 1);
     assertThat(pressure.judge(MemoryArea.HEAP, 95, 100)).isEqualTo(PressureLog.Verdict.COUNT);
-    assertThat(pressure.judge(MemoryArea.CONTAINER, 99, 100)).as("another area has its own interval")
+    assertThat(pressure.judge(MemoryArea.CONTAINER, 99, 100))
+        .as("another area has its own interval")
         .isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
     now.addAndGet(1);
-    assertThat(pressure.judge(MemoryArea.HEAP, 95, 100)).isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
+    assertThat(pressure.judge(MemoryArea.HEAP, 95, 100))
+        .isEqualTo(PressureLog.Verdict.COUNT_AND_LOG);
   }
 
   @Test
   void anAreaWithoutALimitIsNeverPressure() {
-    assertThat(pressure.judge(MemoryArea.CONTAINER, Long.MAX_VALUE, 0)).isEqualTo(PressureLog.Verdict.FINE);
+    assertThat(pressure.judge(MemoryArea.CONTAINER, Long.MAX_VALUE, 0))
+        .isEqualTo(PressureLog.Verdict.FINE);
   }
 }

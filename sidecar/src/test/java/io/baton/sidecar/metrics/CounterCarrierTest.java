@@ -10,7 +10,11 @@ import org.junit.jupiter.api.Test;
 class CounterCarrierTest {
 
   private static double requests2xx(BatonMetrics m) {
-    return m.registry().get("baton.requests").tags("listener", "web", "code_class", "2xx").counter().count();
+    return m.registry()
+        .get("baton.requests")
+        .tags("listener", "web", "code_class", "2xx")
+        .counter()
+        .count();
   }
 
   @Test
@@ -101,10 +105,17 @@ class CounterCarrierTest {
   @Test
   void aCounterOnlyThePredecessorHadIsCreatedWithItsTagsAndDescription() {
     BatonMetrics next = new BatonMetrics();
-    next.carrier().continueFrom(List.of(
-        new CarriedCounter("baton.upstream.errors", Map.of("cluster", "gone", "reason", "connect_refused"), 3, "errors")));
+    next.carrier()
+        .continueFrom(
+            List.of(
+                new CarriedCounter(
+                    "baton.upstream.errors",
+                    Map.of("cluster", "gone", "reason", "connect_refused"),
+                    3,
+                    "errors")));
 
-    assertThat(next.scrape()).contains("baton_upstream_errors_total{cluster=\"gone\",reason=\"connect_refused\"} 3.0");
+    assertThat(next.scrape())
+        .contains("baton_upstream_errors_total{cluster=\"gone\",reason=\"connect_refused\"} 3.0");
   }
 
   @Test
@@ -112,9 +123,12 @@ class CounterCarrierTest {
     BatonMetrics next = new BatonMetrics();
     CarriedCounter at = new CarriedCounter("baton.handoffs", Map.of("result", "success"), 4, "");
     next.carrier().continueFrom(List.of(at));
-    next.carrier().predecessorFinished(List.of(new CarriedCounter("baton.handoffs", Map.of("result", "success"), 1, "")));
+    next.carrier()
+        .predecessorFinished(
+            List.of(new CarriedCounter("baton.handoffs", Map.of("result", "success"), 1, "")));
 
-    assertThat(next.registry().get("baton.handoffs").tags("result", "success").counter().count()).isEqualTo(4);
+    assertThat(next.registry().get("baton.handoffs").tags("result", "success").counter().count())
+        .isEqualTo(4);
   }
 
   @Test
@@ -123,10 +137,19 @@ class CounterCarrierTest {
     next.listener("web").requestStarted();
     next.listener("web").requestFinished(200);
     // What a generation older than the protocol label sends (roll-forward across the change).
-    next.carrier().continueFrom(List.of(new CarriedCounter("baton.requests", Map.of("listener", "web", "code_class", "2xx"), 5, "")));
+    next.carrier()
+        .continueFrom(
+            List.of(
+                new CarriedCounter(
+                    "baton.requests", Map.of("listener", "web", "code_class", "2xx"), 5, "")));
 
-    assertThat(next.registry().get("baton.requests").tags("listener", "web", "code_class", "2xx", "protocol", "http1")
-        .counter().count()).isEqualTo(6);
+    assertThat(
+            next.registry()
+                .get("baton.requests")
+                .tags("listener", "web", "code_class", "2xx", "protocol", "http1")
+                .counter()
+                .count())
+        .isEqualTo(6);
   }
 
   private static double count(BatonMetrics m, String name, String... tags) {
@@ -135,8 +158,8 @@ class CounterCarrierTest {
 
   /**
    * Both generations register the h2 and TLS series at 0 when their listeners are created: the
-   * successor's (created after continueFrom, as SidecarServer does, or before) and the carried
-   * ones are one series, and the zeros the predecessor reports add nothing.
+   * successor's (created after continueFrom, as SidecarServer does, or before) and the carried ones
+   * are one series, and the zeros the predecessor reports add nothing.
    */
   @Test
   void seriesRegisteredAtZeroOnBothSidesContinueOnceAcrossAHandoff() {
@@ -158,8 +181,11 @@ class CounterCarrierTest {
     next.carrier().continueFrom(old.carrier().snapshot());
     next.listener("web").exportHttp2(); // and after them, as SidecarServer does
     next.carrier().predecessorStoppedAccepting(old.carrier().snapshot());
-    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx")).isEqualTo(4);
-    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isZero();
+    assertThat(
+            count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx"))
+        .isEqualTo(4);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first"))
+        .isZero();
 
     // The old generation drains: GOAWAYs, a stream refused, two that complete; the new one serves.
     oldWeb.http2GoawaySent("first");
@@ -176,22 +202,35 @@ class CounterCarrierTest {
     next.tls("secure").handshakeSucceeded(true);
     next.carrier().predecessorFinished(old.carrier().snapshot());
 
-    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx")).as("4 + 2 + 1").isEqualTo(7);
-    assertThat(count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "5xx")).isZero();
-    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isEqualTo(1);
-    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "final")).isEqualTo(1);
+    assertThat(
+            count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "2xx"))
+        .as("4 + 2 + 1")
+        .isEqualTo(7);
+    assertThat(
+            count(next, "baton.requests", "listener", "web", "protocol", "h2", "code_class", "5xx"))
+        .isZero();
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "first"))
+        .isEqualTo(1);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "web", "phase", "final"))
+        .isEqualTo(1);
     assertThat(count(next, "baton.http2.streams.refused", "listener", "web")).isEqualTo(1);
     assertThat(count(next, "baton.http2.drain.streams.completed", "listener", "web")).isEqualTo(2);
-    assertThat(count(next, "baton.http2.goaway.sent", "listener", "secure", "phase", "final")).isZero();
-    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "ok")).isEqualTo(2);
-    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "failed")).isEqualTo(1);
+    assertThat(count(next, "baton.http2.goaway.sent", "listener", "secure", "phase", "final"))
+        .isZero();
+    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "ok"))
+        .isEqualTo(2);
+    assertThat(count(next, "baton.tls.handshakes", "listener", "secure", "result", "failed"))
+        .isEqualTo(1);
     assertThat(count(next, "baton.tls.resumptions", "listener", "secure")).isEqualTo(1);
-    assertThat(next.scrape()).as("one series each, not a second one with the carried description")
+    assertThat(next.scrape())
+        .as("one series each, not a second one with the carried description")
         .containsOnlyOnce("baton_http2_streams_refused_total{listener=\"web\"}")
         .containsOnlyOnce("baton_tls_resumptions_total{listener=\"secure\"}");
   }
 
-  /** Chained drains with the zero series: the oldest's late GOAWAYs reach the third generation once. */
+  /**
+   * Chained drains with the zero series: the oldest's late GOAWAYs reach the third generation once.
+   */
   @Test
   void zeroSeriesInAChainOfThreeGenerationsCountEveryGoawayOnce() {
     BatonMetrics first = new BatonMetrics();
@@ -212,7 +251,9 @@ class CounterCarrierTest {
     second.listener("web").http2GoawaySent("final");
     third.carrier().predecessorFinished(second.carrier().snapshot());
 
-    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "first")).isEqualTo(2);
-    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "final")).isEqualTo(2);
+    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "first"))
+        .isEqualTo(2);
+    assertThat(count(third, "baton.http2.goaway.sent", "listener", "web", "phase", "final"))
+        .isEqualTo(2);
   }
 }

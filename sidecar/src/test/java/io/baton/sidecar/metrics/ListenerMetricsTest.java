@@ -6,9 +6,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Which series a listener exports before it has served anything: a dashboard panel or an alert on
- * a series that is not scraped stays empty (and DeployMetricsTest fails), and {@code rate()} needs
- * a first sample at 0 to count the first stream or handshake.
+ * Which series a listener exports before it has served anything: a dashboard panel or an alert on a
+ * series that is not scraped stays empty (and DeployMetricsTest fails), and {@code rate()} needs a
+ * first sample at 0 to count the first stream or handshake.
  */
 @Timeout(10)
 class ListenerMetricsTest {
@@ -20,8 +20,16 @@ class ListenerMetricsTest {
 
     String scrape = metrics.scrape();
     for (String codeClass : new String[] {"other", "1xx", "2xx", "3xx", "4xx", "5xx"}) {
-      assertThat(scrape).contains("baton_requests_total{code_class=\"" + codeClass + "\",listener=\"web\",protocol=\"h2\"} 0.0");
-      assertThat(scrape).contains("baton_requests_total{code_class=\"" + codeClass + "\",listener=\"web\",protocol=\"http1\"} 0.0");
+      assertThat(scrape)
+          .contains(
+              "baton_requests_total{code_class=\""
+                  + codeClass
+                  + "\",listener=\"web\",protocol=\"h2\"} 0.0");
+      assertThat(scrape)
+          .contains(
+              "baton_requests_total{code_class=\""
+                  + codeClass
+                  + "\",listener=\"web\",protocol=\"http1\"} 0.0");
     }
     assertThat(scrape)
         .contains("baton_requests_active{listener=\"web\",protocol=\"h2\"} 0.0")
@@ -88,6 +96,7 @@ class ListenerMetricsTest {
 
     assertThat(metrics.scrape())
         .contains("baton_predecessors_draining 0.0")
-        .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 0.0");
+        .contains(
+            "baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 0.0");
   }
 }

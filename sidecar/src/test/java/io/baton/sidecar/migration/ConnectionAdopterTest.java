@@ -17,14 +17,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The adopter routes each moved connection to the resumer of its kind and refuses (closing its
- * fds) what this process cannot serve; real fds (a pipe), resumers that record.
+ * The adopter routes each moved connection to the resumer of its kind and refuses (closing its fds)
+ * what this process cannot serve; real fds (a pipe), resumers that record.
  */
 @Timeout(10)
 class ConnectionAdopterTest {
 
-  private static final MovableKind HTTP1 = new MovableKind(ConnectionKind.HTTP1, "http", "http1", "an HTTP/1.1 connection");
-  private static final MovableKind TCP = new MovableKind(ConnectionKind.TCP_PAIR, "tcp", "tcp", "a TCP connection pair");
+  private static final MovableKind HTTP1 =
+      new MovableKind(ConnectionKind.HTTP1, "http", "http1", "an HTTP/1.1 connection");
+  private static final MovableKind TCP =
+      new MovableKind(ConnectionKind.TCP_PAIR, "tcp", "tcp", "a TCP connection pair");
 
   private final BatonMetrics metrics = new BatonMetrics();
   private final Recording http1 = new Recording(HTTP1);
@@ -41,12 +43,19 @@ class ConnectionAdopterTest {
   void eachConnectionGoesToTheResumerOfItsKind() throws Exception {
     FileDescriptor[] pipe = FileDescriptor.pipe();
     try {
-      LiveConnection pair = new LiveConnection("db", ConnectionKind.TCP_PAIR,
-          new int[] {pipe[0].intValue(), pipe[1].intValue()}, new byte[0], "10.0.0.1:5432");
+      LiveConnection pair =
+          new LiveConnection(
+              "db",
+              ConnectionKind.TCP_PAIR,
+              new int[] {pipe[0].intValue(), pipe[1].intValue()},
+              new byte[0],
+              "10.0.0.1:5432");
       adopter.arrived(pair);
       assertThat(tcp.resumed).containsExactly(pair);
       assertThat(http1.resumed).isEmpty();
-      assertThat(isOpen(pipe[0].intValue())).as("the resumer owns the fds now; nothing closed them").isTrue();
+      assertThat(isOpen(pipe[0].intValue()))
+          .as("the resumer owns the fds now; nothing closed them")
+          .isTrue();
     } finally {
       pipe[0].close();
       pipe[1].close();
@@ -58,7 +67,8 @@ class ConnectionAdopterTest {
     FileDescriptor[] pipe = FileDescriptor.pipe();
     try {
       int fd = pipe[0].intValue();
-      adopter.arrived(new LiveConnection("db", ConnectionKind.HTTP1, new int[] {fd}, new byte[0], ""));
+      adopter.arrived(
+          new LiveConnection("db", ConnectionKind.HTTP1, new int[] {fd}, new byte[0], ""));
       assertThat(http1.resumed).as("db speaks tcp").isEmpty();
       assertThat(tcp.resumed).isEmpty();
       assertThat(isOpen(fd)).as("a refused connection is closed here").isFalse();
@@ -72,7 +82,8 @@ class ConnectionAdopterTest {
     FileDescriptor[] pipe = FileDescriptor.pipe();
     try {
       int fd = pipe[0].intValue();
-      adopter.arrived(new LiveConnection("gone", ConnectionKind.HTTP1, new int[] {fd}, new byte[0], ""));
+      adopter.arrived(
+          new LiveConnection("gone", ConnectionKind.HTTP1, new int[] {fd}, new byte[0], ""));
       assertThat(http1.resumed).isEmpty();
       assertThat(isOpen(fd)).isFalse();
     } finally {

@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
 import org.newsclub.net.unix.AFUNIXDatagramSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
-/** A real datagram socket standing in for systemd's notify socket: returns each message received. */
+/**
+ * A real datagram socket standing in for systemd's notify socket: returns each message received.
+ */
 final class NotifyReceiver implements AutoCloseable {
 
   private final AFUNIXDatagramSocket socket;

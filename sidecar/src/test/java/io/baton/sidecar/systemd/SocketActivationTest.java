@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.systemd.SocketActivation.Configured;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -25,29 +26,39 @@ class SocketActivationTest {
 
   @Test
   void fdsStartAtThreeWithTheirNames() {
-    assertThat(SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web:admin"), PID))
+    assertThat(
+            SocketActivation.parse(
+                Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web:admin"),
+                PID))
         .containsExactly(new ActivatedFd(3, "web"), new ActivatedFd(4, "admin"));
   }
 
   @Test
   void anotherProcessesFdsAreIgnored() {
     assertThat(SocketActivation.parse(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "2"), PID))
-        .as("inherited from a parent that was activated: not ours").isEmpty();
-    assertThat(SocketActivation.parse(Map.of("LISTEN_FDS", "2"), PID)).as("no LISTEN_PID: not for us").isEmpty();
+        .as("inherited from a parent that was activated: not ours")
+        .isEmpty();
+    assertThat(SocketActivation.parse(Map.of("LISTEN_FDS", "2"), PID))
+        .as("no LISTEN_PID: not for us")
+        .isEmpty();
     assertThat(SocketActivation.parse(Map.of(), PID)).isEmpty();
   }
 
   @Test
   void namesOfAnotherCountAreDropped() {
-    assertThat(SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web"), PID))
+    assertThat(
+            SocketActivation.parse(
+                Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "web"), PID))
         .containsExactly(new ActivatedFd(3, null), new ActivatedFd(4, null));
   }
 
   @Test
   void badValuesNameTheVariableTheValueAndWhatWasExpected() {
-    assertThatThrownBy(() -> SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "x"), PID))
+    assertThatThrownBy(
+            () -> SocketActivation.parse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "x"), PID))
         .hasMessage("LISTEN_FDS: \"x\" (expected a number of fds)");
-    assertThatThrownBy(() -> SocketActivation.parse(Map.of("LISTEN_PID", "-3", "LISTEN_FDS", "1"), PID))
+    assertThatThrownBy(
+            () -> SocketActivation.parse(Map.of("LISTEN_PID", "-3", "LISTEN_FDS", "1"), PID))
         .hasMessage("LISTEN_PID: \"-3\" (expected a process id)");
   }
 
@@ -60,16 +71,21 @@ class SocketActivationTest {
     InetSocketAddress on9090 = new InetSocketAddress("127.0.0.1", 9090);
 
     assertThat(SocketActivation.match(new ActivatedFd(3, "web"), on9090, configured).name())
-        .as("FileDescriptorName wins over the address").isEqualTo("web");
-    assertThat(SocketActivation.match(new ActivatedFd(3, "unknown"), on9090, configured).name()).isEqualTo("raw");
-    assertThat(SocketActivation.match(new ActivatedFd(3, null), new InetSocketAddress("127.0.0.1", 7070), configured))
-        .as("port 0 in the config matches no socket by address").isNull();
+        .as("FileDescriptorName wins over the address")
+        .isEqualTo("web");
+    assertThat(SocketActivation.match(new ActivatedFd(3, "unknown"), on9090, configured).name())
+        .isEqualTo("raw");
+    assertThat(
+            SocketActivation.match(
+                new ActivatedFd(3, null), new InetSocketAddress("127.0.0.1", 7070), configured))
+        .as("port 0 in the config matches no socket by address")
+        .isNull();
   }
 
   @Test
   void aBlockingSocketBecomesNonBlockingAndKeepsItsAddress() throws Exception {
     Set<Integer> before = openSockets();
-    try (ServerSocket blocking = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket blocking = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       Set<Integer> created = openSockets();
       created.removeAll(before);
       int fd = created.stream().findFirst().orElseThrow();
@@ -86,7 +102,9 @@ class SocketActivationTest {
         // the queued connection reset, accept failing with EINVAL.
         blocking.setSoTimeout(5000);
         try (Socket accepted = blocking.accept()) {
-          assertThat(accepted.getPort()).as("the connection queued before, still there").isEqualTo(queued.getLocalPort());
+          assertThat(accepted.getPort())
+              .as("the connection queued before, still there")
+              .isEqualTo(queued.getLocalPort());
         }
       }
     }
@@ -97,13 +115,18 @@ class SocketActivationTest {
   /** The fds of this process that are sockets (not, e.g., the one listing /proc/self/fd). */
   private static Set<Integer> openSockets() throws Exception {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-      return new HashSet<>(fds.map(p -> Integer.parseInt(p.getFileName().toString())).filter(SocketActivationTest::isSocket).toList());
+      return new HashSet<>(
+          fds.map(p -> Integer.parseInt(p.getFileName().toString()))
+              .filter(SocketActivationTest::isSocket)
+              .toList());
     }
   }
 
   private static boolean isSocket(int fd) {
     try {
-      return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().startsWith("socket:");
+      return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
+          .toString()
+          .startsWith("socket:");
     } catch (Exception e) {
       return false;
     }
@@ -112,6 +135,9 @@ class SocketActivationTest {
   /** The octal "flags:" of /proc/self/fdinfo/FD. */
   private static int flags(int fd) throws Exception {
     return Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd)).stream()
-        .filter(l -> l.startsWith("flags:")).map(l -> Integer.parseInt(l.substring(6).trim(), 8)).findFirst().orElseThrow();
+        .filter(l -> l.startsWith("flags:"))
+        .map(l -> Integer.parseInt(l.substring(6).trim(), 8))
+        .findFirst()
+        .orElseThrow();
   }
 }

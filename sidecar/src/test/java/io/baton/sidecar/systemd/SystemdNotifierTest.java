@@ -16,16 +16,17 @@ class SystemdNotifierTest {
 
   private static final long PID = ProcessHandle.current().pid();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void readyNamesThisProcessAsMainPidInOneDatagram() throws Exception {
     Path socket = dir.resolve("notify");
     try (NotifyReceiver systemd = new NotifyReceiver(AFUNIXSocketAddress.of(socket.toFile()))) {
-      SystemdNotifier notifier = SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), System::nanoTime);
+      SystemdNotifier notifier =
+          SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), System::nanoTime);
       notifier.ready("generation 1 serving on 2 listeners");
-      assertThat(systemd.next()).isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 1 serving on 2 listeners");
+      assertThat(systemd.next())
+          .isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 1 serving on 2 listeners");
     }
   }
 
@@ -33,9 +34,14 @@ class SystemdNotifierTest {
   void reloadingCarriesTheMonotonicClockInMicroseconds() throws Exception {
     Path socket = dir.resolve("notify");
     try (NotifyReceiver systemd = new NotifyReceiver(AFUNIXSocketAddress.of(socket.toFile()))) {
-      SystemdNotifier notifier = SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), () -> 7_654_321_000L);
+      SystemdNotifier notifier =
+          SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), () -> 7_654_321_000L);
       notifier.reloading("generation 1 handing over to generation 2");
-      assertThat(systemd.next()).isEqualTo("RELOADING=1\nMONOTONIC_USEC=7654321\nSTATUS=generation 1 handing over to generation 2");
+      assertThat(systemd.next())
+          .isEqualTo(
+              "RELOADING=1\n"
+                  + "MONOTONIC_USEC=7654321\n"
+                  + "STATUS=generation 1 handing over to generation 2");
       notifier.stopping("generation 1 draining to stop");
       assertThat(systemd.next()).isEqualTo("STOPPING=1\nSTATUS=generation 1 draining to stop");
     }
@@ -44,8 +50,10 @@ class SystemdNotifierTest {
   @Test
   void anAtSignNamesTheAbstractNamespace() throws Exception {
     String name = "baton-test-" + UUID.randomUUID();
-    try (NotifyReceiver systemd = new NotifyReceiver(AFUNIXSocketAddress.inAbstractNamespace(name))) {
-      SystemdNotifier.of(Map.of("NOTIFY_SOCKET", "@" + name), System::nanoTime).status("generation 4 stopped");
+    try (NotifyReceiver systemd =
+        new NotifyReceiver(AFUNIXSocketAddress.inAbstractNamespace(name))) {
+      SystemdNotifier.of(Map.of("NOTIFY_SOCKET", "@" + name), System::nanoTime)
+          .status("generation 4 stopped");
       assertThat(systemd.next()).isEqualTo("STATUS=generation 4 stopped");
     }
   }
@@ -53,13 +61,18 @@ class SystemdNotifierTest {
   @Test
   void withoutNotifySocketNothingIsSent() {
     assertThat(SystemdNotifier.of(Map.of(), System::nanoTime).isEnabled()).isFalse();
-    assertThat(SystemdNotifier.of(Map.of("NOTIFY_SOCKET", "relative/path"), System::nanoTime).isEnabled())
-        .as("a NOTIFY_SOCKET that is neither a path nor @name turns notifications off").isFalse();
+    assertThat(
+            SystemdNotifier.of(Map.of("NOTIFY_SOCKET", "relative/path"), System::nanoTime)
+                .isEnabled())
+        .as("a NOTIFY_SOCKET that is neither a path nor @name turns notifications off")
+        .isFalse();
   }
 
   @Test
   void aSocketNobodyListensOnIsNotAnError() {
-    SystemdNotifier notifier = SystemdNotifier.of(Map.of("NOTIFY_SOCKET", new File(dir.toFile(), "absent").getPath()), System::nanoTime);
+    SystemdNotifier notifier =
+        SystemdNotifier.of(
+            Map.of("NOTIFY_SOCKET", new File(dir.toFile(), "absent").getPath()), System::nanoTime);
     assertThat(notifier.isEnabled()).isTrue();
     // Logged once, never thrown: systemd going away must not stop Baton.
     notifier.ready("generation 1 serving on 1 listeners");

@@ -22,8 +22,7 @@ class SystemdStatusTest {
 
   private static final long PID = ProcessHandle.current().pid();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private NotifyReceiver systemd;
   private final Lifecycle lifecycle = new Lifecycle();
   private final AtomicLong generation = new AtomicLong();
@@ -33,7 +32,9 @@ class SystemdStatusTest {
   void start() throws Exception {
     Path socket = dir.resolve("notify");
     systemd = new NotifyReceiver(AFUNIXSocketAddress.of(socket.toFile()));
-    status = new SystemdStatus(SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), () -> 5_000_000L), 2);
+    status =
+        new SystemdStatus(
+            SystemdNotifier.of(Map.of("NOTIFY_SOCKET", socket.toString()), () -> 5_000_000L), 2);
     status.follow(lifecycle, generation::get);
   }
 
@@ -46,7 +47,8 @@ class SystemdStatusTest {
   void coldStartThenSigtermSaysReadyThenStopping() throws Exception {
     generation.set(1);
     lifecycle.moveTo(Phase.SERVING, "test");
-    assertThat(systemd.next()).isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 1 serving on 2 listeners");
+    assertThat(systemd.next())
+        .isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 1 serving on 2 listeners");
     lifecycle.moveTo(Phase.DRAINING, "SIGTERM");
     assertThat(systemd.next()).isEqualTo("STOPPING=1\nSTATUS=generation 1 draining to stop");
     lifecycle.moveTo(Phase.STOPPED, "drained");
@@ -59,13 +61,16 @@ class SystemdStatusTest {
     lifecycle.moveTo(Phase.SERVING, "test");
     systemd.next();
     status.phaseCompleted(SystemdStatus.HANDOVER_BEGUN_STEP, Duration.ofMillis(1));
-    assertThat(systemd.next()).isEqualTo("RELOADING=1\nMONOTONIC_USEC=5000\nSTATUS=generation 3 handing over to generation 4");
+    assertThat(systemd.next())
+        .isEqualTo(
+            "RELOADING=1\nMONOTONIC_USEC=5000\nSTATUS=generation 3 handing over to generation 4");
     lifecycle.moveTo(Phase.DRAINING, "generation 4 accepts now");
     assertThat(systemd.next()).isEqualTo("STATUS=generation 3 draining, generation 4 serves");
     status.handoffEnded(HandoffResult.SUCCESS, "generation 4 took over");
     lifecycle.moveTo(Phase.STOPPED, "drained");
     assertThat(systemd.anyWithin(300))
-        .as("after the successor said READY=1 the old process must not overwrite its STATUS").isFalse();
+        .as("after the successor said READY=1 the old process must not overwrite its STATUS")
+        .isFalse();
   }
 
   @Test
@@ -74,7 +79,8 @@ class SystemdStatusTest {
     lifecycle.moveTo(Phase.TAKING_OVER, "test");
     assertThat(systemd.next()).isEqualTo("STATUS=generation 2 taking over from generation 1");
     lifecycle.moveTo(Phase.SERVING, "test");
-    assertThat(systemd.next()).isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 2 serving on 2 listeners");
+    assertThat(systemd.next())
+        .isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 2 serving on 2 listeners");
   }
 
   @Test
@@ -86,7 +92,13 @@ class SystemdStatusTest {
     systemd.next();
     status.handoffEnded(HandoffResult.FAILED, "successor closed the connection");
     assertThat(systemd.next())
-        .isEqualTo("MAINPID=" + PID + "\nREADY=1\nSTATUS=generation 1 serving on 2 listeners (handoff failed: successor closed the connection)");
+        .isEqualTo(
+            "MAINPID="
+                + PID
+                + "\n"
+                + "READY=1\n"
+                + "STATUS=generation 1 serving on 2 listeners (handoff failed: successor closed the"
+                + " connection)");
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.baton.sidecar.upstream.Member;
 import io.baton.sidecar.upstream.MemberStatus;
 import io.baton.testkit.client.RawHttp;
 import io.baton.testkit.upstream.TcpEchoUpstream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -17,9 +18,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,21 +42,23 @@ class TcpRelayTest {
         Socket client = new Socket()) {
       client.connect(proxy.address(), 5000);
       client.setSoTimeout(30_000);
-      CompletableFuture<String> echoed = CompletableFuture.supplyAsync(() -> {
-        try {
-          MessageDigest d = RawHttp.sha256();
-          InputStream in = client.getInputStream();
-          byte[] buf = new byte[65536];
-          long n = 0;
-          for (int r; (r = in.read(buf)) != -1; ) {
-            d.update(buf, 0, r);
-            n += r;
-          }
-          return n + " bytes " + java.util.HexFormat.of().formatHex(d.digest());
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      CompletableFuture<String> echoed =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  MessageDigest d = RawHttp.sha256();
+                  InputStream in = client.getInputStream();
+                  byte[] buf = new byte[65536];
+                  long n = 0;
+                  for (int r; (r = in.read(buf)) != -1; ) {
+                    d.update(buf, 0, r);
+                    n += r;
+                  }
+                  return n + " bytes " + HexFormat.of().formatHex(d.digest());
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       MessageDigest sent = RawHttp.sha256();
       Random random = new Random(1);
       byte[] chunk = new byte[64 * 1024];
@@ -63,20 +68,21 @@ class TcpRelayTest {
         client.getOutputStream().write(chunk);
       }
       client.shutdownOutput();
-      assertThat(echoed.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("every byte back, in order, then EOF after our half-close")
-          .isEqualTo(64 * chunk.length + " bytes " + java.util.HexFormat.of().formatHex(sent.digest()));
+      assertThat(echoed.get(30, TimeUnit.SECONDS))
+          .as("every byte back, in order, then EOF after our half-close")
+          .isEqualTo(64 * chunk.length + " bytes " + HexFormat.of().formatHex(sent.digest()));
     }
   }
 
   /**
-   * The client's bytes and its FIN are already in the proxy's socket when the proxy accepts it,
-   * so they come before the upstream connection exists (the proxy connects only once it has
-   * accepted): epoll reports the client's pending EPOLLRDHUP first (its fd was added first), and
-   * Netty reads everything up to the EOF then, reads off or not. An upstream that delays its
-   * accept would not do it: the kernel completes the connect from the listen queue. Without
-   * EarlyClientInput in TcpRelayInitializer the client got EOF and nothing else in 20 runs of 20
-   * (the bytes and the EOF went to the pipeline's tail, then turning reads on hit the epoll ENOENT
-   * of EpollHalfCloseRepair and closed the client).
+   * The client's bytes and its FIN are already in the proxy's socket when the proxy accepts it, so
+   * they come before the upstream connection exists (the proxy connects only once it has accepted):
+   * epoll reports the client's pending EPOLLRDHUP first (its fd was added first), and Netty reads
+   * everything up to the EOF then, reads off or not. An upstream that delays its accept would not
+   * do it: the kernel completes the connect from the listen queue. Without EarlyClientInput in
+   * TcpRelayInitializer the client got EOF and nothing else in 20 runs of 20 (the bytes and the EOF
+   * went to the pipeline's tail, then turning reads on hit the epoll ENOENT of EpollHalfCloseRepair
+   * and closed the client).
    */
   @RepeatedTest(20)
   void clientThatHalfClosesBeforeTheUpstreamConnectCompletesGetsEveryByteEchoed() throws Exception {
@@ -94,7 +100,9 @@ class TcpRelayTest {
       proxy.startAccepting();
       byte[] echoed = client.getInputStream().readAllBytes();
       assertThat(echoed.length).as("bytes echoed before EOF").isEqualTo(sent.length);
-      assertThat(echoed).as("every byte back, in order, then EOF after our half-close").isEqualTo(sent);
+      assertThat(echoed)
+          .as("every byte back, in order, then EOF after our half-close")
+          .isEqualTo(sent);
     }
   }
 
@@ -103,8 +111,14 @@ class TcpRelayTest {
    * CLOSE_WAIT: it has received every byte the client sent and then its FIN.
    */
   private static void awaitProxySideInCloseWait(int proxyPort, int clientPort) {
-    await().atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
-        .alias("the proxy's socket of client port " + clientPort + " has the client's FIN (CLOSE_WAIT in /proc/net/tcp)")
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .pollDelay(Duration.ZERO)
+        .pollInterval(Duration.ofMillis(1))
+        .alias(
+            "the proxy's socket of client port "
+                + clientPort
+                + " has the client's FIN (CLOSE_WAIT in /proc/net/tcp)")
         .until(() -> "08".equals(tcpState(proxyPort, clientPort)));
   }
 
@@ -112,7 +126,7 @@ class TcpRelayTest {
    * The state column (hex, e.g. 08 = CLOSE_WAIT) of the socket with that local and remote port, in
    * /proc/net/tcp or, for Netty's dual-stack sockets, /proc/net/tcp6; null when there is none.
    */
-  private static String tcpState(int localPort, int remotePort) throws java.io.IOException {
+  private static String tcpState(int localPort, int remotePort) throws IOException {
     for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
       List<String> lines = Files.readAllLines(Path.of(table));
       for (String line : lines.subList(1, lines.size())) { // after the header
@@ -142,7 +156,8 @@ class TcpRelayTest {
       client.setSoTimeout(10_000);
       assertThat(client.getInputStream().read()).isEqualTo(-1);
       assertThat(proxy.metrics.scrape())
-          .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
+          .contains(
+              "baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
     }
   }
 
@@ -153,17 +168,22 @@ class TcpRelayTest {
       refusing = new HostPort("127.0.0.1", s.getLocalPort());
     }
     try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
-        ProxyUnderTest proxy = ProxyUnderTest.tcp(List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
+        ProxyUnderTest proxy =
+            ProxyUnderTest.tcp(
+                List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
         Socket client = new Socket()) {
       client.connect(proxy.address(), 5000);
       client.setSoTimeout(10_000);
       client.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
       assertThat(new String(client.getInputStream().readNBytes(5), StandardCharsets.US_ASCII))
-          .as("the first pick refused; the second member relayed").isEqualTo("hello");
-      assertThat(proxy.cluster().memberStatuses()).extracting(MemberStatus::state)
+          .as("the first pick refused; the second member relayed")
+          .isEqualTo("hello");
+      assertThat(proxy.cluster().memberStatuses())
+          .extracting(MemberStatus::state)
           .containsExactly(MemberStatus.State.FAILED, MemberStatus.State.HEALTHY);
       assertThat(proxy.metrics.scrape())
-          .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
+          .contains(
+              "baton_upstream_errors_total{cluster=\"backend\",reason=\"connect_failed\"} 1.0");
     }
   }
 
@@ -174,7 +194,9 @@ class TcpRelayTest {
       refusing = new HostPort("127.0.0.1", s.getLocalPort());
     }
     try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
-        ProxyUnderTest proxy = ProxyUnderTest.tcp(List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
+        ProxyUnderTest proxy =
+            ProxyUnderTest.tcp(
+                List.of(Member.of(refusing), Member.of(new HostPort("127.0.0.1", echo.port()))));
         Socket client = new Socket()) {
       proxy.stopAccepting();
       client.connect(proxy.address(), 5000);
@@ -184,8 +206,12 @@ class TcpRelayTest {
       awaitProxySideInCloseWait(proxy.address().getPort(), client.getLocalPort());
       proxy.startAccepting();
       assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
-          .as("read by the proxy while it connected to the member that refused, held for the second").isEqualTo("hello");
-      assertThat(proxy.cluster().memberStatuses()).extracting(MemberStatus::state)
+          .as(
+              "read by the proxy while it connected to the member that refused, held for the"
+                  + " second")
+          .isEqualTo("hello");
+      assertThat(proxy.cluster().memberStatuses())
+          .extracting(MemberStatus::state)
           .containsExactly(MemberStatus.State.FAILED, MemberStatus.State.HEALTHY);
     }
   }

@@ -26,8 +26,8 @@ import org.awaitility.core.ConditionTimeoutException;
  * A real single-member etcd (the {@code etcd} binary on the PATH, 3.4+) on 127.0.0.1 with its own
  * data directory, written to through {@code etcdctl}. It can be stopped and started again on the
  * same data (and the same or another client port), which is how tests take etcd away from a
- * watcher. Its output goes to {@link #log()} in its temp directory; every error of this class
- * names that file and quotes its end. {@link #close()} kills it and deletes the temp directory.
+ * watcher. Its output goes to {@link #log()} in its temp directory; every error of this class names
+ * that file and quotes its end. {@link #close()} kills it and deletes the temp directory.
  *
  * <p>etcd missing is a failure, not a skip: CI installs it (scripts/install-test-deps.sh).
  */
@@ -57,7 +57,9 @@ public final class EtcdProcess implements AutoCloseable {
     return start(freePort());
   }
 
-  /** Starts etcd on {@code clientPort} (e.g. one a watcher already dials) and waits until it serves. */
+  /**
+   * Starts etcd on {@code clientPort} (e.g. one a watcher already dials) and waits until it serves.
+   */
   public static EtcdProcess start(int clientPort) {
     requireOnPath("etcd");
     requireOnPath("etcdctl");
@@ -104,7 +106,9 @@ public final class EtcdProcess implements AutoCloseable {
     return revisionOf(etcdctl("put", key, value, "-w", "json"));
   }
 
-  /** Deletes a key; returns the revision of the deletion (the current one if there was no such key). */
+  /**
+   * Deletes a key; returns the revision of the deletion (the current one if there was no such key).
+   */
   public long delete(String key) {
     return revisionOf(etcdctl("del", key, "-w", "json"));
   }
@@ -118,11 +122,15 @@ public final class EtcdProcess implements AutoCloseable {
     etcdctl("compact", Long.toString(revision), "--physical");
   }
 
-  /** etcd's count of open watch streams (its {@code etcd_debugging_mvcc_watch_stream_total} gauge). */
+  /**
+   * etcd's count of open watch streams (its {@code etcd_debugging_mvcc_watch_stream_total} gauge).
+   */
   public long watchStreams() {
     String metrics;
     try {
-      HttpURLConnection http = (HttpURLConnection) URI.create("http://127.0.0.1:" + clientPort + "/metrics").toURL().openConnection();
+      HttpURLConnection http =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + clientPort + "/metrics").toURL().openConnection();
       http.setConnectTimeout((int) COMMAND_TIMEOUT.toMillis());
       http.setReadTimeout((int) COMMAND_TIMEOUT.toMillis());
       try (var in = http.getInputStream()) {
@@ -133,14 +141,20 @@ public final class EtcdProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(failure("reading /metrics failed"), e);
     }
-    return metrics.lines()
+    return metrics
+        .lines()
         .filter(line -> line.startsWith("etcd_debugging_mvcc_watch_stream_total "))
         .mapToLong(line -> (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException(failure("no etcd_debugging_mvcc_watch_stream_total in /metrics")));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    failure("no etcd_debugging_mvcc_watch_stream_total in /metrics")));
   }
 
-  /** Stops etcd (SIGTERM, then SIGKILL after 10 s) and waits until it has exited; its data stays. */
+  /**
+   * Stops etcd (SIGTERM, then SIGKILL after 10 s) and waits until it has exited; its data stays.
+   */
   public void stop() {
     if (process == null) {
       return;
@@ -168,7 +182,8 @@ public final class EtcdProcess implements AutoCloseable {
    */
   public void restart(int newClientPort) {
     if (process != null) {
-      throw new IllegalStateException("etcd on " + endpoint() + " still runs (expected: stop() first)");
+      throw new IllegalStateException(
+          "etcd on " + endpoint() + " still runs (expected: stop() first)");
     }
     clientPort = newClientPort;
     launch();
@@ -213,25 +228,39 @@ public final class EtcdProcess implements AutoCloseable {
   private void launch() {
     String client = "http://127.0.0.1:" + clientPort;
     String peer = "http://127.0.0.1:" + peerPort;
-    ProcessBuilder builder = new ProcessBuilder("etcd",
-        "--name", "default",
-        "--data-dir", dataDir.toString(),
-        "--listen-client-urls", client,
-        "--advertise-client-urls", client,
-        "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", "default=" + peer)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "etcd",
+                "--name",
+                "default",
+                "--data-dir",
+                dataDir.toString(),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peer,
+                "--initial-advertise-peer-urls",
+                peer,
+                "--initial-cluster",
+                "default=" + peer)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     try {
       process = builder.start();
     } catch (IOException e) {
       throw new UncheckedIOException("starting etcd (log: " + log + ")", e);
     }
     try {
-      await().atMost(START_TIMEOUT).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(this::serves);
+      await()
+          .atMost(START_TIMEOUT)
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(100))
+          .until(this::serves);
     } catch (ConditionTimeoutException e) {
-      throw new IllegalStateException(failure("etcd did not serve within " + START_TIMEOUT.toSeconds() + " s"), e);
+      throw new IllegalStateException(
+          failure("etcd did not serve within " + START_TIMEOUT.toSeconds() + " s"), e);
     }
   }
 
@@ -245,22 +274,35 @@ public final class EtcdProcess implements AutoCloseable {
   private String etcdctl(String... args) {
     Result result = run(List.of(args));
     if (result.exitCode != 0) {
-      throw new IllegalStateException(failure("etcdctl " + String.join(" ", args) + " exited with " + result.exitCode + ": "
-          + result.output.strip()));
+      throw new IllegalStateException(
+          failure(
+              "etcdctl "
+                  + String.join(" ", args)
+                  + " exited with "
+                  + result.exitCode
+                  + ": "
+                  + result.output.strip()));
     }
     return result.output;
   }
 
   private Result run(List<String> args) {
-    List<String> command = new ArrayList<>(List.of("etcdctl", "--endpoints=127.0.0.1:" + clientPort, "--dial-timeout=2s",
-        "--command-timeout=" + COMMAND_TIMEOUT.toSeconds() + "s"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "etcdctl",
+                "--endpoints=127.0.0.1:" + clientPort,
+                "--dial-timeout=2s",
+                "--command-timeout=" + COMMAND_TIMEOUT.toSeconds() + "s"));
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("ETCDCTL_API", "3");
     try {
       Process ctl = builder.start();
       ctl.getOutputStream().close();
-      byte[] output = ctl.getInputStream().readAllBytes(); // ends when etcdctl exits (its own timeouts bound it)
+      byte[] output =
+          ctl.getInputStream()
+              .readAllBytes(); // ends when etcdctl exits (its own timeouts bound it)
       if (!ctl.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         ctl.destroyForcibly();
         throw new IllegalStateException(failure(String.join(" ", command) + " did not exit"));
@@ -277,7 +319,8 @@ public final class EtcdProcess implements AutoCloseable {
   private long revisionOf(String json) {
     Matcher m = REVISION.matcher(json);
     if (!m.find()) {
-      throw new IllegalStateException(failure("no header revision in etcdctl's output: " + json.strip()));
+      throw new IllegalStateException(
+          failure("no header revision in etcdctl's output: " + json.strip()));
     }
     return Long.parseLong(m.group(1));
   }
@@ -293,8 +336,12 @@ public final class EtcdProcess implements AutoCloseable {
         return;
       }
     }
-    throw new IllegalStateException(binary + " is not on the PATH (" + path + "): the etcd tests need a real etcd 3.4+ and etcdctl;"
-        + " scripts/install-test-deps.sh installs Debian's etcd-server and etcd-client");
+    throw new IllegalStateException(
+        binary
+            + " is not on the PATH ("
+            + path
+            + "): the etcd tests need a real etcd 3.4+ and etcdctl;"
+            + " scripts/install-test-deps.sh installs Debian's etcd-server and etcd-client");
   }
 
   private record Result(int exitCode, String output) {}

@@ -3,6 +3,7 @@ package io.baton.sidecar.testsupport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -47,14 +48,29 @@ public final class EtcdProcesses implements AfterEachCallback {
   }
 
   private static void keepLog(ExtensionContext context, EtcdProcess etcd) throws IOException {
-    Path kept = Path.of("target", "etcd-logs",
-        context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "-" + etcd.clientPort() + ".log")
-        .toAbsolutePath();
+    Path kept =
+        Path.of(
+                "target",
+                "etcd-logs",
+                context.getRequiredTestClass().getSimpleName()
+                    + "."
+                    + context.getRequiredTestMethod().getName()
+                    + "-"
+                    + etcd.clientPort()
+                    + ".log")
+            .toAbsolutePath();
     Files.createDirectories(kept.getParent());
     if (Files.exists(etcd.log())) {
-      Files.copy(etcd.log(), kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(etcd.log(), kept, StandardCopyOption.REPLACE_EXISTING);
     }
-    System.err.println("etcd log of failed test " + context.getDisplayName() + " (" + etcd + "): kept at " + kept
-        + "\n--- last lines ---\n" + etcd.logTail(30));
+    System.err.println(
+        "etcd log of failed test "
+            + context.getDisplayName()
+            + " ("
+            + etcd
+            + "): kept at "
+            + kept
+            + "\n--- last lines ---\n"
+            + etcd.logTail(30));
   }
 }

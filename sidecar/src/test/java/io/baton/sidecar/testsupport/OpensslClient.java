@@ -3,6 +3,7 @@ package io.baton.sidecar.testsupport;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,9 @@ public final class OpensslClient {
     /** The protocol ALPN chose, or null ("No ALPN negotiated"). */
     public String alpn() {
       int at = output.indexOf("ALPN protocol: ");
-      return at < 0 ? null : output.substring(at + "ALPN protocol: ".length()).lines().findFirst().orElse("").trim();
+      return at < 0
+          ? null
+          : output.substring(at + "ALPN protocol: ".length()).lines().findFirst().orElse("").trim();
     }
 
     /** The status line of the HTTP response, or null when none came. */
@@ -40,11 +43,16 @@ public final class OpensslClient {
       return output.lines().filter(l -> l.startsWith("HTTP/1.1 ")).findFirst().orElse(null);
     }
 
-    /** The server's certificate, PEM ("-----BEGIN CERTIFICATE-----" ... "-----END CERTIFICATE-----"). */
+    /**
+     * The server's certificate, PEM ("-----BEGIN CERTIFICATE-----" ... "-----END
+     * CERTIFICATE-----").
+     */
     public String serverCertificate() {
       int begin = output.indexOf("-----BEGIN CERTIFICATE-----");
       int end = output.indexOf("-----END CERTIFICATE-----");
-      return begin < 0 || end < 0 ? null : output.substring(begin, end + "-----END CERTIFICATE-----".length());
+      return begin < 0 || end < 0
+          ? null
+          : output.substring(begin, end + "-----END CERTIFICATE-----".length());
     }
   }
 
@@ -58,8 +66,16 @@ public final class OpensslClient {
    * @param alpn the ALPN list to offer ({@code h2,http/1.1}), or null for none
    */
   public static Result get(int port, String path, Path sessionIn, Path sessionOut, String alpn) {
-    List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername", "localhost",
-        "-ign_eof"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "openssl",
+                "s_client",
+                "-connect",
+                "127.0.0.1:" + port,
+                "-servername",
+                "localhost",
+                "-ign_eof"));
     if (sessionIn != null) {
       cmd.addAll(List.of("-sess_in", sessionIn.toString()));
     }
@@ -72,20 +88,28 @@ public final class OpensslClient {
     String request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     Path output = null;
     try {
-      // Output to a file, not a pipe: a server that never closes cannot block the read past the deadline.
-      output = java.nio.file.Files.createTempFile("s_client-", ".out");
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      // Output to a file, not a pipe: a server that never closes cannot block the read past the
+      // deadline.
+      output = Files.createTempFile("s_client-", ".out");
+      Process p =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
       try (OutputStream in = p.getOutputStream()) {
         in.write(request.getBytes(StandardCharsets.US_ASCII));
       }
       if (!p.waitFor(30, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        throw new IllegalStateException(cmd + ": did not finish within 30 s: " + java.nio.file.Files.readString(output, StandardCharsets.ISO_8859_1));
+        throw new IllegalStateException(
+            cmd
+                + ": did not finish within 30 s: "
+                + Files.readString(output, StandardCharsets.ISO_8859_1));
       }
-      return new Result(java.nio.file.Files.readString(output, StandardCharsets.ISO_8859_1));
+      return new Result(Files.readString(output, StandardCharsets.ISO_8859_1));
     } catch (IOException e) {
-      throw new IllegalStateException("openssl: cannot run (expected it on PATH: scripts/install-test-deps.sh installs Debian "
-          + "package openssl): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "openssl: cannot run (expected it on PATH: scripts/install-test-deps.sh installs Debian "
+              + "package openssl): "
+              + e.getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

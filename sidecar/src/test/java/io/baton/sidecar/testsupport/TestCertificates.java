@@ -27,9 +27,26 @@ public final class TestCertificates {
   public static Pair selfSigned(Path dir, String name, String commonName) {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
-    run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key.toString(), "-out", cert.toString(), "-days", "2", "-subj", "/CN=" + commonName,
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"));
+    run(
+        List.of(
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key.toString(),
+            "-out",
+            cert.toString(),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=" + commonName,
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1"));
     return new Pair(cert, key);
   }
 
@@ -50,8 +67,12 @@ public final class TestCertificates {
       }
       return text;
     } catch (IOException e) {
-      throw new IllegalStateException(cmd.get(0) + ": cannot run (expected it on PATH: scripts/install-test-deps.sh "
-          + "installs Debian package openssl): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          cmd.get(0)
+              + ": cannot run (expected it on PATH: scripts/install-test-deps.sh "
+              + "installs Debian package openssl): "
+              + e.getMessage(),
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);

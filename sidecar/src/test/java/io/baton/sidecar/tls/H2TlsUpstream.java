@@ -35,46 +35,59 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An HTTP/2-over-TLS member for the tests, on loopback, with the given certificate and ALPN
- * protocols. Every stream is answered when the request ends: {@code :status 200},
- * {@code content-type} as asked, body {@code "<path> on connection <n>"} and trailers
- * {@code grpc-status 0}.
+ * protocols. Every stream is answered when the request ends: {@code :status 200}, {@code
+ * content-type} as asked, body {@code "<path> on connection <n>"} and trailers {@code grpc-status
+ * 0}.
  */
 final class H2TlsUpstream implements AutoCloseable {
 
-  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+  private final EventLoopGroup group =
+      new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
   private final Channel server;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger streams = new AtomicInteger();
 
-  /** @param alpn what the member selects from; none: no ALPN at all (an HTTPS server unaware of h2) */
+  /**
+   * @param alpn what the member selects from; none: no ALPN at all (an HTTPS server unaware of h2)
+   */
   H2TlsUpstream(TestCertificates.Pair cert, String... alpn) throws Exception {
-    SslContextBuilder builder = SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile())
-        .sslProvider(SslProvider.OPENSSL);
+    SslContextBuilder builder =
+        SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile())
+            .sslProvider(SslProvider.OPENSSL);
     if (alpn.length > 0) {
-      builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-          ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-          ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+      builder.applicationProtocolConfig(
+          new ApplicationProtocolConfig(
+              ApplicationProtocolConfig.Protocol.ALPN,
+              ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+              ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+              alpn));
     }
     SslContext ssl = builder.build();
-    server = new ServerBootstrap()
-        .group(group)
-        .channel(EpollServerSocketChannel.class)
-        .childHandler(new ChannelInitializer<SocketChannel>() {
-          @Override
-          protected void initChannel(SocketChannel ch) {
-            int connection = connections.incrementAndGet();
-            ch.pipeline().addLast(ssl.newHandler(ch.alloc()), Http2FrameCodecBuilder.forServer().build(),
-                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+    server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(EpollServerSocketChannel.class)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
                   @Override
-                  protected void initChannel(Http2StreamChannel stream) {
-                    stream.pipeline().addLast(new Answer(connection));
+                  protected void initChannel(SocketChannel ch) {
+                    int connection = connections.incrementAndGet();
+                    ch.pipeline()
+                        .addLast(
+                            ssl.newHandler(ch.alloc()),
+                            Http2FrameCodecBuilder.forServer().build(),
+                            new Http2MultiplexHandler(
+                                new ChannelInitializer<Http2StreamChannel>() {
+                                  @Override
+                                  protected void initChannel(Http2StreamChannel stream) {
+                                    stream.pipeline().addLast(new Answer(connection));
+                                  }
+                                }));
                   }
-                }));
-          }
-        })
-        .bind(new InetSocketAddress("127.0.0.1", 0))
-        .syncUninterruptibly()
-        .channel();
+                })
+            .bind(new InetSocketAddress("127.0.0.1", 0))
+            .syncUninterruptibly()
+            .channel();
   }
 
   HostPort endpoint() {
@@ -112,11 +125,18 @@ final class H2TlsUpstream implements AutoCloseable {
         }
         if (msg instanceof Http2StreamFrame && endsStream(msg)) {
           CharSequence type = request.get("content-type");
-          Http2Headers headers = new DefaultHttp2Headers().status("200").set("content-type", type == null ? "text/plain" : type);
+          Http2Headers headers =
+              new DefaultHttp2Headers()
+                  .status("200")
+                  .set("content-type", type == null ? "text/plain" : type);
           ctx.write(new DefaultHttp2HeadersFrame(headers, false));
           String body = request.path() + " on connection " + connection;
-          ctx.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), false));
-          ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().set("grpc-status", "0"), true));
+          ctx.write(
+              new DefaultHttp2DataFrame(
+                  Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), false));
+          ctx.writeAndFlush(
+              new DefaultHttp2HeadersFrame(
+                  new DefaultHttp2Headers().set("grpc-status", "0"), true));
         }
       } finally {
         ReferenceCountUtil.release(msg);
@@ -124,7 +144,8 @@ final class H2TlsUpstream implements AutoCloseable {
     }
 
     private boolean endsStream(Object msg) {
-      return msg instanceof Http2HeadersFrame h ? h.isEndStream()
+      return msg instanceof Http2HeadersFrame h
+          ? h.isEndStream()
           : msg instanceof Http2DataFrame d && d.isEndStream();
     }
   }

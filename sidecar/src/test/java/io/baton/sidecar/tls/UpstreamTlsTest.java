@@ -20,13 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A cluster with {@code tls}: plain-text clients, an HTTPS upstream with a self-signed certificate
- * made for the test. A failed upstream handshake is a failed member and a 502, as a refused connect.
+ * made for the test. A failed upstream handshake is a failed member and a 502, as a refused
+ * connect.
  */
 @Timeout(60)
 class UpstreamTlsTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private TestUpstream upstream;
   private ProxyUnderTest proxy;
@@ -43,7 +43,9 @@ class UpstreamTlsTest {
 
   private TestCertificates.Pair httpsUpstream() throws Exception {
     TestCertificates.Pair cert = TestCertificates.selfSigned(dir, "upstream", "localhost");
-    SslContext server = SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile()).build();
+    SslContext server =
+        SslContextBuilder.forServer(cert.certificate().toFile(), cert.privateKey().toFile())
+            .build();
     upstream = TestUpstream.startTls(0, server);
     return cert;
   }
@@ -63,7 +65,10 @@ class UpstreamTlsTest {
   void aTrustedCertificateNamingTheMemberServesAndTheConnectionIsPooled() throws Exception {
     TestCertificates.Pair cert = httpsUpstream();
     // The member is 127.0.0.1: the certificate's IP entry is what is checked.
-    proxy = ProxyUnderTest.httpToTls(new ClusterTlsConfig(Optional.of(cert.certificate()), Optional.empty(), false), member());
+    proxy =
+        ProxyUnderTest.httpToTls(
+            new ClusterTlsConfig(Optional.of(cert.certificate()), Optional.empty(), false),
+            member());
     try (RawHttp http = new RawHttp(proxy.address())) {
       for (int i = 0; i < 3; i++) {
         http.send("GET /load/tls-" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -71,20 +76,32 @@ class UpstreamTlsTest {
       }
     }
     assertThat(upstream.idCounts()).containsOnlyKeys("tls-0", "tls-1", "tls-2");
-    assertThat(upstream.connectionsAccepted()).as("one pooled TLS connection upstream").isEqualTo(1);
+    assertThat(upstream.connectionsAccepted())
+        .as("one pooled TLS connection upstream")
+        .isEqualTo(1);
   }
 
   @Test
   void theServerNameIsSentAndChecked() throws Exception {
     TestCertificates.Pair cert = httpsUpstream();
-    proxy = ProxyUnderTest.httpToTls(new ClusterTlsConfig(Optional.of(cert.certificate()), Optional.of("localhost"), false), member());
+    proxy =
+        ProxyUnderTest.httpToTls(
+            new ClusterTlsConfig(Optional.of(cert.certificate()), Optional.of("localhost"), false),
+            member());
     assertThat(get("/load/by-name").status()).isEqualTo(200);
     proxy.close();
 
-    proxy = ProxyUnderTest.httpToTls(new ClusterTlsConfig(Optional.of(cert.certificate()), Optional.of("other.example"), false), member());
+    proxy =
+        ProxyUnderTest.httpToTls(
+            new ClusterTlsConfig(
+                Optional.of(cert.certificate()), Optional.of("other.example"), false),
+            member());
     RawHttp.Response wrongName = get("/load/wrong-name");
-    assertThat(wrongName.status()).as("a certificate that does not name the server: %s", wrongName.bodyText()).isEqualTo(502);
-    assertThat(wrongName.bodyText()).contains("TLS handshake with 127.0.0.1:" + upstream.port() + " failed");
+    assertThat(wrongName.status())
+        .as("a certificate that does not name the server: %s", wrongName.bodyText())
+        .isEqualTo(502);
+    assertThat(wrongName.bodyText())
+        .contains("TLS handshake with 127.0.0.1:" + upstream.port() + " failed");
     assertThat(upstream.idCounts()).containsOnlyKeys("by-name");
   }
 
@@ -97,24 +114,32 @@ class UpstreamTlsTest {
     assertThat(r.status()).isEqualTo(502);
     assertThat(upstream.idCounts()).as("nothing of the request reached the member").isEmpty();
     assertThat(proxy.metrics.scrape())
-        .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 1.0");
+        .contains(
+            "baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 1.0");
     MemberStatus status = proxy.cluster().memberStatuses().get(0);
-    assertThat(status.failures()).as("counted against the member, as a refused connect is").isEqualTo(1);
+    assertThat(status.failures())
+        .as("counted against the member, as a refused connect is")
+        .isEqualTo(1);
   }
 
   @Test
   void insecureSkipVerifyAcceptsAnyCertificate() throws Exception {
     httpsUpstream();
-    proxy = ProxyUnderTest.httpToTls(new ClusterTlsConfig(Optional.empty(), Optional.empty(), true), member());
+    proxy =
+        ProxyUnderTest.httpToTls(
+            new ClusterTlsConfig(Optional.empty(), Optional.empty(), true), member());
     assertThat(get("/load/insecure").status()).isEqualTo(200);
   }
 
   @Test
   void aPlainTextMemberOfATlsClusterIs502() throws Exception {
     upstream = TestUpstream.start(0);
-    proxy = ProxyUnderTest.httpToTls(new ClusterTlsConfig(Optional.empty(), Optional.empty(), true), member());
+    proxy =
+        ProxyUnderTest.httpToTls(
+            new ClusterTlsConfig(Optional.empty(), Optional.empty(), true), member());
     assertThat(get("/load/plain").status()).isEqualTo(502);
     assertThat(proxy.metrics.scrape())
-        .contains("baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 1.0");
+        .contains(
+            "baton_upstream_errors_total{cluster=\"backend\",reason=\"tls_handshake_failed\"} 1.0");
   }
 }

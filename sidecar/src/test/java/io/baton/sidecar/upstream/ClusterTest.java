@@ -28,9 +28,15 @@ class ClusterTest {
   private final BatonMetrics metrics = new BatonMetrics();
 
   private Cluster cluster(HostPort... endpoints) {
-    ClusterConfig config = new ClusterConfig("backend", List.of(endpoints), Duration.ofSeconds(1), Duration.ofSeconds(1),
-        Duration.ofSeconds(60));
-    return new Cluster(config, metrics.cluster("backend"), nanos::get, Clock.fixed(WALL, ZoneOffset.UTC));
+    ClusterConfig config =
+        new ClusterConfig(
+            "backend",
+            List.of(endpoints),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(60));
+    return new Cluster(
+        config, metrics.cluster("backend"), nanos::get, Clock.fixed(WALL, ZoneOffset.UTC));
   }
 
   private static Member member(HostPort address, int weight) {
@@ -46,7 +52,9 @@ class ClusterTest {
   }
 
   private static String name(HostPort address) {
-    return address.equals(A) ? "a" : address.equals(B) ? "b" : address.equals(C) ? "c" : address.toString();
+    return address.equals(A)
+        ? "a"
+        : address.equals(B) ? "b" : address.equals(C) ? "c" : address.toString();
   }
 
   private void advance(Duration d) {
@@ -56,7 +64,8 @@ class ClusterTest {
   @Test
   void staticEndpointsAreMembersWithNginxDefaultsAndARepeatedOneWeighsMore() {
     Cluster cluster = cluster(A, B, A);
-    assertThat(cluster.members()).containsExactly(new Member(A, 2, 1, Duration.ofSeconds(10), false), Member.of(B));
+    assertThat(cluster.members())
+        .containsExactly(new Member(A, 2, 1, Duration.ofSeconds(10), false), Member.of(B));
     assertThat(picks(cluster, 6)).isEqualTo("abaaba");
   }
 
@@ -75,7 +84,8 @@ class ClusterTest {
   @Test
   void downMemberIsNeverChosen() {
     Cluster cluster = cluster();
-    cluster.replaceMembers(List.of(member(A, 1), new Member(B, 5, 1, Duration.ofSeconds(10), true)));
+    cluster.replaceMembers(
+        List.of(member(A, 1), new Member(B, 5, 1, Duration.ofSeconds(10), true)));
     assertThat(picks(cluster, 4)).isEqualTo("aaaa");
     cluster.replaceMembers(List.of(new Member(A, 1, 1, Duration.ofSeconds(10), true)));
     assertThat(cluster.nextEndpoint()).as("only down members: nothing (503)").isEmpty();
@@ -86,15 +96,19 @@ class ClusterTest {
     Cluster cluster = cluster(A, B);
     cluster.recordFailure(B);
     assertThat(picks(cluster, 4)).isEqualTo("aaaa");
-    assertThat(cluster.memberStatuses()).containsExactly(
-        new MemberStatus(Member.of(A), MemberStatus.State.HEALTHY, 0, Optional.empty()),
-        new MemberStatus(Member.of(B), MemberStatus.State.FAILED, 1, Optional.of(WALL.plusSeconds(10))));
+    assertThat(cluster.memberStatuses())
+        .containsExactly(
+            new MemberStatus(Member.of(A), MemberStatus.State.HEALTHY, 0, Optional.empty()),
+            new MemberStatus(
+                Member.of(B), MemberStatus.State.FAILED, 1, Optional.of(WALL.plusSeconds(10))));
     advance(Duration.ofSeconds(4));
-    assertThat(cluster.memberStatuses().get(1).failedUntil()).as("the wall clock is fixed; 6 s are left")
+    assertThat(cluster.memberStatuses().get(1).failedUntil())
+        .as("the wall clock is fixed; 6 s are left")
         .contains(WALL.plusSeconds(6));
     advance(Duration.ofSeconds(6));
     assertThat(picks(cluster, 4)).as("back in turn, with no catching up").isEqualTo("abab");
-    assertThat(cluster.memberStatuses()).extracting(MemberStatus::state)
+    assertThat(cluster.memberStatuses())
+        .extracting(MemberStatus::state)
         .containsExactly(MemberStatus.State.HEALTHY, MemberStatus.State.HEALTHY);
   }
 
@@ -104,7 +118,8 @@ class ClusterTest {
     cluster.recordFailure(A);
     cluster.recordFailure(B);
     assertThat(picks(cluster, 4)).as("better than a 503").isEqualTo("abab");
-    cluster.replaceMembers(List.of(member(A, 1), new Member(B, 1, 1, Duration.ofSeconds(10), true)));
+    cluster.replaceMembers(
+        List.of(member(A, 1), new Member(B, 1, 1, Duration.ofSeconds(10), true)));
     assertThat(picks(cluster, 2)).as("but never a down one").isEqualTo("aa");
   }
 
@@ -113,7 +128,8 @@ class ClusterTest {
     Cluster cluster = cluster(A, B);
     cluster.recordFailure(B);
     cluster.recordSuccess(B);
-    assertThat(cluster.memberStatuses()).extracting(MemberStatus::state)
+    assertThat(cluster.memberStatuses())
+        .extracting(MemberStatus::state)
         .containsExactly(MemberStatus.State.HEALTHY, MemberStatus.State.HEALTHY);
     assertThat(picks(cluster, 2)).isEqualTo("ab");
   }
@@ -141,7 +157,9 @@ class ClusterTest {
     cluster.recordFailure(B);
     cluster.replaceMembers(List.of(member(A, 1), member(B, 3)));
     assertThat(cluster.memberStatuses().get(1))
-        .isEqualTo(new MemberStatus(member(B, 3), MemberStatus.State.FAILED, 1, Optional.of(WALL.plusSeconds(10))));
+        .isEqualTo(
+            new MemberStatus(
+                member(B, 3), MemberStatus.State.FAILED, 1, Optional.of(WALL.plusSeconds(10))));
     assertThat(picks(cluster, 2)).isEqualTo("aa");
   }
 
@@ -169,7 +187,8 @@ class ClusterTest {
   @Test
   void repeatedAddressIsRefusedAndChangesNothing() {
     Cluster cluster = cluster(A);
-    assertThatThrownBy(() -> cluster.replaceMembers(List.of(member(B, 1), member(A, 1), member(B, 2))))
+    assertThatThrownBy(
+            () -> cluster.replaceMembers(List.of(member(B, 1), member(A, 1), member(B, 2))))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("members[2]: 10.0.0.2:80 (expected each address once; members[0] has it too)");
     assertThat(cluster.members()).containsExactly(Member.of(A));
@@ -178,7 +197,8 @@ class ClusterTest {
   @Test
   void membersByStateAreExported() {
     Cluster cluster = cluster(A, B);
-    cluster.replaceMembers(List.of(Member.of(A), Member.of(B), new Member(C, 1, 1, Duration.ofSeconds(10), true)));
+    cluster.replaceMembers(
+        List.of(Member.of(A), Member.of(B), new Member(C, 1, 1, Duration.ofSeconds(10), true)));
     cluster.recordFailure(B);
     assertThat(metrics.scrape())
         .contains("baton_cluster_members{cluster=\"backend\",state=\"healthy\"} 1.0")

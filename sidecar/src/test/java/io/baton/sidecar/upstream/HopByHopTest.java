@@ -10,7 +10,8 @@ class HopByHopTest {
 
   @Test
   void endToEndHeadersAreLeftAsTheyAre() {
-    HttpHeaders headers = new DefaultHttpHeaders().add("Host", "a").add("Content-Length", "2").add("X-Te", "1");
+    HttpHeaders headers =
+        new DefaultHttpHeaders().add("Host", "a").add("Content-Length", "2").add("X-Te", "1");
 
     assertThat(HopByHop.strip(headers)).isFalse();
 
@@ -19,20 +20,21 @@ class HopByHopTest {
 
   @Test
   void everyHopByHopHeaderAndEveryHeaderConnectionNamesIsRemoved() {
-    HttpHeaders headers = new DefaultHttpHeaders()
-        .add("Host", "a")
-        .add("connection", "keep-alive, X-Private ,  x-other")
-        .add("Connection", "Upgrade")
-        .add("Keep-Alive", "timeout=5")
-        .add("Proxy-Connection", "keep-alive")
-        .add("TE", "trailers")
-        .add("Trailer", "X-Sum")
-        .add("Upgrade", "websocket")
-        .add("Proxy-Authenticate", "Basic")
-        .add("Proxy-Authorization", "Basic eA==")
-        .add("X-Private", "1")
-        .add("X-Other", "2")
-        .add("X-Kept", "3");
+    HttpHeaders headers =
+        new DefaultHttpHeaders()
+            .add("Host", "a")
+            .add("connection", "keep-alive, X-Private ,  x-other")
+            .add("Connection", "Upgrade")
+            .add("Keep-Alive", "timeout=5")
+            .add("Proxy-Connection", "keep-alive")
+            .add("TE", "trailers")
+            .add("Trailer", "X-Sum")
+            .add("Upgrade", "websocket")
+            .add("Proxy-Authenticate", "Basic")
+            .add("Proxy-Authorization", "Basic eA==")
+            .add("X-Private", "1")
+            .add("X-Other", "2")
+            .add("X-Kept", "3");
 
     assertThat(HopByHop.strip(headers)).isFalse();
 
@@ -41,7 +43,8 @@ class HopByHopTest {
 
   @Test
   void chunkedTransferEncodingIsRemovedAndReported() {
-    HttpHeaders headers = new DefaultHttpHeaders().add("Host", "a").add("transfer-encoding", "gzip, Chunked");
+    HttpHeaders headers =
+        new DefaultHttpHeaders().add("Host", "a").add("transfer-encoding", "gzip, Chunked");
 
     assertThat(HopByHop.strip(headers)).isTrue();
 

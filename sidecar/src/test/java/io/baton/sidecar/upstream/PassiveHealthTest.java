@@ -25,17 +25,22 @@ class PassiveHealthTest {
     assertThat(h.isFailed(1 * SECOND)).as("two of three").isFalse();
     assertThat(h.recordFailure(2 * SECOND)).isEqualTo(Outcome.NOW_FAILED);
     assertThat(h.isFailed(2 * SECOND)).isTrue();
-    assertThat(h.isFailed(12 * SECOND - 1)).as("failTimeout counts from the failure that reached maxFails").isTrue();
+    assertThat(h.isFailed(12 * SECOND - 1))
+        .as("failTimeout counts from the failure that reached maxFails")
+        .isTrue();
     assertThat(h.view(7 * SECOND)).isEqualTo(new PassiveHealth.View(3, true, 5 * SECOND));
     assertThat(h.isFailed(12 * SECOND)).isFalse();
-    assertThat(h.view(12 * SECOND)).as("eligible again with a clean count").isEqualTo(new PassiveHealth.View(0, false, 0));
+    assertThat(h.view(12 * SECOND))
+        .as("eligible again with a clean count")
+        .isEqualTo(new PassiveHealth.View(0, false, 0));
   }
 
   @Test
   void failuresFurtherApartThanFailTimeoutDoNotAddUp() {
     PassiveHealth h = health(2, Duration.ofSeconds(10));
     assertThat(h.recordFailure(0)).isEqualTo(Outcome.COUNTED);
-    // The window started at the first failure (t=0) and closed at t=10 s: this one opens a new window.
+    // The window started at the first failure (t=0) and closed at t=10 s: this one opens a new
+    // window.
     assertThat(h.recordFailure(10 * SECOND)).isEqualTo(Outcome.COUNTED);
     assertThat(h.view(10 * SECOND)).isEqualTo(new PassiveHealth.View(1, false, 0));
     assertThat(h.recordFailure(19 * SECOND)).isEqualTo(Outcome.NOW_FAILED);
@@ -73,7 +78,9 @@ class PassiveHealthTest {
   void failureWhileFailedDoesNotProlongIt() {
     PassiveHealth h = health(1, Duration.ofSeconds(10));
     h.recordFailure(0);
-    assertThat(h.recordFailure(5 * SECOND)).as("a request already in flight when it failed").isEqualTo(Outcome.IGNORED);
+    assertThat(h.recordFailure(5 * SECOND))
+        .as("a request already in flight when it failed")
+        .isEqualTo(Outcome.IGNORED);
     assertThat(h.isFailed(10 * SECOND)).isFalse();
   }
 

@@ -36,10 +36,13 @@ class SmoothWeightedBalancerTest {
 
   @Test
   void weightsFiveOneOneGiveNginxsDocumentedSequenceEveryCycle() {
-    // The example in nginx's commit 52327e0627f4 ("smooth weighted round-robin"): { a, a, b, a, c, a, a }.
+    // The example in nginx's commit 52327e0627f4 ("smooth weighted round-robin"): { a, a, b, a, c,
+    // a, a }.
     SmoothWeightedBalancer b = withWeights(5, 1, 1);
     assertThat(picks(b, 14)).isEqualTo("aabacaa" + "aabacaa");
-    assertThat(b.currentWeights()).as("a full cycle returns every current weight to 0").containsExactly(0, 0, 0);
+    assertThat(b.currentWeights())
+        .as("a full cycle returns every current weight to 0")
+        .containsExactly(0, 0, 0);
   }
 
   @Test
@@ -60,7 +63,9 @@ class SmoothWeightedBalancerTest {
   void ineligibleCandidateIsSkippedAndGetsNoBurstWhenItReturns() {
     SmoothWeightedBalancer b = withWeights(1, 1);
     assertThat(picks(b, 2, new boolean[] {true, false})).isEqualTo("aa");
-    assertThat(b.currentWeights()).as("a skipped candidate's current weight does not grow").containsExactly(0, 0);
+    assertThat(b.currentWeights())
+        .as("a skipped candidate's current weight does not grow")
+        .containsExactly(0, 0);
     assertThat(picks(b, 4)).isEqualTo("abab");
   }
 

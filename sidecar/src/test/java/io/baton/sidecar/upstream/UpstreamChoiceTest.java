@@ -25,9 +25,17 @@ class UpstreamChoiceTest {
   private final BatonMetrics metrics = new BatonMetrics();
 
   private Cluster cluster(HostPort... endpoints) {
-    ClusterConfig config = new ClusterConfig("backend", List.of(endpoints), Duration.ofSeconds(1), Duration.ofSeconds(1),
-        Duration.ofSeconds(60));
-    return new Cluster(config, metrics.cluster("backend"), nanos::get,
+    ClusterConfig config =
+        new ClusterConfig(
+            "backend",
+            List.of(endpoints),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(60));
+    return new Cluster(
+        config,
+        metrics.cluster("backend"),
+        nanos::get,
         Clock.fixed(Instant.parse("2026-12-07T10:00:00Z"), ZoneOffset.UTC));
   }
 
@@ -52,7 +60,9 @@ class UpstreamChoiceTest {
   void aRefusalMayGoToAnyMemberTheRefusingOneIncluded() {
     UpstreamChoice choice = new UpstreamChoice(cluster(A));
     assertThat(choice.first()).contains(A);
-    assertThat(choice.nextAny()).as("a refused stream may go to the same member on a new connection").contains(A);
+    assertThat(choice.nextAny())
+        .as("a refused stream may go to the same member on a new connection")
+        .contains(A);
     choice.markUnreachable();
     assertThat(choice.nextReachable()).as("an unreachable one is not tried again").isEmpty();
   }
@@ -77,7 +87,10 @@ class UpstreamChoiceTest {
   }
 
   private static MemberStatus.State stateOf(Cluster cluster, HostPort address) {
-    return cluster.memberStatuses().stream().filter(s -> s.member().address().equals(address)).findFirst()
-        .orElseThrow().state();
+    return cluster.memberStatuses().stream()
+        .filter(s -> s.member().address().equals(address))
+        .findFirst()
+        .orElseThrow()
+        .state();
   }
 }

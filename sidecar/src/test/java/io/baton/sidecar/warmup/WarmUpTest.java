@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -32,43 +33,79 @@ class WarmUpTest {
 
   @Test
   void everyPathTheConfigHasGetsItsShareOfTheBudgetAndNothingIsLeftOpen() throws IOException {
-    List<ListenerConfig> listeners = List.of(
-        new ListenerConfig("web", HostPort.parse("127.0.0.1:8080"), ListenerProtocol.HTTP, "app"),
-        new ListenerConfig("db", HostPort.parse("127.0.0.1:5432"), ListenerProtocol.TCP, "pg"));
-    List<ClusterConfig> clusters = List.of(cluster("app", UpstreamProtocol.HTTP1), cluster("pg", UpstreamProtocol.HTTP1),
-        cluster("grpc", UpstreamProtocol.H2C));
+    List<ListenerConfig> listeners =
+        List.of(
+            new ListenerConfig(
+                "web", HostPort.parse("127.0.0.1:8080"), ListenerProtocol.HTTP, "app"),
+            new ListenerConfig("db", HostPort.parse("127.0.0.1:5432"), ListenerProtocol.TCP, "pg"));
+    List<ClusterConfig> clusters =
+        List.of(
+            cluster("app", UpstreamProtocol.HTTP1),
+            cluster("pg", UpstreamProtocol.HTTP1),
+            cluster("grpc", UpstreamProtocol.H2C));
     // A first run loads what the event loops need at all; the second is measured for leaks.
-    WarmUp.run(loops.group(), listeners, clusters, 2, Duration.ofSeconds(1), new WarmUp.Budget(40, Duration.ofSeconds(20)));
+    WarmUp.run(
+        loops.group(),
+        listeners,
+        clusters,
+        2,
+        Duration.ofSeconds(1),
+        new WarmUp.Budget(40, Duration.ofSeconds(20)));
     long fdsBefore = openFds();
 
-    WarmUp.Report report = WarmUp.run(loops.group(), listeners, clusters, 2, Duration.ofSeconds(1),
-        new WarmUp.Budget(200, Duration.ofSeconds(20)));
+    WarmUp.Report report =
+        WarmUp.run(
+            loops.group(),
+            listeners,
+            clusters,
+            2,
+            Duration.ofSeconds(1),
+            new WarmUp.Budget(200, Duration.ofSeconds(20)));
 
     assertThat(report.timedOut()).isFalse();
-    assertThat(report.answered()).containsExactly(
-        java.util.Map.entry("http1 keep-alive", 200),
-        java.util.Map.entry("http1 close", 10),
-        java.util.Map.entry("h2c", 100),
-        java.util.Map.entry("h2c to an h2c cluster", 100),
-        java.util.Map.entry("http1 to an h2c cluster", 50),
-        java.util.Map.entry("tcp relay", 10));
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-        assertThat(openFds()).as("listeners, upstreams, client and pooled connections all closed").isLessThanOrEqualTo(fdsBefore));
+    assertThat(report.answered())
+        .containsExactly(
+            Map.entry("http1 keep-alive", 200),
+            Map.entry("http1 close", 10),
+            Map.entry("h2c", 100),
+            Map.entry("h2c to an h2c cluster", 100),
+            Map.entry("http1 to an h2c cluster", 50),
+            Map.entry("tcp relay", 10));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(openFds())
+                    .as("listeners, upstreams, client and pooled connections all closed")
+                    .isLessThanOrEqualTo(fdsBefore));
   }
 
   @Test
   void aTcpOnlyConfigWarmsTheRelayAndNoHttpPath() {
-    WarmUp.Report report = WarmUp.run(loops.group(),
-        List.of(new ListenerConfig("db", HostPort.parse("127.0.0.1:5432"), ListenerProtocol.TCP, "pg")),
-        List.of(cluster("pg", UpstreamProtocol.HTTP1)), 2, Duration.ofSeconds(1), new WarmUp.Budget(100, Duration.ofSeconds(20)));
+    WarmUp.Report report =
+        WarmUp.run(
+            loops.group(),
+            List.of(
+                new ListenerConfig(
+                    "db", HostPort.parse("127.0.0.1:5432"), ListenerProtocol.TCP, "pg")),
+            List.of(cluster("pg", UpstreamProtocol.HTTP1)),
+            2,
+            Duration.ofSeconds(1),
+            new WarmUp.Budget(100, Duration.ofSeconds(20)));
 
     assertThat(report.answered()).containsOnlyKeys("tcp relay").containsEntry("tcp relay", 5);
   }
 
   @Test
   void aZeroBudgetDoesNothing() {
-    WarmUp.Report report = WarmUp.run(loops.group(), List.of(), List.of(), 2, Duration.ofSeconds(1),
-        new WarmUp.Budget(0, Duration.ofSeconds(2)));
+    WarmUp.Report report =
+        WarmUp.run(
+            loops.group(),
+            List.of(),
+            List.of(),
+            2,
+            Duration.ofSeconds(1),
+            new WarmUp.Budget(0, Duration.ofSeconds(2)));
 
     assertThat(report.answered()).isEmpty();
     assertThat(report.took()).isZero();
@@ -76,17 +113,31 @@ class WarmUpTest {
 
   @Test
   void aWarmUpOutOfTimeStopsAtItsTimeoutAndSaysSo() {
-    WarmUp.Report report = WarmUp.run(loops.group(),
-        List.of(new ListenerConfig("web", HostPort.parse("127.0.0.1:8080"), ListenerProtocol.HTTP, "app")),
-        List.of(cluster("app", UpstreamProtocol.HTTP1)), 2, Duration.ofSeconds(1), new WarmUp.Budget(10_000_000, Duration.ofMillis(300)));
+    WarmUp.Report report =
+        WarmUp.run(
+            loops.group(),
+            List.of(
+                new ListenerConfig(
+                    "web", HostPort.parse("127.0.0.1:8080"), ListenerProtocol.HTTP, "app")),
+            List.of(cluster("app", UpstreamProtocol.HTTP1)),
+            2,
+            Duration.ofSeconds(1),
+            new WarmUp.Budget(10_000_000, Duration.ofMillis(300)));
 
     assertThat(report.timedOut()).isTrue();
     assertThat(report.took()).isLessThan(Duration.ofSeconds(10));
   }
 
   private static ClusterConfig cluster(String name, UpstreamProtocol protocol) {
-    return new ClusterConfig(name, List.of(HostPort.parse("127.0.0.1:9")), Duration.ofSeconds(1), Duration.ofSeconds(1),
-        Duration.ofSeconds(1), Optional.empty(), protocol, Optional.empty());
+    return new ClusterConfig(
+        name,
+        List.of(HostPort.parse("127.0.0.1:9")),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(1),
+        Optional.empty(),
+        protocol,
+        Optional.empty());
   }
 
   private static long openFds() throws IOException {

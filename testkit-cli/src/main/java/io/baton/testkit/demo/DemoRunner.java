@@ -15,6 +15,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -24,24 +25,27 @@ import java.util.concurrent.TimeUnit;
 /**
  * What {@code baton demo} runs: a real Baton process in front of a {@link TestUpstream}, under
  * keep-alive and connection-per-request load, handed off {@code handoffs} times to new processes;
- * then proves that no request failed and that every request id arrived at the upstream exactly once.
+ * then proves that no request failed and that every request id arrived at the upstream exactly
+ * once.
  *
  * <p>Steps: start a {@link TestUpstream} on a free port; write a config in a temp dir (run dir
- * inside it, HTTP listener {@code web} on 127.0.0.1:0 — a handoff keeps the listener fd, so the port
- * stays — admin on 127.0.0.1:0, {@code X-Baton-Generation} on, drain 10 s); start generation 1;
- * run a 16-worker keep-alive {@link LoadClient} and an 8-worker {@code Connection: close} one for
- * {@code load}; every {@code load / (handoffs + 1)} start a new generation, wait for its serving line
- * and for the previous process to exit; print a table per generation and the id accounting.
+ * inside it, HTTP listener {@code web} on 127.0.0.1:0 — a handoff keeps the listener fd, so the
+ * port stays — admin on 127.0.0.1:0, {@code X-Baton-Generation} on, drain 10 s); start generation
+ * 1; run a 16-worker keep-alive {@link LoadClient} and an 8-worker {@code Connection: close} one
+ * for {@code load}; every {@code load / (handoffs + 1)} start a new generation, wait for its
+ * serving line and for the previous process to exit; print a table per generation and the id
+ * accounting.
  */
 public final class DemoRunner {
 
   private static final Duration SERVING_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
 
-  private DemoRunner() { }
+  private DemoRunner() {}
 
   /** One generation's row. */
-  private record Generation(long generation, long pid, long handoffMs, long oldExitMs, int exitCode) { }
+  private record Generation(
+      long generation, long pid, long handoffMs, long oldExitMs, int exitCode) {}
 
   /**
    * Runs the demo.
@@ -71,14 +75,15 @@ public final class DemoRunner {
       tmp = Files.createTempDirectory("baton-demo-");
       upstream = TestUpstream.start(0);
       out.println("upstream: 127.0.0.1:" + upstream.port());
-      Path config = BatonConfigFile.builder(tmp)
-          .runDir(tmp.resolve("run"))
-          .admin("127.0.0.1:0")
-          .servingHeader(true)
-          .drainTimeout("10s")
-          .httpListener("web", "127.0.0.1:0", "app")
-          .cluster("app", "127.0.0.1:" + upstream.port())
-          .write();
+      Path config =
+          BatonConfigFile.builder(tmp)
+              .runDir(tmp.resolve("run"))
+              .admin("127.0.0.1:0")
+              .servingHeader(true)
+              .drainTimeout("10s")
+              .httpListener("web", "127.0.0.1:0", "app")
+              .cluster("app", "127.0.0.1:" + upstream.port())
+              .write();
       Path logs = tmp.resolve("logs");
 
       List<Generation> gens = new ArrayList<>();
@@ -88,7 +93,8 @@ public final class DemoRunner {
       ServingLine serving = current.awaitServing(SERVING_TIMEOUT);
       long firstMs = millisSince(t0);
       int webPort = serving.listener("web").getPort();
-      out.printf("generation %d serving: pid %d, web 127.0.0.1:%d, admin %s (%d ms)%n",
+      out.printf(
+          "generation %d serving: pid %d, web 127.0.0.1:%d, admin %s (%d ms)%n",
           serving.generation(), serving.pid(), webPort, serving.admin(), firstMs);
       long currentGen = serving.generation();
       long currentPid = serving.pid();
@@ -98,13 +104,25 @@ public final class DemoRunner {
       // took: the load ends a slice after the last one serves, bounded by a minute per handoff.
       long slice = load.toNanos() / (handoffs + 1);
       Duration bound = load.plus(SERVING_TIMEOUT.multipliedBy(handoffs));
-      LoadClient keepAlive = LoadClient.builder("127.0.0.1", webPort).workers(16)
-          .mode(LoadClient.Mode.KEEP_ALIVE).maxDuration(bound).idPrefix("ka").build();
-      LoadClient close = LoadClient.builder("127.0.0.1", webPort).workers(8)
-          .mode(LoadClient.Mode.CLOSE).maxDuration(bound).idPrefix("cl").build();
+      LoadClient keepAlive =
+          LoadClient.builder("127.0.0.1", webPort)
+              .workers(16)
+              .mode(LoadClient.Mode.KEEP_ALIVE)
+              .maxDuration(bound)
+              .idPrefix("ka")
+              .build();
+      LoadClient close =
+          LoadClient.builder("127.0.0.1", webPort)
+              .workers(8)
+              .mode(LoadClient.Mode.CLOSE)
+              .maxDuration(bound)
+              .idPrefix("cl")
+              .build();
       clients.add(keepAlive);
       clients.add(close);
-      out.printf("load: 16 keep-alive + 8 connection-close workers, %d handoff(s); each generation serves %d ms under it%n",
+      out.printf(
+          "load: 16 keep-alive + 8 connection-close workers, %d handoff(s); each generation serves"
+              + " %d ms under it%n",
           handoffs, TimeUnit.NANOSECONDS.toMillis(slice));
       keepAlive.start();
       close.start();
@@ -127,11 +145,22 @@ public final class DemoRunner {
           processesOk = false;
         }
         if (ns.listener("web").getPort() != webPort) {
-          out.printf("generation %d listens on port %d, not %d%n", ns.generation(), ns.listener("web").getPort(), webPort);
+          out.printf(
+              "generation %d listens on port %d, not %d%n",
+              ns.generation(), ns.listener("web").getPort(), webPort);
           processesOk = false;
         }
-        out.printf("handoff %d: generation %d (pid %d) serving after %d ms; generation %d exited %d after %d ms; so far %s%n",
-            i, ns.generation(), ns.pid(), handoffMs, currentGen, code, exitMs, brief(keepAlive, close));
+        out.printf(
+            "handoff %d: generation %d (pid %d) serving after %d ms; generation %d exited %d after"
+                + " %d ms; so far %s%n",
+            i,
+            ns.generation(),
+            ns.pid(),
+            handoffMs,
+            currentGen,
+            code,
+            exitMs,
+            brief(keepAlive, close));
         current = next;
         currentGen = ns.generation();
         currentPid = ns.pid();
@@ -154,8 +183,15 @@ public final class DemoRunner {
       for (Generation g : gens) {
         long served = ka.servedBy(g.generation()) + cl.servedBy(g.generation());
         servedTotal += served;
-        out.printf("| %d | %d | %d | %d | %s |%n", g.generation(), g.pid(), served, g.handoffMs(),
-            g.oldExitMs() < 0 ? "(still serving)" : g.oldExitMs() + (g.exitCode() == 0 ? "" : " (exit " + g.exitCode() + ")"));
+        out.printf(
+            "| %d | %d | %d | %d | %s |%n",
+            g.generation(),
+            g.pid(),
+            served,
+            g.handoffMs(),
+            g.oldExitMs() < 0
+                ? "(still serving)"
+                : g.oldExitMs() + (g.exitCode() == 0 ? "" : " (exit " + g.exitCode() + ")"));
       }
       out.println();
       out.println("keep-alive:       " + ka);
@@ -183,13 +219,26 @@ public final class DemoRunner {
       long failed = ka.failed() + cl.failed();
       long total = ka.attempted() + cl.attempted();
       out.println();
-      out.printf("ids sent %d, arrived exactly once %d, duplicated %d, missing %d%s%n", sentSet.size(), once, duplicated,
-          missing, unknown > 0 ? ", unknown at the upstream " + unknown : "");
-      out.printf("requests %d, served with a generation header %d, failed requests total %d%n", total, servedTotal, failed);
-      ok = failed == 0 && duplicated == 0 && missing == 0 && unknown == 0 && sentSet.size() == sent.size()
-          && processesOk && total > 0;
-      out.println(ok ? "RESULT: PASS — zero failed requests, every id exactly once"
-          : "RESULT: FAIL");
+      out.printf(
+          "ids sent %d, arrived exactly once %d, duplicated %d, missing %d%s%n",
+          sentSet.size(),
+          once,
+          duplicated,
+          missing,
+          unknown > 0 ? ", unknown at the upstream " + unknown : "");
+      out.printf(
+          "requests %d, served with a generation header %d, failed requests total %d%n",
+          total, servedTotal, failed);
+      ok =
+          failed == 0
+              && duplicated == 0
+              && missing == 0
+              && unknown == 0
+              && sentSet.size() == sent.size()
+              && processesOk
+              && total > 0;
+      out.println(
+          ok ? "RESULT: PASS — zero failed requests, every id exactly once" : "RESULT: FAIL");
       return ok ? 0 : 1;
     } catch (IOException | RuntimeException e) {
       out.println("baton demo failed: " + e);
@@ -229,7 +278,8 @@ public final class DemoRunner {
 
   private static String tail(String text, int n) {
     String[] lines = text.split("\n");
-    return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
+    return String.join(
+        "\n", Arrays.copyOfRange(lines, Math.max(0, lines.length - n), lines.length));
   }
 
   private static long millisSince(long nanos) {
@@ -250,24 +300,28 @@ public final class DemoRunner {
 
   private static void deleteTree(Path root) {
     try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          root,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-          Files.deleteIfExists(dir);
-          return FileVisitResult.CONTINUE;
-        }
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc)
+                throws IOException {
+              Files.deleteIfExists(dir);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException exc) {
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException exc) {
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       // best effort
     }

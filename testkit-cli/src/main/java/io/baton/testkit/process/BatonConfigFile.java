@@ -90,15 +90,31 @@ public final class BatonConfigFile {
   }
 
   private BatonConfigFile listener(String name, String hostPort, String protocol, String cluster) {
-    listeners.add("  - name: " + name + "\n    address: \"" + hostPort + "\"\n    protocol: " + protocol
-        + "\n    cluster: " + cluster + "\n");
+    listeners.add(
+        "  - name: "
+            + name
+            + "\n    address: \""
+            + hostPort
+            + "\"\n    protocol: "
+            + protocol
+            + "\n    cluster: "
+            + cluster
+            + "\n");
     return this;
   }
 
-  /** An HTTP listener terminating TLS with the PEM files {@code certificate} and {@code privateKey}. */
-  public BatonConfigFile httpsListener(String name, String hostPort, String cluster, Path certificate, Path privateKey) {
+  /**
+   * An HTTP listener terminating TLS with the PEM files {@code certificate} and {@code privateKey}.
+   */
+  public BatonConfigFile httpsListener(
+      String name, String hostPort, String cluster, Path certificate, Path privateKey) {
     listener(name, hostPort, "http", cluster);
-    listeners.add("    tls:\n      certificate: \"" + certificate + "\"\n      privateKey: \"" + privateKey + "\"\n");
+    listeners.add(
+        "    tls:\n      certificate: \""
+            + certificate
+            + "\"\n      privateKey: \""
+            + privateKey
+            + "\"\n");
     return this;
   }
 
@@ -109,8 +125,12 @@ public final class BatonConfigFile {
     return this;
   }
 
-  /** A cluster whose members speak {@code protocol} (http1 or h2) over TLS, checked against {@code trustedCertificates}. */
-  public BatonConfigFile tlsClusterOfProtocol(String name, String protocol, Path trustedCertificates, String... endpoints) {
+  /**
+   * A cluster whose members speak {@code protocol} (http1 or h2) over TLS, checked against {@code
+   * trustedCertificates}.
+   */
+  public BatonConfigFile tlsClusterOfProtocol(
+      String name, String protocol, Path trustedCertificates, String... endpoints) {
     clusterOfProtocol(name, protocol, endpoints);
     clusters.add("    tls:\n      trustedCertificates: \"" + trustedCertificates + "\"\n");
     return this;
@@ -120,10 +140,15 @@ public final class BatonConfigFile {
     return cluster(name, null, endpoints);
   }
 
-  /** A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1, h2c; h2 needs tls: {@link #tlsClusterOfProtocol}). */
+  /**
+   * A cluster whose members speak {@code protocol} ({@code clusters[].protocol}: http1, h2c; h2
+   * needs tls: {@link #tlsClusterOfProtocol}).
+   */
   public BatonConfigFile clusterOfProtocol(String name, String protocol, String... endpoints) {
     cluster(name, null, endpoints);
-    clusters.set(clusters.size() - 1, clusters.get(clusters.size() - 1) + "    protocol: " + protocol + "\n");
+    clusters.set(
+        clusters.size() - 1,
+        clusters.get(clusters.size() - 1) + "    protocol: " + protocol + "\n");
     return this;
   }
 
@@ -133,7 +158,8 @@ public final class BatonConfigFile {
   }
 
   /** A cluster whose upstream must start each response within {@code requestTimeout}. */
-  public BatonConfigFile clusterWithRequestTimeout(String name, String requestTimeout, String... endpoints) {
+  public BatonConfigFile clusterWithRequestTimeout(
+      String name, String requestTimeout, String... endpoints) {
     return cluster(name, requestTimeout, endpoints);
   }
 
@@ -142,8 +168,13 @@ public final class BatonConfigFile {
     for (String e : endpoints) {
       eps.append(eps.length() == 0 ? "" : ", ").append('"').append(e).append('"');
     }
-    clusters.add("  - name: " + name + "\n    endpoints: [" + eps + "]\n"
-        + (requestTimeout == null ? "" : "    requestTimeout: " + requestTimeout + "\n"));
+    clusters.add(
+        "  - name: "
+            + name
+            + "\n    endpoints: ["
+            + eps
+            + "]\n"
+            + (requestTimeout == null ? "" : "    requestTimeout: " + requestTimeout + "\n"));
     return this;
   }
 
@@ -152,12 +183,28 @@ public final class BatonConfigFile {
    *
    * @param dumpPath where the members are dumped; null: no dump
    */
-  public BatonConfigFile discoveredCluster(String name, String endpoint, String prefix, Path dumpPath, boolean strongDependency,
+  public BatonConfigFile discoveredCluster(
+      String name,
+      String endpoint,
+      String prefix,
+      Path dumpPath,
+      boolean strongDependency,
       String timeout) {
-    clusters.add("  - name: " + name + "\n    discovery:\n      etcd:\n        endpoints: [\"" + endpoint + "\"]\n"
-        + "        prefix: \"" + prefix + "\"\n        timeout: " + timeout + "\n"
-        + (dumpPath == null ? "" : "      dumpPath: \"" + dumpPath + "\"\n")
-        + "      strongDependency: " + strongDependency + "\n");
+    clusters.add(
+        "  - name: "
+            + name
+            + "\n    discovery:\n      etcd:\n        endpoints: [\""
+            + endpoint
+            + "\"]\n"
+            + "        prefix: \""
+            + prefix
+            + "\"\n        timeout: "
+            + timeout
+            + "\n"
+            + (dumpPath == null ? "" : "      dumpPath: \"" + dumpPath + "\"\n")
+            + "      strongDependency: "
+            + strongDependency
+            + "\n");
     return this;
   }
 
@@ -165,7 +212,11 @@ public final class BatonConfigFile {
   public String yaml() {
     StringBuilder y = new StringBuilder();
     y.append("runDir: ").append(runDir).append('\n');
-    y.append("admin:\n  address: \"").append(admin).append("\"\n  servingHeader: ").append(servingHeader).append('\n');
+    y.append("admin:\n  address: \"")
+        .append(admin)
+        .append("\"\n  servingHeader: ")
+        .append(servingHeader)
+        .append('\n');
     y.append("drain:\n  timeout: ").append(drainTimeout).append('\n');
     if (migrate != null) {
       y.append("  migrate: ").append(migrate).append('\n');

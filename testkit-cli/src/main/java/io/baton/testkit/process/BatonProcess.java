@@ -1,8 +1,10 @@
 package io.baton.testkit.process;
 
 import io.baton.sidecar.server.ServingLine;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,9 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /**
- * A Baton generation started from the packaged jar as a real process, its stdout and stderr
- * going to files. Every wait has a deadline; {@link #close()} kills the process if it is still
- * alive, so a test that fails still cleans up. Signals go to this process's pid only.
+ * A Baton generation started from the packaged jar as a real process, its stdout and stderr going
+ * to files. Every wait has a deadline; {@link #close()} kills the process if it is still alive, so
+ * a test that fails still cleans up. Signals go to this process's pid only.
  */
 public final class BatonProcess implements AutoCloseable {
 
@@ -43,28 +45,34 @@ public final class BatonProcess implements AutoCloseable {
   }
 
   /** Runs {@code java -jar JAR ARGS...}, e.g. {@code validate --config FILE}. */
-  public static BatonProcess startCommand(Path jar, Path logDir, Map<String, String> env, String... args) {
+  public static BatonProcess startCommand(
+      Path jar, Path logDir, Map<String, String> env, String... args) {
     return startWrapped(List.of(), jar, logDir, env, args);
   }
 
   /**
    * Runs {@code java -jar JAR run --config CONFIG} with the JVM options of this very process (the
-   * ones {@code bin/baton} chose for it: heap, start-up cache...), so that generations started
-   * from here, like the demo's, start the way a user's would.
+   * ones {@code bin/baton} chose for it: heap, start-up cache...), so that generations started from
+   * here, like the demo's, start the way a user's would.
    */
   public static BatonProcess startLikeThisJvm(Path jar, Path config, Path logDir) {
     List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.add(
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     command.addAll(List.of("-jar", jar.toString(), "run", "--config", config.toString()));
     return startProcess(command, logDir, Map.of());
   }
 
   /**
-   * Runs {@code WRAPPER... java -jar JAR ARGS...}: a wrapper that execs Baton in its own place (e.g.
-   * {@code systemd-socket-activate}), so that {@link #pid()} is Baton's.
+   * Runs {@code WRAPPER... java -jar JAR ARGS...}: a wrapper that execs Baton in its own place
+   * (e.g. {@code systemd-socket-activate}), so that {@link #pid()} is Baton's.
    */
-  public static BatonProcess startWrapped(List<String> wrapper, Path jar, Path logDir, Map<String, String> env, String... args) {
+  public static BatonProcess startWrapped(
+      List<String> wrapper, Path jar, Path logDir, Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>(wrapper);
     command.addAll(javaCommand());
     command.add("-jar");
@@ -73,16 +81,18 @@ public final class BatonProcess implements AutoCloseable {
     return startProcess(command, logDir, env);
   }
 
-  private static BatonProcess startProcess(List<String> command, Path logDir, Map<String, String> env) {
+  private static BatonProcess startProcess(
+      List<String> command, Path logDir, Map<String, String> env) {
     try {
       Files.createDirectories(logDir);
       int n = SEQUENCE.incrementAndGet();
       Path out = logDir.resolve("baton-" + n + ".out");
       Path err = logDir.resolve("baton-" + n + ".err");
-      ProcessBuilder pb = new ProcessBuilder(command)
-          .redirectOutput(out.toFile())
-          .redirectError(err.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+      ProcessBuilder pb =
+          new ProcessBuilder(command)
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
       pb.environment().putAll(env);
       return new BatonProcess(pb.start(), out, err);
     } catch (IOException e) {
@@ -91,13 +101,17 @@ public final class BatonProcess implements AutoCloseable {
   }
 
   /**
-   * The running JVM's java, with the flag Netty 4.2 needs on JDK 24 and later. No heap size here:
-   * a caller sets one through {@code JAVA_TOOL_OPTIONS} (command-line flags would override it).
+   * The running JVM's java, with the flag Netty 4.2 needs on JDK 24 and later. No heap size here: a
+   * caller sets one through {@code JAVA_TOOL_OPTIONS} (command-line flags would override it).
    */
   public static List<String> javaCommand() {
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> cmd = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    List<String> cmd =
+        new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
     if (Runtime.version().feature() >= 24) {
       cmd.add("--sun-misc-unsafe-memory-access=allow");
     }
@@ -112,9 +126,13 @@ public final class BatonProcess implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Waits for the {@code baton serving} line; fails early with the stderr tail if the process exits. */
+  /**
+   * Waits for the {@code baton serving} line; fails early with the stderr tail if the process
+   * exits.
+   */
   public ServingLine awaitServing(Duration timeout) {
-    return ServingLine.parse(awaitLine(stdout, l -> l.startsWith(ServingLine.PREFIX), timeout, "the serving line"));
+    return ServingLine.parse(
+        awaitLine(stdout, l -> l.startsWith(ServingLine.PREFIX), timeout, "the serving line"));
   }
 
   /**
@@ -130,8 +148,15 @@ public final class BatonProcess implements AutoCloseable {
         return ServingLine.parse(line.get());
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("no serving line of generation " + generation + " on the stdout of pid " + pid()
-            + " within " + timeout + "; stderr:\n" + tail(stderr, 30));
+        throw new IllegalStateException(
+            "no serving line of generation "
+                + generation
+                + " on the stdout of pid "
+                + pid()
+                + " within "
+                + timeout
+                + "; stderr:\n"
+                + tail(stderr, 30));
       }
       pause();
     }
@@ -139,7 +164,8 @@ public final class BatonProcess implements AutoCloseable {
 
   /** Waits for a stderr (log) line containing {@code text}; returns that line. */
   public String awaitLogLine(String text, Duration timeout) {
-    return awaitLine(stderr, l -> l.contains(text), timeout, "a log line containing \"" + text + "\"");
+    return awaitLine(
+        stderr, l -> l.contains(text), timeout, "a log line containing \"" + text + "\"");
   }
 
   /** Whether a stderr (log) line contains {@code text}, now. */
@@ -155,11 +181,26 @@ public final class BatonProcess implements AutoCloseable {
         return line.get();
       }
       if (!process.isAlive() && lines(file).stream().noneMatch(match)) {
-        throw new IllegalStateException("pid " + pid() + " exited with " + process.exitValue() + " before " + what
-            + "; stderr:\n" + tail(stderr, 30));
+        throw new IllegalStateException(
+            "pid "
+                + pid()
+                + " exited with "
+                + process.exitValue()
+                + " before "
+                + what
+                + "; stderr:\n"
+                + tail(stderr, 30));
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("pid " + pid() + ": no " + what + " within " + timeout + "; stderr:\n" + tail(stderr, 30));
+        throw new IllegalStateException(
+            "pid "
+                + pid()
+                + ": no "
+                + what
+                + " within "
+                + timeout
+                + "; stderr:\n"
+                + tail(stderr, 30));
       }
       pause();
     }
@@ -169,7 +210,8 @@ public final class BatonProcess implements AutoCloseable {
   public int awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException("pid " + pid() + " still running after " + timeout + "; stderr:\n" + tail(stderr, 30),
+        throw new IllegalStateException(
+            "pid " + pid() + " still running after " + timeout + "; stderr:\n" + tail(stderr, 30),
             new TimeoutException());
       }
       return process.exitValue();
@@ -182,7 +224,8 @@ public final class BatonProcess implements AutoCloseable {
   /** Sends {@code signal} (e.g. "TERM") to this process only. */
   public void signal(String signal) {
     try {
-      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).inheritIO().start();
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).inheritIO().start();
       if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
         throw new IllegalStateException("kill -" + signal + " " + pid() + " failed");
       }

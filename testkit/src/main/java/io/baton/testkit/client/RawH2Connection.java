@@ -2,11 +2,12 @@ package io.baton.testkit.client;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersDecoder;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -27,16 +29,17 @@ import java.util.function.Predicate;
  * An HTTP/2 connection spoken frame by frame over a plain blocking {@link Socket}: for tests that
  * need what no well-behaved client does (a bad preface, a malformed frame, a SETTINGS flood,
  * oversized headers, opening streams after GOAWAY) and that read exactly what the server answers
- * (GOAWAY last-stream-id and error code, RST_STREAM codes, PING). Header blocks are HPACK-encoded and
- * decoded with Netty's codec so the dynamic tables stay in step; a header block split over
+ * (GOAWAY last-stream-id and error code, RST_STREAM codes, PING). Header blocks are HPACK-encoded
+ * and decoded with Netty's codec so the dynamic tables stay in step; a header block split over
  * CONTINUATION frames is not decoded ({@link Frame#headers()} is null then).
  *
- * <p>One thread uses it at a time. Frame layout: RFC 9113 §4.1 (24-bit length, type, flags,
- * 31-bit stream id).
+ * <p>One thread uses it at a time. Frame layout: RFC 9113 §4.1 (24-bit length, type, flags, 31-bit
+ * stream id).
  */
 public final class RawH2Connection implements AutoCloseable {
 
-  public static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+  public static final byte[] PREFACE =
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   public static final int DATA = 0x0;
   public static final int HEADERS = 0x1;
@@ -53,12 +56,15 @@ public final class RawH2Connection implements AutoCloseable {
 
   /** Error codes, RFC 9113 §7. */
   public static final long NO_ERROR = 0x0;
+
   public static final long PROTOCOL_ERROR = 0x1;
   public static final long FRAME_SIZE_ERROR = 0x6;
   public static final long REFUSED_STREAM = 0x7;
   public static final long ENHANCE_YOUR_CALM = 0xb;
 
-  /** Reads beyond this frame length are refused: a test reading garbage should fail, not allocate. */
+  /**
+   * Reads beyond this frame length are refused: a test reading garbage should fail, not allocate.
+   */
   private static final int MAX_READ_FRAME = 1 << 20;
 
   private final Socket socket;
@@ -70,7 +76,7 @@ public final class RawH2Connection implements AutoCloseable {
 
   private RawH2Connection(Socket socket) throws IOException {
     this.socket = socket;
-    this.in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+    this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
     this.out = socket.getOutputStream();
   }
 
@@ -79,7 +85,9 @@ public final class RawH2Connection implements AutoCloseable {
     return connect(address, 0);
   }
 
-  /** The server side of an accepted socket (a fake server in a test); read the client preface first. */
+  /**
+   * The server side of an accepted socket (a fake server in a test); read the client preface first.
+   */
   public static RawH2Connection accepted(Socket socket) {
     try {
       return new RawH2Connection(socket);
@@ -94,8 +102,11 @@ public final class RawH2Connection implements AutoCloseable {
       socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
       byte[] got = new byte[PREFACE.length];
       in.readFully(got);
-      if (!java.util.Arrays.equals(got, PREFACE)) {
-        throw new IllegalStateException("client preface: " + new String(got, StandardCharsets.ISO_8859_1) + " (expected the HTTP/2 preface)");
+      if (!Arrays.equals(got, PREFACE)) {
+        throw new IllegalStateException(
+            "client preface: "
+                + new String(got, StandardCharsets.ISO_8859_1)
+                + " (expected the HTTP/2 preface)");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("read the preface from " + socket.getRemoteSocketAddress(), e);
@@ -163,7 +174,9 @@ public final class RawH2Connection implements AutoCloseable {
   /** The 9-byte header and payload of a frame. */
   public static byte[] frame(int type, int flags, int streamId, byte[] payload) {
     ByteBuffer b = ByteBuffer.allocate(9 + payload.length);
-    b.put((byte) (payload.length >>> 16)).put((byte) (payload.length >>> 8)).put((byte) payload.length);
+    b.put((byte) (payload.length >>> 16))
+        .put((byte) (payload.length >>> 8))
+        .put((byte) payload.length);
     b.put((byte) type).put((byte) flags).putInt(streamId & 0x7fffffff).put(payload);
     return b.array();
   }
@@ -171,19 +184,26 @@ public final class RawH2Connection implements AutoCloseable {
   /** SETTINGS with these (identifier, value) pairs. */
   public void sendSettings(Map<Integer, Long> settings) {
     ByteBuffer b = ByteBuffer.allocate(6 * settings.size());
-    settings.forEach((id, value) -> b.putShort((short) id.intValue()).putInt((int) value.longValue()));
+    settings.forEach(
+        (id, value) -> b.putShort((short) id.intValue()).putInt((int) value.longValue()));
     sendFrame(SETTINGS, 0, 0, b.array());
   }
 
   /** A request's header block (HPACK, one HEADERS frame with END_HEADERS). */
   public void sendHeaders(int streamId, Http2Headers headers, boolean endStream) {
-    sendFrame(HEADERS, FLAG_END_HEADERS | (endStream ? FLAG_END_STREAM : 0), streamId, encode(streamId, headers));
+    sendFrame(
+        HEADERS,
+        FLAG_END_HEADERS | (endStream ? FLAG_END_STREAM : 0),
+        streamId,
+        encode(streamId, headers));
   }
 
   /** A GET for {@code path} on stream {@code streamId}, ended. */
   public void sendGet(int streamId, String authority, String path) {
-    sendHeaders(streamId, new io.netty.handler.codec.http2.DefaultHttp2Headers()
-        .method("GET").scheme("http").authority(authority).path(path), true);
+    sendHeaders(
+        streamId,
+        new DefaultHttp2Headers().method("GET").scheme("http").authority(authority).path(path),
+        true);
   }
 
   /** HPACK-encodes a header block with this connection's encoder. */
@@ -225,8 +245,12 @@ public final class RawH2Connection implements AutoCloseable {
     return sent;
   }
 
-  /** A header block in a HEADERS frame and as many CONTINUATION frames as frames of {@code maxFrame} bytes need. */
-  public void sendHeadersSplit(int streamId, Http2Headers headers, boolean endStream, int maxFrame) {
+  /**
+   * A header block in a HEADERS frame and as many CONTINUATION frames as frames of {@code maxFrame}
+   * bytes need.
+   */
+  public void sendHeadersSplit(
+      int streamId, Http2Headers headers, boolean endStream, int maxFrame) {
     byte[] block = encode(streamId, headers);
     int off = 0;
     boolean firstFrame = true;
@@ -234,9 +258,13 @@ public final class RawH2Connection implements AutoCloseable {
       int end = Math.min(block.length, off + maxFrame);
       int flags = end == block.length ? FLAG_END_HEADERS : 0;
       if (firstFrame) {
-        sendFrame(HEADERS, flags | (endStream ? FLAG_END_STREAM : 0), streamId, java.util.Arrays.copyOfRange(block, off, end));
+        sendFrame(
+            HEADERS,
+            flags | (endStream ? FLAG_END_STREAM : 0),
+            streamId,
+            Arrays.copyOfRange(block, off, end));
       } else {
-        sendFrame(CONTINUATION, flags, streamId, java.util.Arrays.copyOfRange(block, off, end));
+        sendFrame(CONTINUATION, flags, streamId, Arrays.copyOfRange(block, off, end));
       }
       firstFrame = false;
       off = end;
@@ -270,7 +298,8 @@ public final class RawH2Connection implements AutoCloseable {
         return null;
       }
       if (b0 < 0) {
-        throw new UncheckedIOException(new EOFException("connection closed by " + socket.getRemoteSocketAddress()));
+        throw new UncheckedIOException(
+            new EOFException("connection closed by " + socket.getRemoteSocketAddress()));
       }
       // The rest of a frame follows promptly; a generous bound still fails a stuck test.
       socket.setSoTimeout(10_000);
@@ -279,7 +308,8 @@ public final class RawH2Connection implements AutoCloseable {
       int flags = in.readUnsignedByte();
       int streamId = in.readInt() & 0x7fffffff;
       if (length > MAX_READ_FRAME) {
-        throw new IOException("frame length " + length + " (expected at most " + MAX_READ_FRAME + ")");
+        throw new IOException(
+            "frame length " + length + " (expected at most " + MAX_READ_FRAME + ")");
       }
       byte[] payload = new byte[length];
       in.readFully(payload);
@@ -305,7 +335,7 @@ public final class RawH2Connection implements AutoCloseable {
     if ((flags & 0x20) != 0) { // PRIORITY
       start += 5;
     }
-    return java.util.Arrays.copyOfRange(payload, start, Math.max(start, end));
+    return Arrays.copyOfRange(payload, start, Math.max(start, end));
   }
 
   private Http2Headers decode(int streamId, byte[] block) {
@@ -313,7 +343,8 @@ public final class RawH2Connection implements AutoCloseable {
     try {
       return decoder.decodeHeaders(streamId, buf);
     } catch (Http2Exception e) {
-      throw new IllegalStateException("the server's header block on stream " + streamId + " does not decode", e);
+      throw new IllegalStateException(
+          "the server's header block on stream " + streamId + " does not decode", e);
     } finally {
       buf.release();
     }
@@ -321,8 +352,8 @@ public final class RawH2Connection implements AutoCloseable {
 
   /**
    * Reads frames until one matches (returned last in the list) or {@code timeout} passes (then an
-   * {@link AssertionError} lists what was read). PINGs are answered and SETTINGS acknowledged as they
-   * come, as a live client would.
+   * {@link AssertionError} lists what was read). PINGs are answered and SETTINGS acknowledged as
+   * they come, as a live client would.
    */
   public List<Frame> readUntil(Predicate<Frame> match, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -330,7 +361,8 @@ public final class RawH2Connection implements AutoCloseable {
     while (true) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("no matching frame within " + timeout + "; read: " + summary(read));
+        throw new AssertionError(
+            "no matching frame within " + timeout + "; read: " + summary(read));
       }
       Frame f = readFrame(Duration.ofNanos(left));
       if (f == null) {
@@ -366,16 +398,23 @@ public final class RawH2Connection implements AutoCloseable {
         return read; // EOF or reset: the end
       }
     }
-    throw new AssertionError("the connection is still open after " + timeout + "; read: " + summary(read));
+    throw new AssertionError(
+        "the connection is still open after " + timeout + "; read: " + summary(read));
   }
 
   /** The frames for a message: a count and the last 10 (a flood test reads thousands). */
   public static String summary(List<Frame> frames) {
     int from = Math.max(0, frames.size() - 10);
-    return frames.size() + " frames" + (from > 0 ? ", the last 10: " : ": ") + frames.subList(from, frames.size());
+    return frames.size()
+        + " frames"
+        + (from > 0 ? ", the last 10: " : ": ")
+        + frames.subList(from, frames.size());
   }
 
-  /** Whether the server has closed the connection: a read sees EOF or a reset within {@code timeout}. */
+  /**
+   * Whether the server has closed the connection: a read sees EOF or a reset within {@code
+   * timeout}.
+   */
   public boolean closedByPeer(Duration timeout) {
     try {
       readToEnd(timeout);
@@ -434,17 +473,29 @@ public final class RawH2Connection implements AutoCloseable {
 
     @Override
     public String toString() {
-      String name = switch (type) {
-        case DATA -> "DATA";
-        case HEADERS -> "HEADERS" + (headers == null ? "" : headers.status() == null ? "" : "(" + headers.status() + ")");
-        case RST_STREAM -> "RST_STREAM(" + errorCode() + ")";
-        case SETTINGS -> "SETTINGS";
-        case PING -> "PING";
-        case GOAWAY -> "GOAWAY(last=" + lastStreamId() + ", error=" + errorCode() + ")";
-        case WINDOW_UPDATE -> "WINDOW_UPDATE";
-        default -> "type " + type;
-      };
-      return name + "[stream=" + streamId + ", flags=0x" + Integer.toHexString(flags) + ", length=" + payload.length + "]";
+      String name =
+          switch (type) {
+            case DATA -> "DATA";
+            case HEADERS ->
+                "HEADERS"
+                    + (headers == null
+                        ? ""
+                        : headers.status() == null ? "" : "(" + headers.status() + ")");
+            case RST_STREAM -> "RST_STREAM(" + errorCode() + ")";
+            case SETTINGS -> "SETTINGS";
+            case PING -> "PING";
+            case GOAWAY -> "GOAWAY(last=" + lastStreamId() + ", error=" + errorCode() + ")";
+            case WINDOW_UPDATE -> "WINDOW_UPDATE";
+            default -> "type " + type;
+          };
+      return name
+          + "[stream="
+          + streamId
+          + ", flags=0x"
+          + Integer.toHexString(flags)
+          + ", length="
+          + payload.length
+          + "]";
     }
   }
 }

@@ -9,19 +9,21 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * A bare HTTP/1.1 client connection: the test writes exactly the bytes it wants and reads
- * responses one by one. No retries, no reconnects, nothing hidden.
+ * A bare HTTP/1.1 client connection: the test writes exactly the bytes it wants and reads responses
+ * one by one. No retries, no reconnects, nothing hidden.
  */
 public final class RawHttp implements AutoCloseable {
 
   /** One response; the body is either kept or only digested, for big downloads. */
-  public record Response(int status, Map<String, String> headers, byte[] body, long bodyLength, String sha256) {
+  public record Response(
+      int status, Map<String, String> headers, byte[] body, long bodyLength, String sha256) {
     public String header(String name) {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
@@ -43,7 +45,9 @@ public final class RawHttp implements AutoCloseable {
     this(address, 64 * 1024);
   }
 
-  /** With a read buffer of {@code bufferBytes}: small for tests that hold thousands of connections. */
+  /**
+   * With a read buffer of {@code bufferBytes}: small for tests that hold thousands of connections.
+   */
   public RawHttp(InetSocketAddress address, int bufferBytes) throws IOException {
     this(connected(address), bufferBytes);
   }
@@ -95,8 +99,8 @@ public final class RawHttp implements AutoCloseable {
   }
 
   /**
-   * Reads the status line and headers of a response that has no body whatever its headers say
-   * (the answer to HEAD).
+   * Reads the status line and headers of a response that has no body whatever its headers say (the
+   * answer to HEAD).
    */
   public Response readHead() throws IOException {
     Response head = readStatusAndHeaders();
@@ -124,12 +128,16 @@ public final class RawHttp implements AutoCloseable {
     Map<String, String> headers = new LinkedHashMap<>();
     for (String l = line(); l != null && !l.isEmpty(); l = line()) {
       int colon = l.indexOf(':');
-      headers.merge(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
+      headers.merge(
+          l.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+          l.substring(colon + 1).trim(),
+          (a, b) -> a + ", " + b);
     }
     return new Response(status, headers, new byte[0], 0, "");
   }
 
-  private Response readBody(int status, Map<String, String> headers, boolean keepBody) throws IOException {
+  private Response readBody(int status, Map<String, String> headers, boolean keepBody)
+      throws IOException {
     MessageDigest sha = sha256();
     ByteArrayOutputStream kept = new ByteArrayOutputStream();
     long length = 0;
@@ -149,7 +157,8 @@ public final class RawHttp implements AutoCloseable {
     } else if (headers.containsKey("content-length")) {
       length = copy(Long.parseLong(headers.get("content-length")), sha, keepBody ? kept : null);
     }
-    return new Response(status, headers, kept.toByteArray(), length, HexFormat.of().formatHex(sha.digest()));
+    return new Response(
+        status, headers, kept.toByteArray(), length, HexFormat.of().formatHex(sha.digest()));
   }
 
   /** True if the server closed the connection (EOF) within the socket timeout. */
@@ -190,7 +199,7 @@ public final class RawHttp implements AutoCloseable {
   public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

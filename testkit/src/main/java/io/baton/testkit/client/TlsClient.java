@@ -26,7 +26,9 @@ public final class TlsClient {
 
   private TlsClient() {}
 
-  /** A client context that trusts exactly the certificates in {@code pem} (e.g. a self-signed one). */
+  /**
+   * A client context that trusts exactly the certificates in {@code pem} (e.g. a self-signed one).
+   */
   public static SSLContext trusting(Path pem) {
     try {
       List<Certificate> certs = certificates(pem);
@@ -35,14 +37,19 @@ public final class TlsClient {
       for (int i = 0; i < certs.size(); i++) {
         store.setCertificateEntry("trusted-" + i, certs.get(i));
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(store);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);
       return context;
     } catch (CertificateException | IOException e) {
-      throw new IllegalArgumentException("trusted certificates: \"" + pem + "\" (expected a readable PEM certificate file): "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "trusted certificates: \""
+              + pem
+              + "\" (expected a readable PEM certificate file): "
+              + e.getMessage(),
+          e);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("a TLS client context trusting " + pem + ": " + e, e);
     }
@@ -51,7 +58,8 @@ public final class TlsClient {
   /** The certificates in the PEM file {@code pem}; the JDK reads PEM, one or several. */
   private static List<Certificate> certificates(Path pem) throws IOException, CertificateException {
     try (InputStream in = Files.newInputStream(pem)) {
-      List<Certificate> certs = List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
+      List<Certificate> certs =
+          List.copyOf(CertificateFactory.getInstance("X.509").generateCertificates(in));
       if (certs.isEmpty()) {
         throw new CertificateException("no certificate in it");
       }
@@ -63,8 +71,11 @@ public final class TlsClient {
    * Wraps {@code plain} (connected) in TLS and completes the handshake, sending {@code serverName}
    * as SNI and checking the server's certificate names it.
    */
-  public static SSLSocket wrap(SSLContext context, Socket plain, String serverName) throws IOException {
-    SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(plain, serverName, plain.getPort(), true);
+  public static SSLSocket wrap(SSLContext context, Socket plain, String serverName)
+      throws IOException {
+    SSLSocket tls =
+        (SSLSocket)
+            context.getSocketFactory().createSocket(plain, serverName, plain.getPort(), true);
     SSLParameters params = tls.getSSLParameters();
     params.setServerNames(List.of(new SNIHostName(serverName)));
     params.setEndpointIdentificationAlgorithm("HTTPS");
@@ -74,7 +85,8 @@ public final class TlsClient {
   }
 
   /** Connects to {@code address} and completes a TLS handshake for {@code serverName}. */
-  public static SSLSocket connect(SSLContext context, InetSocketAddress address, String serverName) throws IOException {
+  public static SSLSocket connect(SSLContext context, InetSocketAddress address, String serverName)
+      throws IOException {
     Socket plain = new Socket();
     try {
       plain.connect(address, 5000);

@@ -23,6 +23,8 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,11 +35,13 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import javax.net.ssl.SSLException;
 
 /**
  * A bounded HTTP/2 (h2c, prior knowledge) load over Netty's HTTP/2 client codec, written to
@@ -74,14 +78,18 @@ public final class H2LoadClient {
   private final String path;
   private final String query;
   private final String idPrefix;
+
   /** TLS with ALPN h2 instead of h2c, when set. */
   private final SslContext tls;
+
   private final String tlsServerName;
 
   private final EventLoopGroup group;
   private final AtomicLong claimed = new AtomicLong();
+
   /** Ids claimed and not yet ended (a refused one waiting to be sent again stays here). */
   private final AtomicLong outstanding = new AtomicLong();
+
   private final Queue<String> resend = new ConcurrentLinkedQueue<>();
   private final Queue<String> idsSent = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean noMoreNew = new AtomicBoolean();
@@ -118,9 +126,15 @@ public final class H2LoadClient {
     query = b.query;
     tls = b.tls;
     tlsServerName = b.tlsServerName;
-    idPrefix = b.idPrefix != null ? b.idPrefix : "h2" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 35), 36);
-    group = new MultiThreadIoEventLoopGroup(Math.min(connections, 2), new DefaultThreadFactory("h2-load", true),
-        EpollIoHandler.newFactory());
+    idPrefix =
+        b.idPrefix != null
+            ? b.idPrefix
+            : "h2" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 35), 36);
+    group =
+        new MultiThreadIoEventLoopGroup(
+            Math.min(connections, 2),
+            new DefaultThreadFactory("h2-load", true),
+            EpollIoHandler.newFactory());
   }
 
   public static Builder builder(String host, int port) {
@@ -152,8 +166,9 @@ public final class H2LoadClient {
   }
 
   /**
-   * Waits up to {@code timeout} for the run to end (its bounds, or {@link #stop()}, then the streams
-   * in flight), closes everything, returns the counts; {@code finished} is false if it had not ended.
+   * Waits up to {@code timeout} for the run to end (its bounds, or {@link #stop()}, then the
+   * streams in flight), closes everything, returns the counts; {@code finished} is false if it had
+   * not ended.
    */
   public H2LoadResult awaitResult(Duration timeout) throws InterruptedException {
     boolean ended = done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -171,9 +186,22 @@ public final class H2LoadClient {
     synchronized (errors) {
       errs = List.copyOf(errors);
     }
-    return new H2LoadResult(idsSent.size(), completed.sum(), failedStatus.sum(), failedReset.sum(), failedLost.sum(),
-        failedTimeout.sum(), refusedGoaway.sum(), refusedStream.sum(), opened.sum(), connectFailures.sum(), goaways.sum(),
-        gens, errs, Duration.ofNanos(Math.max(0, end - startNanos)), finished.get());
+    return new H2LoadResult(
+        idsSent.size(),
+        completed.sum(),
+        failedStatus.sum(),
+        failedReset.sum(),
+        failedLost.sum(),
+        failedTimeout.sum(),
+        refusedGoaway.sum(),
+        refusedStream.sum(),
+        opened.sum(),
+        connectFailures.sum(),
+        goaways.sum(),
+        gens,
+        errs,
+        Duration.ofNanos(Math.max(0, end - startNanos)),
+        finished.get());
   }
 
   /** Every id sent (once each, whether or not it was sent again after a refusal). */
@@ -181,7 +209,9 @@ public final class H2LoadClient {
     return List.copyOf(idsSent);
   }
 
-  /** The next id to send: a refused one first, else a new one while the run lasts; null when none. */
+  /**
+   * The next id to send: a refused one first, else a new one while the run lasts; null when none.
+   */
   private String nextId() {
     String again = resend.poll();
     if (again != null) {
@@ -253,12 +283,15 @@ public final class H2LoadClient {
       c.open();
     }
 
-    /** After a connect failure or an unexpected close: a new connection, a moment later (no request is retried). */
+    /**
+     * After a connect failure or an unexpected close: a new connection, a moment later (no request
+     * is retried).
+     */
     void reconnectLater() {
       if (!finished.get() && !(noMoreNew.get() && outstanding.get() == 0)) {
         try {
           group.next().schedule(this::connect, RECONNECT_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
           // the run has just finished
         }
       }
@@ -284,7 +317,7 @@ public final class H2LoadClient {
     final String id;
     int status;
     String generation;
-    io.netty.util.concurrent.ScheduledFuture<?> timeout;
+    ScheduledFuture<?> timeout;
 
     Req(String id) {
       this.id = id;
@@ -298,8 +331,10 @@ public final class H2LoadClient {
     private Channel channel;
     private ChannelHandlerContext ctx;
     private Http2ConnectionHandler handler;
+
     /** A GOAWAY arrived: open no more streams here. */
     private boolean goingAway;
+
     private int lastStreamId = Integer.MAX_VALUE;
     private boolean replaced;
 
@@ -309,56 +344,68 @@ public final class H2LoadClient {
 
     void open() {
       Conn self = this;
-      ChannelFuture f = new Bootstrap()
-          .group(group)
-          .channel(EpollSocketChannel.class)
-          .option(ChannelOption.TCP_NODELAY, true)
-          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
-          .handler(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-              handler = new Http2ConnectionHandlerBuilder().server(false).frameListener(self).build();
-              if (tls != null) {
-                // The preface and the first streams wait in the TLS handler until its handshake is done.
-                ch.pipeline().addLast(tls.newHandler(ch.alloc(), tlsServerName, port));
-              }
-              ch.pipeline().addLast(handler, new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelActive(ChannelHandlerContext c) {
-                  ctx = c.pipeline().context(handler);
-                  opened.increment();
-                  fill();
-                  c.fireChannelActive();
-                }
+      ChannelFuture f =
+          new Bootstrap()
+              .group(group)
+              .channel(EpollSocketChannel.class)
+              .option(ChannelOption.TCP_NODELAY, true)
+              .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5000)
+              .handler(
+                  new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      handler =
+                          new Http2ConnectionHandlerBuilder()
+                              .server(false)
+                              .frameListener(self)
+                              .build();
+                      if (tls != null) {
+                        // The preface and the first streams wait in the TLS handler until its
+                        // handshake is done.
+                        ch.pipeline().addLast(tls.newHandler(ch.alloc(), tlsServerName, port));
+                      }
+                      ch.pipeline()
+                          .addLast(
+                              handler,
+                              new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelActive(ChannelHandlerContext c) {
+                                  ctx = c.pipeline().context(handler);
+                                  opened.increment();
+                                  fill();
+                                  c.fireChannelActive();
+                                }
 
-                @Override
-                public void channelInactive(ChannelHandlerContext c) {
-                  lost();
-                  c.fireChannelInactive();
-                }
+                                @Override
+                                public void channelInactive(ChannelHandlerContext c) {
+                                  lost();
+                                  c.fireChannelInactive();
+                                }
 
-                @Override
-                public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
-                  c.close();
-                }
-              });
-            }
-          })
-          .connect(host, port);
+                                @Override
+                                public void exceptionCaught(
+                                    ChannelHandlerContext c, Throwable cause) {
+                                  c.close();
+                                }
+                              });
+                    }
+                  })
+              .connect(host, port);
       channel = f.channel();
-      f.addListener(r -> {
-        if (!r.isSuccess()) {
-          connectFailures.increment();
-          slot.reconnectLater();
-        }
-      });
+      f.addListener(
+          r -> {
+            if (!r.isSuccess()) {
+              connectFailures.increment();
+              slot.reconnectLater();
+            }
+          });
     }
 
     void kick() {
       if (channel != null && !finished.get()) {
         try {
           channel.eventLoop().execute(this::fill);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
           // the run has just finished: nothing more to send
         }
       }
@@ -393,21 +440,33 @@ public final class H2LoadClient {
       int streamId = handler.connection().local().incrementAndGetNextStreamId();
       Req r = new Req(id);
       active.put(streamId, r);
-      Http2Headers h = new DefaultHttp2Headers()
-          .method("GET").scheme("http").authority(host + ":" + port).path(path + id + query);
+      Http2Headers h =
+          new DefaultHttp2Headers()
+              .method("GET")
+              .scheme("http")
+              .authority(host + ":" + port)
+              .path(path + id + query);
       h.set("x-request-id", id);
-      r.timeout = channel.eventLoop().schedule(() -> timedOut(streamId), streamTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      handler.encoder().writeHeaders(ctx, streamId, h, 0, true, ctx.newPromise()).addListener(w -> {
-        if (!w.isSuccess() && channel.isActive()) {
-          // The codec refused to write it (e.g. a stream limit raced): it never left this process.
-          Req gone = active.remove(streamId);
-          if (gone != null) {
-            gone.timeout.cancel(false);
-            refusedStream.increment();
-            refused(gone.id);
-          }
-        }
-      });
+      r.timeout =
+          channel
+              .eventLoop()
+              .schedule(() -> timedOut(streamId), streamTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      handler
+          .encoder()
+          .writeHeaders(ctx, streamId, h, 0, true, ctx.newPromise())
+          .addListener(
+              w -> {
+                if (!w.isSuccess() && channel.isActive()) {
+                  // The codec refused to write it (e.g. a stream limit raced): it never left this
+                  // process.
+                  Req gone = active.remove(streamId);
+                  if (gone != null) {
+                    gone.timeout.cancel(false);
+                    refusedStream.increment();
+                    refused(gone.id);
+                  }
+                }
+              });
     }
 
     private void timedOut(int streamId) {
@@ -423,7 +482,12 @@ public final class H2LoadClient {
     }
 
     @Override
-    public void onHeadersRead(ChannelHandlerContext c, int streamId, Http2Headers headers, int padding, boolean endOfStream) {
+    public void onHeadersRead(
+        ChannelHandlerContext c,
+        int streamId,
+        Http2Headers headers,
+        int padding,
+        boolean endOfStream) {
       Req r = active.get(streamId);
       if (r == null) {
         return;
@@ -448,13 +512,21 @@ public final class H2LoadClient {
     }
 
     @Override
-    public void onHeadersRead(ChannelHandlerContext c, int streamId, Http2Headers headers, int streamDependency, short weight,
-        boolean exclusive, int padding, boolean endOfStream) {
+    public void onHeadersRead(
+        ChannelHandlerContext c,
+        int streamId,
+        Http2Headers headers,
+        int streamDependency,
+        short weight,
+        boolean exclusive,
+        int padding,
+        boolean endOfStream) {
       onHeadersRead(c, streamId, headers, padding, endOfStream);
     }
 
     @Override
-    public int onDataRead(ChannelHandlerContext c, int streamId, ByteBuf data, int padding, boolean endOfStream) {
+    public int onDataRead(
+        ChannelHandlerContext c, int streamId, ByteBuf data, int padding, boolean endOfStream) {
       int consumed = data.readableBytes() + padding;
       if (endOfStream) {
         complete(streamId);
@@ -493,7 +565,15 @@ public final class H2LoadClient {
         refused(r.id);
       } else {
         failedReset.increment();
-        error(r.id, "stream " + streamId + " reset by the server with " + Http2Error.valueOf(errorCode) + " (" + errorCode + ")");
+        error(
+            r.id,
+            "stream "
+                + streamId
+                + " reset by the server with "
+                + Http2Error.valueOf(errorCode)
+                + " ("
+                + errorCode
+                + ")");
         ended();
       }
       afterStreamEnd();
@@ -504,16 +584,20 @@ public final class H2LoadClient {
       goaways.increment();
       goingAway = true;
       lastStreamId = Math.min(lastStreamId, last);
-      // Streams above last-stream-id were never processed (RFC 9113 §6.8): send them again elsewhere.
-      active.entrySet().removeIf(e -> {
-        if (e.getKey() > lastStreamId) {
-          e.getValue().timeout.cancel(false);
-          refusedGoaway.increment();
-          refused(e.getValue().id);
-          return true;
-        }
-        return false;
-      });
+      // Streams above last-stream-id were never processed (RFC 9113 §6.8): send them again
+      // elsewhere.
+      active
+          .entrySet()
+          .removeIf(
+              e -> {
+                if (e.getKey() > lastStreamId) {
+                  e.getValue().timeout.cancel(false);
+                  refusedGoaway.increment();
+                  refused(e.getValue().id);
+                  return true;
+                }
+                return false;
+              });
       if (!replaced) {
         replaced = true;
         slot.connect();
@@ -530,7 +614,10 @@ public final class H2LoadClient {
       }
     }
 
-    /** The connection ended: what it still carried may have been processed, unless GOAWAY excluded it. */
+    /**
+     * The connection ended: what it still carried may have been processed, unless GOAWAY excluded
+     * it.
+     */
     private void lost() {
       for (Map.Entry<Integer, Req> e : active.entrySet()) {
         Req r = e.getValue();
@@ -540,7 +627,11 @@ public final class H2LoadClient {
           refused(r.id);
         } else {
           failedLost.increment();
-          error(r.id, "connection lost under stream " + e.getKey() + (goingAway ? " (at or below GOAWAY last-stream-id " + lastStreamId + ")" : ""));
+          error(
+              r.id,
+              "connection lost under stream "
+                  + e.getKey()
+                  + (goingAway ? " (at or below GOAWAY last-stream-id " + lastStreamId + ")" : ""));
           ended();
         }
       }
@@ -605,7 +696,10 @@ public final class H2LoadClient {
       return this;
     }
 
-    /** A stream without an end this long after it was sent fails (timeout) and is cancelled (default 10 s). */
+    /**
+     * A stream without an end this long after it was sent fails (timeout) and is cancelled (default
+     * 10 s).
+     */
     public Builder streamTimeout(Duration d) {
       streamTimeout = Objects.requireNonNull(d);
       return this;
@@ -633,16 +727,21 @@ public final class H2LoadClient {
      * HTTP/2 over TLS (ALPN {@code h2}) instead of h2c: the server's certificate must chain to the
      * PEM certificates in {@code trusted} and name {@code serverName} (also sent as SNI).
      */
-    public Builder tls(java.nio.file.Path trusted, String serverName) {
+    public Builder tls(Path trusted, String serverName) {
       try {
-        tls = SslContextBuilder.forClient()
-            .trustManager(trusted.toFile())
-            .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2))
-            .build();
-      } catch (javax.net.ssl.SSLException e) {
-        throw new IllegalArgumentException("tls trusted: \"" + trusted + "\" (expected PEM certificates): " + e.getMessage(), e);
+        tls =
+            SslContextBuilder.forClient()
+                .trustManager(trusted.toFile())
+                .applicationProtocolConfig(
+                    new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2))
+                .build();
+      } catch (SSLException e) {
+        throw new IllegalArgumentException(
+            "tls trusted: \"" + trusted + "\" (expected PEM certificates): " + e.getMessage(), e);
       }
       tlsServerName = Objects.requireNonNull(serverName);
       return this;

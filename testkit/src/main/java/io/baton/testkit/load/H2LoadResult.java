@@ -13,8 +13,10 @@ import java.util.TreeMap;
  * @param attempted request ids started (each unique; resends keep theirs)
  * @param completed 2xx responses read to the end of the stream
  * @param failedStatus non-2xx responses
- * @param failedReset streams the server reset with a code other than REFUSED_STREAM after accepting them
- * @param failedConnectionLost streams the server may have processed (no GOAWAY excluded them) on a connection that ended
+ * @param failedReset streams the server reset with a code other than REFUSED_STREAM after accepting
+ *     them
+ * @param failedConnectionLost streams the server may have processed (no GOAWAY excluded them) on a
+ *     connection that ended
  * @param failedTimeout streams without an end within the stream timeout (the client cancelled them)
  * @param refusedAboveGoaway streams above a GOAWAY's last-stream-id: never processed, sent again
  * @param refusedStream streams reset with REFUSED_STREAM: never processed, sent again
@@ -65,13 +67,28 @@ public record H2LoadResult(
 
   @Override
   public String toString() {
-    StringBuilder b = new StringBuilder(String.format(
-        "attempted=%d completed=%d failed=%d (status=%d, reset=%d, connection-lost=%d, timeout=%d)"
-            + " refused=%d (above-goaway=%d, refused-stream=%d) connections=%d connect-failures=%d goaways=%d"
-            + " elapsed=%dms rate=%.0f/s%s",
-        attempted, completed, failed(), failedStatus, failedReset, failedConnectionLost, failedTimeout,
-        refused(), refusedAboveGoaway, refusedStream, connectionsOpened, connectFailures, goawaysReceived,
-        elapsed.toMillis(), completedPerSecond(), finished ? "" : " (running)"));
+    StringBuilder b =
+        new StringBuilder(
+            String.format(
+                "attempted=%d completed=%d failed=%d (status=%d, reset=%d, connection-lost=%d,"
+                    + " timeout=%d) refused=%d (above-goaway=%d, refused-stream=%d) connections=%d"
+                    + " connect-failures=%d goaways=%d elapsed=%dms rate=%.0f/s%s",
+                attempted,
+                completed,
+                failed(),
+                failedStatus,
+                failedReset,
+                failedConnectionLost,
+                failedTimeout,
+                refused(),
+                refusedAboveGoaway,
+                refusedStream,
+                connectionsOpened,
+                connectFailures,
+                goawaysReceived,
+                elapsed.toMillis(),
+                completedPerSecond(),
+                finished ? "" : " (running)"));
     if (!perGeneration.isEmpty()) {
       b.append(" per-generation=").append(new TreeMap<>(perGeneration));
     }

@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,9 +31,9 @@ import javax.net.ssl.SSLContext;
 /**
  * HTTP/1.1 load over plain {@link Socket}s, written to <b>never hide a failure</b>: no client
  * library, no retries. Each worker thread sends {@code GET <path><id>} (default path {@code
- * /load/}) with a unique id, also sent as {@code X-Request-Id}, and every request is counted exactly
- * once as ok (2xx read completely), failedStatus (non-2xx) or failedIo (connect refused, reset,
- * EOF before a complete response, read timeout, malformed response).
+ * /load/}) with a unique id, also sent as {@code X-Request-Id}, and every request is counted
+ * exactly once as ok (2xx read completely), failedStatus (non-2xx) or failedIo (connect refused,
+ * reset, EOF before a complete response, read timeout, malformed response).
  *
  * <p>{@link Mode#KEEP_ALIVE} reuses a connection; after a response carrying {@code Connection:
  * close} it reads that response fully and opens a new connection for the <i>next</i> request
@@ -107,8 +108,10 @@ public final class LoadClient {
     maxDuration = b.maxDuration;
     readTimeout = b.readTimeout;
     connectTimeout = b.connectTimeout;
-    idPrefix = b.idPrefix != null ? b.idPrefix
-        : "lc" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
+    idPrefix =
+        b.idPrefix != null
+            ? b.idPrefix
+            : "lc" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffL);
     path = b.path;
     tls = b.tls;
     tlsServerName = b.tlsServerName;
@@ -169,18 +172,28 @@ public final class LoadClient {
   public LoadResult result() {
     boolean finished = isFinished();
     long end = finished ? endNanos : System.nanoTime();
-    Map<String, Long> gens = new java.util.HashMap<>();
+    Map<String, Long> gens = new HashMap<>();
     perGeneration.forEach((k, v) -> gens.put(k, v.sum()));
     List<String> errs;
     synchronized (errors) {
       errs = List.copyOf(errors);
     }
-    // Read the outcome counters before attempted so a snapshot never shows more outcomes than attempts.
+    // Read the outcome counters before attempted so a snapshot never shows more outcomes than
+    // attempts.
     long okN = ok.sum();
     long st = failedStatus.sum();
     long io = failedIo.sum();
-    return new LoadResult(Math.max(attempted.sum(), okN + st + io), okN, st, io, closeResponses.sum(), connections.sum(),
-        gens, errs, Duration.ofNanos(started.get() ? end - startNanos : 0), finished);
+    return new LoadResult(
+        Math.max(attempted.sum(), okN + st + io),
+        okN,
+        st,
+        io,
+        closeResponses.sum(),
+        connections.sum(),
+        gens,
+        errs,
+        Duration.ofNanos(started.get() ? end - startNanos : 0),
+        finished);
   }
 
   /** The ids of every request attempted (sent or tried to send), in no particular order. */
@@ -259,7 +272,9 @@ public final class LoadClient {
     try {
       s.setTcpNoDelay(true);
       s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
-      s.connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+      s.connect(
+          new InetSocketAddress(host, port),
+          (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
       if (tls != null) {
         s = TlsClient.wrap(tls, s, tlsServerName);
       }
@@ -272,12 +287,22 @@ public final class LoadClient {
   }
 
   private Response exchange(Conn c, String id) throws IOException {
-    String req = "GET " + path + id + " HTTP/1.1\r\n"
-        + "Host: " + host + ":" + port + "\r\n"
-        + "X-Request-Id: " + id + "\r\n"
-        + "User-Agent: baton-loadclient\r\n"
-        + (mode == Mode.CLOSE ? "Connection: close\r\n" : "")
-        + "\r\n";
+    String req =
+        "GET "
+            + path
+            + id
+            + " HTTP/1.1\r\n"
+            + "Host: "
+            + host
+            + ":"
+            + port
+            + "\r\n"
+            + "X-Request-Id: "
+            + id
+            + "\r\n"
+            + "User-Agent: baton-loadclient\r\n"
+            + (mode == Mode.CLOSE ? "Connection: close\r\n" : "")
+            + "\r\n";
     c.out.write(req.getBytes(StandardCharsets.US_ASCII));
     c.out.flush();
     return readResponse(c.in);
@@ -325,7 +350,7 @@ public final class LoadClient {
             }
           }
           case "x-baton-generation" -> generation = value;
-          default -> { }
+          default -> {}
         }
       }
       if (status >= 100 && status < 200) {
@@ -377,12 +402,15 @@ public final class LoadClient {
     while (true) {
       int b = in.read();
       if (b < 0) {
-        throw new EOFException(first && line.size() == 0 ? "connection closed before a response"
-            : "connection closed in the middle of a response");
+        throw new EOFException(
+            first && line.size() == 0
+                ? "connection closed before a response"
+                : "connection closed in the middle of a response");
       }
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int len = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int len =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, len, StandardCharsets.ISO_8859_1);
       }
       if (line.size() >= MAX_LINE) {
@@ -392,7 +420,7 @@ public final class LoadClient {
     }
   }
 
-  record Response(int status, boolean connectionClose, boolean readToEof, String generation) { }
+  record Response(int status, boolean connectionClose, boolean readToEof, String generation) {}
 
   private record Conn(Socket socket, InputStream in, OutputStream out) {
     void close() {

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a {@link LoadClient} observed. Every request attempted is counted exactly once, in
- * {@code ok}, {@code failedStatus} or {@code failedIo}; nothing is retried.
+ * What a {@link LoadClient} observed. Every request attempted is counted exactly once, in {@code
+ * ok}, {@code failedStatus} or {@code failedIo}; nothing is retried.
  *
  * @param attempted requests started (each with a unique id)
  * @param ok 2xx responses read completely
@@ -56,10 +56,20 @@ public record LoadResult(
   @Override
   public String toString() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format("attempted=%d ok=%d failed=%d (status=%d, io=%d) connection-close=%d connections=%d"
-            + " elapsed=%dms rate=%.0f/s%s",
-        attempted, ok, failed(), failedStatus, failedIo, connectionCloseResponses, connectionsOpened,
-        elapsed.toMillis(), requestsPerSecond(), finished ? "" : " (running)"));
+    b.append(
+        String.format(
+            "attempted=%d ok=%d failed=%d (status=%d, io=%d) connection-close=%d connections=%d"
+                + " elapsed=%dms rate=%.0f/s%s",
+            attempted,
+            ok,
+            failed(),
+            failedStatus,
+            failedIo,
+            connectionCloseResponses,
+            connectionsOpened,
+            elapsed.toMillis(),
+            requestsPerSecond(),
+            finished ? "" : " (running)"));
     if (!perGeneration.isEmpty()) {
       b.append(" per-generation=").append(new TreeMap<>(perGeneration));
     }

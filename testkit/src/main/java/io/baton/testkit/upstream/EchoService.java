@@ -52,21 +52,29 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
     record(request.getCallId());
     inFlight.incrementAndGet();
     Deadline deadline = Context.current().getDeadline();
-    EchoReply reply = EchoReply.newBuilder().setCallId(request.getCallId()).setPayload(request.getPayload())
-        .setDeadlineMillisLeft(deadline == null ? 0 : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)))
-        .build();
-    Runnable answer = () -> {
-      inFlight.decrementAndGet();
-      if (((ServerCallStreamObserver<EchoReply>) out).isCancelled()) {
-        return;
-      }
-      if (request.getFailWithStatus() != 0) {
-        out.onError(Status.fromCodeValue(request.getFailWithStatus()).withDescription(request.getPayload()).asRuntimeException());
-        return;
-      }
-      out.onNext(reply);
-      out.onCompleted();
-    };
+    EchoReply reply =
+        EchoReply.newBuilder()
+            .setCallId(request.getCallId())
+            .setPayload(request.getPayload())
+            .setDeadlineMillisLeft(
+                deadline == null ? 0 : Math.max(1, deadline.timeRemaining(TimeUnit.MILLISECONDS)))
+            .build();
+    Runnable answer =
+        () -> {
+          inFlight.decrementAndGet();
+          if (((ServerCallStreamObserver<EchoReply>) out).isCancelled()) {
+            return;
+          }
+          if (request.getFailWithStatus() != 0) {
+            out.onError(
+                Status.fromCodeValue(request.getFailWithStatus())
+                    .withDescription(request.getPayload())
+                    .asRuntimeException());
+            return;
+          }
+          out.onNext(reply);
+          out.onCompleted();
+        };
     if (request.getDelayMillis() > 0) {
       timer.schedule(answer, request.getDelayMillis(), TimeUnit.MILLISECONDS);
     } else {
@@ -80,29 +88,42 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
     inFlight.incrementAndGet();
     ServerCallStreamObserver<EchoReply> call = (ServerCallStreamObserver<EchoReply>) out;
     AtomicInteger ended = new AtomicInteger();
-    call.setOnCancelHandler(() -> {
-      if (ended.getAndIncrement() == 0) {
-        inFlight.decrementAndGet();
-      }
-    });
+    call.setOnCancelHandler(
+        () -> {
+          if (ended.getAndIncrement() == 0) {
+            inFlight.decrementAndGet();
+          }
+        });
     sendNext(request, call, 0, ended);
   }
 
-  private void sendNext(StreamRequest request, ServerCallStreamObserver<EchoReply> call, int seq, AtomicInteger ended) {
-    timer.schedule(() -> {
-      if (call.isCancelled()) {
-        return;
-      }
-      if (seq >= request.getCount() && (!request.getUntilReleased() || streamsReleased)) {
-        if (ended.getAndIncrement() == 0) {
-          inFlight.decrementAndGet();
-        }
-        call.onCompleted();
-        return;
-      }
-      call.onNext(EchoReply.newBuilder().setCallId(request.getCallId()).setSeq(seq).setPayload("m" + seq).build());
-      sendNext(request, call, seq + 1, ended);
-    }, seq == 0 ? 0 : request.getIntervalMillis(), TimeUnit.MILLISECONDS);
+  private void sendNext(
+      StreamRequest request,
+      ServerCallStreamObserver<EchoReply> call,
+      int seq,
+      AtomicInteger ended) {
+    timer.schedule(
+        () -> {
+          if (call.isCancelled()) {
+            return;
+          }
+          if (seq >= request.getCount() && (!request.getUntilReleased() || streamsReleased)) {
+            if (ended.getAndIncrement() == 0) {
+              inFlight.decrementAndGet();
+            }
+            call.onCompleted();
+            return;
+          }
+          call.onNext(
+              EchoReply.newBuilder()
+                  .setCallId(request.getCallId())
+                  .setSeq(seq)
+                  .setPayload("m" + seq)
+                  .build());
+          sendNext(request, call, seq + 1, ended);
+        },
+        seq == 0 ? 0 : request.getIntervalMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -136,7 +157,12 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
         record(callId);
       }
       if (replyEach) {
-        out.onNext(EchoReply.newBuilder().setCallId(callId).setSeq(received).setPayload(m.getPayload()).build());
+        out.onNext(
+            EchoReply.newBuilder()
+                .setCallId(callId)
+                .setSeq(received)
+                .setPayload(m.getPayload())
+                .build());
       } else {
         payloads.append(m.getPayload());
       }
@@ -152,8 +178,12 @@ final class EchoService extends EchoGrpc.EchoImplBase implements AutoCloseable {
     public void onCompleted() {
       inFlight.decrementAndGet();
       if (!replyEach) {
-        out.onNext(EchoReply.newBuilder().setCallId(callId == null ? "" : callId).setReceived(received)
-            .setPayload(payloads.toString()).build());
+        out.onNext(
+            EchoReply.newBuilder()
+                .setCallId(callId == null ? "" : callId)
+                .setReceived(received)
+                .setPayload(payloads.toString())
+                .build());
       }
       out.onCompleted();
     }

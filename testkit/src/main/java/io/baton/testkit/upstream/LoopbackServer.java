@@ -15,7 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
-/** An epoll server on 127.0.0.1 for the test upstreams: its event loops, its socket, its accept count. */
+/**
+ * An epoll server on 127.0.0.1 for the test upstreams: its event loops, its socket, its accept
+ * count.
+ */
 public final class LoopbackServer implements AutoCloseable {
 
   private final EventLoopGroup boss;
@@ -30,29 +33,42 @@ public final class LoopbackServer implements AutoCloseable {
    * @param halfClosure whether accepted connections see the peer's EOF as half-close
    * @param pipeline sets up each accepted connection
    */
-  public LoopbackServer(String name, int port, int workerThreads, boolean halfClosure, Consumer<SocketChannel> pipeline) {
-    boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(name + "-boss", true), EpollIoHandler.newFactory());
-    workers = new MultiThreadIoEventLoopGroup(workerThreads, new DefaultThreadFactory(name + "-io", true), EpollIoHandler.newFactory());
+  public LoopbackServer(
+      String name,
+      int port,
+      int workerThreads,
+      boolean halfClosure,
+      Consumer<SocketChannel> pipeline) {
+    boss =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory(name + "-boss", true), EpollIoHandler.newFactory());
+    workers =
+        new MultiThreadIoEventLoopGroup(
+            workerThreads,
+            new DefaultThreadFactory(name + "-io", true),
+            EpollIoHandler.newFactory());
     try {
-      server = new ServerBootstrap()
-          .group(boss, workers)
-          .channel(EpollServerSocketChannel.class)
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .option(ChannelOption.SO_REUSEADDR, true)
-          .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClosure)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new ChannelInitializer<SocketChannel>() {
-            @Override
-            protected void initChannel(SocketChannel ch) {
-              accepted.incrementAndGet();
-              open.incrementAndGet();
-              ch.closeFuture().addListener(f -> open.decrementAndGet());
-              pipeline.accept(ch);
-            }
-          })
-          .bind(new InetSocketAddress("127.0.0.1", port))
-          .syncUninterruptibly()
-          .channel();
+      server =
+          new ServerBootstrap()
+              .group(boss, workers)
+              .channel(EpollServerSocketChannel.class)
+              .option(ChannelOption.SO_BACKLOG, 1024)
+              .option(ChannelOption.SO_REUSEADDR, true)
+              .childOption(ChannelOption.ALLOW_HALF_CLOSURE, halfClosure)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      accepted.incrementAndGet();
+                      open.incrementAndGet();
+                      ch.closeFuture().addListener(f -> open.decrementAndGet());
+                      pipeline.accept(ch);
+                    }
+                  })
+              .bind(new InetSocketAddress("127.0.0.1", port))
+              .syncUninterruptibly()
+              .channel();
     } catch (RuntimeException e) {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);

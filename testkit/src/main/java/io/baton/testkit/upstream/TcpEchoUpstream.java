@@ -29,7 +29,8 @@ public final class TcpEchoUpstream implements AutoCloseable {
   private final Queue<EndedConnection> ended = new ConcurrentLinkedQueue<>();
 
   private TcpEchoUpstream(int port) {
-    server = new LoopbackServer("tcp-echo", port, 2, true, ch -> ch.pipeline().addLast(new Echo(ended)));
+    server =
+        new LoopbackServer("tcp-echo", port, 2, true, ch -> ch.pipeline().addLast(new Echo(ended)));
   }
 
   /** Starts on 127.0.0.1:{@code port}; 0 picks a free port. */
@@ -102,13 +103,15 @@ public final class TcpEchoUpstream implements AutoCloseable {
         // Everything read so far has been written (channelRead writes synchronously): flush it,
         // then send our FIN once it is out, then close.
         DuplexChannel ch = (DuplexChannel) ctx.channel();
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
-          if (f.isSuccess()) {
-            ch.shutdownOutput().addListener(g -> ch.close());
-          } else {
-            ch.close();
-          }
-        });
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER)
+            .addListener(
+                f -> {
+                  if (f.isSuccess()) {
+                    ch.shutdownOutput().addListener(g -> ch.close());
+                  } else {
+                    ch.close();
+                  }
+                });
         return;
       }
       ctx.fireUserEventTriggered(evt);

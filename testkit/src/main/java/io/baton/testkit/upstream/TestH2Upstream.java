@@ -1,6 +1,5 @@
 package io.baton.testkit.upstream;
 
-import io.baton.testkit.upstream.LoopbackServer;
 import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.netty.buffer.ByteBuf;
@@ -32,9 +31,12 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An h2c (prior knowledge) upstream for tests, the demo and the bench: plain HTTP/2 on {@link
@@ -46,8 +48,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>{@code /load/<id>[?delay=<ms>]} — records {@code <id>} in {@link #idCounts()} when the
- *       request arrives, answers 200 {@code ok <id>} (after {@code ms} milliseconds if given: a stream
- *       kept in flight across a GOAWAY).
+ *       request arrives, answers 200 {@code ok <id>} (after {@code ms} milliseconds if given: a
+ *       stream kept in flight across a GOAWAY).
  *   <li>{@code /hold/<id>} — records {@code <id>} like {@code /load/}, answers only when the test
  *       calls {@link #releaseHeld()}: a stream in flight for exactly as long as a test needs,
  *       whatever the machine's speed.
@@ -61,35 +63,46 @@ import java.util.concurrent.TimeUnit;
 public final class TestH2Upstream implements AutoCloseable {
 
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
-  private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
-  private final java.util.concurrent.atomic.AtomicInteger toRefuse = new java.util.concurrent.atomic.AtomicInteger();
+  private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger toRefuse = new AtomicInteger();
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final LoopbackServer server;
   private final EchoService echo;
   private final Server grpc;
 
   private TestH2Upstream(int port, int grpcPort) {
-    server = new LoopbackServer("h2-upstream", port, 0, false, ch -> {
-      connections.add(ch);
-      ch.pipeline().addLast(
-          Http2FrameCodecBuilder.forServer().build(),
-          new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-            @Override
-            protected void initChannel(Http2StreamChannel stream) {
-              stream.pipeline().addLast(new StreamHandler());
-            }
-          }));
-    });
+    server =
+        new LoopbackServer(
+            "h2-upstream",
+            port,
+            0,
+            false,
+            ch -> {
+              connections.add(ch);
+              ch.pipeline()
+                  .addLast(
+                      Http2FrameCodecBuilder.forServer().build(),
+                      new Http2MultiplexHandler(
+                          new ChannelInitializer<Http2StreamChannel>() {
+                            @Override
+                            protected void initChannel(Http2StreamChannel stream) {
+                              stream.pipeline().addLast(new StreamHandler());
+                            }
+                          }));
+            });
     echo = new EchoService();
     try {
-      grpc = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
-          .addService(echo)
-          .build()
-          .start();
+      grpc =
+          NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", grpcPort))
+              .addService(echo)
+              .build()
+              .start();
     } catch (IOException | RuntimeException e) {
       server.close();
       echo.close();
-      throw e instanceof IOException io ? new UncheckedIOException("grpc port 127.0.0.1:" + grpcPort, io) : (RuntimeException) e;
+      throw e instanceof IOException io
+          ? new UncheckedIOException("grpc port 127.0.0.1:" + grpcPort, io)
+          : (RuntimeException) e;
     }
   }
 
@@ -160,7 +173,8 @@ public final class TestH2Upstream implements AutoCloseable {
    */
   public void goAwayAll() {
     for (Channel ch : connections) {
-      ch.eventLoop().execute(() -> ch.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)));
+      ch.eventLoop()
+          .execute(() -> ch.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)));
     }
   }
 

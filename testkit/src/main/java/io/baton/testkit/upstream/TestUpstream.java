@@ -23,26 +23,29 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Queue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * An HTTP/1.1 upstream for tests, the demo and the bench: Netty epoll on 127.0.0.1, keep-alive,
- * no aggregation (bodies are streamed both ways).
+ * An HTTP/1.1 upstream for tests, the demo and the bench: Netty epoll on 127.0.0.1, keep-alive, no
+ * aggregation (bodies are streamed both ways).
  *
  * <p>Endpoints:
  *
  * <ul>
  *   <li>{@code /load/<id>[?delay=<ms>]} — records {@code <id>} in {@link #idCounts()} (thread-safe)
- *       and answers 200 with a small body (after {@code ms} milliseconds if given). Count here, at the upstream, that every request id arrived exactly
- *       once: test clients can hide failures.
+ *       and answers 200 with a small body (after {@code ms} milliseconds if given). Count here, at
+ *       the upstream, that every request id arrived exactly once: test clients can hide failures.
  *   <li>{@code /echo} — streams the request body back as it arrives (chunked), with backpressure.
  *   <li>{@code /bytes/<n>} — streams {@code n} bytes of {@link #patternByte(long) deterministic
  *       pseudo-random content} (chunked, produced only as fast as the peer reads; never all in
  *       memory).
- *   <li>{@code /delay/<ms>} — answers 200 after {@code ms} milliseconds, scheduled on the event loop.
+ *   <li>{@code /delay/<ms>} — answers 200 after {@code ms} milliseconds, scheduled on the event
+ *       loop.
  *   <li>{@code /hold/<id>} — records {@code <id>} like {@code /load/}, then answers only when the
  *       test calls {@link #releaseHeld()}: a request kept in flight for exactly as long as a test
  *       needs, whatever the machine's speed.
@@ -51,9 +54,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       whose upstream runs in another process (a container): {@link #parseIdCounts} reads it.
  * </ul>
  *
- * Anything else is 404. A request with {@code Connection: close} (or HTTP/1.0 without
- * keep-alive) gets {@code Connection: close} and the connection is closed after the response.
- * Requests on one connection are expected one at a time (no pipelining).
+ * Anything else is 404. A request with {@code Connection: close} (or HTTP/1.0 without keep-alive)
+ * gets {@code Connection: close} and the connection is closed after the response. Requests on one
+ * connection are expected one at a time (no pipelining).
  */
 public final class TestUpstream implements AutoCloseable {
 
@@ -62,15 +65,21 @@ public final class TestUpstream implements AutoCloseable {
   private final LoopbackServer server;
   private final ConcurrentHashMap<String, Integer> ids = new ConcurrentHashMap<>();
   private final AtomicLong delayedInFlight = new AtomicLong();
-  private final java.util.Queue<Runnable> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
 
   private TestUpstream(int port, SslContext tls) {
-    server = new LoopbackServer("upstream", port, 0, false, ch -> {
-      if (tls != null) {
-        ch.pipeline().addLast(tls.newHandler(ch.alloc()));
-      }
-      ch.pipeline().addLast(new HttpServerCodec(), new Handler());
-    });
+    server =
+        new LoopbackServer(
+            "upstream",
+            port,
+            0,
+            false,
+            ch -> {
+              if (tls != null) {
+                ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+              }
+              ch.pipeline().addLast(new HttpServerCodec(), new Handler());
+            });
   }
 
   /** Starts an upstream on 127.0.0.1:{@code port}; 0 picks a free port (see {@link #port()}). */
@@ -78,7 +87,9 @@ public final class TestUpstream implements AutoCloseable {
     return new TestUpstream(port, null);
   }
 
-  /** The same upstream speaking HTTPS: every connection is TLS with {@code tls} (a server context). */
+  /**
+   * The same upstream speaking HTTPS: every connection is TLS with {@code tls} (a server context).
+   */
   public static TestUpstream startTls(int port, SslContext tls) {
     return new TestUpstream(port, tls);
   }
@@ -127,8 +138,8 @@ public final class TestUpstream implements AutoCloseable {
   }
 
   /**
-   * Byte {@code i} of the {@code /bytes/<n>} content: a fixed function of the position (SplitMix64 of
-   * {@code i / 8}), so a client can check any stream without storing it.
+   * Byte {@code i} of the {@code /bytes/<n>} content: a fixed function of the position (SplitMix64
+   * of {@code i / 8}), so a client can check any stream without storing it.
    */
   public static byte patternByte(long i) {
     return (byte) (mix(i >>> 3) >>> ((i & 7) * 8));
@@ -164,7 +175,16 @@ public final class TestUpstream implements AutoCloseable {
     return counts;
   }
 
-  private enum Kind { LOAD, HOLD, ECHO, BYTES, DELAY, STATUS, IDS, NOT_FOUND }
+  private enum Kind {
+    LOAD,
+    HOLD,
+    ECHO,
+    BYTES,
+    DELAY,
+    STATUS,
+    IDS,
+    NOT_FOUND
+  }
 
   /** One per connection. */
   private final class Handler extends SimpleChannelInboundHandler<HttpObject> {
@@ -244,7 +264,8 @@ public final class TestUpstream implements AutoCloseable {
           kind = Kind.ECHO;
           HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
           resp.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-          resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+          resp.headers()
+              .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
           connectionHeader(resp);
           ctx.write(resp);
         } else if (path.startsWith("/bytes/")) {
@@ -271,7 +292,11 @@ public final class TestUpstream implements AutoCloseable {
           // The id in the body lets a client check that pipelined answers come back in order.
           byte[] text = ("ok " + id + "\n").getBytes(StandardCharsets.US_ASCII);
           if (loadDelay > 0) {
-            ctx.executor().schedule(() -> respond(ctx, HttpResponseStatus.OK, text), loadDelay, TimeUnit.MILLISECONDS);
+            ctx.executor()
+                .schedule(
+                    () -> respond(ctx, HttpResponseStatus.OK, text),
+                    loadDelay,
+                    TimeUnit.MILLISECONDS);
           } else {
             respond(ctx, HttpResponseStatus.OK, text);
           }
@@ -279,26 +304,46 @@ public final class TestUpstream implements AutoCloseable {
         case HOLD -> {
           ids.merge(id, 1, Integer::sum);
           String heldId = id;
-          held.add(() -> ctx.executor().execute(
-              () -> respond(ctx, HttpResponseStatus.OK, ("held " + heldId + "\n").getBytes(StandardCharsets.US_ASCII))));
+          held.add(
+              () ->
+                  ctx.executor()
+                      .execute(
+                          () ->
+                              respond(
+                                  ctx,
+                                  HttpResponseStatus.OK,
+                                  ("held " + heldId + "\n").getBytes(StandardCharsets.US_ASCII))));
         }
         case DELAY -> {
           delayedInFlight.incrementAndGet();
-          ctx.executor().schedule(() -> {
-            delayedInFlight.decrementAndGet();
-            respond(ctx, HttpResponseStatus.OK, ("delayed " + arg + " ms\n").getBytes(StandardCharsets.US_ASCII));
-          }, arg, TimeUnit.MILLISECONDS);
+          ctx.executor()
+              .schedule(
+                  () -> {
+                    delayedInFlight.decrementAndGet();
+                    respond(
+                        ctx,
+                        HttpResponseStatus.OK,
+                        ("delayed " + arg + " ms\n").getBytes(StandardCharsets.US_ASCII));
+                  },
+                  arg,
+                  TimeUnit.MILLISECONDS);
         }
         case IDS -> {
           StringBuilder text = new StringBuilder();
-          idCounts().forEach((key, count) -> text.append(key).append(' ').append(count).append('\n'));
+          idCounts()
+              .forEach((key, count) -> text.append(key).append(' ').append(count).append('\n'));
           respond(ctx, HttpResponseStatus.OK, text.toString().getBytes(StandardCharsets.US_ASCII));
         }
-        case STATUS -> respond(ctx, HttpResponseStatus.valueOf((int) arg), ("status " + arg + "\n").getBytes(StandardCharsets.US_ASCII));
+        case STATUS ->
+            respond(
+                ctx,
+                HttpResponseStatus.valueOf((int) arg),
+                ("status " + arg + "\n").getBytes(StandardCharsets.US_ASCII));
         case BYTES -> {
           HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
           resp.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-          resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+          resp.headers()
+              .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
           connectionHeader(resp);
           ctx.write(resp);
           bytesTotal = arg;
@@ -307,7 +352,11 @@ public final class TestUpstream implements AutoCloseable {
           ctx.channel().config().setAutoRead(false);
           pump(ctx);
         }
-        default -> respond(ctx, HttpResponseStatus.NOT_FOUND, "not found\n".getBytes(StandardCharsets.US_ASCII));
+        default ->
+            respond(
+                ctx,
+                HttpResponseStatus.NOT_FOUND,
+                "not found\n".getBytes(StandardCharsets.US_ASCII));
       }
     }
 
@@ -357,7 +406,8 @@ public final class TestUpstream implements AutoCloseable {
       if (!ctx.channel().isActive()) {
         return;
       }
-      FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+      FullHttpResponse resp =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
       resp.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN);
       resp.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
       connectionHeader(resp);

@@ -6,7 +6,7 @@
  * io.baton.testkit.upstream.TcpEchoUpstream}. {@code baton test-upstream}, the demo, the unit and
  * process tests and bench/ put traffic through Baton to them.
  *
- * <p>Invariant: an upstream counts what arrived, so a test can prove that every request id
- * arrived exactly once across handoffs.
+ * <p>Invariant: an upstream counts what arrived, so a test can prove that every request id arrived
+ * exactly once across handoffs.
  */
 package io.baton.testkit.upstream;

@@ -31,7 +31,8 @@ class RawH2ConnectionTest {
       c.handshake(WAIT);
       c.sendGet(1, "localhost", "/load/raw-1");
       List<Frame> read = c.readUntil(f -> f.streamId() == 1 && f.endStream(), WAIT);
-      Frame headers = read.stream().filter(f -> f.type() == RawH2Connection.HEADERS).findFirst().orElseThrow();
+      Frame headers =
+          read.stream().filter(f -> f.type() == RawH2Connection.HEADERS).findFirst().orElseThrow();
       assertThat(headers.headers().status().toString()).isEqualTo("200");
       Frame data = read.get(read.size() - 1);
       assertThat(new String(data.payload(), StandardCharsets.US_ASCII)).isEqualTo("ok raw-1\n");
@@ -44,10 +45,12 @@ class RawH2ConnectionTest {
     try (RawH2Connection c = RawH2Connection.connect(address)) {
       c.sendRaw("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       List<Frame> read = c.readToEnd(WAIT);
-      assertThat(read).anySatisfy(f -> {
-        assertThat(f.isGoAway()).isTrue();
-        assertThat(f.errorCode()).isEqualTo(RawH2Connection.PROTOCOL_ERROR);
-      });
+      assertThat(read)
+          .anySatisfy(
+              f -> {
+                assertThat(f.isGoAway()).isTrue();
+                assertThat(f.errorCode()).isEqualTo(RawH2Connection.PROTOCOL_ERROR);
+              });
     }
   }
 

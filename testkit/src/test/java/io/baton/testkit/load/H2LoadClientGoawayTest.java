@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -54,13 +55,23 @@ class H2LoadClientGoawayTest {
 
   @Test
   void streamsAboveTheGoawayLastStreamIdAreSentAgainNotFailed() throws Exception {
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", server.getLocalPort()).connections(1).streams(4).maxRequests(12).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", server.getLocalPort())
+            .connections(1)
+            .streams(4)
+            .maxRequests(12)
+            .build()
+            .start();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(20));
     assertThat(r.finished()).as("%s", r).isTrue();
     assertThat(r.failed()).as("%s", r).isZero();
-    assertThat(r.refusedAboveGoaway()).as("streams 5 and 7 at least were above last-stream-id 3: %s", r).isGreaterThanOrEqualTo(2);
+    assertThat(r.refusedAboveGoaway())
+        .as("streams 5 and 7 at least were above last-stream-id 3: %s", r)
+        .isGreaterThanOrEqualTo(2);
     assertThat(r.completed()).isEqualTo(12);
-    assertThat(r.connectionsOpened()).as("a new connection after the GOAWAY").isGreaterThanOrEqualTo(2);
+    assertThat(r.connectionsOpened())
+        .as("a new connection after the GOAWAY")
+        .isGreaterThanOrEqualTo(2);
     assertThat(processed.keySet()).isEqualTo(new HashSet<>(load.idsSent()));
     assertThat(processed.values()).as("each id processed once").allMatch(n -> n == 1);
   }
@@ -79,7 +90,9 @@ class H2LoadClientGoawayTest {
     }
   }
 
-  /** First connection: once streams 1-7 are open, serve 1 and 3, then GOAWAY(3); others: serve all. */
+  /**
+   * First connection: once streams 1-7 are open, serve 1 and 3, then GOAWAY(3); others: serve all.
+   */
   private void serve(Socket s, boolean first) {
     try (RawH2Connection c = RawH2Connection.accepted(s)) {
       c.readPreface(WAIT);
@@ -100,7 +113,8 @@ class H2LoadClientGoawayTest {
           c.sendFrame(RawH2Connection.SETTINGS, RawH2Connection.FLAG_ACK, 0, new byte[0]);
         }
         if (f.type() != RawH2Connection.HEADERS || goneAway) {
-          continue; // after GOAWAY(3) every new stream is above it: ignored, never processed (RFC 9113 §6.8)
+          continue; // after GOAWAY(3) every new stream is above it: ignored, never processed (RFC
+          // 9113 §6.8)
         }
         if (!first) {
           answer(c, f);
@@ -113,7 +127,8 @@ class H2LoadClientGoawayTest {
               answer(c, r);
             }
           }
-          c.sendFrame(RawH2Connection.GOAWAY, 0, 0, java.nio.ByteBuffer.allocate(8).putInt(3).putInt(0).array());
+          c.sendFrame(
+              RawH2Connection.GOAWAY, 0, 0, ByteBuffer.allocate(8).putInt(3).putInt(0).array());
           goneAway = true;
         }
       }

@@ -24,7 +24,13 @@ class H2LoadClientTest {
 
   @Test
   void everyRequestCompletesAndArrivesOnce() throws Exception {
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(4).streams(8).maxRequests(2000).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", upstream.port())
+            .connections(4)
+            .streams(8)
+            .maxRequests(2000)
+            .build()
+            .start();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
     assertThat(r.finished()).as("%s", r).isTrue();
     assertThat(r.completed()).as("%s", r).isEqualTo(2000);
@@ -37,18 +43,32 @@ class H2LoadClientTest {
   @Test
   void refusedStreamsAreSentAgainAndCountedApart() throws Exception {
     upstream.refuseNextStreams(25);
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(2).streams(4).maxRequests(200).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", upstream.port())
+            .connections(2)
+            .streams(4)
+            .maxRequests(200)
+            .build()
+            .start();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
     assertThat(r.refusedStream()).as("%s", r).isEqualTo(25);
-    assertThat(r.completed()).as("every id completed once, refused ones on their second try").isEqualTo(200);
+    assertThat(r.completed())
+        .as("every id completed once, refused ones on their second try")
+        .isEqualTo(200);
     assertThat(r.failed()).isZero();
     assertIdsArrivedOnce(load);
   }
 
   @Test
   void nonSuccessStatusIsAFailure() throws Exception {
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(1).streams(2).maxRequests(10)
-        .path("/status/503?").build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", upstream.port())
+            .connections(1)
+            .streams(2)
+            .maxRequests(10)
+            .path("/status/503?")
+            .build()
+            .start();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
     assertThat(r.failedStatus()).as("%s", r).isEqualTo(10);
     assertThat(r.completed()).isZero();
@@ -56,8 +76,15 @@ class H2LoadClientTest {
 
   @Test
   void aStreamWithoutAnEndTimesOut() throws Exception {
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(1).streams(1).maxRequests(1)
-        .query("?delay=5000").streamTimeout(Duration.ofMillis(200)).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", upstream.port())
+            .connections(1)
+            .streams(1)
+            .maxRequests(1)
+            .query("?delay=5000")
+            .streamTimeout(Duration.ofMillis(200))
+            .build()
+            .start();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
     assertThat(r.failedTimeout()).as("%s", r).isEqualTo(1);
   }
@@ -65,27 +92,49 @@ class H2LoadClientTest {
   @Test
   void goawayMovesTheLoadToNewConnectionsWithoutAFailure() throws Exception {
     // Streams kept in flight (50 ms each) so that each GOAWAY finds some: they must finish.
-    H2LoadClient load = H2LoadClient.builder("127.0.0.1", upstream.port()).connections(4).streams(8)
-        .query("?delay=50").maxDuration(Duration.ofSeconds(30)).build().start();
+    H2LoadClient load =
+        H2LoadClient.builder("127.0.0.1", upstream.port())
+            .connections(4)
+            .streams(8)
+            .query("?delay=50")
+            .maxDuration(Duration.ofSeconds(30))
+            .build()
+            .start();
     for (int round = 1; round <= 3; round++) {
       // GOAWAY goes to the connections open now: wait until this round's four serve.
       long opened = 4L * round;
-      Awaitility.await().atMost(Duration.ofSeconds(10)).until(
-          () -> upstream.connectionsAccepted() >= opened && load.result().connectionsOpened() >= opened);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () ->
+                  upstream.connectionsAccepted() >= opened
+                      && load.result().connectionsOpened() >= opened);
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> load.result().completed() > 0);
       long before = load.result().completed();
       upstream.goAwayAll();
       int expected = round * 4;
-      Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(
-          () -> assertThat(load.result().goawaysReceived()).as("%s", load.result()).isGreaterThanOrEqualTo(expected));
-      Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(
-          () -> assertThat(load.result().completed()).as("%s", load.result()).isGreaterThan(before + 64));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(load.result().goawaysReceived())
+                      .as("%s", load.result())
+                      .isGreaterThanOrEqualTo(expected));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(load.result().completed())
+                      .as("%s", load.result())
+                      .isGreaterThan(before + 64));
     }
     load.stop();
     H2LoadResult r = load.awaitResult(Duration.ofSeconds(30));
     assertThat(r.finished()).as("%s", r).isTrue();
     assertThat(r.failed()).as("%s", r).isZero();
-    assertThat(r.connectionsOpened()).as("each GOAWAY opened a new connection in place of the old").isGreaterThanOrEqualTo(16);
+    assertThat(r.connectionsOpened())
+        .as("each GOAWAY opened a new connection in place of the old")
+        .isGreaterThanOrEqualTo(16);
     assertThat(upstream.connectionsAccepted()).isEqualTo(r.connectionsOpened());
     assertIdsArrivedOnce(load);
   }

@@ -12,6 +12,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +40,13 @@ class TestUpstreamLoadClientTest {
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void keepAliveLoadArrivesExactlyOnce() {
-    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(8)
-        .mode(LoadClient.Mode.KEEP_ALIVE).maxRequests(1600).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(8)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxRequests(1600)
+            .build()
+            .start();
     LoadResult r = c.awaitResult(Duration.ofSeconds(50));
 
     assertThat(r.ok()).as(r.toString()).isEqualTo(1600);
@@ -55,8 +61,13 @@ class TestUpstreamLoadClientTest {
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void closeModeLoadArrivesExactlyOnce() {
-    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(8)
-        .mode(LoadClient.Mode.CLOSE).maxRequests(1600).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(8)
+            .mode(LoadClient.Mode.CLOSE)
+            .maxRequests(1600)
+            .build()
+            .start();
     LoadResult r = c.awaitResult(Duration.ofSeconds(50));
 
     assertThat(r.ok()).as(r.toString()).isEqualTo(1600);
@@ -74,7 +85,8 @@ class TestUpstreamLoadClientTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    LoadClient c = LoadClient.builder("127.0.0.1", port).workers(4).maxRequests(200).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", port).workers(4).maxRequests(200).build().start();
     LoadResult r = c.awaitResult(Duration.ofSeconds(20));
 
     assertThat(r.attempted()).isEqualTo(200);
@@ -91,20 +103,30 @@ class TestUpstreamLoadClientTest {
   void serverClosingAfterEachResponseIsHonouredNotRetried() throws Exception {
     // A server that answers every request with Connection: close and a generation header.
     try (ServerSocket ss = new ServerSocket(0)) {
-      Thread server = new Thread(() -> {
-        while (!ss.isClosed()) {
-          try (Socket s = ss.accept()) {
-            readRequestHead(s.getInputStream());
-            s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
-                + "X-Baton-Generation: 7\r\n\r\nok").getBytes(StandardCharsets.US_ASCII));
-          } catch (IOException e) {
-            return;
-          }
-        }
-      });
+      Thread server =
+          new Thread(
+              () -> {
+                while (!ss.isClosed()) {
+                  try (Socket s = ss.accept()) {
+                    readRequestHead(s.getInputStream());
+                    s.getOutputStream()
+                        .write(
+                            ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+                                    + "X-Baton-Generation: 7\r\n\r\nok")
+                                .getBytes(StandardCharsets.US_ASCII));
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
       server.setDaemon(true);
       server.start();
-      LoadClient c = LoadClient.builder("127.0.0.1", ss.getLocalPort()).workers(1).maxRequests(20).build().start();
+      LoadClient c =
+          LoadClient.builder("127.0.0.1", ss.getLocalPort())
+              .workers(1)
+              .maxRequests(20)
+              .build()
+              .start();
       LoadResult r = c.awaitResult(Duration.ofSeconds(20));
 
       assertThat(r.ok()).as(r.toString()).isEqualTo(20);
@@ -117,8 +139,14 @@ class TestUpstreamLoadClientTest {
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void statusAndEofAreCountedOnce() throws Exception {
-    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(2).path("/status/").idPrefix("x")
-        .maxRequests(10).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(2)
+            .path("/status/")
+            .idPrefix("x")
+            .maxRequests(10)
+            .build()
+            .start();
     // ids are "x-<n>", not numbers: /status/x-1 is a 404 from the upstream.
     LoadResult r = c.awaitResult(Duration.ofSeconds(20));
     assertThat(r.failedStatus()).as(r.toString()).isEqualTo(10);
@@ -126,19 +154,26 @@ class TestUpstreamLoadClientTest {
 
     // A server that closes without answering.
     try (ServerSocket ss = new ServerSocket(0)) {
-      Thread server = new Thread(() -> {
-        while (!ss.isClosed()) {
-          try (Socket s = ss.accept()) {
-            readRequestHead(s.getInputStream());
-          } catch (IOException e) {
-            return;
-          }
-        }
-      });
+      Thread server =
+          new Thread(
+              () -> {
+                while (!ss.isClosed()) {
+                  try (Socket s = ss.accept()) {
+                    readRequestHead(s.getInputStream());
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              });
       server.setDaemon(true);
       server.start();
-      LoadResult eof = LoadClient.builder("127.0.0.1", ss.getLocalPort()).workers(1).maxRequests(5).build().start()
-          .awaitResult(Duration.ofSeconds(20));
+      LoadResult eof =
+          LoadClient.builder("127.0.0.1", ss.getLocalPort())
+              .workers(1)
+              .maxRequests(5)
+              .build()
+              .start()
+              .awaitResult(Duration.ofSeconds(20));
       assertThat(eof.failedIo()).isEqualTo(5);
       assertThat(eof.attempted()).isEqualTo(5);
       assertThat(eof.firstErrors()).allMatch(e -> e.contains("closed before a response"));
@@ -148,14 +183,22 @@ class TestUpstreamLoadClientTest {
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void maxDurationAndStopBoundTheRun() {
-    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(2)
-        .maxDuration(Duration.ofMillis(300)).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(2)
+            .maxDuration(Duration.ofMillis(300))
+            .build()
+            .start();
     LoadResult r = c.awaitResult(Duration.ofSeconds(20));
     assertThat(r.failed()).isZero();
     assertThat(r.ok()).isPositive().isEqualTo(r.attempted());
 
-    LoadClient d = LoadClient.builder("127.0.0.1", upstream.port()).workers(2)
-        .maxDuration(Duration.ofMinutes(10)).build().start();
+    LoadClient d =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(2)
+            .maxDuration(Duration.ofMinutes(10))
+            .build()
+            .start();
     d.stop();
     LoadResult s = d.awaitResult(Duration.ofSeconds(20));
     assertThat(s.failed()).isZero();
@@ -171,18 +214,23 @@ class TestUpstreamLoadClientTest {
       s.setSoTimeout(20_000);
       OutputStream out = s.getOutputStream();
       // Write from another thread: the echo streams back while we send, so both must run.
-      Thread writer = new Thread(() -> {
-        try {
-          out.write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n")
-              .getBytes(StandardCharsets.US_ASCII));
-          for (int off = 0; off < body.length; off += 65536) {
-            out.write(body, off, Math.min(65536, body.length - off));
-          }
-          out.flush();
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  out.write(
+                      ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                              + body.length
+                              + "\r\n\r\n")
+                          .getBytes(StandardCharsets.US_ASCII));
+                  for (int off = 0; off < body.length; off += 65536) {
+                    out.write(body, off, Math.min(65536, body.length - off));
+                  }
+                  out.flush();
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       writer.start();
       InputStream in = s.getInputStream();
       Map<String, String> head = readResponseHead(in);
@@ -202,7 +250,10 @@ class TestUpstreamLoadClientTest {
     try (Socket s = new Socket("127.0.0.1", upstream.port())) {
       s.setSoTimeout(20_000);
       for (long n : sizes) { // keep-alive: all on one connection
-        s.getOutputStream().write(("GET /bytes/" + n + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        s.getOutputStream()
+            .write(
+                ("GET /bytes/" + n + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
         Map<String, String> head = readResponseHead(s.getInputStream());
         assertThat(head.get(":status")).isEqualTo("200");
         byte[] got = readChunkedBody(s.getInputStream());
@@ -221,12 +272,15 @@ class TestUpstreamLoadClientTest {
     try (Socket s = new Socket("127.0.0.1", upstream.port())) {
       s.setSoTimeout(10_000);
       long t = System.nanoTime();
-      s.getOutputStream().write("GET /delay/200 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write("GET /delay/200 HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       LoadClient.Response r = LoadClient.readResponse(s.getInputStream());
       assertThat(r.status()).isEqualTo(200);
       assertThat((System.nanoTime() - t) / 1_000_000).isGreaterThanOrEqualTo(190);
-      s.getOutputStream().write("GET /status/503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              "GET /status/503 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       r = LoadClient.readResponse(s.getInputStream());
       assertThat(r.status()).isEqualTo(503);
       assertThat(r.connectionClose()).isTrue();
@@ -237,11 +291,19 @@ class TestUpstreamLoadClientTest {
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void idsReportsEveryIdWithItsCountForATestInAnotherProcess() throws IOException {
-    LoadClient c = LoadClient.builder("127.0.0.1", upstream.port()).workers(4)
-        .mode(LoadClient.Mode.KEEP_ALIVE).maxRequests(200).build().start();
+    LoadClient c =
+        LoadClient.builder("127.0.0.1", upstream.port())
+            .workers(4)
+            .mode(LoadClient.Mode.KEEP_ALIVE)
+            .maxRequests(200)
+            .build()
+            .start();
     assertThat(c.awaitResult(Duration.ofSeconds(50)).ok()).isEqualTo(200);
     try (Socket s = new Socket("127.0.0.1", upstream.port())) {
-      s.getOutputStream().write("GET /ids HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write(
+              "GET /ids HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
       String body = response.substring(response.indexOf("\r\n\r\n") + 4);
       assertThat(TestUpstream.parseIdCounts(body)).isEqualTo(upstream.idCounts()).hasSize(200);
@@ -266,7 +328,10 @@ class TestUpstreamLoadClientTest {
       if (b < 0) {
         throw new IOException("eof");
       }
-      state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+      state =
+          (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3))
+              ? state + 1
+              : 0;
     }
   }
 
@@ -285,7 +350,7 @@ class TestUpstreamLoadClientTest {
   }
 
   private static Map<String, String> readResponseHead(InputStream in) throws IOException {
-    Map<String, String> h = new java.util.HashMap<>();
+    Map<String, String> h = new HashMap<>();
     h.put(":status", line(in).split(" ")[1]);
     String l;
     while (!(l = line(in)).isEmpty()) {

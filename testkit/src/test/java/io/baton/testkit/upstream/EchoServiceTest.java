@@ -20,13 +20,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The gRPC echo service of {@link TestH2Upstream}, called directly (no proxy), one test per method shape. */
+/**
+ * The gRPC echo service of {@link TestH2Upstream}, called directly (no proxy), one test per method
+ * shape.
+ */
 @Timeout(30)
 class EchoServiceTest {
 
   private final TestH2Upstream upstream = TestH2Upstream.start(0, 0);
-  private final ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", upstream.grpcPort())
-      .usePlaintext().disableRetry().build();
+  private final ManagedChannel channel =
+      NettyChannelBuilder.forAddress("127.0.0.1", upstream.grpcPort())
+          .usePlaintext()
+          .disableRetry()
+          .build();
 
   @AfterEach
   void close() throws InterruptedException {
@@ -36,16 +42,28 @@ class EchoServiceTest {
 
   @Test
   void unaryEchoesAndRecordsTheCallIdOnce() {
-    EchoReply reply = EchoGrpc.newBlockingStub(channel)
-        .unary(EchoRequest.newBuilder().setCallId("u-1").setPayload("hi").setDelayMillis(20).build());
+    EchoReply reply =
+        EchoGrpc.newBlockingStub(channel)
+            .unary(
+                EchoRequest.newBuilder()
+                    .setCallId("u-1")
+                    .setPayload("hi")
+                    .setDelayMillis(20)
+                    .build());
     assertThat(reply.getPayload()).isEqualTo("hi");
     assertThat(upstream.callIdCounts()).isEqualTo(Map.of("u-1", 1));
   }
 
   @Test
   void serverStreamSendsCountMessagesInOrder() {
-    Iterator<EchoReply> replies = EchoGrpc.newBlockingStub(channel)
-        .serverStream(StreamRequest.newBuilder().setCallId("s-1").setCount(5).setIntervalMillis(10).build());
+    Iterator<EchoReply> replies =
+        EchoGrpc.newBlockingStub(channel)
+            .serverStream(
+                StreamRequest.newBuilder()
+                    .setCallId("s-1")
+                    .setCount(5)
+                    .setIntervalMillis(10)
+                    .build());
     List<Integer> seqs = new ArrayList<>();
     replies.forEachRemaining(r -> seqs.add(r.getSeq()));
     assertThat(seqs).containsExactly(0, 1, 2, 3, 4);
@@ -55,7 +73,8 @@ class EchoServiceTest {
   @Test
   void clientStreamCountsWhatArrived() throws Exception {
     CompletableFuture<EchoReply> result = new CompletableFuture<>();
-    StreamObserver<EchoRequest> out = EchoGrpc.newStub(channel).clientStream(observer(new LinkedBlockingQueue<>(), result));
+    StreamObserver<EchoRequest> out =
+        EchoGrpc.newStub(channel).clientStream(observer(new LinkedBlockingQueue<>(), result));
     for (int i = 0; i < 3; i++) {
       out.onNext(EchoRequest.newBuilder().setCallId("c-1").setPayload("p" + i).build());
     }
@@ -81,7 +100,8 @@ class EchoServiceTest {
     assertThat(upstream.grpcCallsInFlight()).isZero();
   }
 
-  private static StreamObserver<EchoReply> observer(LinkedBlockingQueue<EchoReply> replies, CompletableFuture<EchoReply> done) {
+  private static StreamObserver<EchoReply> observer(
+      LinkedBlockingQueue<EchoReply> replies, CompletableFuture<EchoReply> done) {
     return new StreamObserver<>() {
       private EchoReply last;
 

@@ -14,19 +14,22 @@ class TcpEchoUpstreamTest {
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void echoesEverythingThenClosesAfterHalfClose() throws Exception {
-    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0); Socket s = new Socket("127.0.0.1", echo.port())) {
+    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
+        Socket s = new Socket("127.0.0.1", echo.port())) {
       s.setSoTimeout(10_000);
       byte[] data = new byte[4 * 1024 * 1024];
       ThreadLocalRandom.current().nextBytes(data);
-      Thread writer = new Thread(() -> {
-        try {
-          s.getOutputStream().write(data);
-          s.getOutputStream().flush();
-          s.shutdownOutput(); // half-close: we still read
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  s.getOutputStream().write(data);
+                  s.getOutputStream().flush();
+                  s.shutdownOutput(); // half-close: we still read
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
       writer.start();
       InputStream in = s.getInputStream();
       byte[] got = in.readNBytes(data.length);
@@ -40,7 +43,8 @@ class TcpEchoUpstreamTest {
   @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void halfCloseWithoutDataGetsFin() throws Exception {
-    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0); Socket s = new Socket("127.0.0.1", echo.port())) {
+    try (TcpEchoUpstream echo = TcpEchoUpstream.start(0);
+        Socket s = new Socket("127.0.0.1", echo.port())) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write("ping".getBytes());
       assertThat(s.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());

@@ -17,16 +17,16 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The gRPC channels of one watch to its etcd endpoints (plain text) and the one event loop thread
- * they share. A channel serves one connection attempt and is shut down when the attempt fails, so
- * a new attempt always dials afresh instead of waiting out the channel's own reconnect backoff
- * (up to two minutes in grpc-java), which would hide an etcd that is back.
+ * they share. A channel serves one connection attempt and is shut down when the attempt fails, so a
+ * new attempt always dials afresh instead of waiting out the channel's own reconnect backoff (up to
+ * two minutes in grpc-java), which would hide an etcd that is back.
  */
 final class EtcdChannels implements AutoCloseable {
 
   /**
-   * etcd's "require leader" metadata (clientv3.WithRequireLeader): a member cut off from the
-   * quorum fails the Range and ends the watch stream with "no leader" instead of keeping a watch
-   * open on which nothing will ever arrive.
+   * etcd's "require leader" metadata (clientv3.WithRequireLeader): a member cut off from the quorum
+   * fails the Range and ends the watch stream with "no leader" instead of keeping a watch open on
+   * which nothing will ever arrive.
    */
   private static final Metadata REQUIRE_LEADER = requireLeader();
 
@@ -49,23 +49,26 @@ final class EtcdChannels implements AutoCloseable {
    *     declared dead: what finds an etcd that vanished without closing its sockets
    */
   EtcdChannels(String threadName, Duration keepAliveTimeout) {
-    this.loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadName, true), EpollIoHandler.newFactory());
+    this.loop =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory(threadName, true), EpollIoHandler.newFactory());
     this.keepAliveTimeout = keepAliveTimeout;
   }
 
   synchronized ManagedChannel open(HostPort endpoint) {
     open.removeIf(ManagedChannel::isTerminated);
-    ManagedChannel channel = NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port())
-        .eventLoopGroup(loop)
-        .channelType(EpollSocketChannel.class)
-        // The watch's callbacks only hand the response to its own thread: no executor needed.
-        .directExecutor()
-        .usePlaintext()
-        .intercept(MetadataUtils.newAttachHeadersInterceptor(REQUIRE_LEADER))
-        .keepAliveTime(KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
-        .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-        .build();
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress(endpoint.host(), endpoint.port())
+            .eventLoopGroup(loop)
+            .channelType(EpollSocketChannel.class)
+            // The watch's callbacks only hand the response to its own thread: no executor needed.
+            .directExecutor()
+            .usePlaintext()
+            .intercept(MetadataUtils.newAttachHeadersInterceptor(REQUIRE_LEADER))
+            .keepAliveTime(KEEPALIVE_TIME.toNanos(), TimeUnit.NANOSECONDS)
+            .keepAliveTimeout(keepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS)
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .build();
     open.add(channel);
     return channel;
   }
@@ -85,7 +88,8 @@ final class EtcdChannels implements AutoCloseable {
       for (ManagedChannel channel : channels) {
         channel.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
-      loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS).await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      loop.shutdownGracefully(0, 0, TimeUnit.NANOSECONDS)
+          .await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

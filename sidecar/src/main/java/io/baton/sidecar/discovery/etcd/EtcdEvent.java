@@ -19,6 +19,8 @@ public record EtcdEvent(Type type, String key, String value, long modRevision) {
 
   @Override
   public String toString() {
-    return type == Type.PUT ? "PUT " + key + "=" + value + "@" + modRevision : "DELETE " + key + "@" + modRevision;
+    return type == Type.PUT
+        ? "PUT " + key + "=" + value + "@" + modRevision
+        : "DELETE " + key + "@" + modRevision;
   }
 }

@@ -16,7 +16,10 @@ record EtcdKeyRange(ByteString key, ByteString rangeEnd) {
 
   static EtcdKeyRange forPrefix(String prefix) {
     if (prefix == null || prefix.isEmpty()) {
-      throw new IllegalArgumentException("prefix: \"" + prefix + "\" (expected: a non-empty etcd key prefix such as /baton/upstreams/web/)");
+      throw new IllegalArgumentException(
+          "prefix: \""
+              + prefix
+              + "\" (expected: a non-empty etcd key prefix such as /baton/upstreams/web/)");
     }
     return forPrefix(prefix.getBytes(StandardCharsets.UTF_8));
   }

@@ -9,7 +9,8 @@ package io.baton.sidecar.discovery.etcd;
  * @param modRevision the revision that last changed it
  * @param version how often it was written since its creation (1 for a new key)
  */
-public record EtcdKeyValue(String key, String value, long createRevision, long modRevision, long version) {
+public record EtcdKeyValue(
+    String key, String value, long createRevision, long modRevision, long version) {
 
   @Override
   public String toString() {

@@ -38,15 +38,21 @@ public final class EtcdPrefixWatch implements AutoCloseable {
   private final EtcdPrefixListener listener;
   private final EtcdWatchThread watchThread;
   private final EtcdChannels channels;
-  private final EtcdReconnectBackoff backoff = new EtcdReconnectBackoff(EtcdReconnectBackoff.INITIAL, EtcdReconnectBackoff.MAX,
-      () -> ThreadLocalRandom.current().nextDouble());
+  private final EtcdReconnectBackoff backoff =
+      new EtcdReconnectBackoff(
+          EtcdReconnectBackoff.INITIAL,
+          EtcdReconnectBackoff.MAX,
+          () -> ThreadLocalRandom.current().nextDouble());
   private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
   private final AtomicLong attempts = new AtomicLong();
   private volatile boolean closed;
 
   // Confined to the watch's thread.
-  /** The listener's view of the prefix is complete up to this revision; the watch goes on after it. */
+  /**
+   * The listener's view of the prefix is complete up to this revision; the watch goes on after it.
+   */
   private long revision;
+
   private boolean snapshotNeeded;
   private int nextEndpoint;
   private EtcdSession session;
@@ -55,7 +61,11 @@ public final class EtcdPrefixWatch implements AutoCloseable {
   private int failuresSinceConnected;
   private boolean outageReported;
 
-  private EtcdPrefixWatch(List<HostPort> endpoints, String prefix, Duration requestTimeout, OptionalLong resumeRevision,
+  private EtcdPrefixWatch(
+      List<HostPort> endpoints,
+      String prefix,
+      Duration requestTimeout,
+      OptionalLong resumeRevision,
       EtcdPrefixListener listener) {
     this.endpoints = List.copyOf(endpoints);
     this.prefix = prefix;
@@ -79,7 +89,11 @@ public final class EtcdPrefixWatch implements AutoCloseable {
    *     caller already knows the prefix as of R (the revision a previous listener was last given),
    *     so watch from R+1 without reading the prefix
    */
-  public static EtcdPrefixWatch start(List<HostPort> endpoints, String prefix, Duration requestTimeout, OptionalLong resumeRevision,
+  public static EtcdPrefixWatch start(
+      List<HostPort> endpoints,
+      String prefix,
+      Duration requestTimeout,
+      OptionalLong resumeRevision,
       EtcdPrefixListener listener) {
     if (endpoints.isEmpty()) {
       throw new IllegalArgumentException("endpoints: [] (expected: at least one etcd host:port)");
@@ -88,10 +102,13 @@ public final class EtcdPrefixWatch implements AutoCloseable {
       throw new IllegalArgumentException("requestTimeout: " + requestTimeout + " (expected: > 0)");
     }
     if (resumeRevision.isPresent() && resumeRevision.getAsLong() < 1) {
-      throw new IllegalArgumentException("resumeRevision: " + resumeRevision.getAsLong()
-          + " (expected: >= 1, a revision an earlier watch delivered)");
+      throw new IllegalArgumentException(
+          "resumeRevision: "
+              + resumeRevision.getAsLong()
+              + " (expected: >= 1, a revision an earlier watch delivered)");
     }
-    EtcdPrefixWatch watch = new EtcdPrefixWatch(endpoints, prefix, requestTimeout, resumeRevision, listener);
+    EtcdPrefixWatch watch =
+        new EtcdPrefixWatch(endpoints, prefix, requestTimeout, resumeRevision, listener);
     watch.watchThread.execute(watch::attempt);
     return watch;
   }
@@ -100,10 +117,10 @@ public final class EtcdPrefixWatch implements AutoCloseable {
    * Completes when the listener first has the prefix: after the first snapshot or, when resuming,
    * once etcd accepted the watch from the resume revision (the changes since then follow as {@link
    * EtcdPrefixListener#changed}, or a snapshot if etcd has compacted them). When etcd is behind the
-   * resume revision, it completes after the snapshot that replaces the view. A cold start waits on it with its own timeout and may use a dump
-   * meanwhile; the watch keeps trying either way. Completes exceptionally ({@link
-   * CancellationException}) if the watch is closed first. Dependents added without an executor run
-   * on the watch's thread.
+   * resume revision, it completes after the snapshot that replaces the view. A cold start waits on
+   * it with its own timeout and may use a dump meanwhile; the watch keeps trying either way.
+   * Completes exceptionally ({@link CancellationException}) if the watch is closed first.
+   * Dependents added without an executor run on the watch's thread.
    */
   public CompletableFuture<Void> firstSync() {
     return firstSync;
@@ -128,14 +145,21 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     long n = attempts.incrementAndGet();
     SessionHandler handler = new SessionHandler();
     try {
-      EtcdSession current = new EtcdSession(endpoint, channels.open(endpoint), range, requestTimeout, watchThread, handler);
+      EtcdSession current =
+          new EtcdSession(
+              endpoint, channels.open(endpoint), range, requestTimeout, watchThread, handler);
       session = current;
       sessionAnnounced = false;
       if (snapshotNeeded) {
         log.debug("etcd prefix {}: attempt {} on {}: reading the prefix", prefix, n, endpoint);
         current.range();
       } else {
-        log.debug("etcd prefix {}: attempt {} on {}: watching from revision {}", prefix, n, endpoint, revision + 1);
+        log.debug(
+            "etcd prefix {}: attempt {} on {}: watching from revision {}",
+            prefix,
+            n,
+            endpoint,
+            revision + 1);
         current.watchFrom(revision + 1);
       }
     } catch (RuntimeException e) {
@@ -154,7 +178,12 @@ public final class EtcdPrefixWatch implements AutoCloseable {
       if (closed) {
         return;
       }
-      log.info("etcd prefix {}: read {} keys at revision {} from {}", prefix, keys.size(), at, session.endpoint());
+      log.info(
+          "etcd prefix {}: read {} keys at revision {} from {}",
+          prefix,
+          keys.size(),
+          at,
+          session.endpoint());
       snapshotNeeded = false;
       revision = at;
       deliver("snapshot", () -> listener.snapshot(keys, at));
@@ -171,23 +200,43 @@ public final class EtcdPrefixWatch implements AutoCloseable {
         // etcd is behind what the listener knows: restored from a backup or replaced (a resume
         // revision carried over from the old cluster), or a member still catching up. A watch
         // from the future would sit silent until etcd gets there; read what is there now.
-        log.warn("etcd prefix {}: etcd on {} is at revision {}, before revision {} the listener already has; reading the prefix again",
-            prefix, session.endpoint(), storeRevision, revision);
+        log.warn(
+            "etcd prefix {}: etcd on {} is at revision {}, before revision {} the listener already"
+                + " has; reading the prefix again",
+            prefix,
+            session.endpoint(),
+            storeRevision,
+            revision);
         snapshotNeeded = true;
         session.range();
         return;
       }
       if (sessionAnnounced) {
         // A watch re-created on the same connection after a compaction: nothing was lost.
-        log.debug("etcd prefix {}: watching again on {} from revision {}", prefix, session.endpoint(), revision + 1);
+        log.debug(
+            "etcd prefix {}: watching again on {} from revision {}",
+            prefix,
+            session.endpoint(),
+            revision + 1);
         return;
       }
       sessionAnnounced = true;
       if (outageReported) {
-        log.info("etcd prefix {}: etcd available again on {} after {} failed attempts; watching from revision {} (etcd at {})", prefix,
-            session.endpoint(), failuresSinceConnected, revision + 1, storeRevision);
+        log.info(
+            "etcd prefix {}: etcd available again on {} after {} failed attempts; watching from"
+                + " revision {} (etcd at {})",
+            prefix,
+            session.endpoint(),
+            failuresSinceConnected,
+            revision + 1,
+            storeRevision);
       } else {
-        log.info("etcd prefix {}: watching on {} from revision {} (etcd at {})", prefix, session.endpoint(), revision + 1, storeRevision);
+        log.info(
+            "etcd prefix {}: watching on {} from revision {} (etcd at {})",
+            prefix,
+            session.endpoint(),
+            revision + 1,
+            storeRevision);
       }
       failuresSinceConnected = 0;
       outageReported = false;
@@ -216,8 +265,13 @@ public final class EtcdPrefixWatch implements AutoCloseable {
       if (closed) {
         return;
       }
-      log.warn("etcd prefix {}: etcd on {} has compacted its history up to revision {}, past revision {} that the watch needed;"
-          + " reading the prefix again", prefix, session.endpoint(), compactRevision, revision + 1);
+      log.warn(
+          "etcd prefix {}: etcd on {} has compacted its history up to revision {}, past revision {}"
+              + " that the watch needed; reading the prefix again",
+          prefix,
+          session.endpoint(),
+          compactRevision,
+          revision + 1);
       snapshotNeeded = true;
       session.range();
     }
@@ -237,16 +291,31 @@ public final class EtcdPrefixWatch implements AutoCloseable {
       }
       failuresSinceConnected++;
       Duration delay = backoff.next();
-      retry = watchThread.schedule(EtcdPrefixWatch.this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
+      retry =
+          watchThread.schedule(
+              EtcdPrefixWatch.this::attempt, delay.toNanos(), TimeUnit.NANOSECONDS);
       // With several endpoints, one failing is not an outage yet: the next one may work.
       if (!outageReported && failuresSinceConnected >= endpoints.size()) {
         outageReported = true;
-        log.warn("etcd prefix {}: etcd unavailable ({} on {}); retrying {} in {} ms, then with backoff up to {} s", prefix, reason, endpoint,
-            endpoints.get(nextEndpoint), delay.toMillis(), EtcdReconnectBackoff.MAX.toSeconds());
+        log.warn(
+            "etcd prefix {}: etcd unavailable ({} on {}); retrying {} in {} ms, then with backoff"
+                + " up to {} s",
+            prefix,
+            reason,
+            endpoint,
+            endpoints.get(nextEndpoint),
+            delay.toMillis(),
+            EtcdReconnectBackoff.MAX.toSeconds());
         deliver("unavailable", () -> listener.unavailable(reason + " (" + endpoint + ")"));
       } else {
-        log.info("etcd prefix {}: {} on {}; retrying {} in {} ms (attempt {})", prefix, reason, endpoint, endpoints.get(nextEndpoint),
-            delay.toMillis(), attempts.get() + 1);
+        log.info(
+            "etcd prefix {}: {} on {}; retrying {} in {} ms (attempt {})",
+            prefix,
+            reason,
+            endpoint,
+            endpoints.get(nextEndpoint),
+            delay.toMillis(),
+            attempts.get() + 1);
       }
     }
   }
@@ -281,15 +350,20 @@ public final class EtcdPrefixWatch implements AutoCloseable {
     watchThread.shutdown();
     boolean onWatchThread = watchThread.isCurrent();
     try {
-      if (!onWatchThread && !watchThread.awaitTermination(CLOSE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
-        log.warn("etcd prefix {}: the watch's thread did not end within {} ms (a listener call still running?)", prefix,
+      if (!onWatchThread
+          && !watchThread.awaitTermination(CLOSE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
+        log.warn(
+            "etcd prefix {}: the watch's thread did not end within {} ms (a listener call still"
+                + " running?)",
+            prefix,
             CLOSE_TIMEOUT.toMillis());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     channels.close(CLOSE_TIMEOUT);
-    firstSync.completeExceptionally(new CancellationException("etcd watch of prefix " + prefix + " closed"));
+    firstSync.completeExceptionally(
+        new CancellationException("etcd watch of prefix " + prefix + " closed"));
     log.info("etcd prefix {}: watch closed", prefix);
   }
 

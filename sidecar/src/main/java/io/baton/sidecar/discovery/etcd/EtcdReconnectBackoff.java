@@ -5,8 +5,8 @@ import java.util.function.DoubleSupplier;
 
 /**
  * The delay before the next connection attempt: doubling from an initial delay to a maximum, each
- * delay spread by ±20% so that many sidecars that lost the same etcd do not come back in step.
- * Not thread-safe; the watch uses it on its own thread.
+ * delay spread by ±20% so that many sidecars that lost the same etcd do not come back in step. Not
+ * thread-safe; the watch uses it on its own thread.
  */
 final class EtcdReconnectBackoff {
 
@@ -19,7 +19,9 @@ final class EtcdReconnectBackoff {
   private final DoubleSupplier random;
   private long nextNanos;
 
-  /** @param random uniform in [0, 1) */
+  /**
+   * @param random uniform in [0, 1)
+   */
   EtcdReconnectBackoff(Duration initial, Duration max, DoubleSupplier random) {
     if (initial.isNegative() || initial.isZero()) {
       throw new IllegalArgumentException("initial: " + initial + " (expected: > 0)");

@@ -26,10 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One connection attempt to one etcd endpoint: a Range of the prefix and/or one watch stream on
- * it, over one channel. It turns gRPC's callbacks (on the event loop) into {@link Handler} calls on
- * the watch's own thread, and drops every callback of a stream it has replaced or of a session it
- * has closed, so the handler only ever hears about the current stream.
+ * One connection attempt to one etcd endpoint: a Range of the prefix and/or one watch stream on it,
+ * over one channel. It turns gRPC's callbacks (on the event loop) into {@link Handler} calls on the
+ * watch's own thread, and drops every callback of a stream it has replaced or of a session it has
+ * closed, so the handler only ever hears about the current stream.
  *
  * <p>Every method is called on the watch's thread ({@code serial}), and so is the handler. Any
  * failure ends the session: the owner closes it and starts another.
@@ -50,8 +50,8 @@ final class EtcdSession {
     void changed(List<EtcdEvent> events);
 
     /**
-     * etcd no longer has the history from the watch's start revision on ({@code compactRevision}
-     * is the oldest it has); the watch is over, the channel still works.
+     * etcd no longer has the history from the watch's start revision on ({@code compactRevision} is
+     * the oldest it has); the watch is over, the channel still works.
      */
     void compacted(long compactRevision);
 
@@ -69,7 +69,12 @@ final class EtcdSession {
   private WatchStream watch;
   private boolean closed;
 
-  EtcdSession(HostPort endpoint, ManagedChannel channel, EtcdKeyRange range, Duration timeout, ScheduledExecutorService serial,
+  EtcdSession(
+      HostPort endpoint,
+      ManagedChannel channel,
+      EtcdKeyRange range,
+      Duration timeout,
+      ScheduledExecutorService serial,
       Handler handler) {
     this.endpoint = endpoint;
     this.channel = channel;
@@ -86,24 +91,26 @@ final class EtcdSession {
   /** Reads every key of the prefix (a linearizable read); ends any watch of this session first. */
   void range() {
     endWatch("re-reading the prefix");
-    RangeRequest request = RangeRequest.newBuilder().setKey(range.key()).setRangeEnd(range.rangeEnd()).build();
+    RangeRequest request =
+        RangeRequest.newBuilder().setKey(range.key()).setRangeEnd(range.rangeEnd()).build();
     KVGrpc.newStub(channel)
         .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
-        .range(request, new StreamObserver<>() {
-          @Override
-          public void onNext(RangeResponse response) {
-            post(() -> onRange(response));
-          }
+        .range(
+            request,
+            new StreamObserver<>() {
+              @Override
+              public void onNext(RangeResponse response) {
+                post(() -> onRange(response));
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            post(() -> handler.failed("Range: " + describe(t)));
-          }
+              @Override
+              public void onError(Throwable t) {
+                post(() -> handler.failed("Range: " + describe(t)));
+              }
 
-          @Override
-          public void onCompleted() {
-          }
-        });
+              @Override
+              public void onCompleted() {}
+            });
   }
 
   private void onRange(RangeResponse response) {
@@ -114,8 +121,13 @@ final class EtcdSession {
     }
     List<EtcdKeyValue> keys = new ArrayList<>(response.getKvsCount());
     for (KeyValue kv : response.getKvsList()) {
-      keys.add(new EtcdKeyValue(kv.getKey().toStringUtf8(), kv.getValue().toStringUtf8(), kv.getCreateRevision(), kv.getModRevision(),
-          kv.getVersion()));
+      keys.add(
+          new EtcdKeyValue(
+              kv.getKey().toStringUtf8(),
+              kv.getValue().toStringUtf8(),
+              kv.getCreateRevision(),
+              kv.getModRevision(),
+              kv.getVersion()));
     }
     handler.ranged(List.copyOf(keys), response.getHeader().getRevision());
   }
@@ -126,15 +138,25 @@ final class EtcdSession {
     WatchStream stream = new WatchStream();
     watch = stream;
     StreamObserver<WatchRequest> requests = WatchGrpc.newStub(channel).watch(stream);
-    requests.onNext(WatchRequest.newBuilder()
-        .setCreateRequest(WatchCreateRequest.newBuilder().setKey(range.key()).setRangeEnd(range.rangeEnd()).setStartRevision(startRevision))
-        .build());
+    requests.onNext(
+        WatchRequest.newBuilder()
+            .setCreateRequest(
+                WatchCreateRequest.newBuilder()
+                    .setKey(range.key())
+                    .setRangeEnd(range.rangeEnd())
+                    .setStartRevision(startRevision))
+            .build());
     // The stream itself has no deadline (it lives as long as the watch); its creation does.
-    stream.creationDeadline = serial.schedule(() -> {
-      if (watch == stream && !stream.created && !closed) {
-        handler.failed("Watch: no answer to the create request within " + timeout.toMillis() + " ms");
-      }
-    }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+    stream.creationDeadline =
+        serial.schedule(
+            () -> {
+              if (watch == stream && !stream.created && !closed) {
+                handler.failed(
+                    "Watch: no answer to the create request within " + timeout.toMillis() + " ms");
+              }
+            },
+            timeout.toNanos(),
+            TimeUnit.NANOSECONDS);
   }
 
   private void onWatchResponse(WatchStream stream, WatchResponse response) {
@@ -163,17 +185,26 @@ final class EtcdSession {
     List<EtcdEvent> events = new ArrayList<>(response.getEventsCount());
     for (Event event : response.getEventsList()) {
       KeyValue kv = event.getKv();
-      EtcdEvent.Type type = switch (event.getType()) {
-        case PUT -> EtcdEvent.Type.PUT;
-        case DELETE -> EtcdEvent.Type.DELETE;
-        case UNRECOGNIZED -> null;
-      };
+      EtcdEvent.Type type =
+          switch (event.getType()) {
+            case PUT -> EtcdEvent.Type.PUT;
+            case DELETE -> EtcdEvent.Type.DELETE;
+            case UNRECOGNIZED -> null;
+          };
       if (type == null) {
-        handler.failed("Watch: event of unknown type " + event.getTypeValue() + " for key " + kv.getKey().toStringUtf8());
+        handler.failed(
+            "Watch: event of unknown type "
+                + event.getTypeValue()
+                + " for key "
+                + kv.getKey().toStringUtf8());
         return;
       }
-      events.add(new EtcdEvent(type, kv.getKey().toStringUtf8(), type == EtcdEvent.Type.PUT ? kv.getValue().toStringUtf8() : "",
-          kv.getModRevision()));
+      events.add(
+          new EtcdEvent(
+              type,
+              kv.getKey().toStringUtf8(),
+              type == EtcdEvent.Type.PUT ? kv.getValue().toStringUtf8() : "",
+              kv.getModRevision()));
     }
     handler.changed(List.copyOf(events));
   }
@@ -202,19 +233,20 @@ final class EtcdSession {
 
   private void post(Runnable task) {
     try {
-      serial.execute(() -> {
-        if (closed) {
-          return;
-        }
-        try {
-          task.run();
-        } catch (RuntimeException e) {
-          // A task of a scheduled executor that throws vanishes silently: make it a failure the
-          // watch recovers from.
-          log.error("etcd {}: unexpected error handling a response", endpoint, e);
-          handler.failed("unexpected " + e);
-        }
-      });
+      serial.execute(
+          () -> {
+            if (closed) {
+              return;
+            }
+            try {
+              task.run();
+            } catch (RuntimeException e) {
+              // A task of a scheduled executor that throws vanishes silently: make it a failure the
+              // watch recovers from.
+              log.error("etcd {}: unexpected error handling a response", endpoint, e);
+              handler.failed("unexpected " + e);
+            }
+          });
     } catch (RejectedExecutionException e) {
       // The watch is closing: its thread takes no more work, and nobody waits for this.
     }
@@ -227,7 +259,9 @@ final class EtcdSession {
       text.append(": ").append(status.getDescription());
     }
     Throwable cause = status.getCause();
-    if (cause != null && cause.getMessage() != null && !cause.getMessage().equals(status.getDescription())) {
+    if (cause != null
+        && cause.getMessage() != null
+        && !cause.getMessage().equals(status.getDescription())) {
       text.append(" (").append(cause.getMessage()).append(')');
     }
     return text.toString();
@@ -247,29 +281,32 @@ final class EtcdSession {
 
     @Override
     public void onNext(WatchResponse response) {
-      post(() -> {
-        if (watch == this) {
-          onWatchResponse(this, response);
-        }
-      });
+      post(
+          () -> {
+            if (watch == this) {
+              onWatchResponse(this, response);
+            }
+          });
     }
 
     @Override
     public void onError(Throwable t) {
-      post(() -> {
-        if (watch == this) {
-          handler.failed("Watch: " + describe(t));
-        }
-      });
+      post(
+          () -> {
+            if (watch == this) {
+              handler.failed("Watch: " + describe(t));
+            }
+          });
     }
 
     @Override
     public void onCompleted() {
-      post(() -> {
-        if (watch == this) {
-          handler.failed("Watch: etcd ended the watch stream");
-        }
-      });
+      post(
+          () -> {
+            if (watch == this) {
+              handler.failed("Watch: etcd ended the watch stream");
+            }
+          });
     }
 
     void cancel(String why) {

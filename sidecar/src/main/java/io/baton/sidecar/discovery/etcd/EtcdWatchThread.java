@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
  * daemon (a watch never keeps the JVM alive), named after the prefix for thread dumps and logs.
  *
  * <p>A scheduled executor keeps a task's exception in the task's future, where nobody looks: a
- * failure (even a NoClassDefFoundError from a stale classpath) would stop the watch without a
- * word. Every task that ends with an exception is logged here instead.
+ * failure (even a NoClassDefFoundError from a stale classpath) would stop the watch without a word.
+ * Every task that ends with an exception is logged here instead.
  */
 final class EtcdWatchThread extends ScheduledThreadPoolExecutor {
 
@@ -25,12 +25,13 @@ final class EtcdWatchThread extends ScheduledThreadPoolExecutor {
   EtcdWatchThread(String name) {
     super(1);
     this.name = name;
-    setThreadFactory(task -> {
-      Thread t = new Thread(task, name);
-      t.setDaemon(true);
-      thread = t;
-      return t;
-    });
+    setThreadFactory(
+        task -> {
+          Thread t = new Thread(task, name);
+          t.setDaemon(true);
+          thread = t;
+          return t;
+        });
     // Shutting down must not wait for a pending retry (seconds away) to come due.
     setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     setRemoveOnCancelPolicy(true);
@@ -43,7 +44,10 @@ final class EtcdWatchThread extends ScheduledThreadPoolExecutor {
   @Override
   protected void afterExecute(Runnable task, Throwable thrown) {
     super.afterExecute(task, thrown);
-    if (thrown == null && task instanceof Future<?> future && future.isDone() && !future.isCancelled()) {
+    if (thrown == null
+        && task instanceof Future<?> future
+        && future.isDone()
+        && !future.isCancelled()) {
       try {
         future.get();
       } catch (ExecutionException e) {

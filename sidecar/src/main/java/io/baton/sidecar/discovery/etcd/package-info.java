@@ -1,7 +1,7 @@
 /**
- * An etcd v3 client for one thing: following the keys under a prefix (issue 7, cluster members
- * from etcd, nginx-upsync style). Plain-text gRPC to etcd's KV.Range and Watch.Watch (the messages
- * in baton-proto's {@code etcd/} protos), no TLS, no auth.
+ * An etcd v3 client for one thing: following the keys under a prefix (issue 7, cluster members from
+ * etcd, nginx-upsync style). Plain-text gRPC to etcd's KV.Range and Watch.Watch (the messages in
+ * baton-proto's {@code etcd/} protos), no TLS, no auth.
  *
  * <p>Invariants:
  *

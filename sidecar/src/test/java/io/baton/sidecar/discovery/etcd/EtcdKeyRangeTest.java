@@ -24,7 +24,8 @@ class EtcdKeyRangeTest {
 
   @Test
   void trailingFfBytesAreDroppedAndTheByteBeforeThemIncremented() {
-    assertThat(EtcdKeyRange.forPrefix(new byte[] {'a', (byte) 0xff, (byte) 0xff}).rangeEnd()).isEqualTo(bytes('b'));
+    assertThat(EtcdKeyRange.forPrefix(new byte[] {'a', (byte) 0xff, (byte) 0xff}).rangeEnd())
+        .isEqualTo(bytes('b'));
   }
 
   @Test
@@ -38,7 +39,8 @@ class EtcdKeyRangeTest {
   void anEmptyPrefixIsRefusedWithTheExpectedForm() {
     assertThatThrownBy(() -> EtcdKeyRange.forPrefix(""))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("prefix: \"\" (expected: a non-empty etcd key prefix such as /baton/upstreams/web/)");
+        .hasMessage(
+            "prefix: \"\" (expected: a non-empty etcd key prefix such as /baton/upstreams/web/)");
   }
 
   private static ByteString bytes(int... values) {

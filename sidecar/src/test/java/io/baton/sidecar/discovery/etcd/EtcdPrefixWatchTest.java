@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** EtcdPrefixWatch against a real etcd (EtcdProcess): what the listener hears, exactly, in order. */
+/**
+ * EtcdPrefixWatch against a real etcd (EtcdProcess): what the listener hears, exactly, in order.
+ */
 @Timeout(60)
 class EtcdPrefixWatchTest {
 
@@ -29,8 +31,7 @@ class EtcdPrefixWatchTest {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration WAIT = Duration.ofSeconds(20);
 
-  @RegisterExtension
-  final EtcdProcesses etcds = new EtcdProcesses();
+  @RegisterExtension final EtcdProcesses etcds = new EtcdProcesses();
 
   private final RecordingListener listener = new RecordingListener();
 
@@ -46,9 +47,9 @@ class EtcdPrefixWatchTest {
     try (EtcdPrefixWatch watch = start(List.of(etcd.endpoint()), OptionalLong.empty())) {
       watch.firstSync().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
-      assertThat(listener.calls()).containsExactly(
-          snapshot(before, "/svc/a=1@" + a, "/svc/b=2@" + b),
-          connected(etcd.endpoint()));
+      assertThat(listener.calls())
+          .containsExactly(
+              snapshot(before, "/svc/a=1@" + a, "/svc/b=2@" + b), connected(etcd.endpoint()));
 
       long c = etcd.put("/svc/c", "3");
       long deleteA = etcd.delete("/svc/a");
@@ -56,14 +57,17 @@ class EtcdPrefixWatchTest {
       long b2 = etcd.put("/svc/b", "22");
 
       await().atMost(WAIT).until(() -> listener.calls().size() == 5);
-      assertThat(listener.calls()).containsExactly(
-          snapshot(before, "/svc/a=1@" + a, "/svc/b=2@" + b),
-          connected(etcd.endpoint()),
-          changed(c, "PUT /svc/c=3@" + c),
-          changed(deleteA, "DELETE /svc/a@" + deleteA),
-          changed(b2, "PUT /svc/b=22@" + b2));
+      assertThat(listener.calls())
+          .containsExactly(
+              snapshot(before, "/svc/a=1@" + a, "/svc/b=2@" + b),
+              connected(etcd.endpoint()),
+              changed(c, "PUT /svc/c=3@" + c),
+              changed(deleteA, "DELETE /svc/a@" + deleteA),
+              changed(b2, "PUT /svc/b=22@" + b2));
     }
-    assertThat(listener.threads()).as("every call on the watch's own thread").containsExactly("baton-etcd-" + PREFIX);
+    assertThat(listener.threads())
+        .as("every call on the watch's own thread")
+        .containsExactly("baton-etcd-" + PREFIX);
     assertThat(listener.overlapped()).as("no two calls at once").isFalse();
   }
 
@@ -81,9 +85,10 @@ class EtcdPrefixWatchTest {
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
       // No snapshot: the successor already has the prefix as of resumeAt; etcd replays the rest in
       // one catch-up response.
-      assertThat(listener.calls()).containsExactly(
-          connected(etcd.endpoint()),
-          changed(deleteA, "PUT /svc/c=3@" + c, "DELETE /svc/a@" + deleteA));
+      assertThat(listener.calls())
+          .containsExactly(
+              connected(etcd.endpoint()),
+              changed(deleteA, "PUT /svc/c=3@" + c, "DELETE /svc/a@" + deleteA));
 
       long d = etcd.put("/svc/d", "4");
       await().atMost(WAIT).until(() -> listener.calls().size() == 3);
@@ -99,14 +104,19 @@ class EtcdPrefixWatchTest {
 
     try (EtcdPrefixWatch watch = start(List.of(endpoint), OptionalLong.empty())) {
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
-      assertThat(listener.calls()).containsExactly(snapshot(a, "/svc/a=1@" + a), connected(endpoint));
+      assertThat(listener.calls())
+          .containsExactly(snapshot(a, "/svc/a=1@" + a), connected(endpoint));
       long attemptsBefore = watch.attempts();
 
       etcd.stop();
       // Several failed attempts, so that "once per outage" is tested, not just "once".
       await().atMost(WAIT).until(() -> watch.attempts() >= attemptsBefore + 3);
-      assertThat(listener.calls()).containsExactly(snapshot(a, "/svc/a=1@" + a), connected(endpoint), UNAVAILABLE);
-      assertThat(listener.unavailableReasons()).singleElement().asString().contains(endpoint.toString());
+      assertThat(listener.calls())
+          .containsExactly(snapshot(a, "/svc/a=1@" + a), connected(endpoint), UNAVAILABLE);
+      assertThat(listener.unavailableReasons())
+          .singleElement()
+          .asString()
+          .contains(endpoint.toString());
 
       // etcd back on another client port: for the watcher, which dials the old one, these changes
       // happen while etcd is away.
@@ -117,12 +127,13 @@ class EtcdPrefixWatchTest {
       etcd.restart(endpoint.port());
 
       await().atMost(WAIT).until(() -> listener.calls().size() == 5);
-      assertThat(listener.calls()).containsExactly(
-          snapshot(a, "/svc/a=1@" + a),
-          connected(endpoint),
-          UNAVAILABLE,
-          connected(endpoint),
-          changed(deleteA, "PUT /svc/b=2@" + b, "DELETE /svc/a@" + deleteA));
+      assertThat(listener.calls())
+          .containsExactly(
+              snapshot(a, "/svc/a=1@" + a),
+              connected(endpoint),
+              UNAVAILABLE,
+              connected(endpoint),
+              changed(deleteA, "PUT /svc/b=2@" + b, "DELETE /svc/a@" + deleteA));
 
       long c = etcd.put("/svc/c", "3");
       await().atMost(WAIT).until(() -> listener.calls().size() == 6);
@@ -143,9 +154,9 @@ class EtcdPrefixWatchTest {
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
       // etcd accepts the watch, then cancels it (history from b+1 on is gone): the prefix is read
       // again, on the same connection, so no unavailable/connected in between.
-      assertThat(listener.calls()).containsExactly(
-          connected(etcd.endpoint()),
-          snapshot(deleteA, "/svc/b=2@" + b, "/svc/c=3@" + c));
+      assertThat(listener.calls())
+          .containsExactly(
+              connected(etcd.endpoint()), snapshot(deleteA, "/svc/b=2@" + b, "/svc/c=3@" + c));
 
       long d = etcd.put("/svc/d", "4");
       await().atMost(WAIT).until(() -> listener.calls().size() == 3);
@@ -156,14 +167,16 @@ class EtcdPrefixWatchTest {
 
   @Test
   void aResumeRevisionAheadOfEtcdFallsBackToAFreshSnapshot() throws Exception {
-    // What a successor sees when etcd was restored from a backup after its predecessor's last change.
+    // What a successor sees when etcd was restored from a backup after its predecessor's last
+    // change.
     EtcdProcess etcd = etcds.start();
     long a = etcd.put("/svc/a", "1");
 
     try (EtcdPrefixWatch watch = start(List.of(etcd.endpoint()), OptionalLong.of(a + 100))) {
       watch.firstSync().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
-      assertThat(listener.calls()).containsExactly(snapshot(a, "/svc/a=1@" + a), connected(etcd.endpoint()));
+      assertThat(listener.calls())
+          .containsExactly(snapshot(a, "/svc/a=1@" + a), connected(etcd.endpoint()));
 
       long b = etcd.put("/svc/b", "2");
       await().atMost(WAIT).until(() -> listener.calls().size() == 3);
@@ -190,7 +203,8 @@ class EtcdPrefixWatchTest {
 
       watch.firstSync().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       await().atMost(WAIT).until(() -> listener.calls().size() == 3);
-      assertThat(listener.calls()).containsExactly(UNAVAILABLE, snapshot(a, "/svc/a=1@" + a), connected(later));
+      assertThat(listener.calls())
+          .containsExactly(UNAVAILABLE, snapshot(a, "/svc/a=1@" + a), connected(later));
     }
   }
 
@@ -203,7 +217,8 @@ class EtcdPrefixWatchTest {
     try (EtcdPrefixWatch watch = start(List.of(dead, etcd.endpoint()), OptionalLong.empty())) {
       watch.firstSync().get(WAIT.toSeconds(), TimeUnit.SECONDS);
       await().atMost(WAIT).until(() -> listener.calls().size() == 2);
-      assertThat(listener.calls()).containsExactly(snapshot(a, "/svc/a=1@" + a), connected(etcd.endpoint()));
+      assertThat(listener.calls())
+          .containsExactly(snapshot(a, "/svc/a=1@" + a), connected(etcd.endpoint()));
       assertThat(watch.attempts()).isEqualTo(2);
     }
   }
@@ -244,13 +259,19 @@ class EtcdPrefixWatchTest {
   @Test
   void badArgumentsAreNamedWithTheExpectedForm() {
     List<HostPort> one = List.of(new HostPort("127.0.0.1", 2379));
-    assertThatThrownBy(() -> EtcdPrefixWatch.start(List.of(), PREFIX, REQUEST_TIMEOUT, OptionalLong.empty(), listener))
+    assertThatThrownBy(
+            () ->
+                EtcdPrefixWatch.start(
+                    List.of(), PREFIX, REQUEST_TIMEOUT, OptionalLong.empty(), listener))
         .hasMessage("endpoints: [] (expected: at least one etcd host:port)");
-    assertThatThrownBy(() -> EtcdPrefixWatch.start(one, PREFIX, Duration.ZERO, OptionalLong.empty(), listener))
+    assertThatThrownBy(
+            () -> EtcdPrefixWatch.start(one, PREFIX, Duration.ZERO, OptionalLong.empty(), listener))
         .hasMessage("requestTimeout: PT0S (expected: > 0)");
-    assertThatThrownBy(() -> EtcdPrefixWatch.start(one, PREFIX, REQUEST_TIMEOUT, OptionalLong.of(0), listener))
+    assertThatThrownBy(
+            () -> EtcdPrefixWatch.start(one, PREFIX, REQUEST_TIMEOUT, OptionalLong.of(0), listener))
         .hasMessage("resumeRevision: 0 (expected: >= 1, a revision an earlier watch delivered)");
-    assertThatThrownBy(() -> EtcdPrefixWatch.start(one, "", REQUEST_TIMEOUT, OptionalLong.empty(), listener))
+    assertThatThrownBy(
+            () -> EtcdPrefixWatch.start(one, "", REQUEST_TIMEOUT, OptionalLong.empty(), listener))
         .hasMessageStartingWith("prefix: \"\" (expected: ");
   }
 
