@@ -51,7 +51,8 @@ final class ListenersSection {
       List<ClusterConfig> clusters,
       Set<String> names,
       Set<String> addresses) {
-    fields.onlyKeys(at + ".", l, Set.of("name", "address", "protocol", "cluster", "tls"));
+    fields.onlyKeys(
+        at + ".", l, Set.of("name", "address", "protocol", "cluster", "tls", "maxConnections"));
     String name = fields.requiredName(at + ".name", l.get("name"));
     if (name != null && ConfigLoader.ADMIN_LISTENER_NAME.equals(name)) {
       fields.problem(
@@ -96,10 +97,14 @@ final class ListenersSection {
                       "a cluster without tls for a tcp listener (TLS to upstreams is for http"
                           + " listeners)"));
     }
+    int maxConnections =
+        fields.positiveInt(
+            at + ".maxConnections", l.get("maxConnections"), ListenerConfig.UNLIMITED);
     if (name == null || address == null || protocol == null || cluster == null) {
       return Optional.empty();
     }
-    return Optional.of(new ListenerConfig(name, address, protocol, cluster, listenerTls));
+    return Optional.of(
+        new ListenerConfig(name, address, protocol, cluster, listenerTls, maxConnections));
   }
 
   private ListenerProtocol protocol(String key, JsonNode node) {

@@ -1,6 +1,9 @@
 package io.baton.sidecar.listener;
 
-/** Told when a client connection of a {@link ServingSocket} opens or closes (on its event loop). */
+/**
+ * Told when a client connection of a {@link ServingSocket} opens or closes (on its event loop), and
+ * when its connection limit stops or resumes accepting.
+ */
 public interface ConnectionObserver {
   ConnectionObserver NONE = new ConnectionObserver() {};
 
@@ -13,4 +16,10 @@ public interface ConnectionObserver {
   }
 
   default void closed(ServingSocket socket) {}
+
+  /** The listener holds its connection limit: it stops accepting (on the listening loop). */
+  default void limitReached(ServingSocket socket, int open) {}
+
+  /** A connection closed below the limit: the listener accepts again (on the listening loop). */
+  default void limitLifted(ServingSocket socket, int open) {}
 }

@@ -6,6 +6,8 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -33,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <p>The socket is registered with accepting OFF ({@code AUTO_READ} false), whether bound fresh or
  * adopted from the predecessor's fd: connections may queue in the kernel's backlog, and {@link
  * #startAccepting()} takes them once the whole process can serve. {@link #stopAccepting()} leaves
- * the fd open, so the queue stays shared with the successor and a rollback can resume.
+ * the fd open, so the queue stays shared with the successor and a rollback can resume. With a
+ * connection limit ({@link #limitConnections}), accepting also pauses while the limit is held, and
+ * new clients wait in the same queue.
  */
 public final class ServingSocket {
 
@@ -53,12 +57,49 @@ public final class ServingSocket {
   private ConnectionObserver observer = ConnectionObserver.NONE;
   private EventLoopGroup loops;
 
+  /** Replaced only before accepting starts, on the listening channel's event loop. */
+  private volatile AcceptGate gate;
+
   private ServingSocket(
       String name, HostPort configuredAddress, String protocol, EpollServerSocketChannel channel) {
     this.name = name;
     this.configuredAddress = configuredAddress;
     this.protocol = protocol;
     this.channel = channel;
+    this.gate = new AcceptGate(channel, open, 0, limitObserver());
+  }
+
+  /**
+   * At most {@code limit} client connections open at once on this socket (accepted here or moved
+   * here), 0 for no limit; beyond it, clients wait in the kernel's queue. Call before {@link
+   * #startAccepting()}.
+   */
+  public void limitConnections(int limit) {
+    channel
+        .eventLoop()
+        .submit(
+            () -> {
+              if (gate.state() != AcceptGate.State.STOPPED) {
+                throw new IllegalStateException(
+                    "listener " + name + ": the connection limit is set before accepting starts");
+              }
+              gate = new AcceptGate(channel, open, limit, limitObserver());
+            })
+        .syncUninterruptibly();
+  }
+
+  private AcceptGate.LimitObserver limitObserver() {
+    return new AcceptGate.LimitObserver() {
+      @Override
+      public void limitReached(int openNow) {
+        observer.limitReached(ServingSocket.this, openNow);
+      }
+
+      @Override
+      public void limitLifted(int openNow) {
+        observer.limitLifted(ServingSocket.this, openNow);
+      }
+    };
   }
 
   /** Binds a fresh listening socket at {@code address}, not yet accepting. */
@@ -124,6 +165,7 @@ public final class ServingSocket {
         .channelFactory(() -> channel)
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.SO_BACKLOG, 4096)
+        .handler(new AcceptCounter())
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(
             new ChannelInitializer<Channel>() {
@@ -135,22 +177,51 @@ public final class ServingSocket {
             });
   }
 
-  /** Counts {@code child} among this socket's connections until it closes. */
-  private void track(Channel child) {
-    connections.add(child);
-    open.incrementAndGet();
-    if (child.hasAttr(ADOPTED)) {
-      observer.adopted(this);
-    } else {
-      observer.opened(this);
+  /**
+   * Counts each accepted connection on the listening channel's event loop, as the kernel hands it
+   * over and before it is registered anywhere, so the gate closes at exactly the limit.
+   */
+  private final class AcceptCounter extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object child) {
+      count((Channel) child);
+      gate.accepted();
+      ctx.fireChannelRead(child);
     }
+  }
+
+  /**
+   * One more open connection until {@code child} closes, even if it never gets registered: its
+   * close future exists from the start.
+   */
+  private void count(Channel child) {
+    open.incrementAndGet();
     child
         .closeFuture()
         .addListener(
             f -> {
-              open.decrementAndGet();
-              observer.closed(this);
+              int nowOpen = open.decrementAndGet();
+              AcceptGate g = gate;
+              if (g.wantsWakeAfterClose(nowOpen)) {
+                channel.eventLoop().execute(g::closed);
+              }
             });
+  }
+
+  /**
+   * Tracks {@code child} among this socket's connections until it closes. An accepted one was
+   * counted when accepted; a moved one counts from here (it is never refused: the predecessor
+   * accepted it), against the limit like any other.
+   */
+  private void track(Channel child) {
+    connections.add(child);
+    if (child.hasAttr(ADOPTED)) {
+      count(child);
+      observer.adopted(this);
+    } else {
+      observer.opened(this);
+    }
+    child.closeFuture().addListener(f -> observer.closed(this));
   }
 
   /** The event loop a connection moved here should be served on. */
@@ -264,7 +335,17 @@ public final class ServingSocket {
 
   /** Runs on the event loop and returns once no further accept can happen (or resumes them). */
   private void setAccepting(boolean accepting) {
-    channel.eventLoop().submit(() -> channel.config().setAutoRead(accepting)).syncUninterruptibly();
+    channel
+        .eventLoop()
+        .submit(
+            () -> {
+              if (accepting) {
+                gate.start();
+              } else {
+                gate.stop();
+              }
+            })
+        .syncUninterruptibly();
   }
 
   /**

@@ -20,6 +20,8 @@ public final class ListenerMetrics {
   private final AtomicLong connectionsActive = new AtomicLong();
   private final AtomicLong drainConnections = new AtomicLong();
   private final Counter accepted;
+  private final Counter limitReached;
+  private final AtomicLong connectionLimit = new AtomicLong();
   private final RequestSeries http1;
 
   /**
@@ -56,6 +58,17 @@ public final class ListenerMetrics {
             .description("Client connections accepted on this listener")
             .tag("listener", listener)
             .register(registry);
+    limitReached =
+        Counter.builder("baton.listener.connection.limit.reached")
+            .description(
+                "Times this listener stopped accepting because it held listeners[].maxConnections"
+                    + " connections (new clients wait in the kernel's queue)")
+            .tag("listener", listener)
+            .register(registry);
+    Gauge.builder("baton.listener.connection.limit", connectionLimit, AtomicLong::get)
+        .description("listeners[].maxConnections of this listener; 0 for no limit")
+        .tag("listener", listener)
+        .register(registry);
     http1 = new RequestSeries(HTTP1);
   }
 
@@ -161,6 +174,15 @@ public final class ListenerMetrics {
 
   public void connectionClosed() {
     connectionsActive.decrementAndGet();
+  }
+
+  public void connectionLimit(int limit) {
+    connectionLimit.set(limit);
+  }
+
+  /** The listener held its connection limit and stopped accepting. */
+  public void connectionLimitReached() {
+    limitReached.increment();
   }
 
   public long connectionsActive() {

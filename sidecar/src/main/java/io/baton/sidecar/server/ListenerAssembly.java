@@ -54,11 +54,13 @@ final class ListenerAssembly {
   private final BatonConfig config;
   private final BatonMetrics metrics;
   private final EventLoops loops;
+  private final ConnectionLimitLog limitLog;
 
   ListenerAssembly(BatonConfig config, BatonMetrics metrics, EventLoops loops) {
     this.config = config;
     this.metrics = metrics;
     this.loops = loops;
+    this.limitLog = new ConnectionLimitLog(config.listeners(), System::nanoTime);
   }
 
   /**
@@ -96,6 +98,12 @@ final class ListenerAssembly {
             metrics.listener(socket.name()).connectionClosed();
             closed.accept(socket);
           }
+
+          @Override
+          public void limitReached(ServingSocket socket, int open) {
+            metrics.listener(socket.name()).connectionLimitReached();
+            limitLog.reached(socket.name(), open);
+          }
         };
     List<ServingSocket> data = new ArrayList<>();
     Map<String, ListenerContext> contexts = new LinkedHashMap<>();
@@ -129,7 +137,7 @@ final class ListenerAssembly {
                       : new CleartextHttpInitializer(ctx);
               case TCP -> new TcpRelayInitializer(ctx);
             };
-        data.add(
+        ServingSocket socket =
             open(
                 lc.name(),
                 lc.address(),
@@ -137,7 +145,10 @@ final class ListenerAssembly {
                 inherited.remove(lc.name()),
                 initializer,
                 counting,
-                adopted));
+                adopted);
+        data.add(socket);
+        socket.limitConnections(lc.maxConnections());
+        metrics.listener(lc.name()).connectionLimit(lc.maxConnections());
       }
       AdminInitializer adminInit =
           new AdminInitializer(

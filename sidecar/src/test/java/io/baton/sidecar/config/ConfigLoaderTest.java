@@ -160,6 +160,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void listenerConnectionLimitIsReadAndAbsentMeansNone() throws Exception {
+    String limited = VALID.replace("cluster: backend", "cluster: backend\n    maxConnections: 500");
+
+    assertThat(ConfigLoader.parse(limited, "test").listeners().get(0).maxConnections())
+        .isEqualTo(500);
+    assertThat(ConfigLoader.parse(VALID, "test").listeners().get(0).maxConnections())
+        .isEqualTo(ListenerConfig.UNLIMITED);
+  }
+
+  @Test
+  void listenerConnectionLimitBelowOneIsAnError() {
+    String zero = VALID.replace("cluster: backend", "cluster: backend\n    maxConnections: 0");
+
+    assertThatThrownBy(() -> ConfigLoader.parse(zero, "test"))
+        .hasMessageContaining("listeners[0].maxConnections: 0 (expected a whole number >= 1)");
+  }
+
+  @Test
   void listenerMayNotTakeTheAdminName() {
     assertThatThrownBy(() -> ConfigLoader.parse(VALID.replace("name: web", "name: admin"), "test"))
         .hasMessageContaining("listeners[0].name: \"admin\"");

@@ -85,6 +85,14 @@ public final class BatonConfigFile {
     return listener(name, hostPort, "http", cluster);
   }
 
+  /** An HTTP listener with {@code maxConnections}. */
+  public BatonConfigFile httpListener(
+      String name, String hostPort, String cluster, int maxConnections) {
+    listener(name, hostPort, "http", cluster);
+    listeners.add("    maxConnections: " + maxConnections + "\n");
+    return this;
+  }
+
   public BatonConfigFile tcpListener(String name, String hostPort, String cluster) {
     return listener(name, hostPort, "tcp", cluster);
   }
