@@ -22,4 +22,13 @@ public interface ConnectionObserver {
 
   /** A connection closed below the limit: the listener accepts again (on the listening loop). */
   default void limitLifted(ServingSocket socket, int open) {}
+
+  /**
+   * The process is (nearly) out of file descriptors: the listener stops accepting until some are
+   * freed. {@code cause}: the failed accept, or null when only the reserve was reached.
+   */
+  default void shortOfFds(ServingSocket socket, int open, String budget, Throwable cause) {}
+
+  /** Descriptors were freed: the listener accepts again. */
+  default void fdsFreed(ServingSocket socket, int open, String budget) {}
 }

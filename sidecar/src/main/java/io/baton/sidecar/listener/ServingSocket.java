@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * adopted from the predecessor's fd: connections may queue in the kernel's backlog, and {@link
  * #startAccepting()} takes them once the whole process can serve. {@link #stopAccepting()} leaves
  * the fd open, so the queue stays shared with the successor and a rollback can resume. With a
- * connection limit ({@link #limitConnections}), accepting also pauses while the limit is held, and
- * new clients wait in the same queue.
+ * connection limit or short of file descriptors ({@link #acceptWithin}), accepting also pauses
+ * while the limit is held, and new clients wait in the same queue.
  */
 public final class ServingSocket {
 
@@ -66,30 +66,30 @@ public final class ServingSocket {
     this.configuredAddress = configuredAddress;
     this.protocol = protocol;
     this.channel = channel;
-    this.gate = new AcceptGate(channel, open, 0, limitObserver());
+    this.gate = new AcceptGate(channel, open, 0, FdBudget.failedAcceptsOnly(), gateObserver());
   }
 
   /**
    * At most {@code limit} client connections open at once on this socket (accepted here or moved
-   * here), 0 for no limit; beyond it, clients wait in the kernel's queue. Call before {@link
-   * #startAccepting()}.
+   * here), 0 for no limit, and no accept while the process is short of file descriptors ({@code
+   * fds}); meanwhile clients wait in the kernel's queue. Call before {@link #startAccepting()}.
    */
-  public void limitConnections(int limit) {
+  public void acceptWithin(int limit, FdBudget fds) {
     channel
         .eventLoop()
         .submit(
             () -> {
               if (gate.state() != AcceptGate.State.STOPPED) {
                 throw new IllegalStateException(
-                    "listener " + name + ": the connection limit is set before accepting starts");
+                    "listener " + name + ": accept limits are set before accepting starts");
               }
-              gate = new AcceptGate(channel, open, limit, limitObserver());
+              gate = new AcceptGate(channel, open, limit, fds, gateObserver());
             })
         .syncUninterruptibly();
   }
 
-  private AcceptGate.LimitObserver limitObserver() {
-    return new AcceptGate.LimitObserver() {
+  private AcceptGate.Observer gateObserver() {
+    return new AcceptGate.Observer() {
       @Override
       public void limitReached(int openNow) {
         observer.limitReached(ServingSocket.this, openNow);
@@ -98,6 +98,16 @@ public final class ServingSocket {
       @Override
       public void limitLifted(int openNow) {
         observer.limitLifted(ServingSocket.this, openNow);
+      }
+
+      @Override
+      public void shortOfFds(int openNow, String budget, Throwable cause) {
+        observer.shortOfFds(ServingSocket.this, openNow, budget, cause);
+      }
+
+      @Override
+      public void fdsFreed(int openNow, String budget) {
+        observer.fdsFreed(ServingSocket.this, openNow, budget);
       }
     };
   }
@@ -185,8 +195,22 @@ public final class ServingSocket {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object child) {
       count((Channel) child);
-      gate.accepted();
+      gate.accepted(((EpollSocketChannel) child).fd().intValue());
       ctx.fireChannelRead(child);
+    }
+
+    /**
+     * A failed accept (the epoll channel reports it here) pauses this socket through the gate. Not
+     * passed on: Netty's acceptor would pause for a second and then turn accepting back on by
+     * itself, even in a process that has handed over meanwhile.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (cause instanceof IOException) {
+        gate.acceptFailed(cause);
+      } else {
+        ctx.fireExceptionCaught(cause);
+      }
     }
   }
 

@@ -21,6 +21,8 @@ public final class ListenerMetrics {
   private final AtomicLong drainConnections = new AtomicLong();
   private final Counter accepted;
   private final Counter limitReached;
+  private final Counter fdsReserveReached;
+  private final Counter acceptFailed;
   private final AtomicLong connectionLimit = new AtomicLong();
   private final RequestSeries http1;
 
@@ -65,6 +67,8 @@ public final class ListenerMetrics {
                     + " connections (new clients wait in the kernel's queue)")
             .tag("listener", listener)
             .register(registry);
+    fdsReserveReached = shortOfFdsCounter("reserve_reached");
+    acceptFailed = shortOfFdsCounter("accept_failed");
     Gauge.builder("baton.listener.connection.limit", connectionLimit, AtomicLong::get)
         .description("listeners[].maxConnections of this listener; 0 for no limit")
         .tag("listener", listener)
@@ -178,6 +182,21 @@ public final class ListenerMetrics {
 
   public void connectionLimit(int limit) {
     connectionLimit.set(limit);
+  }
+
+  private Counter shortOfFdsCounter(String reason) {
+    return Counter.builder("baton.listener.fds.short")
+        .description(
+            "Times this listener stopped accepting for want of file descriptors: reserve_reached"
+                + " (fewer than the reserve left), accept_failed (EMFILE, ENFILE, ENOBUFS...)")
+        .tag("listener", listener)
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  /** The listener stopped accepting for want of file descriptors. */
+  public void shortOfFds(boolean acceptFailed) {
+    (acceptFailed ? this.acceptFailed : fdsReserveReached).increment();
   }
 
   /** The listener held its connection limit and stopped accepting. */

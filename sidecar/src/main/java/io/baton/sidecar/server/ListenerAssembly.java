@@ -15,6 +15,7 @@ import io.baton.sidecar.httpserver.CleartextHttpInitializer;
 import io.baton.sidecar.httpserver.TlsListenerInitializer;
 import io.baton.sidecar.listener.ConnectionObserver;
 import io.baton.sidecar.listener.EventLoops;
+import io.baton.sidecar.listener.FdBudget;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.metrics.BatonMetrics;
@@ -54,13 +55,14 @@ final class ListenerAssembly {
   private final BatonConfig config;
   private final BatonMetrics metrics;
   private final EventLoops loops;
-  private final ConnectionLimitLog limitLog;
+  private final AcceptPauseLog pauses;
+  private final FdBudget fds = FdBudget.ofThisProcess();
 
   ListenerAssembly(BatonConfig config, BatonMetrics metrics, EventLoops loops) {
     this.config = config;
     this.metrics = metrics;
     this.loops = loops;
-    this.limitLog = new ConnectionLimitLog(config.listeners(), System::nanoTime);
+    this.pauses = new AcceptPauseLog(config.listeners(), System::nanoTime);
   }
 
   /**
@@ -102,7 +104,27 @@ final class ListenerAssembly {
           @Override
           public void limitReached(ServingSocket socket, int open) {
             metrics.listener(socket.name()).connectionLimitReached();
-            limitLog.reached(socket.name(), open);
+            pauses.limitReached(socket.name(), open);
+          }
+
+          @Override
+          public void shortOfFds(ServingSocket socket, int open, String budget, Throwable cause) {
+            metrics.listener(socket.name()).shortOfFds(cause != null);
+            pauses.shortOfFds(socket.name(), open, budget, cause);
+          }
+
+          @Override
+          public void fdsFreed(ServingSocket socket, int open, String budget) {
+            log.info("listener {}: accepting again ({})", socket.name(), budget);
+          }
+        };
+    // The admin listener keeps no reserve (it must answer a scrape when the data listeners have
+    // stopped for want of descriptors); a failed accept still pauses it, and says so.
+    ConnectionObserver adminPauses =
+        new ConnectionObserver() {
+          @Override
+          public void shortOfFds(ServingSocket socket, int open, String budget, Throwable cause) {
+            pauses.shortOfFds(socket.name(), open, budget, cause);
           }
         };
     List<ServingSocket> data = new ArrayList<>();
@@ -147,7 +169,7 @@ final class ListenerAssembly {
                 counting,
                 adopted);
         data.add(socket);
-        socket.limitConnections(lc.maxConnections());
+        socket.acceptWithin(lc.maxConnections(), fds);
         metrics.listener(lc.name()).connectionLimit(lc.maxConnections());
       }
       AdminInitializer adminInit =
@@ -160,8 +182,9 @@ final class ListenerAssembly {
               ADMIN_PROTOCOL,
               inherited.remove(ConfigLoader.ADMIN_LISTENER_NAME),
               adminInit,
-              ConnectionObserver.NONE,
+              adminPauses,
               adopted);
+      admin.acceptWithin(0, FdBudget.failedAcceptsOnly());
     } catch (IOException | RuntimeException e) {
       data.forEach(ServingSocket::closeListener);
       throw e;

@@ -5,18 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.config.ListenerConfig;
 import io.baton.sidecar.config.ListenerProtocol;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-class ConnectionLimitLogTest {
+class AcceptPauseLogTest {
 
   private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
   private final List<String> lines = new ArrayList<>();
-  private final ConnectionLimitLog limitLog =
-      new ConnectionLimitLog(
+  private final AcceptPauseLog pauses =
+      new AcceptPauseLog(
           List.of(
               new ListenerConfig(
                   "web",
@@ -30,26 +31,39 @@ class ConnectionLimitLogTest {
 
   @Test
   void saysOncePerIntervalAndCountsWhatItDidNotSay() {
-    limitLog.reached("web", 100);
-    limitLog.reached("web", 100);
-    limitLog.reached("web", 100);
-    nanos.addAndGet(ConnectionLimitLog.INTERVAL.toNanos());
-    limitLog.reached("web", 101);
+    pauses.limitReached("web", 100);
+    pauses.limitReached("web", 100);
+    pauses.limitReached("web", 100);
+    nanos.addAndGet(AcceptPauseLog.INTERVAL.toNanos());
+    pauses.limitReached("web", 101);
 
     assertThat(lines)
         .containsExactly(
             "listener web: 100 connections open, its limit (maxConnections 100): not accepting"
                 + " until one closes; new clients wait in the kernel's queue",
             "listener web: 101 connections open, its limit (maxConnections 100): not accepting"
-                + " until one closes; new clients wait in the kernel's queue (reached 2 more times"
-                + " since the last report)");
+                + " until one closes; new clients wait in the kernel's queue (2 more times since"
+                + " the last report)");
   }
 
   @Test
-  void eachListenerHasItsOwnInterval() {
-    limitLog.reached("web", 100);
-    limitLog.reached("other", 5);
+  void eachListenerAndReasonHasItsOwnInterval() {
+    pauses.limitReached("web", 100);
+    pauses.limitReached("other", 5);
+    pauses.shortOfFds("web", 7, "90 of 100 file descriptors in use (ulimit -n), 16 kept", null);
 
-    assertThat(lines).hasSize(2);
+    assertThat(lines).hasSize(3);
+  }
+
+  @Test
+  void aFailedAcceptIsNamedWithTheBudget() {
+    pauses.shortOfFds(
+        "web", 3, "100 of 100 file descriptors in use", new IOException("Too many open files"));
+
+    assertThat(lines)
+        .containsExactly(
+            "listener web: accept failed (Too many open files); 100 of 100 file descriptors in"
+                + " use, 3 connections open here: not accepting until descriptors are freed; new"
+                + " clients wait in the kernel's queue");
   }
 }

@@ -21,13 +21,17 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** A listener's connection limit, on real sockets: the kernel queue holds who is over it. */
+/**
+ * A listener's connection limit and file descriptor reserve, on real sockets: the kernel queue
+ * holds who is over them.
+ */
 @Timeout(60)
-class ServingSocketLimitTest {
+class ServingSocketAcceptLimitsTest {
 
   private static final Duration WAIT = Duration.ofSeconds(20);
 
@@ -106,11 +110,57 @@ class ServingSocketLimitTest {
     socket = echoListener(0);
     socket.startAccepting();
 
-    assertThatThrownBy(() -> socket.limitConnections(5))
-        .hasMessageContaining("the connection limit is set before accepting starts");
+    assertThatThrownBy(() -> socket.acceptWithin(5, FdBudget.failedAcceptsOnly()))
+        .hasMessageContaining("accept limits are set before accepting starts");
+  }
+
+  @Test
+  void shortOfDescriptorsTheListenerPausesAndResumesWhenSomeAreFreed() throws Exception {
+    // A limit of 40 keeps 16 in reserve; this JVM already has more than 23 descriptors open, so
+    // the first accept leaves less than the reserve.
+    AtomicLong openFds = new AtomicLong(20);
+    socket = echoListener(0, new FdBudget(40, openFds::get));
+    socket.startAccepting();
+    openFds.set(30);
+    connectAndEcho();
+    assertThat(limitEvents).hasSize(1).first().asString().startsWith("short of fds 1");
+
+    Socket waiting = connect();
+    waiting.getOutputStream().write('w');
+    waiting.setSoTimeout(300);
+    assertThatThrownBy(() -> waiting.getInputStream().read())
+        .as("not accepted while the reserve is not free")
+        .isInstanceOf(SocketTimeoutException.class);
+
+    openFds.set(10);
+    waiting.setSoTimeout((int) WAIT.toMillis());
+    assertThat(waiting.getInputStream().read()).isEqualTo('w');
+    assertThat(limitEvents.get(1)).startsWith("fds freed 1");
+  }
+
+  @Test
+  void startingShortOfDescriptorsAcceptsNothingUntilSomeAreFreed() throws Exception {
+    AtomicLong openFds = new AtomicLong(1000);
+    socket = echoListener(0, new FdBudget(40, openFds::get));
+    socket.startAccepting();
+
+    Socket waiting = connect();
+    waiting.getOutputStream().write('s');
+    waiting.setSoTimeout(300);
+    assertThatThrownBy(() -> waiting.getInputStream().read())
+        .isInstanceOf(SocketTimeoutException.class);
+    assertThat(socket.openConnections()).isZero();
+
+    openFds.set(0);
+    waiting.setSoTimeout((int) WAIT.toMillis());
+    assertThat(waiting.getInputStream().read()).isEqualTo('s');
   }
 
   private ServingSocket echoListener(int limit) throws IOException {
+    return echoListener(limit, FdBudget.failedAcceptsOnly());
+  }
+
+  private ServingSocket echoListener(int limit, FdBudget fds) throws IOException {
     ServingSocket s =
         ServingSocket.bind(
             "web",
@@ -128,8 +178,19 @@ class ServingSocketLimitTest {
               public void limitLifted(ServingSocket socket, int open) {
                 limitEvents.add("lifted " + open);
               }
+
+              @Override
+              public void shortOfFds(
+                  ServingSocket socket, int open, String budget, Throwable cause) {
+                limitEvents.add("short of fds " + open + ": " + budget);
+              }
+
+              @Override
+              public void fdsFreed(ServingSocket socket, int open, String budget) {
+                limitEvents.add("fds freed " + open + ": " + budget);
+              }
             });
-    s.limitConnections(limit);
+    s.acceptWithin(limit, fds);
     return s;
   }
 
