@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The move of one HTTP/1.1 client connection to the successor, while the process drains with
  * migration on: whether the connection may move at all, and the move itself with the pipelined
- * bytes read and not served. {@link Http1ProxyHandler} decides when it is at a request boundary.
+ * bytes read and not served. {@link ClientConnection} decides when it is at a request boundary.
  */
 final class BoundaryMove {
 
@@ -28,14 +28,14 @@ final class BoundaryMove {
   }
 
   /** How a connection on {@code ch} outlives its current response, as the drain stands now. */
-  Http1ProxyHandler.Persistence persistence(Channel ch) {
+  Persistence persistence(Channel ch) {
     if (!context.drain().isDraining()) {
-      return Http1ProxyHandler.Persistence.KEEP_ALIVE; // rolled back
+      return Persistence.KEEP_ALIVE; // rolled back
     }
     // A TLS connection never moves (its state is in this process): it takes the drain path.
     return context.drain().mover().canMove() && ConnectionMover.canCarry(ch)
-        ? Http1ProxyHandler.Persistence.MOVE_AT_BOUNDARY
-        : Http1ProxyHandler.Persistence.CLOSE_AFTER_RESPONSE;
+        ? Persistence.MOVE_AT_BOUNDARY
+        : Persistence.CLOSE_AFTER_RESPONSE;
   }
 
   /**

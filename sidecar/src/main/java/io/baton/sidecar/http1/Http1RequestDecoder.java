@@ -100,7 +100,7 @@ final class Http1RequestDecoder extends HttpRequestDecoder {
 
   /**
    * The response to the last request is out: decode the next one. Returns whether bytes of it are
-   * already here (then the caller must feed the decoder again, see {@link Http1ProxyHandler}), as
+   * already here (then the caller must feed the decoder again, see {@link ClientConnection}), as
    * nothing else would wake it before the client sends more.
    */
   boolean resume() {

@@ -4,8 +4,8 @@ import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.listener.ListenerResumer;
 import io.baton.sidecar.listener.ServingSocket;
-import io.baton.sidecar.migration.ConnectionResumer;
 import io.baton.sidecar.migration.MovableKind;
 import java.util.Map;
 
@@ -13,7 +13,7 @@ import java.util.Map;
  * Resumes, in the successor, an HTTP/1.1 client connection the predecessor moved at a request
  * boundary: it is served on its listener from the pipelined bytes that came with it.
  */
-public final class MovedHttp1Connection implements ConnectionResumer {
+public final class MovedHttp1Connection extends ListenerResumer {
 
   /** An HTTP/1.1 client connection at a request boundary, served by {@code http} listeners. */
   public static final MovableKind KIND =
@@ -23,21 +23,12 @@ public final class MovedHttp1Connection implements ConnectionResumer {
           "http1",
           "an HTTP/1.1 connection");
 
-  private final Map<String, ServingSocket> sockets;
-  private final Map<String, ListenerContext> contexts;
-
   /**
    * @param sockets and {@code contexts}: this process's data listeners, by name
    */
   public MovedHttp1Connection(
       Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
-    this.sockets = Map.copyOf(sockets);
-    this.contexts = Map.copyOf(contexts);
-  }
-
-  @Override
-  public MovableKind kind() {
-    return KIND;
+    super(KIND, sockets, contexts);
   }
 
   /**
@@ -46,9 +37,7 @@ public final class MovedHttp1Connection implements ConnectionResumer {
    * is still served as the plain text its client speaks.
    */
   @Override
-  public void resume(LiveConnection connection) {
-    ServingSocket socket = sockets.get(connection.listener());
-    ListenerContext context = contexts.get(socket.name());
+  protected void resume(LiveConnection connection, ServingSocket socket, ListenerContext context) {
     int fd = connection.fds()[0];
     if (context != null && context.listener().isTls()) {
       socket.adoptConnection(fd, connection.unconsumed(), new Http1ProxyInitializer(context));

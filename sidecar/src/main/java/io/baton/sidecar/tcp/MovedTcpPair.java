@@ -5,8 +5,8 @@ import io.baton.handoff.LiveConnection;
 import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
+import io.baton.sidecar.listener.ListenerResumer;
 import io.baton.sidecar.listener.ServingSocket;
-import io.baton.sidecar.migration.ConnectionResumer;
 import io.baton.sidecar.migration.MovableKind;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * upstream's, both connected, with whatever the peers sent meanwhile waiting in their kernel
  * buffers. The client and the upstream see the same connection throughout.
  */
-public final class MovedTcpPair implements ConnectionResumer {
+public final class MovedTcpPair extends ListenerResumer {
 
   private static final Logger log = LoggerFactory.getLogger(MovedTcpPair.class);
 
@@ -32,27 +32,17 @@ public final class MovedTcpPair implements ConnectionResumer {
       new MovableKind(
           ConnectionKind.TCP_PAIR, ListenerProtocol.TCP.wireName(), "tcp", "a TCP connection pair");
 
-  private final Map<String, ServingSocket> sockets;
-  private final Map<String, ListenerContext> contexts;
-
   /**
    * @param sockets and {@code contexts}: this process's data listeners, by name
    */
   public MovedTcpPair(Map<String, ServingSocket> sockets, Map<String, ListenerContext> contexts) {
-    this.sockets = Map.copyOf(sockets);
-    this.contexts = Map.copyOf(contexts);
+    super(KIND, sockets, contexts);
   }
 
   @Override
-  public MovableKind kind() {
-    return KIND;
-  }
-
-  @Override
-  public void resume(LiveConnection connection) {
-    ServingSocket socket = sockets.get(connection.listener());
+  protected void resume(LiveConnection connection, ServingSocket socket, ListenerContext context) {
     int[] fds = connection.fds();
-    resume(socket, contexts.get(socket.name()), fds[0], fds[1], connection.upstreamEndpoint());
+    resume(socket, context, fds[0], fds[1], connection.upstreamEndpoint());
   }
 
   /**
