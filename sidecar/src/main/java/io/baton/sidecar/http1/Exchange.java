@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -29,6 +30,7 @@ import io.netty.util.ReferenceCountUtil;
 final class Exchange implements UpstreamOpener.Attempt, Http1UpstreamHandler.Owner {
 
   final HttpRequest request;
+  private final HttpVersion clientVersion;
   final boolean clientKeepAlive;
   final boolean head;
   final UpstreamChoice upstreams;
@@ -65,6 +67,8 @@ final class Exchange implements UpstreamOpener.Attempt, Http1UpstreamHandler.Own
     this.ctx = connection.ctx();
     this.failures = failures;
     this.request = request;
+    // Taken now: the request's head is rewritten to HTTP/1.1 for the upstream before it is sent.
+    this.clientVersion = request.protocolVersion();
     this.clientKeepAlive = clientKeepAlive;
     this.head = HttpMethod.HEAD.equals(request.method());
     this.upstreams = new UpstreamChoice(context.cluster());
@@ -227,8 +231,7 @@ final class Exchange implements UpstreamOpener.Attempt, Http1UpstreamHandler.Own
     status = response.status().code();
     upstreamReusable = !singleUse && HttpUtil.isKeepAlive(response);
     closeAfter =
-        ResponseHead.prepareForClient(
-            response, request.protocolVersion(), head, mustCloseAfterResponse());
+        ResponseHead.prepareForClient(response, clientVersion, head, mustCloseAfterResponse());
     if (context.servingHeader()) {
       response
           .headers()

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -163,6 +164,24 @@ class Http1ProxyTest {
       assertThat(next.bodyText())
           .as("no body bytes of the HEAD answer before this one")
           .isEqualTo("ok after-head\n");
+    }
+  }
+
+  @Test
+  void anHttp10ClientGetsAChunkedUpstreamBodyUnchunkedUntilTheClose() throws Exception {
+    proxyToTestUpstream();
+    try (Socket s = new Socket("127.0.0.1", proxy.address().getPort())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream()
+          .write(
+              "POST /echo HTTP/1.0\r\nContent-Length: 11\r\n\r\nhello 1.0!\n"
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+
+      String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(Locale.ROOT);
+      assertThat(head).startsWith("http/1.1 200").contains("connection: close");
+      assertThat(head).doesNotContain("transfer-encoding");
+      assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4)).isEqualTo("hello 1.0!\n");
     }
   }
 

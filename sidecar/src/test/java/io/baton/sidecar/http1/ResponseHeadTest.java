@@ -50,6 +50,18 @@ class ResponseHeadTest {
   }
 
   @Test
+  void aChunkedUpstreamBodyReachesAnHttp10ClientUnchunkedUntilTheClose() {
+    HttpResponse response = upstream(HttpResponseStatus.OK);
+    response.headers().set("Transfer-Encoding", "chunked");
+
+    assertThat(ResponseHead.prepareForClient(response, HttpVersion.HTTP_1_0, false, false))
+        .isTrue();
+
+    assertThat(response.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)).isFalse();
+    assertThat(response.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+  }
+
+  @Test
   void anHttp10ClientKeptAliveIsToldSo() {
     HttpResponse response = upstream(HttpResponseStatus.NO_CONTENT);
 
@@ -79,7 +91,7 @@ class ResponseHeadTest {
     HttpResponse response = upstream(HttpResponseStatus.OK);
     response.headers().set("Transfer-Encoding", "chunked").set("Connection", "keep-alive");
 
-    assertThat(ResponseHead.prepareForClient(response, HttpVersion.HTTP_1_0, false, true)).isTrue();
+    assertThat(ResponseHead.prepareForClient(response, HttpVersion.HTTP_1_1, false, true)).isTrue();
 
     assertThat(response.headers().get(HttpHeaderNames.TRANSFER_ENCODING)).isEqualTo("chunked");
     assertThat(response.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
