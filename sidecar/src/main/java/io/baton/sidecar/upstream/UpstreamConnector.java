@@ -38,6 +38,7 @@ public final class UpstreamConnector {
       boolean allowHalfClosure) {
     UpstreamTls tls = cluster.tls();
     long timeoutMillis = cluster.config().connectTimeout().toMillis();
+    // TCP_NODELAY is Netty's default for epoll channels (set once as the channel is built).
     ChannelFuture connect =
         new Bootstrap()
             .group(loop)
@@ -45,7 +46,6 @@ public final class UpstreamConnector {
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) Math.min(Integer.MAX_VALUE, timeoutMillis))
-            .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.AUTO_READ, autoRead)
             .option(ChannelOption.ALLOW_HALF_CLOSURE, allowHalfClosure)
             .handler(tls.enabled() ? withTls(tls, endpoint, timeoutMillis, handler) : handler)

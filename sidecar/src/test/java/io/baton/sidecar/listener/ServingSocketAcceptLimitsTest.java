@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -40,6 +41,7 @@ class ServingSocketAcceptLimitsTest {
   private final List<Socket> clients = new ArrayList<>();
   private final List<String> limitEvents = new CopyOnWriteArrayList<>();
   private final AtomicInteger served = new AtomicInteger();
+  private final List<Boolean> nagleOff = new CopyOnWriteArrayList<>();
   private ServingSocket socket;
 
   @AfterEach
@@ -103,6 +105,15 @@ class ServingSocketAcceptLimitsTest {
     }
     await().atMost(WAIT).until(() -> socket.openConnections() == 20);
     assertThat(limitEvents).isEmpty();
+  }
+
+  @Test
+  void acceptedConnectionsHaveNagleOff() throws Exception {
+    socket = echoListener(0);
+    socket.startAccepting();
+    connectAndEcho();
+
+    assertThat(nagleOff).containsExactly(true);
   }
 
   @Test
@@ -213,6 +224,7 @@ class ServingSocketAcceptLimitsTest {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
       served.incrementAndGet();
+      nagleOff.add(ctx.channel().config().getOption(ChannelOption.TCP_NODELAY));
       ctx.fireChannelActive();
     }
 
