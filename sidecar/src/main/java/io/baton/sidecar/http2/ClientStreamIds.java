@@ -17,7 +17,7 @@ import java.util.ArrayDeque;
  */
 final class ClientStreamIds {
 
-  /** Skipped ranges kept: 64 pairs of ints per connection at most. */
+  /** Skipped ranges kept: 32 pairs of ints per connection at most. */
   static final int MAX_GAPS = 32;
 
   /** The highest client stream id a HEADERS frame named, 0 before the first. */

@@ -8,7 +8,6 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
@@ -23,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * this line it would end silently. Likewise the RST_STREAM Netty answers a frame on a stream it no
  * longer knows with ({@link Http2StreamErrors#noted}).
  *
- * <p>It also checks client HEADERS frames before the decoder acts on them ({@link #checkHeaders}):
- * the only hook Netty's codec builder offers between the frame reader and the decoder.
+ * <p>It also hands client HEADERS frames to {@link InboundHeadersCheck} before the decoder acts on
+ * them: this hook is the only one Netty's codec builder offers between the frame reader and the
+ * decoder.
  */
 final class Http2FrameMeter extends Http2FrameLogger {
 
@@ -32,7 +32,7 @@ final class Http2FrameMeter extends Http2FrameLogger {
 
   private final ListenerContext context;
   private final Http2StreamErrors streamErrors;
-  private final ClientStreamIds clientStreamIds = new ClientStreamIds();
+  private final InboundHeadersCheck headersCheck = new InboundHeadersCheck();
 
   Http2FrameMeter(ListenerContext context, Http2StreamErrors streamErrors) {
     super(LogLevel.TRACE, Http2FrameMeter.class);
@@ -69,28 +69,18 @@ final class Http2FrameMeter extends Http2FrameLogger {
   }
 
   /**
-   * Refuses a client HEADERS frame on an id the client skipped (connection error PROTOCOL_ERROR,
-   * RFC 9113 §5.1.1) or on a stream the client already ended (stream error STREAM_CLOSED, §5.1
-   * "half-closed (remote)"; Netty's decoder calls that PROTOCOL_ERROR). The hook declares no
-   * checked exception but its caller, the frame reader, handles {@link Http2Exception}: thrown as
-   * such, a stream error leaves the connection readable, and the codec answers both as its own.
+   * Runs {@link InboundHeadersCheck} on a client HEADERS frame. The hook declares no checked
+   * exception but its caller, the frame reader, handles {@link Http2Exception}: thrown as such, a
+   * stream error leaves the connection readable (an unchecked one would stop the reader), and the
+   * codec answers connection and stream errors as its own.
    */
   private void checkHeaders(Direction direction, ChannelHandlerContext ctx, int streamId) {
-    if (direction != Direction.INBOUND) {
+    if (direction != Direction.INBOUND
+        || !(ctx.handler() instanceof Http2ConnectionHandler codec)) {
       return;
     }
     try {
-      clientStreamIds.headers(streamId);
-      if (ctx.handler() instanceof Http2ConnectionHandler codec) {
-        Http2Stream stream = codec.connection().stream(streamId);
-        if (stream != null && stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE) {
-          throw Http2Exception.streamError(
-              streamId,
-              Http2Error.STREAM_CLOSED,
-              "HEADERS on stream %d (expected: none, the client ended the stream)",
-              streamId);
-        }
-      }
+      headersCheck.check(codec.connection(), streamId);
     } catch (Http2Exception e) {
       throwUnchecked(e);
     }

@@ -170,6 +170,16 @@ class Http2ProtocolViolationTest {
   }
 
   @Test
+  void aPriorityFrameOfTheWrongLengthOnAStreamInFlightIsAFrameSizeErrorOnThatStream() {
+    try (RawH2Connection raw = handshake()) {
+      raw.sendHeaders(1, H2TestClient.post("/hold"), false);
+      await().atMost(READ).until(() -> upstream.heldStreams() == 1);
+      raw.sendFrame(PRIORITY, 0, 1, new byte[6]);
+      assertStreamError(raw, 1, Http2Error.FRAME_SIZE_ERROR);
+    }
+  }
+
+  @Test
   void dataOnAHalfClosedStreamIsStreamClosed() {
     try (RawH2Connection raw = handshake()) {
       raw.sendHeaders(1, H2TestClient.get("/hold"), true);
