@@ -60,15 +60,16 @@ public final class Http2Frontend {
    * right after). Call on the channel's event loop.
    */
   public static void install(ChannelPipeline pipeline, ListenerContext context) {
+    Http2StreamErrors streamErrors = new Http2StreamErrors(context);
     Http2FrameCodec codec =
         Http2FrameCodecBuilder.forServer()
             .initialSettings(
                 Http2Settings.defaultSettings()
                     .maxConcurrentStreams(Http2Limits.MAX_CONCURRENT_STREAMS)
                     .maxHeaderListSize(Http2Limits.MAX_HEADER_LIST_SIZE))
-            // Counts GOAWAY and REFUSED_STREAM as they are written, and logs the connection errors
-            // Netty raises.
-            .frameLogger(new Http2FrameMeter(context))
+            // Counts GOAWAY and REFUSED_STREAM as they are written, logs and counts the protocol
+            // errors Netty answers, and refuses client stream ids out of order.
+            .frameLogger(new Http2FrameMeter(context, streamErrors))
             // Flood protections (CVE-2019-9512..9518, CVE-2023-44487 "rapid reset",
             // CVE-2024-27316):
             // a peer that makes us queue control frames, sends empty DATA, resets streams in a loop
@@ -86,7 +87,8 @@ public final class Http2Frontend {
     pipeline.addLast("h2-codec", codec);
     pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
     pipeline.addLast(
-        "h2-streams", new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context)));
+        "h2-streams",
+        new Http2MultiplexHandler(new Http2StreamProxy.Initializer(context, streamErrors)));
     pipeline.addLast("h2-errors", new ConnectionErrors(context));
     // After the codec's SETTINGS (written as it was added): the connection window (why:
     // Http2Limits.CONNECTION_WINDOW).

@@ -2,32 +2,20 @@ package io.baton.sidecar.http2;
 
 import io.baton.sidecar.config.HostPort;
 import io.baton.sidecar.listener.ListenerContext;
-import io.baton.sidecar.upstream.UpstreamChoice;
-import io.baton.sidecar.upstream.UpstreamConnector;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,33 +30,32 @@ import org.slf4j.LoggerFactory;
  * <p>A request the upstream never processed (connect failed, stream refused, above its GOAWAY) goes
  * again to another member or connection while its body so far is small enough to keep (64 KiB);
  * when nothing is left to try, or the upstream failed, the client gets 502/503/504, or a gRPC
- * trailers-only response with the matching status. Never a dropped stream.
+ * trailers-only response with the matching status. Never a dropped stream. A client that breaks the
+ * protocol on the stream gets RST_STREAM with the error's code ({@link Http2StreamErrors}).
+ *
+ * <p>This class owns the stream's {@link State} and the order of events; the roles are its helpers:
+ * {@link RequestHeaders} (the request as the upstream gets it), {@link RequestReplay} (what a retry
+ * sends again), {@link UpstreamAttempts} (members, calls, retries), {@link ResponseRelay} (what the
+ * client gets).
  */
 final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements UpstreamCall.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(Http2StreamProxy.class);
-  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-  private static final AsciiString GENERATION =
-      AsciiString.of(ListenerContext.GENERATION_HEADER.toLowerCase());
-
-  /** Request body kept to send again if the upstream refuses the stream; above it, no retry. */
-  static final int MAX_REPLAY_BYTES = 64 * 1024;
-
-  /** Attempts for one request after the first (members refusing, connections going away). */
-  private static final int MAX_RETRIES = 3;
 
   /** Gives every client stream its proxy. */
   @ChannelHandler.Sharable
   static final class Initializer extends ChannelInitializer<Http2StreamChannel> {
     private final ListenerContext context;
+    private final Http2StreamErrors streamErrors;
 
-    Initializer(ListenerContext context) {
+    Initializer(ListenerContext context, Http2StreamErrors streamErrors) {
       this.context = context;
+      this.streamErrors = streamErrors;
     }
 
     @Override
     protected void initChannel(Http2StreamChannel ch) {
-      ch.pipeline().addLast(new Http2StreamProxy(context));
+      ch.pipeline().addLast(new Http2StreamProxy(context, streamErrors));
     }
   }
 
@@ -85,34 +72,28 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
   }
 
   private final ListenerContext context;
+  private final Http2StreamErrors streamErrors;
   private ChannelHandlerContext ctx;
   private State state = State.AWAITING_HEADERS;
-  private Http2Headers requestHeaders;
-  private boolean headersOnly;
-  private boolean grpc;
+  private RequestHeaders request;
   private boolean requestComplete;
   private UpstreamCall call;
-  private final UpstreamChoice upstreams;
-  private int retries;
-
-  /**
-   * Request frames sent so far (DATA as retained duplicates, trailers), while a retry may need
-   * them.
-   */
-  private List<Object> replay = new ArrayList<>(2);
-
-  private int replayBytes;
+  private UpstreamAttempts upstreams;
+  private ResponseRelay response;
+  private final RequestReplay replay = new RequestReplay();
   private int status;
   private ScheduledFuture<?> responseTimer;
 
-  Http2StreamProxy(ListenerContext context) {
+  Http2StreamProxy(ListenerContext context, Http2StreamErrors streamErrors) {
     this.context = context;
-    this.upstreams = new UpstreamChoice(context.cluster());
+    this.streamErrors = streamErrors;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.upstreams = new UpstreamAttempts(context, ctx.channel().eventLoop(), this);
+    this.response = new ResponseRelay(ctx, context);
   }
 
   @Override
@@ -126,7 +107,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
         begin(h.headers(), h.isEndStream());
       } else if (!requestComplete) {
         requestComplete = true;
-        keepForReplay(h.headers(), 0);
+        replay.trailers(h.headers());
         call.trailers(h.headers());
         requestEnded();
       }
@@ -137,10 +118,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       }
       requestComplete = d.isEndStream();
       ByteBuf data = d.content();
-      if (replay != null) {
-        keepForReplay(
-            new ReplayData(data.retainedDuplicate(), d.isEndStream()), data.readableBytes());
-      }
+      replay.data(data, d.isEndStream());
       call.data(data, d.isEndStream());
       if (!call.isWritable()) {
         setReading(false);
@@ -153,44 +131,20 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
   }
 
-  private record ReplayData(ByteBuf data, boolean endStream) {}
-
-  private void keepForReplay(Object frame, int bytes) {
-    if (replay == null) {
+  private void begin(Http2Headers headers, boolean endStream) {
+    String malformed = RequestHeaders.malformed(headers);
+    if (malformed != null) {
+      // Never a request: not counted as one, nothing goes upstream (RFC 9113 §8.1.1).
+      state = State.DONE;
+      replay.drop();
+      streamErrors.reset(ctx, streamId(), Http2Error.PROTOCOL_ERROR, malformed);
       return;
     }
-    replayBytes += bytes;
-    replay.add(frame);
-    if (replayBytes > MAX_REPLAY_BYTES) {
-      dropReplay(); // too much to keep: this request is not retried
-    }
-  }
-
-  private void dropReplay() {
-    if (replay != null) {
-      for (Object o : replay) {
-        if (o instanceof ReplayData r) {
-          r.data().release();
-        }
-      }
-      replay = null;
-    }
-  }
-
-  private void begin(Http2Headers headers, boolean endStream) {
     context.metrics().streamStarted();
     state = State.AWAITING_RESPONSE;
-    requestHeaders = headers;
-    headersOnly = endStream;
+    request = RequestHeaders.of(headers, endStream, ctx.channel().parent());
     requestComplete = endStream;
-    grpc = Grpc.isGrpc(headers);
-    Channel connection = ctx.channel().parent();
-    if (connection != null && connection.remoteAddress() instanceof InetSocketAddress client) {
-      String ip = client.getAddress().getHostAddress();
-      CharSequence prior = headers.get(X_FORWARDED_FOR);
-      headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
-    }
-    HostPort first = upstreams.first().orElse(null);
+    HostPort first = upstreams.first();
     if (first == null) {
       failBeforeResponse(
           UpstreamFailure.noEndpoint("no endpoint in cluster " + context.cluster().name()));
@@ -204,25 +158,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
 
   /** Starts the exchange with {@code to}, sending whatever of the request arrived so far. */
   private void send(HostPort to) {
-    boolean h2c = context.clusterConfig().protocol().http2();
-    // The headers are shared by every attempt: each call gets its own copy (the codec may change
-    // them).
-    Http2Headers headers = new DefaultHttp2Headers(false).add(requestHeaders);
-    call =
-        h2c
-            ? new H2cUpstreamCall(
-                context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this)
-            : new Http1UpstreamCall(
-                context.cluster(), ctx.channel().eventLoop(), to, headers, headersOnly, this);
-    if (replay != null) {
-      for (Object o : replay) {
-        if (o instanceof ReplayData r) {
-          call.data(r.data().retainedDuplicate(), r.endStream());
-        } else {
-          call.trailers((Http2Headers) o);
-        }
-      }
-    }
+    call = upstreams.call(to, request, replay);
     setReading(call.isWritable());
   }
 
@@ -263,13 +199,10 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     cancelTimer();
-    dropReplay();
+    replay.drop();
     state = State.STREAMING_RESPONSE;
     status = parseStatus(headers.status());
-    if (context.servingHeader()) {
-      headers.set(GENERATION, Long.toString(context.generation()));
-    }
-    write(new DefaultHttp2HeadersFrame(headers, endStream));
+    response.headers(headers, endStream);
     if (endStream) {
       complete();
     }
@@ -281,8 +214,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       data.release();
       return;
     }
-    write(new DefaultHttp2DataFrame(data, endStream));
-    if (!ctx.channel().isWritable()) {
+    response.data(data, endStream);
+    if (!response.clientWritable()) {
       call.setReading(false);
     }
     if (endStream) {
@@ -295,7 +228,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     if (state != State.STREAMING_RESPONSE) {
       return;
     }
-    write(new DefaultHttp2HeadersFrame(trailers, true));
+    response.trailers(trailers);
     complete();
   }
 
@@ -312,33 +245,11 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
       return;
     }
     call = null;
-    boolean connectFailure = UpstreamConnector.memberUnreachable(failure.reason());
-    if (connectFailure) {
-      upstreams.markUnreachable();
-    }
-    // A refused stream may go to the same member again (a new connection); a member that refused
-    // the connection is not tried again for this request.
-    HostPort next =
-        replay == null || retries >= MAX_RETRIES
-            ? null
-            : connectFailure
-                ? upstreams.nextReachable().orElse(null)
-                : upstreams.nextAny().orElse(null);
+    HostPort next = upstreams.retryTarget(failure, replay.complete());
     if (next == null) {
       failBeforeResponse(failure);
       return;
     }
-    retries++;
-    context.clusterMetrics().upstreamError(failure.reason());
-    log.warn(
-        "listener {} cluster {} endpoint {}: {} ({}), sending the stream to {}",
-        context.name(),
-        context.cluster().name(),
-        upstreams.current(),
-        failure.reason().label(),
-        failure.detail(),
-        next);
-    upstreams.retryOn(next);
     send(next);
   }
 
@@ -361,22 +272,15 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
         failure.reason().label(),
         failure.detail());
     call = null;
-    if (grpc) {
-      // The headers are out: trailers carry the status, the stream ends cleanly.
-      write(
-          new DefaultHttp2HeadersFrame(
-              Grpc.trailers(failure.grpcStatus(), failure.detail()), true));
-    } else {
-      // The only way left to tell an HTTP client the body is incomplete.
-      ctx.writeAndFlush(new DefaultHttp2ResetFrame(failure.resetCode()));
-    }
+    response.failureMidResponse(failure, request.grpc());
     finish(0);
   }
 
   private void failBeforeResponse(UpstreamFailure failure) {
     cancelTimer();
-    dropReplay();
+    replay.drop();
     context.clusterMetrics().upstreamError(failure.reason());
+    boolean grpc = request.grpc();
     log.warn(
         "listener {} cluster {} endpoint {}: {} ({}), answering {}",
         context.name(),
@@ -387,37 +291,12 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
         grpc ? "grpc-status " + failure.grpcStatus() : Integer.toString(failure.httpStatus()));
     state = State.STREAMING_RESPONSE;
     // A gRPC call failed here counts in the class of the HTTP status it stands for (5xx), though
-    // its
-    // :status is 200: alerts on 5xx must see it.
+    // its :status is 200: alerts on 5xx must see it.
     status = failure.httpStatus();
-    Http2Headers headers;
-    if (grpc) {
-      headers = Grpc.trailersOnly(failure.grpcStatus(), failure.detail());
-    } else {
-      headers =
-          new DefaultHttp2Headers()
-              .status(Integer.toString(failure.httpStatus()))
-              .set("content-type", "text/plain; charset=utf-8");
-    }
-    if (context.servingHeader()) {
-      headers.set(GENERATION, Long.toString(context.generation()));
-    }
-    if (grpc) {
-      write(new DefaultHttp2HeadersFrame(headers, true));
-    } else {
-      byte[] body =
-          (reasonPhrase(failure.httpStatus()) + ": " + failure.detail() + "\n")
-              .getBytes(StandardCharsets.UTF_8);
-      ctx.write(new DefaultHttp2HeadersFrame(headers, false));
-      write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
-    }
+    response.failureAnswer(failure, grpc);
     finish(status);
     // The rest of the request body, if any, is read and dropped (its flow-control credit returned).
     setReading(true);
-  }
-
-  private static String reasonPhrase(int status) {
-    return HttpResponseStatus.valueOf(status).reasonPhrase();
   }
 
   private void complete() {
@@ -436,18 +315,8 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     state = State.DONE;
     cancelTimer();
-    dropReplay();
+    replay.drop();
     context.metrics().streamFinished(answered);
-  }
-
-  private void write(Object frame) {
-    ctx.writeAndFlush(frame)
-        .addListener(
-            f -> {
-              if (!f.isSuccess() && ctx.channel().isActive()) {
-                ctx.close();
-              }
-            });
   }
 
   private void cancelTimer() {
@@ -463,6 +332,10 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     } catch (NumberFormatException e) {
       return 0;
     }
+  }
+
+  private int streamId() {
+    return ((Http2StreamChannel) ctx.channel()).stream().id();
   }
 
   @Override
@@ -481,7 +354,7 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
           "listener {}: client {} reset stream {} ({})",
           context.name(),
           ctx.channel().parent().remoteAddress(),
-          ((Http2StreamChannel) ctx.channel()).stream().id(),
+          streamId(),
           reset.errorCode());
       abandon();
       return;
@@ -505,11 +378,19 @@ final class Http2StreamProxy extends ChannelInboundHandlerAdapter implements Ups
     }
     state = State.DONE;
     cancelTimer();
-    dropReplay();
+    replay.drop();
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Http2Exception.StreamException clientError = Http2StreamErrors.streamError(cause);
+    if (clientError != null) {
+      // The codec found the client breaking the protocol on this stream (RFC 9113 §5.4.2): it is
+      // told with the error's code, the upstream exchange ends as for a client reset.
+      streamErrors.reset(ctx, streamId(), clientError.error(), clientError.getMessage());
+      abandon();
+      return;
+    }
     log.debug(
         "listener {}: stream of {} failed: {}",
         context.name(),

@@ -22,7 +22,12 @@
  *       refused by Netty with REFUSED_STREAM before they reach a proxy.
  *   <li>Every stream that reached a proxy gets an answer: the upstream's response, a 5xx, or a gRPC
  *       trailers-only status; a reset only when the upstream failed after the response started (and
- *       the call is not gRPC) or the client reset it.
+ *       the call is not gRPC), the client reset it, or the client broke the protocol on it.
+ *   <li>A client's protocol violation gets the answer RFC 9113 names, never CANCEL: GOAWAY with the
+ *       connection error's code, or RST_STREAM with the stream error's code; each is logged naming
+ *       the peer and counted in {@code baton.http2.protocol.errors}. A malformed request (a
+ *       required pseudo-header missing, a content-length the DATA does not match) never reaches the
+ *       upstream whole.
  *   <li>A request is sent again only when the upstream cannot have processed it (connect failed,
  *       REFUSED_STREAM, above its GOAWAY) and all of it that was sent is still kept (64 KiB).
  * </ul>

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,6 +41,12 @@ public final class ListenerMetrics {
   private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
 
   private final Map<String, Counter> sentToSuccessor = new ConcurrentHashMap<>();
+
+  /**
+   * By scope and error code; registered on first use: a healthy listener never has one, and the
+   * codes a client can break are many (a series per code at 0 would be noise on every scrape).
+   */
+  private final Map<String, Counter> http2ProtocolErrors = new ConcurrentHashMap<>();
 
   private final MeterRegistry registry;
   private final String listener;
@@ -254,6 +261,31 @@ public final class ListenerMetrics {
   /** An HTTP/2 stream accepted before the drain completed while the process drained. */
   public void http2StreamCompletedDuringDrain() {
     http2().streamsCompletedDuringDrain.increment();
+  }
+
+  /**
+   * An HTTP/2 client broke the protocol and was answered {@code error} (an RFC 9113 error code
+   * name, e.g. {@code PROTOCOL_ERROR}): on its whole connection (scope {@code connection}: GOAWAY)
+   * or on one stream (scope {@code stream}: RST_STREAM).
+   */
+  public void http2ProtocolError(String scope, String error) {
+    if (!"connection".equals(scope) && !"stream".equals(scope)) {
+      throw new IllegalArgumentException("scope: " + scope + " (expected: connection or stream)");
+    }
+    String code = error.toLowerCase(Locale.ROOT);
+    http2ProtocolErrors
+        .computeIfAbsent(
+            scope + " " + code,
+            k ->
+                Counter.builder("baton.http2.protocol.errors")
+                    .description(
+                        "HTTP/2 protocol violations by clients, by scope (connection: answered"
+                            + " GOAWAY; stream: answered RST_STREAM) and error code")
+                    .tag("listener", listener)
+                    .tag("scope", scope)
+                    .tag("error", code)
+                    .register(registry))
+        .increment();
   }
 
   private Counter goawayCounter(String phase) {

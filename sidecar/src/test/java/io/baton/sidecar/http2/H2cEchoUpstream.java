@@ -51,6 +51,7 @@ public final class H2cEchoUpstream implements AutoCloseable {
   private final Channel server;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger streams = new AtomicInteger();
+  private final AtomicInteger requestsEnded = new AtomicInteger();
   private final AtomicInteger active = new AtomicInteger();
   private final AtomicInteger maxActive = new AtomicInteger();
   private final Queue<Runnable> held = new ConcurrentLinkedQueue<>();
@@ -124,6 +125,11 @@ public final class H2cEchoUpstream implements AutoCloseable {
 
   public int streamsReceived() {
     return streams.get();
+  }
+
+  /** Requests whose end (END_STREAM) reached this upstream. */
+  public int requestsEnded() {
+    return requestsEnded.get();
   }
 
   public int maxConcurrentStreamsSeen() {
@@ -257,6 +263,7 @@ public final class H2cEchoUpstream implements AutoCloseable {
     }
 
     private void end(ChannelHandlerContext ctx, Http2Headers requestTrailers) {
+      requestsEnded.incrementAndGet();
       CharSequence echoed = requestTrailers == null ? null : requestTrailers.get("x-echo-trailer");
       ctx.writeAndFlush(
           new DefaultHttp2HeadersFrame(
