@@ -99,8 +99,8 @@ final class Http2FrameMeter extends Http2FrameLogger {
         context.metrics().http2StreamRefused();
       } else if (isClientFault(errorCode) && unknownStream(ctx, streamId)) {
         // A stream the proxy serves is reset by Http2StreamErrors, which logs it there.
-        streamErrors.noted(
-            ctx.channel().remoteAddress(),
+        streamErrors.codecResetUnknownStream(
+            ctx.channel(),
             streamId,
             Http2Error.valueOf(errorCode),
             "a frame on a stream that is closed or was never opened");

@@ -1,11 +1,13 @@
 package io.baton.sidecar.http2;
 
 import io.baton.sidecar.listener.ListenerContext;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,13 @@ final class Http2StreamErrors {
 
   private static final Logger log = LoggerFactory.getLogger(Http2StreamErrors.class);
 
+  /**
+   * On a connection: the stream this class last reset. When the stream's channel resets first, the
+   * codec's own reset that follows finds the stream gone and goes out as a reset of an unknown
+   * stream; that one must not be reported (and counted) a second time.
+   */
+  private static final AttributeKey<Integer> LAST_RESET = AttributeKey.valueOf("baton.h2.reset");
+
   private final ListenerContext context;
 
   Http2StreamErrors(ListenerContext context) {
@@ -47,8 +56,22 @@ final class Http2StreamErrors {
    * sends no second RST_STREAM on a stream already reset).
    */
   void reset(ChannelHandlerContext ctx, int streamId, Http2Error error, String detail) {
-    noted(ctx.channel().parent().remoteAddress(), streamId, error, detail);
+    Channel connection = ctx.channel().parent();
+    connection.attr(LAST_RESET).set(streamId);
+    noted(connection.remoteAddress(), streamId, error, detail);
     ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
+  }
+
+  /**
+   * The codec reset {@code streamId}, a stream it no longer knows, on {@code connection}: logged
+   * and counted unless it is the echo of this class's own reset of that stream.
+   */
+  void codecResetUnknownStream(Channel connection, int streamId, Http2Error error, String detail) {
+    Integer ours = connection.attr(LAST_RESET).get();
+    if (ours != null && ours == streamId) {
+      return;
+    }
+    noted(connection.remoteAddress(), streamId, error, detail);
   }
 
   /** Logs and counts a stream error already answered (by the codec) on {@code peer}'s stream. */
