@@ -160,11 +160,17 @@ load_start() {
   PIDS+=("$LP")
 }
 field() { sed -nE "s/.* $1=([^ ]+).*/\1/p" "$2"; }
+# cpu_waiting_us: the kernel's CPU pressure, "some" (/proc/pressure/cpu): µs so far in which at least
+# one runnable task waited for a CPU (ours or anybody's); "-" without PSI
+cpu_waiting_us() { awk '$1 == "some" { sub(/total=/, "", $5); print $5 }' /proc/pressure/cpu 2>/dev/null || echo -; }
 
-echo "handoff,generation,pid,start_to_serving_ms,serving_to_old_exit_ms,ka_served,ka_failed,close_served,close_failed,h2c_served,h2c_failed,h2c_sent_again,failed,settle_ms,fds,fd_sockets,threads,rss_kb,heap_used_after_gc_kb,metaspace_used_kb,loadavg_1m" >"$CSV"
+echo "handoff,generation,pid,start_to_serving_ms,serving_to_old_exit_ms,ka_served,ka_failed,close_served,close_failed,h2c_served,h2c_failed,h2c_sent_again,failed,settle_ms,fds,fd_sockets,threads,rss_kb,heap_used_after_gc_kb,metaspace_used_kb,loadavg_1m,cpu_waiting_pct" >"$CSV"
 FAILED_TOTAL=0
 SERVED_TOTAL=0
+FAIL_ROWS=""
 for i in $(seq 1 "$HANDOFFS"); do
+  psi0="$(cpu_waiting_us)"
+  t_load0="$(now_us)"
   load_start ka "$BATON_PORT" -c "$KA_CONNS"
   LP_KA="$LP"
   load_start close "$BATON_PORT" -c "$CLOSE_CONNS"
@@ -182,6 +188,8 @@ for i in $(seq 1 "$HANDOFFS"); do
   sleep "$LOAD_TAIL"
   kill -TERM "$LP_KA" "$LP_CLOSE" "$LP_H2C" 2>/dev/null || true
   for p in "$LP_KA" "$LP_CLOSE" "$LP_H2C"; do wait_exit "$p" 60; forget "$p"; done
+  psi1="$(cpu_waiting_us)"
+  cpu_wait_pct="$(awk -v a="$psi0" -v b="$psi1" -v w=$(($(now_us) - t_load0)) 'BEGIN { if (a == "-" || w <= 0) print "-"; else printf "%.0f", 100 * (b - a) / w }')"
   row_failed=0
   for m in ka close h2c; do
     grep -q '^loadgen ' "$WORK/load-$m.res" || die "handoff $i: loadgen $m printed no result: $(tail -3 "$WORK/load-$m.err")"
@@ -191,10 +199,20 @@ for i in $(seq 1 "$HANDOFFS"); do
     if ((f > 0)); then
       cp "$WORK/load-$m.res" "$DETAIL/handoff-$i-$m.res"
       cp "$WORK/load-$m.err" "$DETAIL/handoff-$i-$m.err"
+      cp "$WORK/baton-$((GEN - 1)).out.err" "$DETAIL/handoff-$i-old-generation-$((GEN - 1)).log"
+      cp "$WORK/baton-$GEN.out.err" "$DETAIL/handoff-$i-new-generation-$GEN.log"
       log "handoff $i: $f failed $m request(s): $(grep '^loadgen [a-z0-9]*:' "$WORK/load-$m.err" | tail -1)"
     fi
   done
   FAILED_TOTAL=$((FAILED_TOTAL + row_failed))
+  causes="" stalls=""
+  for m in ka close h2c; do
+    for k in f_connect f_reset f_eof f_eof_idle f_bad f_status f_timeout f_lost f_rst f_unfinished; do
+      v="$(field "$k" "$WORK/load-$m.res")"
+      [[ "$v" == 0 ]] || causes+="$m $k=$v "
+    done
+    stalls+="$m $(field stall_ms "$WORK/load-$m.res") "
+  done
   sent_again=$(( $(field refused_goaway "$WORK/load-h2c.res") + $(field refused_stream "$WORK/load-h2c.res") + $(field not_sent "$WORK/load-h2c.res") ))
 
   wait_for_line "$WORK/baton-$GEN.out.err" 'predecessor_drained' "$BATON_PID" 60 >/dev/null
@@ -209,10 +227,13 @@ for i in $(seq 1 "$HANDOFFS"); do
   load1="$(cut -d' ' -f1 /proc/loadavg)"
   echo "$i,$GEN,$BATON_PID,$BATON_MS,$exit_ms,$(field served "$WORK/load-ka.res"),$(field failed "$WORK/load-ka.res")," \
        "$(field served "$WORK/load-close.res"),$(field failed "$WORK/load-close.res"),$(field served "$WORK/load-h2c.res")," \
-       "$(field failed "$WORK/load-h2c.res"),$sent_again,$row_failed,$SETTLE_MS,$fds,${sockets:-0},$threads,$rss,$heap,$meta,$load1" \
+       "$(field failed "$WORK/load-h2c.res"),$sent_again,$row_failed,$SETTLE_MS,$fds,${sockets:-0},$threads,$rss,$heap,$meta,$load1,$cpu_wait_pct" \
     | tr -d ' ' >>"$CSV"
+  if ((row_failed > 0)); then
+    FAIL_ROWS+="| $i | $row_failed | $causes| $stalls| $BATON_MS | $exit_ms | $load1 | $cpu_wait_pct |"$'\n'
+  fi
   log "handoff $i/$HANDOFFS: generation $GEN pid $BATON_PID; failed $row_failed; fds $fds, threads $threads," \
-      "RSS $((rss / 1024)) MiB, heap after GC $heap KiB; load average $load1"
+      "RSS $((rss / 1024)) MiB, heap after GC $heap KiB; load average $load1, CPU waiting $cpu_wait_pct %"
 done
 
 # --- the idle connections at the end ----------------------------------------------------------------
@@ -268,6 +289,16 @@ mib() { awk -v k="$1" 'BEGIN { if (k ~ /^[0-9]+$/) printf "%.1f", k / 1024; else
   echo "Requests served: $SERVED_TOTAL (keep-alive $(sum ka_served), close $(sum close_served), h2c $(sum h2c_served);" \
        "h2c streams refused by a drain and sent again: $(sum h2c_sent_again)). **Failed: $FAILED_TOTAL** (keep-alive $(sum ka_failed)," \
        "close $(sum close_failed), h2c $(sum h2c_failed), idle connections closed or failed $IDLE_FAILED of $IDLE_HELD) — target 0: $(check "$([[ $FAILED_TOTAL == 0 ]] && echo 1 || echo 0)")"
+  if [[ -n "$FAIL_ROWS" ]]; then
+    echo
+    echo "Handoffs with failed requests (causes as bench/loadgen.c counts them; longest stall = no request of that load"
+    echo "completed on any connection; CPU waiting = share of the load's wall time in which a runnable task waited for a"
+    echo "CPU, /proc/pressure/cpu; logs of both generations: $DETAIL/handoff-N-*.log):"
+    echo
+    echo "| handoff | failed | causes | longest stall ms | start → serving ms | serving → old exit ms | load average | CPU waiting % |"
+    echo "|---:|---:|---|---|---:|---:|---:|---:|"
+    printf '%s' "$FAIL_ROWS"
+  fi
   if ((!THR_OK)); then
     echo
     echo "Threads by name, handoff 1 → $LAST (names with their number replaced by N):"
