@@ -160,6 +160,20 @@ public final class BatonConfigFile {
     return this;
   }
 
+  /**
+   * {@code clusters[].idleTimeout} of the cluster added last: how long a pooled upstream connection
+   * may stay unused.
+   */
+  public BatonConfigFile idleTimeout(String value) {
+    if (clusters.isEmpty()) {
+      throw new IllegalStateException("idleTimeout " + value + ": add a cluster first");
+    }
+    clusters.set(
+        clusters.size() - 1,
+        clusters.get(clusters.size() - 1) + "    idleTimeout: " + value + "\n");
+    return this;
+  }
+
   /** A cluster whose members speak h2c ({@code protocol: h2c}). */
   public BatonConfigFile h2cCluster(String name, String... endpoints) {
     return clusterOfProtocol(name, "h2c", endpoints);

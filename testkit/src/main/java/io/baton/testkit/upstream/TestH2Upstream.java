@@ -166,6 +166,11 @@ public final class TestH2Upstream implements AutoCloseable {
     return server.connectionsAccepted();
   }
 
+  /** How many of them are open now: a connection counts until this side has closed it too. */
+  public long connectionsOpen() {
+    return server.connectionsOpen();
+  }
+
   /**
    * Sends GOAWAY(NO_ERROR) with the last stream each connection created on every plain-port
    * connection: streams in flight finish, the client must open new ones elsewhere. For testing a
