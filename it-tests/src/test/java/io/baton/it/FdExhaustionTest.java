@@ -60,15 +60,7 @@ class FdExhaustionTest {
 
   @Test
   void moreClientsThanDescriptorsWaitInTheQueueAndAreAllServed() throws Exception {
-    upstream = TestUpstream.start(0);
-    Path config =
-        fixture
-            .config()
-            .httpListener("web", "127.0.0.1:0", "backend")
-            .cluster("backend", "127.0.0.1:" + upstream.port())
-            .write();
-    BatonProcess baton =
-        fixture.startWrapped(List.of("prlimit", "--nofile=" + FD_LIMIT + ":" + FD_LIMIT), config);
+    BatonProcess baton = startUnderFdLimit();
     ServingLine serving = baton.awaitServing(WAIT);
     InetSocketAddress web = serving.listener("web");
 
@@ -136,15 +128,7 @@ class FdExhaustionTest {
 
   @Test
   void aFailedAcceptPausesTheListenerAndItRecovers() throws Exception {
-    upstream = TestUpstream.start(0);
-    Path config =
-        fixture
-            .config()
-            .httpListener("web", "127.0.0.1:0", "backend")
-            .cluster("backend", "127.0.0.1:" + upstream.port())
-            .write();
-    BatonProcess baton =
-        fixture.startWrapped(List.of("prlimit", "--nofile=" + FD_LIMIT + ":" + FD_LIMIT), config);
+    BatonProcess baton = startUnderFdLimit();
     ServingLine serving = baton.awaitServing(WAIT);
     RawHttp kept = new RawHttp(serving.listener("web"), 4096);
     clients.add(kept);
@@ -169,6 +153,19 @@ class FdExhaustionTest {
         .untilAsserted(() -> assertThat(Admin.readyStatus(serving.admin())).isEqualTo(200));
     assertAnswered(kept, "after");
     assertThat(baton.isAlive()).isTrue();
+  }
+
+  /** Baton proxying to a test upstream, under {@code ulimit -n} {@value #FD_LIMIT}. */
+  private BatonProcess startUnderFdLimit() {
+    upstream = TestUpstream.start(0);
+    Path config =
+        fixture
+            .config()
+            .httpListener("web", "127.0.0.1:0", "backend")
+            .cluster("backend", "127.0.0.1:" + upstream.port())
+            .write();
+    return fixture.startWrapped(
+        List.of("prlimit", "--nofile=" + FD_LIMIT + ":" + FD_LIMIT), config);
   }
 
   private static String get(String id) {
