@@ -220,6 +220,8 @@ final class H2cConnection {
               .build();
       long idleMillis = cluster.config().idleTimeout().toMillis();
       ch.pipeline()
+          // Requests are written from the clients' reads: gather their flushes per loop turn.
+          .addLast(Http2Flushing.gatheredPerLoopTurn())
           .addLast(codec)
           .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
           .addLast(new Watcher())

@@ -1,5 +1,6 @@
 package io.baton.sidecar.http2;
 
+import io.baton.sidecar.h2c.Http2Flushing;
 import io.baton.sidecar.h2c.Http2Limits;
 import io.baton.sidecar.listener.ListenerContext;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * chose {@code h2} (the TLS handler stays in front, this adds behind it). Keep its name and
  * signature stable.
  *
- * <p>What it installs: Netty's frame codec with Baton's limits and flood protections, the drain
- * handler (two-phase GOAWAY, {@link Http2ConnectionDrain}) and a multiplexer that gives every
- * client stream its own child channel served by {@link Http2StreamProxy}.
+ * <p>What it installs: flushes gathered per event-loop turn, Netty's frame codec with Baton's
+ * limits and flood protections, the drain handler (two-phase GOAWAY, {@link Http2ConnectionDrain})
+ * and a multiplexer that gives every client stream its own child channel served by {@link
+ * Http2StreamProxy}.
  */
 public final class Http2Frontend {
 
@@ -71,10 +73,9 @@ public final class Http2Frontend {
             // errors Netty answers, and refuses client stream ids out of order.
             .frameLogger(new Http2FrameMeter(context, streamErrors))
             // Flood protections (CVE-2019-9512..9518, CVE-2023-44487 "rapid reset",
-            // CVE-2024-27316):
-            // a peer that makes us queue control frames, sends empty DATA, resets streams in a loop
-            // or
-            // drips CONTINUATION gets GOAWAY(ENHANCE_YOUR_CALM) instead of our memory or CPU.
+            // CVE-2024-27316): a peer that makes us queue control frames, sends empty DATA, resets
+            // streams in a loop or drips CONTINUATION gets GOAWAY(ENHANCE_YOUR_CALM) instead of
+            // our memory or CPU.
             .encoderEnforceMaxQueuedControlFrames(10_000)
             .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
             .decoderEnforceMaxRstFramesPerWindow(200, 30)
@@ -84,6 +85,10 @@ public final class Http2Frontend {
             .decoupleCloseAndGoAway(true)
             .validateHeaders(true)
             .build();
+    // Responses are written from the upstream connections' reads, each stream flushing its own
+    // frames: without this every HEADERS and DATA was a writev of its own (3 per request, issue
+    // 17). Flushes now gather until the event loop's turn ends, one writev for many streams.
+    pipeline.addLast("h2-flush", Http2Flushing.gatheredPerLoopTurn());
     pipeline.addLast("h2-codec", codec);
     pipeline.addLast("h2-drain", new Http2ConnectionDrain(context, codec));
     pipeline.addLast(
