@@ -130,12 +130,29 @@ public final class ConnectionReceiver {
     startedNanos = System.nanoTime();
     try (ControlChannel channel = new ControlChannel(connection)) {
       if (predecessorKeepsCopies) {
-        confirmations = new OwnershipConfirmations(channel, generation);
+        confirmations = confirmationsOn(channel);
       }
       receive(channel);
     } finally {
       state = State.DONE;
+      if (confirmations != null) {
+        confirmations.close();
+      }
       reportEnd();
+    }
+  }
+
+  private OwnershipConfirmations confirmationsOn(ControlChannel channel) {
+    try {
+      return new OwnershipConfirmations(channel, generation);
+    } catch (OsException e) {
+      log.warn(
+          "handoff (generation {}): cannot confirm ownership on {}: {}; the predecessor keeps its"
+              + " copies until it exits",
+          generation,
+          channel.path(),
+          e.getMessage());
+      return null;
     }
   }
 

@@ -199,6 +199,19 @@ public final class UnixConnection implements AutoCloseable {
     return socket.isClosed();
   }
 
+  /**
+   * A second fd for this socket (dup(2)), owned by the caller, for writes that must never close the
+   * socket under a reader: junixsocket closes its socket when a write fails with EPIPE, and a
+   * closed socket drops every frame (and fd) still queued in it.
+   */
+  public int duplicateFd() throws OsException {
+    try {
+      return Fds.dup(socket.getFileDescriptor());
+    } catch (IOException e) {
+      throw new OsException(OsException.Kind.OTHER, "dup", path, -1, e);
+    }
+  }
+
   /** Closes the socket (the peer sees EOF) and any received fds nobody took. */
   @Override
   public void close() {
