@@ -11,10 +11,10 @@ import io.baton.handoff.peer.PeerCheck;
 import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.wire.ControlChannel;
 import io.baton.handoff.wire.ControlProtocolException;
+import io.baton.handoff.wire.FrameStream;
 import io.baton.handoff.wire.HandoffThreads;
 import io.baton.handoff.wire.PeerClosedException;
 import io.baton.handoff.wire.ProtocolVersion;
-import io.baton.handoff.wire.ReceivedFrame;
 import io.baton.proto.handoff.v1.ConnectionKind;
 import io.baton.proto.handoff.v1.Envelope;
 import io.baton.proto.handoff.v1.MigrationFinished;
@@ -51,9 +51,6 @@ import org.slf4j.LoggerFactory;
 public final class ConnectionSender implements ConnectionSink {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionSender.class);
-
-  /** The confirmation reader wakes up this often to notice the socket closed; not a deadline. */
-  private static final Duration READ_WAKEUP = Duration.ofSeconds(1);
 
   /** Where the sender is; only the sending thread moves it forward, anyone may fail it. */
   private enum State {
@@ -237,21 +234,31 @@ public final class ConnectionSender implements ConnectionSink {
 
   /**
    * The conn.sock reader of a successor that confirms: closes the copy of each connection it owns,
-   * until EOF (the successor died or exited), an error, or this process closes the socket.
+   * until EOF (the successor died or exited, or {@link #close} shut the socket down) or an error.
+   * It reads through a dup of the socket's fd ({@link FrameStream}): a send that fails with EPIPE
+   * when the successor dies makes junixsocket close its socket, and the confirmations still unread
+   * in it must be read all the same before anything is taken back.
    */
   private void readConfirmations() {
+    FrameStream frames;
     try {
-      while (!channel.isClosed()) {
-        ReceivedFrame frame;
+      frames = new FrameStream(channel.duplicateFd(), channel.path());
+    } catch (OsException e) {
+      log.warn(
+          "handoff: cannot read confirmations on {}: {}; the copies stay here until this process"
+              + " exits",
+          channel.path(),
+          e.getMessage());
+      readerEnded.completeExceptionally(e);
+      return;
+    }
+    try (frames) {
+      while (true) {
+        Envelope envelope;
         try {
-          frame = channel.receive(READ_WAKEUP);
+          envelope = frames.next();
         } catch (OsException e) {
-          if (e.isTimeout()) {
-            continue;
-          }
-          if (!channel.isClosed()) {
-            log.warn("handoff: reading {} failed: {}", channel.path(), e.getMessage());
-          }
+          log.warn("handoff: reading {} failed: {}", channel.path(), e.getMessage());
           return;
         } catch (PeerClosedException e) {
           return; // the successor is gone: every confirmation it wrote has been read
@@ -262,8 +269,6 @@ public final class ConnectionSender implements ConnectionSink {
               e.getMessage());
           return;
         }
-        frame.closeFds();
-        Envelope envelope = frame.envelope();
         if (envelope.getBodyCase() != Envelope.BodyCase.CONNECTION_OWNED) {
           log.warn(
               "handoff: ignoring {} on {} (expected: CONNECTION_OWNED)",
@@ -327,7 +332,9 @@ public final class ConnectionSender implements ConnectionSink {
             Thread.currentThread().interrupt();
             unowned.complete(List.of());
           } catch (ExecutionException e) {
-            unowned.complete(retained.takeBackUnowned());
+            // The reader never ran: which ones the successor owned is unknown. Keep them here
+            // (they close when this process does) rather than serve one it may have touched.
+            unowned.complete(List.of());
           } finally {
             channel.close();
           }
@@ -348,6 +355,8 @@ public final class ConnectionSender implements ConnectionSink {
                 + " has not touched",
             left);
       }
+      // EOF for the successor and for our reader (its dup would keep the socket open).
+      channel.shutdown();
     }
     channel.close();
   }

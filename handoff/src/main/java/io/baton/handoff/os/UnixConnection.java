@@ -212,6 +212,19 @@ public final class UnixConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * shutdown(2) both ways: the peer sees EOF, and so does a blocked read on any fd of this socket
+   * (a dup's too, which close(2) of this one would leave open).
+   */
+  public void shutdown() {
+    try {
+      socket.shutdownOutput();
+      socket.shutdownInput();
+    } catch (IOException | RuntimeException ignored) {
+      // already closed or shut down: the peer has its EOF
+    }
+  }
+
   /** Closes the socket (the peer sees EOF) and any received fds nobody took. */
   @Override
   public void close() {

@@ -74,6 +74,11 @@ public final class ControlChannel implements AutoCloseable {
     return frame.array();
   }
 
+  /** shutdown(2) both ways ({@link UnixConnection#shutdown}). */
+  public void shutdown() {
+    connection.shutdown();
+  }
+
   /** A second fd for this socket, owned by the caller ({@link UnixConnection#duplicateFd}). */
   public int duplicateFd() throws OsException {
     return connection.duplicateFd();
