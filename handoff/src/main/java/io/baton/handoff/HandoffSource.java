@@ -49,4 +49,21 @@ public interface HandoffSource {
    * Connections already told to close may still close.
    */
   void rollBack(String reason);
+
+  /**
+   * The successor confirmed it owns {@code connection}, sent earlier: this process closed its copy
+   * of the fds (they are no longer valid here). For metrics.
+   */
+  default void successorOwns(LiveConnection connection) {}
+
+  /**
+   * The successor died without confirming it owns {@code connection}, sent earlier and never
+   * touched there: serve it here, as a successor adopts one (the unconsumed bytes first). The fds
+   * are this process's copies.
+   *
+   * @return true if the connection is served (the callee owns the fds); false to have them closed
+   */
+  default boolean resumeUnowned(LiveConnection connection) {
+    return false;
+  }
 }

@@ -233,6 +233,61 @@ class LiveConnectionHandoffTest {
   }
 
   @Test
+  void connectionsTheSuccessorNeverClaimedComeBackToTheSenderWhenItDies() throws Exception {
+    TestSource old = coldStart(List.of());
+    RecordingEvents events = new RecordingEvents();
+    Handoff handoff = open(events);
+    Arrival.Takeover takeover = (Arrival.Takeover) handoff.arrive();
+    takeover.listeners().forEach(l -> cleanup.push(() -> Fds.closeQuietly(l.fd())));
+    BlockingQueue<OwnershipClaim> claims = new LinkedBlockingQueue<>();
+    handoff.serve(
+        new TestSource(2, List.of()),
+        Set.of("web"),
+        new ConnectionArrivals() {
+          @Override
+          public void arrived(LiveConnection connection) {
+            throw new AssertionError("a revision-3 receiver passes the claim");
+          }
+
+          @Override
+          public void arrived(LiveConnection connection, OwnershipClaim claim) {
+            cleanup.push(() -> Fds.closeAllQuietly(connection.fds()));
+            claims.add(claim);
+          }
+        });
+    ConnectionSink sink = old.sink.get(5, TimeUnit.SECONDS);
+    TcpPair touched = connect();
+    TcpPair idle = connect();
+    byte[] pipelined = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    for (TcpPair pair : List.of(touched, idle)) {
+      sink.send(
+              new LiveConnection(
+                  "web", ConnectionKind.HTTP1, new int[] {pair.acceptedFd()}, pipelined, ""))
+          .get(5, TimeUnit.SECONDS);
+      Fds.close(pair.acceptedFd()); // as the application does once a send completed
+    }
+    OwnershipClaim first = claims.poll(5, TimeUnit.SECONDS);
+    assertThat(claims.poll(5, TimeUnit.SECONDS)).as("the second arrived").isNotNull();
+    first.claim();
+    first.claim(); // only the first call confirms
+    LiveConnection owned = old.ownedBySuccessor.poll(5, TimeUnit.SECONDS);
+    assertThat(owned).as("the sender heard the confirmation").isNotNull();
+
+    handoff.close(); // the successor dies: reconfig.sock and conn.sock close
+    assertThat(old.rollBacks.poll(5, TimeUnit.SECONDS)).isNotNull();
+    LiveConnection back = old.resumed.poll(5, TimeUnit.SECONDS);
+    assertThat(back).as("the unclaimed connection came back").isNotNull();
+    assertThat(back.unconsumed()).as("with the bytes it carried").isEqualTo(pipelined);
+    assertThat(old.resumed.poll(500, TimeUnit.MILLISECONDS))
+        .as("the claimed one did not come back")
+        .isNull();
+    assertThat(old.ownedBySuccessor).as("confirmed once").isEmpty();
+    // The copy the sender kept is the same socket: it still carries bytes both ways.
+    assertCarriesBytesBothWays(back.fds()[0], idle.client());
+    Fds.close(back.fds()[0]);
+  }
+
+  @Test
   void aConnectionNotSentBeforeTheSuccessorDiedStaysWithTheSender() throws Exception {
     TestSource old = coldStart(List.of());
     Successor next = successor();

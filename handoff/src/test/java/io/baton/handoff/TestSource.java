@@ -17,6 +17,8 @@ final class TestSource implements HandoffSource {
   final CompletableFuture<Set<String>> adopted = new CompletableFuture<>();
   final CompletableFuture<DrainOutcome> drainDone = new CompletableFuture<>();
   final BlockingQueue<String> rollBacks = new LinkedBlockingQueue<>();
+  final BlockingQueue<LiveConnection> ownedBySuccessor = new LinkedBlockingQueue<>();
+  final BlockingQueue<LiveConnection> resumed = new LinkedBlockingQueue<>();
   final CompletableFuture<ConnectionSink> sink = new CompletableFuture<>();
   volatile DrainProgress progress = new DrainProgress(0, 0);
   volatile List<CarriedCounter> counters = List.of();
@@ -79,6 +81,17 @@ final class TestSource implements HandoffSource {
   @Override
   public List<Any> carriedState() {
     return carriedState;
+  }
+
+  @Override
+  public void successorOwns(LiveConnection connection) {
+    ownedBySuccessor.add(connection);
+  }
+
+  @Override
+  public boolean resumeUnowned(LiveConnection connection) {
+    resumed.add(connection);
+    return true;
   }
 
   @Override

@@ -172,8 +172,17 @@ class MigrationTest {
     assertThat(arrived.values()).as("each id exactly once").allMatch(n -> n == 1);
   }
 
+  /**
+   * Issue 16: the old process keeps its copy of each connection it moved until the new one confirms
+   * it owns it (ConnectionOwned on conn.sock), and the new one confirms only just before it first
+   * changes a connection's state (reads, serves, closes or moves it). These connections are idle:
+   * the dead process never touched them, so it confirmed none, and the old process serves every one
+   * again. (The residual window, a request read in the microseconds before its confirmation was
+   * written, needs a request in flight at the kill; none is here.) Removing the take-back in {@code
+   * DrainWatch.rollBack} makes every connection sent to the dead process lost again.
+   */
   @Test
-  void newProcessKilledWhileConnectionsMoveLosesOnlyWhatWasSentToIt() throws Exception {
+  void newProcessKilledWhileConnectionsMoveLosesNoIdleConnection() throws Exception {
     int count = 2_000;
     for (int i = 0; i < count; i++) {
       connect();
@@ -191,6 +200,8 @@ class MigrationTest {
     next.awaitLogLine("paused at handoff step CONNECTION_RECEIVED", WAIT);
     next.kill();
     first.awaitLogLine("rolled back", WAIT);
+    // Once conn.sock reached EOF (every confirmation the dead process wrote has been read).
+    first.awaitLogLine("it never touched resume here", WAIT);
 
     int lost = 0;
     int served = 0;
@@ -202,7 +213,7 @@ class MigrationTest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("x-baton-generation")).isEqualTo("1");
         served++;
-      } catch (IOException sentToTheDeadProcess) {
+      } catch (IOException ownedByTheDeadProcess) {
         lost++;
       }
     }
@@ -210,22 +221,36 @@ class MigrationTest {
         Admin.sample(
             admin,
             "baton_connections_sent_to_successor_total{listener=\"web\",protocol=\"http1\"}");
+    double owned =
+        counter(
+            admin,
+            "baton_connections_owned_by_successor_total{listener=\"web\",protocol=\"http1\"}");
+    double resumed =
+        counter(
+            admin,
+            "baton_connections_resumed_after_successor_loss_total{listener=\"web\","
+                + "protocol=\"http1\"}");
     System.out.println(
         "killed mid-migration: "
             + lost
             + " connection(s) lost, "
             + served
-            + " served by the old process, "
-            + "baton_connections_sent_to_successor_total "
-            + sent);
+            + " served by the old process; sent to the dead one "
+            + sent
+            + ", confirmed by it "
+            + owned
+            + ", resumed by the old one "
+            + resumed);
+    assertThat(sent).as("the dead process had taken at least 100").isGreaterThanOrEqualTo(100);
+    assertThat(sent).as("and the kill did land mid-migration").isLessThan(count);
     assertThat(lost)
-        .as("lost = exactly the connections handed to the dead process (its metric)")
-        .isEqualTo((int) sent);
-    assertThat(lost).as("at least the 100 it took over").isGreaterThanOrEqualTo(100);
-    assertThat(served)
-        .as("the old process kept every connection it had not sent")
-        .isEqualTo(count - lost);
-    assertThat(served).as("and the kill did land mid-migration").isPositive();
+        .as("lost = exactly the connections the dead process confirmed it owned")
+        .isEqualTo((int) owned);
+    assertThat(lost).as("it touched none of these idle connections: none is lost").isZero();
+    assertThat(resumed)
+        .as("every connection sent and never confirmed is served by the old process again")
+        .isEqualTo(sent - owned);
+    assertThat(served).as("the old process serves every other one").isEqualTo(count - lost);
     assertThat(Admin.sample(admin, "baton_handoffs_total{result=\"rolled_back\"}")).isEqualTo(1.0);
     assertThat(Admin.readyStatus(admin)).isEqualTo(200);
     Map<String, Integer> arrived = upstream.idCounts();
@@ -235,6 +260,12 @@ class MigrationTest {
     // It serves reconfig.sock again: the next successor takes over normally.
     ServingLine second = generations.handOff();
     assertThat(second.generation()).isEqualTo(2);
+  }
+
+  /** A counter's value; 0 if the process never registered it (counters appear on first use). */
+  private static double counter(InetSocketAddress admin, String series) throws IOException {
+    double value = Admin.sample(admin, series);
+    return Double.isNaN(value) ? 0 : value;
   }
 
   @Test

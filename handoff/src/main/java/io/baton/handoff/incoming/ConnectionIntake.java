@@ -9,6 +9,7 @@ import io.baton.handoff.os.UnixServer;
 import io.baton.handoff.peer.PeerCheck;
 import io.baton.handoff.peer.ProcessIdentity;
 import io.baton.handoff.rundir.RunDirectory;
+import io.baton.handoff.wire.ProtocolVersion;
 import java.nio.file.Path;
 
 /**
@@ -42,12 +43,21 @@ final class ConnectionIntake implements AutoCloseable {
   void startReceiving(
       PeerCheck peers,
       ProcessIdentity predecessor,
+      int predecessorRevision,
       long generation,
       ConnectionArrivals arrivals,
       HandoffEvents events,
       IncomingStepObserver steps) {
     receiver =
-        new ConnectionReceiver(server, peers, predecessor, generation, arrivals, events, steps);
+        new ConnectionReceiver(
+            server,
+            peers,
+            predecessor,
+            predecessorRevision >= ProtocolVersion.CONNECTION_OWNED_REVISION,
+            generation,
+            arrivals,
+            events,
+            steps);
     receiver.start();
   }
 

@@ -68,6 +68,9 @@ public final class IncomingHandoff implements AutoCloseable {
   private ControlChannel reconfig;
   private long generation;
 
+  /** The predecessor's protocol revision, from Welcome: 3 or more, it wants ConnectionOwned. */
+  private int predecessorRevision = 1;
+
   /** Who the predecessor said it is in Welcome. */
   private ProcessIdentity predecessor = new ProcessIdentity(0, 0, "");
 
@@ -151,6 +154,7 @@ public final class IncomingHandoff implements AutoCloseable {
     report.welcomedBy(predecessor, generation);
     predecessors.welcomedBy(predecessor, generation);
     handedOn.welcomedBy(welcome.revision());
+    predecessorRevision = welcome.revision();
     report.step(
         "welcomed",
         "by "
@@ -189,7 +193,13 @@ public final class IncomingHandoff implements AutoCloseable {
           "ready: no takeover in progress (expected: arrive() returned a Takeover)");
     }
     connections.startReceiving(
-        peers, predecessor, generation, arrivals, events, settings.stepObserver());
+        peers,
+        predecessor,
+        predecessorRevision,
+        generation,
+        arrivals,
+        events,
+        settings.stepObserver());
     reconfig.send(IncomingMessages.ready(adoptedListeners));
     report.step("ready_sent", "accepting on every listener");
     settings.stepObserver().reached(IncomingStep.READY_SENT);

@@ -6,6 +6,7 @@ import io.baton.handoff.HandoffEvents;
 import io.baton.handoff.IncomingStep;
 import io.baton.handoff.IncomingStepObserver;
 import io.baton.handoff.LiveConnection;
+import io.baton.handoff.OwnershipClaim;
 import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
@@ -47,13 +48,24 @@ public final class ConnectionReceiver {
     /** Waiting for the predecessor to connect. */
     AWAITING_PREDECESSOR,
     RECEIVING,
-    /** MigrationFinished, EOF, bad input, or the predecessor left without connecting. */
+    /**
+     * MigrationFinished read from a predecessor that keeps copies (revision 3): conn.sock stays
+     * open for this process's ownership confirmations until the predecessor closes it.
+     */
+    CONFIRMING,
+    /**
+     * EOF, bad input, the predecessor left without connecting, or (revision 2) MigrationFinished.
+     */
     DONE
   }
 
   private final UnixServer server;
   private final PeerCheck peers;
   private final ProcessIdentity predecessor;
+
+  /** The predecessor keeps a copy of each connection until this process confirms it owns it. */
+  private final boolean predecessorKeepsCopies;
+
   private final long generation;
   private final ConnectionArrivals arrivals;
   private final HandoffEvents events;
@@ -62,11 +74,15 @@ public final class ConnectionReceiver {
   private volatile boolean predecessorGone;
   private long received;
   private long firstArrivalNanos;
+  private long startedNanos;
+  private boolean endReported;
+  private OwnershipConfirmations confirmations;
 
   public ConnectionReceiver(
       UnixServer server,
       PeerCheck peers,
       ProcessIdentity predecessor,
+      boolean predecessorKeepsCopies,
       long generation,
       ConnectionArrivals arrivals,
       HandoffEvents events,
@@ -74,6 +90,7 @@ public final class ConnectionReceiver {
     this.server = server;
     this.peers = peers;
     this.predecessor = predecessor;
+    this.predecessorKeepsCopies = predecessorKeepsCopies;
     this.generation = generation;
     this.arrivals = arrivals;
     this.events = events;
@@ -110,22 +127,51 @@ public final class ConnectionReceiver {
       return;
     }
     state = State.RECEIVING;
-    long started = System.nanoTime();
+    startedNanos = System.nanoTime();
     try (ControlChannel channel = new ControlChannel(connection)) {
+      if (predecessorKeepsCopies) {
+        confirmations = confirmationsOn(channel);
+      }
       receive(channel);
     } finally {
       state = State.DONE;
-      Duration took =
-          Duration.ofNanos(
-              System.nanoTime() - (firstArrivalNanos == 0 ? started : firstArrivalNanos));
-      log.info(
-          "handoff (generation {}): {} live connection(s) received on {} in {} ms",
-          generation,
-          received,
-          server.path(),
-          took.toMillis());
-      events.migrationEnded(received, took);
+      if (confirmations != null) {
+        confirmations.close();
+      }
+      reportEnd();
     }
+  }
+
+  private OwnershipConfirmations confirmationsOn(ControlChannel channel) {
+    try {
+      return new OwnershipConfirmations(channel, generation);
+    } catch (OsException e) {
+      log.warn(
+          "handoff (generation {}): cannot confirm ownership on {}: {}; the predecessor keeps its"
+              + " copies until it exits",
+          generation,
+          channel.path(),
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /** Once: how many connections arrived and how long that took. */
+  private void reportEnd() {
+    if (endReported) {
+      return;
+    }
+    endReported = true;
+    Duration took =
+        Duration.ofNanos(
+            System.nanoTime() - (firstArrivalNanos == 0 ? startedNanos : firstArrivalNanos));
+    log.info(
+        "handoff (generation {}): {} live connection(s) received on {} in {} ms",
+        generation,
+        received,
+        server.path(),
+        took.toMillis());
+    events.migrationEnded(received, took);
   }
 
   private UnixConnection awaitPredecessor() {
@@ -178,7 +224,7 @@ public final class ConnectionReceiver {
   }
 
   private void receive(ControlChannel channel) {
-    while (state == State.RECEIVING) {
+    while (state == State.RECEIVING || state == State.CONFIRMING) {
       ReceivedFrame frame;
       try {
         frame = channel.receive(WAKEUP);
@@ -205,14 +251,33 @@ public final class ConnectionReceiver {
       }
       Envelope envelope = frame.envelope();
       switch (envelope.getBodyCase()) {
-        case MOVED_CONNECTION -> arrived(envelope.getMovedConnection(), frame, channel);
+        case MOVED_CONNECTION -> {
+          if (state == State.RECEIVING) {
+            arrived(envelope.getMovedConnection(), frame, channel);
+          } else {
+            frame.closeFds();
+            log.warn(
+                "handoff (generation {}): ignoring MovedConnection {} on {} after"
+                    + " MigrationFinished (expected: EOF); the predecessor keeps it",
+                generation,
+                envelope.getMovedConnection().getId(),
+                channel.path());
+          }
+        }
         case MIGRATION_FINISHED -> {
           frame.closeFds();
           log.info(
               "handoff (generation {}): predecessor finished sending connections ({} by its count)",
               generation,
               envelope.getMigrationFinished().getConnectionsSent());
-          return;
+          reportEnd();
+          if (!predecessorKeepsCopies) {
+            return;
+          }
+          // Its copies live until it exits: it must still hear what this process comes to own.
+          if (state == State.RECEIVING) {
+            state = State.CONFIRMING;
+          }
         }
         default -> {
           frame.closeFds();
@@ -262,7 +327,9 @@ public final class ConnectionReceiver {
             moved.getUnconsumed().toByteArray(),
             moved.getUpstreamEndpoint());
     try {
-      arrivals.arrived(connection);
+      arrivals.arrived(
+          connection,
+          confirmations == null ? OwnershipClaim.NONE : confirmations.claimFor(moved.getId()));
     } catch (RuntimeException e) {
       log.error(
           "handoff (generation {}): the application failed to take {}; closing it",

@@ -2,6 +2,7 @@ package io.baton.handoff.os;
 
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +45,18 @@ public final class Fds {
   /** dup(2) of a plain int fd. */
   public static int dup(int fd) throws OsException {
     return dup(wrap(fd));
+  }
+
+  /**
+   * write(2) of all of {@code bytes} to {@code fd} (blocking if the fd is), through a stream that
+   * never closes it: on an error (EPIPE: the peer closed) only this write fails.
+   */
+  public static void writeFully(int fd, byte[] bytes) throws OsException {
+    try {
+      new FileOutputStream(wrap(fd)).write(bytes);
+    } catch (IOException e) {
+      throw new OsException(OsException.Kind.OTHER, "write", null, fd, e);
+    }
   }
 
   /** close(2). */

@@ -199,6 +199,32 @@ public final class UnixConnection implements AutoCloseable {
     return socket.isClosed();
   }
 
+  /**
+   * A second fd for this socket (dup(2)), owned by the caller, for writes that must never close the
+   * socket under a reader: junixsocket closes its socket when a write fails with EPIPE, and a
+   * closed socket drops every frame (and fd) still queued in it.
+   */
+  public int duplicateFd() throws OsException {
+    try {
+      return Fds.dup(socket.getFileDescriptor());
+    } catch (IOException e) {
+      throw new OsException(OsException.Kind.OTHER, "dup", path, -1, e);
+    }
+  }
+
+  /**
+   * shutdown(2) both ways: the peer sees EOF, and so does a blocked read on any fd of this socket
+   * (a dup's too, which close(2) of this one would leave open).
+   */
+  public void shutdown() {
+    try {
+      socket.shutdownOutput();
+      socket.shutdownInput();
+    } catch (IOException | RuntimeException ignored) {
+      // already closed or shut down: the peer has its EOF
+    }
+  }
+
   /** Closes the socket (the peer sees EOF) and any received fds nobody took. */
   @Override
   public void close() {

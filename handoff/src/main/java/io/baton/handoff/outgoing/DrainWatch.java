@@ -3,8 +3,10 @@ package io.baton.handoff.outgoing;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
 import io.baton.handoff.DrainOutcome;
+import io.baton.handoff.LiveConnection;
 import io.baton.handoff.PredecessorDrain;
 import io.baton.handoff.migration.ConnectionSender;
+import io.baton.handoff.os.Fds;
 import io.baton.handoff.os.OsException;
 import io.baton.handoff.os.PeerCredentials;
 import io.baton.handoff.state.StateMachine;
@@ -130,7 +132,9 @@ final class DrainWatch {
               successorConnSocket,
               context.peers(),
               successor.identity(),
-              context.settings().stepTimeout());
+              context.settings().stepTimeout(),
+              successor.confirmsOwnership(),
+              context.source()::successorOwns);
       return connections;
     } catch (OsException | ControlProtocolException e) {
       report.cannotSendConnections(successorConnSocket, e.getMessage());
@@ -195,9 +199,35 @@ final class DrainWatch {
   private void successorGone(String rollbackReason, String how) {
     if (machine.state() == SessionState.HANDED_ON) {
       report.successorGoneAfterHandedOn(how);
+      takeBackUnowned();
     } else {
       rollBack(rollbackReason);
     }
+  }
+
+  /**
+   * The successor is gone: the connections it never confirmed (it never touched them) are served
+   * here again, after a rollback as this process's own, after HandedOn drained with the rest.
+   */
+  private void takeBackUnowned() {
+    ConnectionSender sender = connections;
+    if (sender == null) {
+      return;
+    }
+    sender
+        .takeBackUnowned()
+        .thenAccept(
+            unowned -> {
+              int resumed = 0;
+              for (LiveConnection connection : unowned) {
+                if (context.source().resumeUnowned(connection)) {
+                  resumed++;
+                } else {
+                  Fds.closeAllQuietly(connection.fds());
+                }
+              }
+              report.tookBackUnowned(unowned.size(), resumed, sender.sent(), sender.owned());
+            });
   }
 
   private void sendProgress() {
@@ -240,6 +270,7 @@ final class DrainWatch {
     cancelProgress();
     if (connections != null) {
       connections.finish();
+      connections.close();
     }
     DrainOutcome result = ownOutcome != null ? ownOutcome : new DrainOutcome(0, Duration.ZERO);
     report.succeeded();
@@ -274,6 +305,8 @@ final class DrainWatch {
       connections.abandon("the handoff rolled back");
     }
     context.source().rollBack(reason);
+    // After the rollback: what comes back is served by an active process, not drained.
+    takeBackUnowned();
     server.serveAgainAfterRollback();
     report.rolledBack(reason);
   }

@@ -243,7 +243,12 @@ final class Session {
   private void welcome(Hello hello) {
     ProcessIdentity identity =
         new ProcessIdentity(hello.getPid(), hello.getPidNamespace(), hello.getInstanceId());
-    successor = new Successor(identity, context.source().generation() + 1, hello.getHold());
+    successor =
+        new Successor(
+            identity,
+            context.source().generation() + 1,
+            hello.getHold(),
+            ProtocolVersion.revisionOf(hello.getProtocolRevision()));
     report.successorGeneration(successor.generation());
     if (!send(
         OutgoingMessages.welcome(

@@ -133,6 +133,21 @@ final class SessionReport {
     log.warn("handoff to generation {}: rolling back: {}", successorGeneration, reason);
   }
 
+  /**
+   * The successor went away: {@code unowned} of the {@code sent} connections it had not confirmed
+   * came back ({@code owned} it had), {@code resumed} of them are served here again.
+   */
+  void tookBackUnowned(int unowned, int resumed, long sent, long owned) {
+    log.info(
+        "handoff to generation {}: the successor is gone; {} connection(s) it never touched resume"
+            + " here ({} of them served, {} sent to it, {} confirmed by it)",
+        successorGeneration,
+        unowned,
+        resumed,
+        sent,
+        owned);
+  }
+
   void rolledBack(String reason) {
     events.handoffEnded(HandoffResult.ROLLED_BACK, reason);
   }

@@ -58,6 +58,11 @@ public final class ControlChannel implements AutoCloseable {
 
   /** Sends one frame; {@code fds} travel with its first byte and stay owned by the caller. */
   public void send(Envelope envelope, int... fds) throws OsException, ControlProtocolException {
+    connection.write(frame(envelope), fds);
+  }
+
+  /** One frame as it goes on the wire: its length, then the envelope. */
+  public byte[] frame(Envelope envelope) throws ControlProtocolException {
     byte[] body = envelope.toByteArray();
     if (body.length > MAX_FRAME_BYTES) {
       throw new ControlProtocolException(
@@ -66,7 +71,17 @@ public final class ControlChannel implements AutoCloseable {
     }
     ByteBuffer frame = ByteBuffer.allocate(4 + body.length);
     frame.putInt(body.length).put(body);
-    connection.write(frame.array(), fds);
+    return frame.array();
+  }
+
+  /** shutdown(2) both ways ({@link UnixConnection#shutdown}). */
+  public void shutdown() {
+    connection.shutdown();
+  }
+
+  /** A second fd for this socket, owned by the caller ({@link UnixConnection#duplicateFd}). */
+  public int duplicateFd() throws OsException {
+    return connection.duplicateFd();
   }
 
   /**

@@ -26,12 +26,18 @@ public final class ProtocolVersion {
    *   <li>1: everything up to MovedConnection/MigrationFinished.
    *   <li>2: chained drains: HandedOn, DrainProgress.predecessors, Draining.predecessors. A
    *       successor hands over while this process drains only if this process announced 2.
+   *   <li>3: ownership on conn.sock: the successor confirms each moved connection (ConnectionOwned)
+   *       before it changes its state; the predecessor keeps its copy until then, and serves the
+   *       unconfirmed ones again if the successor dies.
    * </ul>
    */
-  public static final int REVISION = 2;
+  public static final int REVISION = 3;
 
   /** The first revision whose readers understand HandedOn. */
   public static final int HANDED_ON_REVISION = 2;
+
+  /** The first revision whose peers send and read ConnectionOwned on conn.sock. */
+  public static final int CONNECTION_OWNED_REVISION = 3;
 
   /** A peer's announced revision: the field unset (an older binary) means 1. */
   public static int revisionOf(int announced) {

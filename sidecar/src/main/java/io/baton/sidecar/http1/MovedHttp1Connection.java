@@ -2,6 +2,7 @@ package io.baton.sidecar.http1;
 
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
+import io.baton.handoff.OwnershipClaim;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
 import io.baton.sidecar.listener.ListenerResumer;
@@ -37,12 +38,17 @@ public final class MovedHttp1Connection extends ListenerResumer {
    * is still served as the plain text its client speaks.
    */
   @Override
-  protected void resume(LiveConnection connection, ServingSocket socket, ListenerContext context) {
+  protected void resume(
+      LiveConnection connection,
+      OwnershipClaim claim,
+      ServingSocket socket,
+      ListenerContext context) {
     int fd = connection.fds()[0];
     if (context != null && context.listener().isTls()) {
-      socket.adoptConnection(fd, connection.unconsumed(), new Http1ProxyInitializer(context));
+      socket.adoptConnection(
+          fd, connection.unconsumed(), new Http1ProxyInitializer(context), claim);
     } else {
-      socket.adoptConnection(fd, connection.unconsumed());
+      socket.adoptConnection(fd, connection.unconsumed(), claim);
     }
   }
 }

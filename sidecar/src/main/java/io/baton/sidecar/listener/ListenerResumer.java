@@ -1,6 +1,7 @@
 package io.baton.sidecar.listener;
 
 import io.baton.handoff.LiveConnection;
+import io.baton.handoff.OwnershipClaim;
 import io.baton.sidecar.migration.ConnectionResumer;
 import io.baton.sidecar.migration.MovableKind;
 import java.util.Map;
@@ -35,17 +36,22 @@ public abstract class ListenerResumer implements ConnectionResumer {
   }
 
   @Override
-  public final void resume(LiveConnection connection) {
+  public final void resume(LiveConnection connection, OwnershipClaim claim) {
     ServingSocket socket = sockets.get(connection.listener());
-    resume(connection, socket, contexts.get(socket.name()));
+    resume(connection, claim, socket, contexts.get(socket.name()));
   }
 
   /**
    * Serves {@code connection} on {@code socket}, the listener that accepted it in the predecessor.
    * Owns its fds from now on: registers or closes them.
    *
+   * @param claim made just before the connection's state first changes ({@link
+   *     ServingSocket#confirmOwnership})
    * @param context the listener's context, null if it has none
    */
   protected abstract void resume(
-      LiveConnection connection, ServingSocket socket, ListenerContext context);
+      LiveConnection connection,
+      OwnershipClaim claim,
+      ServingSocket socket,
+      ListenerContext context);
 }

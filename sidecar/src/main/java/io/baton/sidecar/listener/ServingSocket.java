@@ -1,5 +1,6 @@
 package io.baton.sidecar.listener;
 
+import io.baton.handoff.OwnershipClaim;
 import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.HostPort;
 import io.netty.bootstrap.ServerBootstrap;
@@ -249,6 +250,16 @@ public final class ServingSocket {
     child.closeFuture().addListener(f -> observer.closed(this));
   }
 
+  /**
+   * Puts {@code claim} in front of {@code child}'s handlers (call before adding them): made just
+   * before the connection's state first changes here. Nothing for {@link OwnershipClaim#NONE}.
+   */
+  public static void confirmOwnership(Channel child, OwnershipClaim claim) {
+    if (claim != OwnershipClaim.NONE) {
+      child.pipeline().addFirst(new OwnershipConfirmation(claim));
+    }
+  }
+
   /** The event loop a connection moved here should be served on. */
   public EventLoop nextEventLoop() {
     return loops.next();
@@ -277,17 +288,19 @@ public final class ServingSocket {
   /**
    * Serves a client connection the predecessor moved here, as if this socket had accepted it:
    * {@code unconsumed} (bytes the predecessor read and did not serve) goes through the pipeline
-   * before anything read from the socket. Takes ownership of {@code fd}.
+   * before anything read from the socket. {@code claim} is made just before the connection's state
+   * first changes here ({@link OwnershipConfirmation}). Takes ownership of {@code fd}.
    */
-  public void adoptConnection(int fd, byte[] unconsumed) {
-    adoptConnection(fd, unconsumed, protocolInitializer);
+  public void adoptConnection(int fd, byte[] unconsumed, OwnershipClaim claim) {
+    adoptConnection(fd, unconsumed, protocolInitializer, claim);
   }
 
   /**
-   * As {@link #adoptConnection(int, byte[])}, served by {@code initializer} instead of this
-   * socket's own.
+   * As {@link #adoptConnection(int, byte[], OwnershipClaim)}, served by {@code initializer} instead
+   * of this socket's own.
    */
-  public void adoptConnection(int fd, byte[] unconsumed, ChannelHandler initializer) {
+  public void adoptConnection(
+      int fd, byte[] unconsumed, ChannelHandler initializer, OwnershipClaim claim) {
     // Built on the event loop that will serve it: the handoff thread that received the fd only
     // reads the next one, and the event loops share the work of thousands of arrivals.
     EventLoop loop = loops.next();
@@ -305,7 +318,9 @@ public final class ServingSocket {
             FileDescriptors.closeQuietly(fd);
             return;
           }
+          confirmOwnership(child, claim);
           if (unconsumed.length > 0) {
+            // First, before the confirmation: the bytes it fires from its place pass there.
             child.pipeline().addFirst(new UnconsumedBytes(unconsumed));
           }
           adoptChannel(child, loop, initializer)

@@ -41,6 +41,8 @@ public final class ListenerMetrics {
   private final Map<String, Counter> migratedIn = new ConcurrentHashMap<>();
 
   private final Map<String, Counter> sentToSuccessor = new ConcurrentHashMap<>();
+  private final Map<String, Counter> ownedBySuccessor = new ConcurrentHashMap<>();
+  private final Map<String, Counter> resumedAfterSuccessorLoss = new ConcurrentHashMap<>();
 
   /**
    * By scope and error code; registered on first use: a healthy listener never has one, and the
@@ -327,6 +329,40 @@ public final class ListenerMetrics {
                 migrationCounter(
                     "baton.connections.sent.to.successor",
                     "Live connections handed to the successor, by protocol",
+                    p))
+        .increment();
+  }
+
+  /**
+   * A live connection this process sent was confirmed by the successor: it owns it, and this
+   * process closed its copy.
+   */
+  public void connectionOwnedBySuccessor(String protocol) {
+    ownedBySuccessor
+        .computeIfAbsent(
+            protocol,
+            p ->
+                migrationCounter(
+                    "baton.connections.owned.by.successor",
+                    "Live connections sent to the successor that it confirmed it owns, by"
+                        + " protocol",
+                    p))
+        .increment();
+  }
+
+  /**
+   * A live connection this process sent came back: the successor died before it touched it, and
+   * this process serves it again.
+   */
+  public void connectionResumedAfterSuccessorLoss(String protocol) {
+    resumedAfterSuccessorLoss
+        .computeIfAbsent(
+            protocol,
+            p ->
+                migrationCounter(
+                    "baton.connections.resumed.after.successor.loss",
+                    "Live connections sent to a successor that died before it touched them,"
+                        + " served here again, by protocol",
                     p))
         .increment();
   }

@@ -5,6 +5,7 @@ import io.baton.handoff.CarriedCounter;
 import io.baton.handoff.ConnectionSink;
 import io.baton.handoff.Drain;
 import io.baton.handoff.HandoffSource;
+import io.baton.handoff.LiveConnection;
 import io.baton.handoff.PassableListener;
 import io.baton.sidecar.adminrpc.AdminRpcServer;
 import io.baton.sidecar.config.ConfigLoader;
@@ -12,6 +13,7 @@ import io.baton.sidecar.discovery.Discoveries;
 import io.baton.sidecar.lifecycle.Lifecycle;
 import io.baton.sidecar.lifecycle.Phase;
 import io.baton.sidecar.metrics.BatonMetrics;
+import io.baton.sidecar.migration.ConnectionAdopter;
 import io.baton.sidecar.tls.SessionTickets;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,9 @@ final class HandoffSourceAdapter implements HandoffSource {
   private final Lifecycle lifecycle;
   private final AdminRpcServer adminRpc;
 
+  /** This process's own listeners' resumers: connections the lost successor never touched. */
+  private final ConnectionAdopter comebacks;
+
   /**
    * @param lock the server's: taking over, rolling back, SIGTERM's drain and stop never interleave
    */
@@ -46,7 +51,8 @@ final class HandoffSourceAdapter implements HandoffSource {
       SessionTickets tickets,
       GenerationDrain drain,
       Lifecycle lifecycle,
-      AdminRpcServer adminRpc) {
+      AdminRpcServer adminRpc,
+      ConnectionAdopter comebacks) {
     this.lock = lock;
     this.generation = generation;
     this.listeners = listeners;
@@ -56,6 +62,17 @@ final class HandoffSourceAdapter implements HandoffSource {
     this.drain = drain;
     this.lifecycle = lifecycle;
     this.adminRpc = adminRpc;
+    this.comebacks = comebacks;
+  }
+
+  @Override
+  public void successorOwns(LiveConnection connection) {
+    comebacks.successorOwns(connection);
+  }
+
+  @Override
+  public boolean resumeUnowned(LiveConnection connection) {
+    return comebacks.resumeAfterSuccessorLoss(connection);
   }
 
   @Override

@@ -26,6 +26,7 @@ import io.baton.sidecar.listener.ServingSocket;
 import io.baton.sidecar.memory.MemoryLimits;
 import io.baton.sidecar.memory.MemoryWatch;
 import io.baton.sidecar.metrics.BatonMetrics;
+import io.baton.sidecar.migration.ConnectionAdopter;
 import io.baton.sidecar.systemd.SocketActivation;
 import io.baton.sidecar.systemd.SystemdNotifier;
 import io.baton.sidecar.systemd.SystemdStatus;
@@ -287,6 +288,7 @@ public final class SidecarServer {
     // process can serve, because everything it needs was built above.
     listeners.startAcceptingData();
     try {
+      ConnectionAdopter adopter = ListenerAssembly.connectionAdopter(listeners, metrics);
       HandoffSource source =
           new HandoffSourceAdapter(
               this,
@@ -297,8 +299,9 @@ public final class SidecarServer {
               tickets,
               drain,
               lifecycle,
-              adminRpc);
-      handoff.serve(source, adopted, ListenerAssembly.connectionAdopter(listeners, metrics));
+              adminRpc,
+              adopter);
+      handoff.serve(source, adopted, adopter);
     } catch (HandoffAbortedException e) {
       log.warn(
           "generation {}: {}; draining the {} connection(s) it accepted, then exiting",

@@ -2,6 +2,7 @@ package io.baton.sidecar.tcp;
 
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
+import io.baton.handoff.OwnershipClaim;
 import io.baton.handoff.process.FileDescriptors;
 import io.baton.sidecar.config.ListenerProtocol;
 import io.baton.sidecar.listener.ListenerContext;
@@ -40,9 +41,13 @@ public final class MovedTcpPair extends ListenerResumer {
   }
 
   @Override
-  protected void resume(LiveConnection connection, ServingSocket socket, ListenerContext context) {
+  protected void resume(
+      LiveConnection connection,
+      OwnershipClaim claim,
+      ServingSocket socket,
+      ListenerContext context) {
     int[] fds = connection.fds();
-    resume(socket, context, fds[0], fds[1], connection.upstreamEndpoint());
+    resume(socket, context, claim, fds[0], fds[1], connection.upstreamEndpoint());
   }
 
   /**
@@ -52,6 +57,7 @@ public final class MovedTcpPair extends ListenerResumer {
   private static void resume(
       ServingSocket socket,
       ListenerContext context,
+      OwnershipClaim claim,
       int clientFd,
       int upstreamFd,
       String upstreamEndpoint) {
@@ -74,6 +80,9 @@ public final class MovedTcpPair extends ListenerResumer {
             FileDescriptors.closeAllQuietly(clientFd, upstreamFd);
             return;
           }
+          // Either side's first read, EOF or close changes the pair: the first claims it.
+          ServingSocket.confirmOwnership(client, claim);
+          ServingSocket.confirmOwnership(upstream, claim);
           client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
           upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
           // The upstream reads only once the client can be written to, i.e. is registered too.

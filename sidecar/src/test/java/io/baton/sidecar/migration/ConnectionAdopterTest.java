@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.handoff.ConnectionKind;
 import io.baton.handoff.LiveConnection;
+import io.baton.handoff.OwnershipClaim;
 import io.baton.sidecar.metrics.BatonMetrics;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.FileDescriptor;
@@ -109,7 +110,7 @@ class ConnectionAdopterTest {
     }
 
     @Override
-    public void resume(LiveConnection connection) {
+    public void resume(LiveConnection connection, OwnershipClaim claim) {
       resumed.add(connection);
     }
   }
