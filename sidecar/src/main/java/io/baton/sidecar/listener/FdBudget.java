@@ -24,6 +24,12 @@ public final class FdBudget {
   private final int reserve;
 
   /**
+   * What the last check found in use, for {@link #describe()}: a log line must not list {@code
+   * /proc/self/fd} again right after a check did.
+   */
+  private volatile long lastInUse;
+
+  /**
    * @param limit the most descriptors the process may have open; 0 when unknown (then only a failed
    *     accept shows the limit)
    * @param openNow counts the descriptors open now (costly: called only while short of them)
@@ -65,19 +71,30 @@ public final class FdBudget {
    * bound of the count, never an overestimate.
    */
   boolean shortAfterAccepting(int fd) {
-    return limit > 0 && fd + 1L + reserve >= limit;
+    if (limit > 0 && fd + 1L + reserve >= limit) {
+      lastInUse = fd + 1L;
+      return true;
+    }
+    return false;
   }
 
   /** Whether more than the reserve is free now (counts the open descriptors). */
   boolean roomToAccept() {
-    return limit == 0 || openNow.getAsLong() + reserve < limit;
+    if (limit == 0) {
+      return true;
+    }
+    lastInUse = openNow.getAsLong();
+    return lastInUse + reserve < limit;
   }
 
-  /** For a log line: {@code 84 of 100 file descriptors in use, 16 kept in reserve}. */
+  /**
+   * For a log line, as the last check found it (no new count): {@code 84 of 100 file descriptors in
+   * use (ulimit -n), 16 kept in reserve}.
+   */
   String describe() {
     return limit == 0
         ? "file descriptor limit unknown"
-        : openNow.getAsLong()
+        : lastInUse
             + " of "
             + limit
             + " file descriptors in use (ulimit -n), "
